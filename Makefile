@@ -1,0 +1,46 @@
+# Rabita's set-up and checks. Every target makes and uses the local virtual environment .venv.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+CATALOGS := $(wildcard core/translations/*/LC_MESSAGES/*.po plugins/*/translations/*/LC_MESSAGES/*.po)
+COMPILED := $(CATALOGS:.po=.mo)
+RABITA_TEST_POSTGRES_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
+export RABITA_TEST_POSTGRES_URL
+
+.PHONY: demo run test lint catalogs extract bench leakcheck clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+%.mo: %.po $(STAMP)
+	$(BIN)/pybabel compile --statistics -i $< -o $@
+
+catalogs: $(COMPILED)
+
+## make demo: a node on 127.0.0.1 with fictional data and demo accounts (printed)
+demo: $(STAMP) catalogs
+	$(BIN)/python -m tools.demo
+
+## make run: serve the instance in ./instance (create it first with `rabita init`)
+run: $(STAMP) catalogs
+	$(BIN)/rabita run --host 127.0.0.1 --port 5000
+
+## make test: the whole test suite (SQLite, PostgreSQL, Chromium), then the linter
+test: $(STAMP) catalogs
+	$(BIN)/pytest
+	$(BIN)/ruff check .
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+
+## make extract: refresh every package's message catalogs after changing user-facing strings
+extract: $(STAMP)
+	$(BIN)/python -m tools.catalogs update
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis .artifacts .demo
+	find . -name '*.mo' -delete

@@ -1,0 +1,71 @@
+"""Deny by default: who may reach each endpoint, decided in this one visible place.
+
+Every endpoint needs a fully signed-in user (password, and a second factor where her role
+needs one) unless its view is marked here. ``tests/core/test_access.py`` freezes the list
+of marked endpoints, so opening one up is always a visible, reviewed change.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from flask import Flask, abort, redirect, request, session, url_for
+from flask_login import current_user
+
+ACCESS_ATTRIBUTE = "rabita_access"
+PUBLIC = "public"
+SIGNING_IN = "signing-in"  # between the password and the second factor
+SIGNED_IN = "signed-in"  # the default for every unmarked view
+
+
+def public(view: Callable) -> Callable:
+    """Mark a view as reachable without signing in (login page, invitations, static files)."""
+    setattr(view, ACCESS_ATTRIBUTE, PUBLIC)
+    return view
+
+
+def signing_in(view: Callable) -> Callable:
+    """Mark a view as reachable after the password step, before the second factor."""
+    setattr(view, ACCESS_ATTRIBUTE, SIGNING_IN)
+    return view
+
+
+def access_of(app: Flask, endpoint: str) -> str:
+    return getattr(app.view_functions[endpoint], ACCESS_ATTRIBUTE, SIGNED_IN)
+
+
+def mark_static_public(app: Flask) -> None:
+    """Static files (the app's and each blueprint's) are public: CSS and images only."""
+    for endpoint, view in app.view_functions.items():
+        if endpoint == "static" or endpoint.endswith(".static"):
+            setattr(view, ACCESS_ATTRIBUTE, PUBLIC)
+
+
+def init_app(app: Flask) -> None:
+    app.before_request(_enforce)
+
+
+def _enforce():
+    from flask import current_app
+
+    endpoint = request.endpoint
+    if endpoint is None:  # no route matched: the 404/405 handler answers
+        return None
+    access = access_of(current_app, endpoint)
+    if access == PUBLIC:
+        return None
+    if access == SIGNING_IN:
+        if current_user.is_authenticated or session.get("pending_user"):
+            return None
+        return _to_login()
+    if not current_user.is_authenticated:
+        return _to_login()
+    if current_user.must_enrol_second_factor():
+        return redirect(url_for("auth.enrol_second_factor"))
+    return None
+
+
+def _to_login():
+    if request.method == "GET":
+        return redirect(url_for("auth.login"))
+    abort(401)

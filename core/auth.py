@@ -1,0 +1,137 @@
+"""Signing in: the password step, the second-factor step, and what each outcome writes.
+
+An unknown username, a disabled account and a wrong password get the same answer after
+the same work (one argon2id check), so the sign-in form never tells which usernames exist.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from flask import session
+from flask_login import login_user
+
+from core import audit, clock, passwords, throttle, totp
+from core.extensions import db
+from core.models import User
+from core.users import find
+
+# The second step must follow the password within this time, or she starts again.
+SECOND_STEP_WITHIN = timedelta(minutes=5)
+
+
+class Outcome(enum.Enum):
+    SIGNED_IN = "signed-in"
+    CODE_NEEDED = "code-needed"
+    ENROLMENT_NEEDED = "enrolment-needed"
+    REFUSED = "refused"
+    THROTTLED = "throttled"
+
+
+@dataclass(frozen=True)
+class Attempt:
+    outcome: Outcome
+    user: User | None = None
+
+
+def check_password(username: str, password: str) -> Attempt:
+    """The password step. Commits what it records (failures, re-hashes, audit entries)."""
+    key = throttle.account_key(username)
+    user = find(username) if len(username) <= 64 else None
+    actor = user.id if user else None
+    if throttle.is_throttled(key):
+        audit.record("auth.throttled", actor=actor, step="password")
+        db.session.commit()
+        return Attempt(Outcome.THROTTLED)
+    if user is not None and user.is_active:
+        valid = passwords.verify(user.password_hash, password)
+    else:
+        valid = passwords.verify_nobody(password)
+    if not valid:
+        throttle.record_failure(key)
+        audit.record("auth.failed", actor=actor, step="password")
+        db.session.commit()
+        return Attempt(Outcome.REFUSED)
+    if passwords.needs_rehash(user.password_hash):
+        user.password_hash = passwords.hash_password(password)
+    if user.totp_secret:
+        outcome = Outcome.CODE_NEEDED
+    elif user.needs_second_factor():
+        outcome = Outcome.ENROLMENT_NEEDED
+    else:
+        throttle.clear(key)
+        _complete(user)
+        return Attempt(Outcome.SIGNED_IN, user)
+    _begin_second_step(user, outcome)
+    db.session.commit()
+    return Attempt(outcome, user)
+
+
+def check_code(user: User, code: str) -> Attempt:
+    """The second-factor step for a user who passed the password step."""
+    key = throttle.account_key(user.username)
+    if throttle.is_throttled(key):
+        audit.record("auth.throttled", actor=user, step="code")
+        db.session.commit()
+        return Attempt(Outcome.THROTTLED)
+    if not user.is_active or not totp.check_once(user, code):
+        throttle.record_failure(key)
+        audit.record("auth.failed", actor=user, step="code")
+        db.session.commit()
+        return Attempt(Outcome.REFUSED)
+    throttle.clear(key)
+    _complete(user)
+    return Attempt(Outcome.SIGNED_IN, user)
+
+
+def confirm_enrolment(user: User, secret: str, code: str) -> bool:
+    """Save a new second factor when ``code`` proves it; complete sign-in if still pending."""
+    if not totp.confirm_enrolment(user, secret, code):
+        audit.record("auth.enrolment_failed", actor=user)
+        db.session.commit()
+        return False
+    audit.record("auth.second_factor_enrolled", actor=user, target_type="user", target_id=user.id)
+    if pending_user() is not None:
+        throttle.clear(throttle.account_key(user.username))
+        _complete(user)
+    else:
+        db.session.commit()
+    return True
+
+
+def pending_user() -> User | None:
+    """The user between the two sign-in steps, if the step has not timed out."""
+    user_id, since = session.get("pending_user"), session.get("pending_since")
+    if user_id is None or since is None:
+        return None
+    if clock.now() - datetime.fromisoformat(since) > SECOND_STEP_WITHIN:
+        return None
+    user = db.session.get(User, user_id)
+    return user if user is not None and user.is_active else None
+
+
+def sign_out(user: User) -> None:
+    audit.record("auth.signed_out", actor=user)
+    db.session.commit()
+    session.end()
+
+
+def _begin_second_step(user: User, outcome: Outcome) -> None:
+    session.regenerate()
+    session.clear()
+    session["pending_user"] = user.id
+    session["pending_step"] = outcome.value
+    session["pending_since"] = clock.now().isoformat()
+
+
+def _complete(user: User) -> None:
+    audit.record("auth.signed_in", actor=user)
+    db.session.commit()
+    session.regenerate()
+    locale = session.get("locale")
+    session.clear()
+    if locale:
+        session["locale"] = locale
+    login_user(user)

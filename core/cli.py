@@ -1,0 +1,310 @@
+"""The ``rabita`` command line: init, run, users, db, audit (plugins add their own groups)."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import stat
+import sys
+from pathlib import Path
+
+import click
+from flask import Flask, current_app
+from flask.cli import FlaskGroup, with_appcontext
+from sqlalchemy import select
+
+from core import audit, passwords
+from core.config import ENV_PREFIX, StartupError
+from core.extensions import db
+from core.permissions import ADMIN, ROLES
+
+CONFIG_TEMPLATE = '''\
+# This node's configuration, written by `rabita init`. Keep this file secret (mode 0600):
+# it holds the key that signs sessions. See instance/config.py.example for every setting.
+NODE_NAME = {node_name!r}
+SECRET_KEY = {secret!r}
+PLUGINS = {plugins!r}
+{database}'''
+
+DEFAULT_PLUGINS: list[str] = []
+
+
+def _set_instance(ctx, param, value):
+    if value:
+        os.environ[f"{ENV_PREFIX}_INSTANCE_PATH"] = str(Path(value).resolve())
+    return value
+
+
+def _create_app():
+    from core.app import create_app
+
+    return create_app()
+
+
+class RabitaGroup(FlaskGroup):
+    """Flask's command group, loading the node from its instance folder."""
+
+
+@click.group(
+    "rabita",
+    cls=RabitaGroup,
+    create_app=_create_app,
+    load_dotenv=False,
+    set_debug_flag=False,
+    help="Rabita: a federated platform for women human rights defenders' networks.",
+)
+@click.option(
+    "--instance",
+    metavar="DIR",
+    expose_value=False,
+    is_eager=True,
+    callback=_set_instance,
+    help="The node's instance folder (default: $RABITA_INSTANCE_PATH, or ./instance).",
+)
+def cli():
+    pass
+
+
+def main() -> None:
+    """The console script: start-up problems are printed as the sentence they are."""
+    try:
+        cli.main(prog_name="rabita")
+    except StartupError as error:
+        click.echo(f"Error: {error}", err=True)
+        sys.exit(1)
+
+
+@cli.command("init", with_appcontext=False)
+@click.option("--node-name", default="Rabita node", show_default=True, help="Shown in pages.")
+@click.option("--database-url", default=None, help="Default: an SQLite file in the instance.")
+@click.option("--admin", "admin_name", default=None, help="Username of the first administrator.")
+@click.option(
+    "--admin-password-file", type=click.File("r"), default=None,
+    help="Read her password from this file (first line) instead of asking.",
+)
+@click.option("--plugin", "plugins", multiple=True, help="A plugin to turn on (repeatable).")
+def init_command(node_name, database_url, admin_name, admin_password_file, plugins):
+    """Create this node's instance folder: secret, config, database, first administrator."""
+    folder = Path(os.environ.get(f"{ENV_PREFIX}_INSTANCE_PATH") or _default_instance())
+    config_file = folder / "config.py"
+    if config_file.exists():
+        raise click.ClickException(
+            f"{config_file} already exists: this node is already initialised. Nothing was changed."
+        )
+    admin_name = admin_name or click.prompt("Username of the first administrator")
+    password = _read_password(admin_password_file)
+    _check_admin(admin_name, password)
+
+    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+    database = f"SQLALCHEMY_DATABASE_URI = {database_url!r}\n" if database_url else ""
+    config_file.write_text(
+        CONFIG_TEMPLATE.format(
+            node_name=node_name,
+            secret=secrets.token_urlsafe(48),
+            plugins=list(plugins) or DEFAULT_PLUGINS,
+            database=database,
+        )
+    )
+    config_file.chmod(stat.S_IRUSR | stat.S_IWUSR)
+    os.environ[f"{ENV_PREFIX}_INSTANCE_PATH"] = str(folder.resolve())
+
+    from core.app import create_app
+
+    app = create_app()
+    with app.app_context():
+        _upgrade(app)
+        from core import users
+
+        users.create(admin_name, password, ADMIN)
+        db.session.commit()
+    click.echo(f"Initialised {folder}.")
+    click.echo(f"Start the node with: rabita --instance {folder} run")
+    click.echo("The administrator enrols her second factor at her first sign-in.")
+
+
+def register(app: Flask) -> None:
+    """Add core's command groups to the app's CLI (replacing Flask-Migrate's ``db``)."""
+    for group in (users_group, db_group, audit_group):
+        app.cli.add_command(group)
+
+
+# -- users ---------------------------------------------------------------------------------
+
+
+@click.group("users", help="Create, list and disable users.")
+def users_group():
+    pass
+
+
+@users_group.command("create")
+@click.argument("username")
+@click.option("--role", type=click.Choice(ROLES), default="member", show_default=True)
+@click.option("--password-file", type=click.File("r"), default=None)
+@with_appcontext
+def users_create(username, role, password_file):
+    """Create a user; she enrols a second factor at first sign-in if her role needs one."""
+    from core import users
+
+    password = _read_password(password_file)
+    try:
+        user = users.create(username, password, role)
+    except users.UserError as error:
+        db.session.rollback()
+        raise click.ClickException(f"{error} Nothing was changed.") from error
+    db.session.commit()
+    click.echo(f"Created {user.username} ({role}).")
+
+
+@users_group.command("list")
+@with_appcontext
+def users_list():
+    """List users: username, role, second factor, state."""
+    from core.models import User
+
+    for user in db.session.scalars(select(User).order_by(User.username)):
+        factor = "2fa" if user.totp_secret else "no-2fa"
+        state = "active" if user.is_active else "disabled"
+        click.echo(f"{user.username}\t{user.role}\t{factor}\t{state}")
+
+
+@users_group.command("disable")
+@click.argument("username")
+@with_appcontext
+def users_disable(username):
+    """Disable a user and end all her sessions."""
+    from core import users
+
+    user = users.find(username)
+    if user is None:
+        raise click.ClickException(f"There is no user named {username!r}. Nothing was changed.")
+    try:
+        users.disable(user, actor=None)
+    except users.UserError as error:
+        db.session.rollback()
+        raise click.ClickException(f"{error} Nothing was changed.") from error
+    db.session.commit()
+    click.echo(f"Disabled {user.username}; her sessions are ended.")
+
+
+# -- db ------------------------------------------------------------------------------------
+
+
+@click.group("db", help="Database migrations (one branch for core and one per plugin).")
+def db_group():
+    pass
+
+
+@db_group.command("upgrade")
+@click.option("--revision", default="heads", show_default=True)
+@with_appcontext
+def db_upgrade(revision):
+    """Bring the database up to date (every branch, unless --revision says otherwise)."""
+    _upgrade(current_app, revision)
+    click.echo("The database is up to date.")
+
+
+@db_group.command("downgrade")
+@click.argument("revision")
+@with_appcontext
+def db_downgrade(revision):
+    """Step back to REVISION (e.g. cases@-1, or base to remove everything)."""
+    import flask_migrate
+
+    flask_migrate.downgrade(revision=revision)
+
+
+@db_group.command("current")
+@with_appcontext
+def db_current():
+    """Show the revision each branch is at."""
+    import flask_migrate
+
+    flask_migrate.current()
+
+
+@db_group.command("check")
+@with_appcontext
+def db_check():
+    """Fail if the models and the migrated database differ."""
+    from core.db import schema_differences
+
+    differences = schema_differences(current_app)
+    if differences:
+        for difference in differences:
+            click.echo(f"  {difference}", err=True)
+        raise click.ClickException("The database does not match the models; write a migration.")
+    click.echo("The database matches the models.")
+
+
+@db_group.command("revision")
+@click.option("--branch", required=True, help="core, or the plugin whose tables changed.")
+@click.option("-m", "--message", required=True)
+@with_appcontext
+def db_revision(branch, message):
+    """Write a new migration for one branch from the differences with the models."""
+    import flask_migrate
+
+    from core.db import branch_folder
+
+    flask_migrate.revision(
+        message=message, autogenerate=True, head=f"{branch}@head",
+        version_path=branch_folder(current_app, branch),
+    )
+
+
+def _upgrade(app: Flask, revision: str = "heads") -> None:
+    import flask_migrate
+
+    flask_migrate.upgrade(revision=revision)
+
+
+# -- audit ---------------------------------------------------------------------------------
+
+
+@click.group("audit", help="The audit log.")
+def audit_group():
+    pass
+
+
+@audit_group.command("verify")
+@with_appcontext
+def audit_verify():
+    """Check every link of the audit log's hash chain; name the first broken one."""
+    checked, broken = audit.verify()
+    if broken:
+        raise click.ClickException(
+            f"The audit log is broken at entry {broken.seq}: {broken.reason}. "
+            f"{checked} entries before it are intact."
+        )
+    click.echo(f"The audit log is intact: {checked} entries, every link verified.")
+
+
+# -- helpers -------------------------------------------------------------------------------
+
+
+def _default_instance() -> str:
+    return Flask("core").instance_path
+
+
+def _read_password(password_file) -> str:
+    if password_file is not None:
+        return password_file.readline().rstrip("\n")
+    if not sys.stdin.isatty():
+        raise click.ClickException(
+            "No terminal to ask for a password: pass --password-file (or --admin-password-file)."
+        )
+    return click.prompt("Password", hide_input=True, confirmation_prompt=True)
+
+
+def _check_admin(username: str, password: str) -> None:
+    from core.users import USERNAME, normalise_username
+
+    if not USERNAME.match(normalise_username(username)):
+        raise click.ClickException(
+            "A username has 3 to 32 characters: Latin letters, digits, dot, dash, underscore. "
+            "Nothing was changed."
+        )
+    try:
+        passwords.check_new(password, username)
+    except passwords.PasswordRejected as error:
+        raise click.ClickException(f"{error} Nothing was changed.") from error

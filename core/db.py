@@ -1,0 +1,118 @@
+"""Database plumbing shared by every model: UTC timestamps and the SQLite tuning."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from flask import Flask
+from sqlalchemy import DateTime, event
+from sqlalchemy.engine import Engine
+from sqlalchemy.types import TypeDecorator
+
+from core.extensions import db, migrate
+
+# 16 KiB pages made ~2 KB-row upserts about 2.2x faster than 4 KiB here (STACK-NOTES).
+SQLITE_PAGE_SIZE = 16384
+
+
+class UTCDateTime(TypeDecorator):
+    """A timestamp stored as naive UTC and always returned timezone-aware."""
+
+    impl = DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetimes are ambiguous; pass an aware UTC datetime")
+        return value.astimezone(UTC).replace(tzinfo=None)
+
+    def process_result_value(self, value: datetime | None, dialect):
+        return None if value is None else value.replace(tzinfo=UTC)
+
+
+def is_sqlite(engine: Engine) -> bool:
+    return engine.dialect.name == "sqlite"
+
+
+def init_engine(app: Flask) -> None:
+    """Tune SQLite connections as they open: WAL, 16 KiB pages, foreign keys, a busy wait."""
+    with app.app_context():
+        engine = db.engine
+        if is_sqlite(engine):
+            event.listen(engine, "connect", _tune_sqlite)
+
+
+def _tune_sqlite(dbapi_connection, _record) -> None:
+    cursor = dbapi_connection.cursor()
+    # page_size only takes effect before the first table is written, so new files get it.
+    cursor.execute(f"PRAGMA page_size = {SQLITE_PAGE_SIZE}")
+    cursor.execute("PRAGMA journal_mode = WAL")
+    cursor.execute("PRAGMA synchronous = NORMAL")
+    cursor.execute("PRAGMA foreign_keys = ON")
+    cursor.execute("PRAGMA busy_timeout = 10000")
+    cursor.close()
+
+
+def owned_by_active_code(app: Flask, table_name: str) -> bool:
+    """True for core's tables and those of plugins this instance turned on."""
+    from core.plugins import plugin_manager
+
+    owners = ["core", *(name for name, _ in plugin_manager(app).list_name_plugin())]
+    return any(table_name.startswith(f"{owner}_") for owner in owners)
+
+
+def version_locations(app: Flask) -> list[str]:
+    """Core's migration folder, then each active plugin's ``migrations/`` folder."""
+    from pathlib import Path
+
+    from core.plugins import plugin_manager
+
+    folders = [str(Path(__file__).parent / "migrations" / "versions")]
+    for _name, module in plugin_manager(app).list_name_plugin():
+        folder = Path(module.__file__).parent / "migrations"
+        if folder.is_dir():
+            folders.append(str(folder))
+    return folders
+
+
+@migrate.configure
+def _add_version_locations(config):
+    import os
+
+    from flask import current_app
+
+    config.set_main_option("version_locations", os.pathsep.join(version_locations(current_app)))
+    return config
+
+
+def branch_folder(app: Flask, branch: str) -> str:
+    """Where new migrations of ``branch`` (core or a plugin name) are written."""
+    from pathlib import Path
+
+    from core.plugins import plugin_manager
+
+    if branch == "core":
+        return str(Path(__file__).parent / "migrations" / "versions")
+    module = plugin_manager(app).get_plugin(branch)
+    if module is None:
+        raise ValueError(f"No active plugin is named {branch!r}.")
+    return str(Path(module.__file__).parent / "migrations")
+
+
+def schema_differences(app: Flask) -> list[str]:
+    """What differs between the models and the database (empty when migrations match)."""
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+
+    def include(obj, name, type_, reflected, compare_to):
+        if type_ == "table":
+            return name != "alembic_version" and owned_by_active_code(app, name)
+        return True
+
+    with db.engine.connect() as connection:
+        context = MigrationContext.configure(
+            connection, opts={"include_object": include, "compare_type": True}
+        )
+        return [str(difference) for difference in compare_metadata(context, db.metadata)]

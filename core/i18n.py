@@ -1,0 +1,50 @@
+"""Languages: Arabic (right-to-left), English and French; which one each request speaks."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from flask import Flask, current_app, has_request_context, request, session
+from flask_login import current_user
+
+from core.extensions import babel
+
+RIGHT_TO_LEFT = frozenset({"ar", "fa", "he", "ur"})
+# Each language is offered in its own name, so anyone can find hers.
+NATIVE_NAMES = {"ar": "العربية", "en": "English", "fr": "Français"}
+
+
+def init_app(app: Flask, translation_directories: list[str]) -> None:
+    directories = [str(Path(__file__).parent / "translations"), *translation_directories]
+    app.config["BABEL_TRANSLATION_DIRECTORIES"] = ";".join(directories)
+    babel.init_app(app, locale_selector=select_locale)
+    app.context_processor(_language_context)
+
+
+def select_locale() -> str:
+    """The user's saved preference, then her choice this session, then Accept-Language."""
+    languages = current_app.config["LANGUAGES"]
+    default = current_app.config["BABEL_DEFAULT_LOCALE"]
+    if not has_request_context():
+        return default
+    if current_user and current_user.is_authenticated and current_user.locale in languages:
+        return current_user.locale
+    chosen = session.get("locale")
+    if chosen in languages:
+        return chosen
+    return request.accept_languages.best_match(languages) or default
+
+
+def direction(locale: str) -> str:
+    return "rtl" if locale.split("_")[0] in RIGHT_TO_LEFT else "ltr"
+
+
+def _language_context() -> dict:
+    locale = select_locale()
+    return {
+        "current_locale": locale,
+        "text_direction": direction(locale),
+        "languages": [
+            (code, NATIVE_NAMES.get(code, code)) for code in current_app.config["LANGUAGES"]
+        ],
+    }

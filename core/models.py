@@ -1,0 +1,140 @@
+"""Core's tables: users, invitations, server-side sessions, login failures, the audit log."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from flask_login import UserMixin
+from sqlalchemy import DDL, ForeignKey, Index, Integer, String, Text, event
+from sqlalchemy.orm import Mapped, mapped_column
+
+from core import clock
+from core.db import UTCDateTime
+from core.extensions import db
+
+GENESIS_HASH = "0" * 64
+
+
+class User(UserMixin, db.Model):
+    __tablename__ = "core_user"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(255))
+    role: Mapped[str] = mapped_column(String(20))
+    locale: Mapped[str | None] = mapped_column(String(8))
+    totp_secret: Mapped[str | None] = mapped_column(String(64))
+    # The last accepted TOTP time step: a code is accepted once, and never an older one.
+    totp_last_step: Mapped[int | None] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
+    password_changed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
+    disabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    @property
+    def is_active(self) -> bool:  # Flask-Login refuses inactive users
+        return self.disabled_at is None
+
+    def can(self, permission: str) -> bool:
+        from core.permissions import role_can
+
+        return self.is_active and role_can(self.role, permission)
+
+    def needs_second_factor(self) -> bool:
+        from core.permissions import needs_second_factor
+
+        return needs_second_factor(self.role) or self.totp_secret is not None
+
+    def must_enrol_second_factor(self) -> bool:
+        return self.needs_second_factor() and self.totp_secret is None
+
+
+class Invite(db.Model):
+    """A one-time link an admin gives to a new user; only its hash is stored."""
+
+    __tablename__ = "core_invite"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    username: Mapped[str] = mapped_column(String(64))
+    role: Mapped[str] = mapped_column(String(20))
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("core_user.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class ServerSession(db.Model):
+    """A browser session. The cookie holds a random token; only its SHA-256 is stored."""
+
+    __tablename__ = "core_session"
+
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int | None] = mapped_column(
+        ForeignKey("core_user.id", ondelete="CASCADE"), index=True
+    )
+    data: Mapped[str] = mapped_column(Text, default="{}")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+
+
+class LoginFailure(db.Model):
+    """One failed sign-in; the account is named only by a keyed hash of the username typed."""
+
+    __tablename__ = "core_login_failure"
+    __table_args__ = (Index("ix_core_login_failure_account_at", "account_key", "at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_key: Mapped[str] = mapped_column(String(64))
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class AuditEntry(db.Model):
+    """One link of the append-only, hash-chained audit log. Never holds identifying values."""
+
+    __tablename__ = "core_audit_entry"
+
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    actor_id: Mapped[int | None] = mapped_column(Integer)
+    action: Mapped[str] = mapped_column(String(64))
+    target_type: Mapped[str | None] = mapped_column(String(64))
+    target_id: Mapped[str | None] = mapped_column(String(64))
+    details: Mapped[str] = mapped_column(Text, default="{}")
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64))
+
+
+class AuditHead(db.Model):
+    """The single row naming the chain's last link; updating it serialises appends."""
+
+    __tablename__ = "core_audit_head"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    seq: Mapped[int] = mapped_column(Integer)
+    hash: Mapped[str] = mapped_column(String(64))
+
+
+# The same statements are run by the core migration; keep both in step.
+AUDIT_HEAD_SEED = f"INSERT INTO core_audit_head (id, seq, hash) VALUES (1, 0, '{GENESIS_HASH}')"  # noqa: S608
+AUDIT_APPEND_ONLY_SQLITE = [
+    "CREATE TRIGGER core_audit_entry_no_update BEFORE UPDATE ON core_audit_entry "
+    "BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END",
+    "CREATE TRIGGER core_audit_entry_no_delete BEFORE DELETE ON core_audit_entry "
+    "BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END",
+]
+AUDIT_APPEND_ONLY_POSTGRESQL = [
+    "CREATE FUNCTION core_audit_append_only() RETURNS trigger LANGUAGE plpgsql AS "
+    "$$ BEGIN RAISE EXCEPTION 'the audit log is append-only'; END $$",
+    "CREATE TRIGGER core_audit_entry_no_change BEFORE UPDATE OR DELETE ON core_audit_entry "
+    "FOR EACH ROW EXECUTE FUNCTION core_audit_append_only()",
+]
+
+event.listen(AuditHead.__table__, "after_create", DDL(AUDIT_HEAD_SEED))
+for _statement in AUDIT_APPEND_ONLY_SQLITE:
+    event.listen(
+        AuditEntry.__table__, "after_create", DDL(_statement).execute_if(dialect="sqlite")
+    )
+for _statement in AUDIT_APPEND_ONLY_POSTGRESQL:
+    event.listen(
+        AuditEntry.__table__, "after_create", DDL(_statement).execute_if(dialect="postgresql")
+    )

@@ -1,0 +1,166 @@
+"""Server-side sessions in the database: revocable, with idle and absolute time-outs.
+
+The cookie carries a random token; the table keeps only its SHA-256, so a copied database
+holds no live session. A session ends after 30 minutes idle or 12 hours in all, gets a new
+token at every sign-in step, and every session of a user ends when her password changes,
+her role changes or she is disabled.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import secrets
+from datetime import datetime, timedelta
+
+from flask import Flask, Request, Response
+from flask.sessions import SessionInterface, SessionMixin
+from sqlalchemy import delete, insert, or_, select, update
+from werkzeug.datastructures import CallbackDict
+
+from core import clock
+from core.extensions import db
+from core.models import ServerSession
+
+# last_seen_at is written at most this often per session, not on every request.
+TOUCH_EVERY = timedelta(seconds=60)
+FLASK_LOGIN_USER_KEY = "_user_id"
+
+
+class DatabaseSession(CallbackDict, SessionMixin):
+    def __init__(self, initial=None, token: str | None = None, last_seen: datetime | None = None):
+        def on_update(session):
+            session.modified = True
+
+        super().__init__(initial, on_update)
+        self.token = token
+        self.last_seen = last_seen
+        self.new = token is None
+        self.modified = False
+        self.replaced_token: str | None = None
+        self.ended = False
+
+    def regenerate(self) -> None:
+        """Give this session a new token (at each sign-in step), keeping its contents."""
+        if self.token and not self.replaced_token:
+            self.replaced_token = self.token
+        self.token = None
+        self.new = True
+        self.modified = True
+
+    def end(self) -> None:
+        """Forget everything and delete the stored session (sign-out)."""
+        self.clear()
+        self.ended = True
+        self.modified = True
+
+
+def token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+class DatabaseSessionInterface(SessionInterface):
+    def open_session(self, app: Flask, request: Request) -> DatabaseSession:
+        token = request.cookies.get(self.get_cookie_name(app))
+        if not token or len(token) > 128:
+            return DatabaseSession()
+        with db.engine.begin() as connection:
+            row = connection.execute(
+                select(ServerSession.data, ServerSession.created_at, ServerSession.last_seen_at)
+                .where(ServerSession.token_hash == token_hash(token))
+            ).one_or_none()
+            if row is None:
+                return DatabaseSession()
+            created, last_seen = row.created_at, row.last_seen_at
+            if _expired(app, created, last_seen, clock.now()):
+                connection.execute(
+                    delete(ServerSession).where(ServerSession.token_hash == token_hash(token))
+                )
+                return DatabaseSession()
+        return DatabaseSession(json.loads(row.data), token=token, last_seen=last_seen)
+
+    def save_session(self, app: Flask, session: DatabaseSession, response: Response) -> None:
+        name = self.get_cookie_name(app)
+        with db.engine.begin() as connection:
+            if session.replaced_token:
+                connection.execute(
+                    delete(ServerSession)
+                    .where(ServerSession.token_hash == token_hash(session.replaced_token))
+                )
+            if session.ended:
+                if session.token:
+                    connection.execute(
+                        delete(ServerSession)
+                        .where(ServerSession.token_hash == token_hash(session.token))
+                    )
+                response.delete_cookie(name, path=self.get_cookie_path(app))
+                return
+            if not session:
+                if session.token:  # emptied: nothing left worth keeping
+                    connection.execute(
+                        delete(ServerSession)
+                        .where(ServerSession.token_hash == token_hash(session.token))
+                    )
+                    response.delete_cookie(name, path=self.get_cookie_path(app))
+                return
+            now = clock.now()
+            if session.new:
+                session.token = secrets.token_urlsafe(32)
+                _purge_expired(app, connection, now)
+                connection.execute(insert(ServerSession).values(_row(session, now) | {
+                    "token_hash": token_hash(session.token), "created_at": now,
+                }))
+            elif session.modified or now - session.last_seen > TOUCH_EVERY:
+                connection.execute(
+                    update(ServerSession)
+                    .where(ServerSession.token_hash == token_hash(session.token))
+                    .values(_row(session, now))
+                )
+            else:
+                return
+        response.set_cookie(
+            name,
+            session.token,
+            httponly=True,
+            samesite=app.config["SESSION_COOKIE_SAMESITE"],
+            secure=app.config["SESSION_COOKIE_SECURE"] or _request_is_secure(),
+            path=self.get_cookie_path(app),
+        )
+
+
+def end_sessions_of(user_id: int) -> None:
+    """End every session of a user, in the current transaction (password, role, disable)."""
+    db.session.execute(delete(ServerSession).where(ServerSession.user_id == user_id))
+
+
+def _row(session: DatabaseSession, now: datetime) -> dict:
+    user = session.get(FLASK_LOGIN_USER_KEY) or session.get("pending_user")
+    return {
+        "user_id": int(user) if user else None,
+        "data": json.dumps(dict(session), separators=(",", ":")),
+        "last_seen_at": now,
+    }
+
+
+def _expired(app: Flask, created: datetime, last_seen: datetime, now: datetime) -> bool:
+    return (
+        now - last_seen > app.config["SESSION_IDLE_TIMEOUT"]
+        or now - created > app.config["SESSION_ABSOLUTE_TIMEOUT"]
+    )
+
+
+def _purge_expired(app: Flask, connection, now: datetime) -> None:
+    connection.execute(
+        delete(ServerSession).where(
+            or_(
+                ServerSession.last_seen_at < now - app.config["SESSION_IDLE_TIMEOUT"],
+                ServerSession.created_at < now - app.config["SESSION_ABSOLUTE_TIMEOUT"],
+            )
+        )
+    )
+
+
+def _request_is_secure() -> bool:
+    from flask import request
+
+    return request.is_secure

@@ -1,0 +1,374 @@
+"""Test fixtures as factories, shipped with core so plugin authors test the same way.
+
+Loaded as a pytest plugin (entry point ``pytest11``). Tests read like stories::
+
+    def test_reviewer_sees_the_audit_log(make_user, login_as):
+        salma = make_user("salma", role="admin")
+        client = login_as(salma)
+        assert client.get("/admin/audit").status_code == 200
+
+Anything that weakens a protection for speed is named ``insecure_*`` and lives only here.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import secrets
+import shutil
+import threading
+import uuid
+from collections.abc import Callable, Iterator
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pyotp
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+
+POSTGRES_URL_ENV = "RABITA_TEST_POSTGRES_URL"
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+ARTIFACTS = Path(".artifacts")
+TEST_PASSWORD = "correct horse battery staple"
+
+all_databases = pytest.mark.parametrize("db_backend", ["sqlite", "postgresql"], indirect=True)
+
+
+def in_ci() -> bool:
+    return os.environ.get("CI", "").lower() in {"1", "true", "yes"}
+
+
+def missing(reason: str) -> None:
+    """A needed part is absent: a failure in CI, a clear skip on a developer's machine."""
+    if in_ci():
+        pytest.fail(f"{reason} (CI must have it)", pytrace=False)
+    pytest.skip(reason)
+
+
+# -- weakening, for speed, in tests only ---------------------------------------------------
+
+
+@pytest.fixture
+def insecure_fast_kdf(monkeypatch):
+    """Make argon2id cheap (1 pass, 8 KiB) so tests that hash passwords run fast."""
+    from argon2 import PasswordHasher
+
+    from core import passwords
+
+    monkeypatch.setattr(
+        passwords, "HASHER", PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
+    )
+    passwords._reference_hash.cache_clear()
+    yield
+    passwords._reference_hash.cache_clear()
+
+
+class FakeClock:
+    def __init__(self, start):
+        self.current = start
+
+    def __call__(self):
+        return self.current
+
+    def advance(self, **delta: float) -> None:
+        self.current += timedelta(**delta)
+
+
+@pytest.fixture
+def fake_clock(monkeypatch) -> FakeClock:
+    """Freeze core's clock; ``fake_clock.advance(minutes=31)`` moves it on."""
+    from core import clock
+
+    fake = FakeClock(clock.now())
+    monkeypatch.setattr(clock, "now", fake)
+    return fake
+
+
+# -- databases -----------------------------------------------------------------------------
+
+
+@pytest.fixture
+def db_backend(request) -> str:
+    """'sqlite' unless a test is parametrised with ``all_databases``."""
+    return getattr(request, "param", "sqlite")
+
+
+@pytest.fixture(scope="session")
+def postgres_server_url() -> str | None:
+    url = os.environ.get(POSTGRES_URL_ENV)
+    if not url:
+        return None
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(url)
+    try:
+        with engine.connect() as connection:
+            connection.execute(text("select 1"))
+    except Exception:  # noqa: BLE001 - any failure means "not reachable"
+        return None
+    finally:
+        engine.dispose()
+    return url
+
+
+@pytest.fixture
+def database_url(db_backend, tmp_path, postgres_server_url) -> Iterator[str]:
+    """A fresh, empty database: an SQLite file, or a PostgreSQL schema of its own."""
+    if db_backend == "sqlite":
+        yield f"sqlite:///{tmp_path / 'rabita.db'}"
+        return
+    if postgres_server_url is None:
+        missing(f"PostgreSQL is not reachable; set {POSTGRES_URL_ENV} to a server's URL")
+    from sqlalchemy import create_engine, text
+
+    schema = f"t_{uuid.uuid4().hex[:16]}"
+    admin = create_engine(postgres_server_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+    separator = "&" if "?" in postgres_server_url else "?"
+    yield f"{postgres_server_url}{separator}options=-csearch_path%3D{schema}"
+    with admin.connect() as connection:
+        connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+    admin.dispose()
+
+
+# -- apps and clients ----------------------------------------------------------------------
+
+
+class RabitaClient(FlaskClient):
+    """A test client that fills forms the way a browser does: CSRF token included."""
+
+    def csrf_token(self, page: str, **kw) -> str:
+        body = self.get(page, **kw).get_data(as_text=True)
+        match = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', body)
+        if not match:
+            raise AssertionError(f"No form with a CSRF token on {page}")
+        return match.group(1)
+
+    def submit(self, url: str, data: dict | None = None, *, page: str | None = None, **kw):
+        """GET ``page`` (default ``url``) for its CSRF token, then POST ``data`` to ``url``."""
+        fields = dict(data or {})
+        fields["csrf_token"] = self.csrf_token(page or url, base_url=kw.get("base_url"))
+        return self.post(url, data=fields, **kw)
+
+
+@pytest.fixture
+def make_app(tmp_path, database_url) -> Iterator[Callable[..., Flask]]:
+    """Build apps on a fresh database: ``make_app(PLUGINS=["plugins.cases"])``."""
+    from core import create_app
+    from core.extensions import db
+
+    made: list[Flask] = []
+
+    def factory(create_tables: bool = True, **config: Any) -> Flask:
+        settings = {
+            "TESTING": True,
+            "SECRET_KEY": secrets.token_urlsafe(48),
+            "SQLALCHEMY_DATABASE_URI": database_url,
+            "INSTANCE_PATH": str(tmp_path / "instance"),
+        }
+        settings.update(config)
+        app = create_app(settings)
+        app.test_client_class = RabitaClient
+        if create_tables:
+            with app.app_context():
+                db.create_all()
+        made.append(app)
+        return app
+
+    yield factory
+    for app in made:
+        with app.app_context():
+            db.session.remove()
+            db.engine.dispose()
+
+
+@pytest.fixture
+def app(make_app) -> Flask:
+    return make_app()
+
+
+@pytest.fixture
+def app_context(app) -> Iterator[Flask]:
+    with app.app_context():
+        yield app
+
+
+@pytest.fixture
+def client(app) -> RabitaClient:
+    return app.test_client()
+
+
+# -- people --------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def make_user(app, insecure_fast_kdf) -> Callable[..., Any]:
+    """Create a user: ``make_user("salma", role="documenter")``.
+
+    Users whose role needs a second factor get one; ``user.totp`` makes her codes and
+    ``user.password`` is her password.
+    """
+    from core import users
+    from core.extensions import db
+
+    def factory(username: str, role: str = "member", *, password: str = TEST_PASSWORD,
+                second_factor: bool | None = None, locale: str | None = None):
+        with app.app_context():
+            user = users.create(username, password, role)
+            user.locale = locale
+            if second_factor is None:
+                second_factor = user.needs_second_factor()
+            if second_factor:
+                user.totp_secret = pyotp.random_base32()
+            db.session.commit()
+            user_id, secret = user.id, user.totp_secret
+        return TestUser(user_id, username, role, password, secret)
+
+    return factory
+
+
+class TestUser:
+    """What a test knows about a user it created (the database row lives in the app)."""
+
+    __test__ = False  # not a test class, despite the name
+
+    def __init__(self, id, username, role, password, totp_secret):
+        self.id, self.username, self.role = id, username, role
+        self.password, self.totp_secret = password, totp_secret
+
+    @property
+    def totp(self) -> pyotp.TOTP:
+        return pyotp.TOTP(self.totp_secret)
+
+    def code(self, steps_ahead: int = 0) -> str:
+        """Her authenticator's code, ``steps_ahead`` 30-second steps from now (by core's clock)."""
+        from core import clock
+
+        return self.totp.at(clock.now().timestamp() + 30 * steps_ahead)
+
+
+@pytest.fixture
+def login_as(app) -> Callable[..., RabitaClient]:
+    """Return a client already signed in as ``user`` (a real server-side session)."""
+    from core import clock
+    from core.extensions import db
+    from core.models import ServerSession
+    from core.sessions import token_hash
+
+    def factory(user: TestUser, client: RabitaClient | None = None) -> RabitaClient:
+        client = client or app.test_client()
+        token = secrets.token_urlsafe(32)
+        now = clock.now()
+        with app.app_context():
+            db.session.add(ServerSession(
+                token_hash=token_hash(token), user_id=user.id,
+                data=f'{{"_user_id": "{user.id}", "_fresh": true}}',
+                created_at=now, last_seen_at=now,
+            ))
+            db.session.commit()
+        client.set_cookie(app.config["SESSION_COOKIE_NAME"], token, domain="localhost")
+        return client
+
+    return factory
+
+
+# -- real servers and a real browser -------------------------------------------------------
+
+
+class LiveServer:
+    def __init__(self, app: Flask):
+        from werkzeug.serving import make_server
+
+        self.server = make_server("127.0.0.1", 0, app, threaded=True)
+        self.url = f"http://127.0.0.1:{self.server.server_port}"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    def __enter__(self) -> LiveServer:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.server.shutdown()
+        self.thread.join(timeout=5)
+
+
+@pytest.fixture
+def live_server(make_app) -> Callable[..., LiveServer]:
+    """Serve an app over real HTTP on 127.0.0.1: ``with live_server(app) as server: ...``."""
+    return LiveServer
+
+
+@pytest.fixture(scope="session")
+def chromium_browser(tmp_path_factory):
+    """Debian's Chromium, driven by Playwright (which must never download a browser)."""
+    if not Path(CHROMIUM).exists() and not shutil.which("chromium"):
+        missing("Chromium is not installed (apt-get install chromium chromium-driver)")
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        missing("Playwright is not installed (pip install playwright)")
+    home = tmp_path_factory.mktemp("chromium-home")
+    os.environ.setdefault("XDG_CONFIG_HOME", str(home / "config"))
+    os.environ.setdefault("XDG_CACHE_HOME", str(home / "cache"))
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM if Path(CHROMIUM).exists() else shutil.which("chromium"),
+            args=CHROMIUM_ARGS,
+            headless=True,
+        )
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def browser_page(chromium_browser):
+    """A fresh page with its own cookies; closed after the test."""
+    context = chromium_browser.new_context()
+    page = context.new_page()
+    yield page
+    context.close()
+
+
+def screenshot(page, name: str) -> Path:
+    """Keep a screenshot under .artifacts/screenshots/ for people to look at."""
+    folder = ARTIFACTS / "screenshots"
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{name}.png"
+    page.screenshot(path=str(path), full_page=True)
+    return path
+
+
+@pytest.fixture
+def make_plugin(monkeypatch, tmp_path) -> Callable[..., str]:
+    """Build a throw-away plugin module from functions named after hooks; return its path.
+
+    ``make_plugin("notes", register_permissions=lambda: [...])`` → ``"rabita_test.notes"``,
+    ready for ``make_app(PLUGINS=[...])``.
+    """
+    import sys
+    import types
+
+    from core.hookspecs import hookimpl
+
+    def factory(name: str, **hooks: Callable) -> str:
+        module = types.ModuleType(f"rabita_test.{name}")
+        module.__file__ = str(tmp_path / name / "__init__.py")
+        for hook_name, function in hooks.items():
+            function.__name__ = hook_name
+            setattr(module, hook_name, hookimpl(function))
+        monkeypatch.setitem(sys.modules, module.__name__, module)
+        return module.__name__
+
+    return factory

@@ -1,0 +1,1 @@
+"""Core's pages, one blueprint per concern: auth, home, account, admin, and error pages."""

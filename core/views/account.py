@@ -1,0 +1,44 @@
+"""A user's own settings: password, language, second factor."""
+
+from __future__ import annotations
+
+from flask import Blueprint, current_app, flash, redirect, render_template, session, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from core import users
+from core.extensions import db
+from core.forms import ChangePasswordForm, PreferencesForm
+from core.i18n import NATIVE_NAMES
+
+blueprint = Blueprint("account", __name__, url_prefix="/account")
+
+
+@blueprint.route("/", methods=["GET", "POST"])
+def settings():
+    password_form = ChangePasswordForm(prefix="password")
+    preferences = PreferencesForm(prefix="prefs", locale=current_user.locale)
+    preferences.locale.choices = [
+        (code, NATIVE_NAMES.get(code, code)) for code in current_app.config["LANGUAGES"]
+    ]
+    if password_form.submit.data and password_form.validate_on_submit():
+        try:
+            users.change_password(
+                current_user, password_form.current.data, password_form.password.data
+            )
+        except users.UserError as error:
+            db.session.rollback()
+            password_form.password.errors.append(str(error))
+        else:
+            db.session.commit()
+            session.end()
+            flash(_("Your password is changed. Every session was ended; sign in again."), "success")
+            return redirect(url_for("auth.login"))
+    elif preferences.submit.data and preferences.validate_on_submit():
+        current_user.locale = preferences.locale.data
+        db.session.commit()
+        flash(_("Saved."), "success")
+        return redirect(url_for("account.settings"))
+    return render_template(
+        "account/settings.html", password_form=password_form, preferences=preferences
+    )

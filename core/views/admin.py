@@ -1,0 +1,91 @@
+"""Administration: users (invite, disable, enable, change role, reset second factor), audit log."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from sqlalchemy import select
+
+from core import audit, users
+from core.extensions import db
+from core.forms import ConfirmForm, InviteForm, RoleForm
+from core.models import AuditEntry, User
+from core.permissions import MANAGE_USERS, READ_AUDIT, ROLE_LABELS, require_permission
+
+blueprint = Blueprint("admin", __name__, url_prefix="/admin")
+
+AUDIT_PAGE = 100
+
+
+@blueprint.route("/users", methods=["GET", "POST"])
+@require_permission(MANAGE_USERS)
+def users_page():
+    form = InviteForm()
+    link = None
+    if form.validate_on_submit():
+        try:
+            token = users.invite(form.username.data, form.role.data, actor=current_user)
+        except users.UserError as error:
+            db.session.rollback()
+            form.username.errors.append(str(error))
+        else:
+            db.session.commit()
+            link = url_for("auth.accept_invite", token=token, _external=True)
+    everyone = db.session.scalars(select(User).order_by(User.username)).all()
+    return render_template(
+        "admin/users.html", users=everyone, form=form, link=link, roles=ROLE_LABELS,
+        action_form=ConfirmForm(), role_form=RoleForm(),
+    )
+
+
+ACTIONS = {
+    "disable": (users.disable, _l("This user is disabled and signed out everywhere.")),
+    "enable": (users.enable, _l("This user can sign in again.")),
+    "reset-second-factor": (
+        users.reset_second_factor,
+        _l("The second factor is reset; the user enrols a new one at her next sign-in."),
+    ),
+}
+
+
+@blueprint.route("/users/<int:user_id>/<action>", methods=["POST"])
+@require_permission(MANAGE_USERS)
+def user_action(user_id: int, action: str):
+    user = db.session.get(User, user_id) or abort(404)
+    if action == "role":
+        form = RoleForm()
+        if not form.validate_on_submit():
+            flash(_("Choose a role from the list."), "error")
+            return redirect(url_for("admin.users_page"))
+        change, done = (lambda u, actor: users.change_role(u, form.role.data, actor=actor),
+                        _l("The role is changed; the user signs in again."))
+    elif action in ACTIONS and ConfirmForm().validate_on_submit():
+        change, done = ACTIONS[action]
+    else:
+        abort(400)
+    try:
+        change(user, actor=current_user)
+    except users.UserError as error:
+        db.session.rollback()
+        flash(str(error), "error")
+    else:
+        db.session.commit()
+        flash(str(done), "success")
+    return redirect(url_for("admin.users_page"))
+
+
+@blueprint.route("/audit")
+@require_permission(READ_AUDIT)
+def audit_log():
+    before = request.args.get("before", type=int)
+    query = select(AuditEntry).order_by(AuditEntry.seq.desc()).limit(AUDIT_PAGE)
+    if before:
+        query = query.where(AuditEntry.seq < before)
+    entries = db.session.scalars(query).all()
+    checked, broken = audit.verify()
+    return render_template(
+        "admin/audit.html", entries=entries, checked=checked, broken=broken,
+        older=entries[-1].seq if len(entries) == AUDIT_PAGE else None,
+    )

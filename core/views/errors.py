@@ -1,0 +1,55 @@
+"""Error pages: a short sentence in the user's language, never a trace or a stored value."""
+
+from __future__ import annotations
+
+import traceback
+
+from flask import Flask, render_template
+from flask_babel import lazy_gettext as _l
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+
+MESSAGES = {
+    400: _l("The request could not be understood. Go back and try again."),
+    401: _l("Please sign in first."),
+    403: _l("You do not have permission to see this page."),
+    404: _l("There is no page here."),
+    405: _l("This page cannot be used that way."),
+    413: _l("What you sent is too large."),
+    429: _l("Too many requests. Wait a minute and try again."),
+    500: _l("Something went wrong on our side. Nothing was saved; try again."),
+}
+
+
+def init_app(app: Flask) -> None:
+    app.register_error_handler(CSRFError, _csrf_error)
+    app.register_error_handler(HTTPException, _http_error)
+    app.register_error_handler(Exception, _server_error)
+
+
+def _csrf_error(error: CSRFError):
+    message = _l(
+        "This form has expired or did not come from this site. Reload the page and try again."
+    )
+    return render_template("error.html", code=400, message=message), 400
+
+
+def _http_error(error: HTTPException):
+    code = error.code or 500
+    if code < 400:
+        return error
+    message = MESSAGES.get(code, MESSAGES[400] if code < 500 else MESSAGES[500])
+    return render_template("error.html", code=code, message=message), code
+
+
+def _server_error(error: Exception):
+    from flask import current_app
+
+    from core.extensions import db
+
+    db.session.rollback()
+    # The type and where it happened, never the message: messages can carry stored values.
+    frames = traceback.extract_tb(error.__traceback__)
+    where = " < ".join(f"{f.filename.rsplit('/', 1)[-1]}:{f.lineno}" for f in reversed(frames[-5:]))
+    current_app.logger.error("Unhandled %s at %s", type(error).__name__, where)
+    return render_template("error.html", code=500, message=MESSAGES[500]), 500

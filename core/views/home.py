@@ -1,0 +1,84 @@
+"""The home dashboard, search across plugins, and the language switcher."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from flask import Blueprint, current_app, redirect, render_template, request, session, url_for
+from flask_login import current_user
+
+from core.access import public
+from core.dashboard import NavItem
+from core.extensions import db
+from core.forms import LanguageForm
+from core.plugins import plugin_manager
+from core.text import Query
+
+blueprint = Blueprint("home", __name__)
+
+MAX_QUERY = 200
+
+
+@blueprint.route("/")
+def index():
+    items = _flatten(plugin_manager().hook.dashboard_items(user=current_user))
+    return render_template("home/index.html", items=sorted(items, key=lambda i: i.order))
+
+
+@blueprint.route("/search")
+def search():
+    text = request.args.get("q", "")[:MAX_QUERY].strip()
+    results = []
+    if text:
+        query = Query(text)
+        results = _flatten(plugin_manager().hook.search_results(query=query, user=current_user))
+    return render_template("home/search.html", q=text, results=results)
+
+
+@blueprint.route("/language", methods=["POST"])
+@public
+def set_language():
+    form = LanguageForm()
+    choice = request.form.get("language", "")
+    if form.validate_on_submit() and choice in current_app.config["LANGUAGES"]:
+        session["locale"] = choice
+        if current_user.is_authenticated:
+            current_user.locale = choice
+            db.session.commit()
+    return redirect(_local_path(request.form.get("next", "")))
+
+
+def navigation(user) -> list[NavItem]:
+    """Menu entries from plugins and core, keeping only those the user may open."""
+    items = _flatten(plugin_manager().hook.navigation_items(user=user))
+    items += _core_navigation()
+    visible = [item for item in items if item.permission is None or user.can(item.permission)]
+    return sorted(visible, key=lambda item: item.order)
+
+
+def _core_navigation() -> list[NavItem]:
+    from flask_babel import lazy_gettext as _l
+
+    from core.permissions import MANAGE_USERS, READ_AUDIT
+
+    return [
+        NavItem(_l("Users"), "admin.users_page", MANAGE_USERS, order=900),
+        NavItem(_l("Audit log"), "admin.audit_log", READ_AUDIT, order=910),
+    ]
+
+
+def _flatten(lists) -> list:
+    return [item for items in lists for item in items]
+
+
+def _local_path(target: str) -> str:
+    """Only ever redirect within this site: a path, never another host."""
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+        return url_for("home.index")
+    return target
+
+
+@blueprint.app_context_processor
+def _menu() -> dict:
+    return {"nav_items": navigation(current_user) if current_user.is_authenticated else []}

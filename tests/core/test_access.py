@@ -1,0 +1,74 @@
+"""Deny by default: the frozen list of endpoints that need no sign-in, and the rule itself."""
+
+import re
+
+import pytest
+
+from core.access import PUBLIC, SIGNING_IN, access_of
+
+# Changing this list opens (or closes) a door: it must be a reviewed, visible change.
+PUBLIC_ENDPOINTS = {
+    "static",
+    "auth.login",
+    "auth.accept_invite",
+    "home.set_language",
+}
+SIGNING_IN_ENDPOINTS = {
+    "auth.code",
+    "auth.enrol_second_factor",
+    "auth.logout",
+}
+
+
+def marked(app, level):
+    return {rule.endpoint for rule in app.url_map.iter_rules() if access_of(app, rule.endpoint) == level}
+
+
+def test_the_public_endpoints_are_exactly_the_frozen_list(app):
+    assert marked(app, PUBLIC) == PUBLIC_ENDPOINTS
+
+
+def test_the_signing_in_endpoints_are_exactly_the_frozen_list(app):
+    assert marked(app, SIGNING_IN) == SIGNING_IN_ENDPOINTS
+
+
+def _sample_url(rule):
+    return re.sub(r"<(?:[^:>]+:)?([^>]+)>", lambda m: "1" if "int" in m.group(0) else "x", rule.rule)
+
+
+def test_every_other_endpoint_sends_strangers_to_sign_in(app, client):
+    checked = 0
+    for rule in app.url_map.iter_rules():
+        if access_of(app, rule.endpoint) != "signed-in":
+            continue
+        url = _sample_url(rule)
+        if "GET" in rule.methods:
+            response = client.get(url)
+            assert response.status_code == 302, rule.endpoint
+            assert response.location.endswith("/login"), rule.endpoint
+        if "POST" in rule.methods:
+            token = client.csrf_token("/login")
+            response = client.post(url, data={"csrf_token": token})
+            assert response.status_code == 401, rule.endpoint
+        checked += 1
+    assert checked >= 5
+
+
+def test_a_plugin_view_is_closed_unless_marked(make_app, make_plugin):
+    from flask import Blueprint
+
+    notes = Blueprint("notes", __name__)
+
+    @notes.route("/notes")
+    def index():
+        return "secret notes"
+
+    app = make_app(PLUGINS=[make_plugin("notes", register_blueprints=lambda: [notes])])
+    response = app.test_client().get("/notes")
+    assert response.status_code == 302 and "secret" not in response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("endpoint", sorted(SIGNING_IN_ENDPOINTS - {"auth.logout"}))
+def test_signing_in_pages_need_the_password_step_first(app, client, endpoint):
+    url = app.url_map._rules_by_endpoint[endpoint][0].rule
+    assert client.get(url).location.endswith("/login")

@@ -1,0 +1,150 @@
+"""The database: SQLite tuning, and every migration run up and down with data in the tables."""
+
+import datetime as dt
+from pathlib import Path
+
+import flask_migrate
+import pytest
+import sqlalchemy as sa
+from alembic.script import ScriptDirectory
+
+from core.db import schema_differences, version_locations
+from core.extensions import db
+from core.testing import all_databases
+
+PLUGINS_DIR = Path(__file__).resolve().parents[2] / "plugins"
+BUILT_IN_PLUGINS = sorted(
+    f"plugins.{p.name}" for p in PLUGINS_DIR.iterdir() if (p / "__init__.py").exists()
+)
+
+
+def test_sqlite_uses_wal_16k_pages_and_foreign_keys(app_context):
+    with db.engine.connect() as connection:
+        pragma = lambda name: connection.exec_driver_sql(f"PRAGMA {name}").scalar()  # noqa: E731
+        assert pragma("journal_mode") == "wal"
+        assert pragma("page_size") == 16384
+        assert pragma("foreign_keys") == 1
+
+
+@pytest.fixture
+def migrating_app(make_app):
+    app = make_app(create_tables=False, PLUGINS=BUILT_IN_PLUGINS)
+    with app.app_context():
+        yield app
+
+
+def revisions_in_order(app):
+    from alembic.config import Config
+
+    config = Config()
+    config.set_main_option("script_location", str(Path(flask_migrate.__file__).parent))
+    config.set_main_option("path_separator", "os")
+    import os
+
+    config.set_main_option("version_locations", os.pathsep.join(version_locations(app)))
+    script = ScriptDirectory.from_config(config)
+    return list(reversed(list(script.walk_revisions("base", "heads"))))
+
+
+def owned_tables(app):
+    from core.db import owned_by_active_code
+
+    inspector = sa.inspect(db.engine)
+    return sorted(t for t in inspector.get_table_names() if owned_by_active_code(app, t))
+
+
+def fill_every_table(app):
+    """Put one row in every table that has none, with values fitting each column's type."""
+    metadata = sa.MetaData()
+    metadata.reflect(db.engine, only=owned_tables(app))
+    with db.engine.begin() as connection:
+        for table in metadata.sorted_tables:
+            if connection.execute(sa.select(sa.func.count()).select_from(table)).scalar():
+                continue
+            connection.execute(table.insert().values(
+                {column.name: sample_value(column, connection) for column in table.columns}
+            ))
+
+
+def sample_value(column, connection):
+    for foreign_key in column.foreign_keys:
+        target = foreign_key.column
+        return connection.execute(sa.select(target).limit(1)).scalar()
+    kind = column.type
+    if isinstance(kind, sa.Boolean):
+        return False
+    if isinstance(kind, sa.Integer):
+        return 1
+    if isinstance(kind, sa.DateTime):
+        return dt.datetime(2026, 1, 2, 3, 4, 5)
+    if isinstance(kind, sa.Date):
+        return dt.date(2026, 1, 2)
+    if isinstance(kind, sa.LargeBinary):
+        return b"\x00\x01"
+    if isinstance(kind, sa.JSON):
+        return {}
+    if isinstance(kind, sa.String) and getattr(kind, "length", None):
+        return "v" * min(kind.length, 8)
+    return "{}"
+
+
+def row_counts(app):
+    with db.engine.connect() as connection:
+        return {
+            table: connection.execute(sa.text(f'SELECT COUNT(*) FROM "{table}"')).scalar()
+            for table in owned_tables(app)
+        }
+
+
+def step_below(revision):
+    """The revision just below ``revision`` on its own branch (a branch root: its base)."""
+    below = revision.down_revision
+    if isinstance(below, tuple):
+        return below[0]
+    if below:
+        return below
+    return f"{sorted(revision.branch_labels)[0]}@base" if revision.branch_labels else "base"
+
+
+@all_databases
+def test_every_migration_runs_up_and_down_with_data(migrating_app):
+    app = migrating_app
+    revisions = revisions_in_order(app)
+    assert revisions, "no migrations found"
+    for revision in revisions:
+        flask_migrate.upgrade(revision=revision.revision)
+        fill_every_table(app)
+        with_data = row_counts(app)
+        assert all(with_data.values()), with_data
+        flask_migrate.downgrade(revision=step_below(revision))
+        after_down = row_counts(app)
+        for table, count in after_down.items():
+            assert count == with_data.get(table, count), f"{revision.revision} down lost {table}"
+        flask_migrate.upgrade(revision=revision.revision)
+        again = row_counts(app)
+        for table in after_down:
+            assert again[table] == with_data[table], f"{revision.revision} up again lost {table}"
+        fill_every_table(app)
+    flask_migrate.downgrade(revision="base")
+    assert owned_tables(app) == []
+
+
+@all_databases
+def test_the_migrated_schema_equals_the_models(migrating_app):
+    flask_migrate.upgrade(revision="heads")
+    assert schema_differences(migrating_app) == []
+
+
+@all_databases
+def test_a_migrated_database_keeps_the_audit_log_append_only(migrating_app):
+    from sqlalchemy.exc import DatabaseError
+
+    from core import audit
+
+    flask_migrate.upgrade(revision="heads")
+    audit.record("test.action")
+    db.session.commit()
+    with pytest.raises(DatabaseError):
+        db.session.execute(sa.text("DELETE FROM core_audit_entry"))
+    db.session.rollback()
+    assert audit.verify() == (1, None)

@@ -1,0 +1,53 @@
+"""Languages: Arabic right-to-left, English, French; every core string translated."""
+
+import pytest
+
+from tools import catalogs
+
+
+def html_tag(client, **kw):
+    body = client.get("/login", **kw).get_data(as_text=True)
+    return body[body.index("<html"):body.index(">", body.index("<html")) + 1]
+
+
+def test_accept_language_picks_the_page_language(client):
+    assert 'lang="ar" dir="rtl"' in html_tag(client, headers={"Accept-Language": "ar,fr;q=0.5"})
+    assert 'lang="fr" dir="ltr"' in html_tag(client, headers={"Accept-Language": "fr-TN"})
+    assert 'lang="en" dir="ltr"' in html_tag(client, headers={"Accept-Language": "de"})
+
+
+def test_the_switcher_overrides_the_browser(client):
+    client.submit("/language", {"language": "ar", "next": "/login"}, page="/login")
+    assert 'dir="rtl"' in html_tag(client, headers={"Accept-Language": "fr"})
+    assert "تسجيل الدخول" in client.get("/login").get_data(as_text=True)
+
+
+def test_her_saved_preference_wins(make_user, login_as):
+    client = login_as(make_user("amina", locale="fr"))
+    page = client.get("/", headers={"Accept-Language": "ar"}).get_data(as_text=True)
+    assert 'lang="fr"' in page and "Bienvenue" in page
+
+
+def test_choosing_a_language_when_signed_in_saves_it(app, make_user, login_as):
+    from core.extensions import db
+    from core.models import User
+
+    amina = make_user("amina")
+    login_as(amina).submit("/language", {"language": "ar", "next": "/"}, page="/")
+    with app.app_context():
+        assert db.session.get(User, amina.id).locale == "ar"
+
+
+def test_an_unknown_language_or_foreign_target_is_ignored(client):
+    response = client.submit("/language", {"language": "xx", "next": "https://evil.example/"},
+                             page="/login")
+    assert response.location == "/"
+    response = client.submit("/language", {"language": "fr", "next": "//evil.example/x"},
+                             page="/login")
+    assert response.location == "/"
+
+
+@pytest.mark.parametrize("locale", catalogs.LOCALES)
+@pytest.mark.parametrize("package", catalogs.packages(), ids=lambda p: p.name)
+def test_every_string_is_translated(package, locale):
+    assert catalogs.untranslated(package, locale) == []

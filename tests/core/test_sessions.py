@@ -1,0 +1,98 @@
+"""Server-side sessions: time-outs, and every session ended when it must be."""
+
+from sqlalchemy import func, select
+
+from core import users
+from core.extensions import db
+from core.models import ServerSession, User
+from core.testing import all_databases
+
+pytestmark = all_databases
+
+
+def sessions_of(app, user):
+    with app.app_context():
+        return db.session.scalar(
+            select(func.count()).select_from(ServerSession).where(ServerSession.user_id == user.id)
+        )
+
+
+def test_a_session_ends_after_30_idle_minutes(make_user, login_as, fake_clock):
+    client = login_as(make_user("amina"))
+    fake_clock.advance(minutes=29)
+    assert client.get("/").status_code == 200
+    fake_clock.advance(minutes=29)  # active 58 minutes, never idle 30
+    assert client.get("/").status_code == 200
+    fake_clock.advance(minutes=31)
+    assert client.get("/").status_code == 302
+
+
+def test_a_session_ends_after_12_hours_however_active(make_user, login_as, fake_clock):
+    client = login_as(make_user("amina"))
+    minutes_alive = 0
+    while client.get("/").status_code == 200 and minutes_alive < 24 * 60:
+        fake_clock.advance(minutes=20)
+        minutes_alive += 20
+    assert 12 * 60 <= minutes_alive <= 12 * 60 + 20
+
+
+def test_changing_her_password_ends_every_session(app, make_user, login_as):
+    amina = make_user("amina")
+    laptop, phone = login_as(amina), login_as(amina)
+    response = laptop.submit("/account/", {
+        "password-current": amina.password, "password-password": "a brand new passphrase",
+        "password-confirm": "a brand new passphrase", "password-submit": "1",
+    })
+    assert response.location.endswith("/login")
+    assert laptop.get("/").status_code == 302
+    assert phone.get("/").status_code == 302
+    assert sessions_of(app, amina) == 0
+
+
+def test_a_wrong_current_password_changes_nothing(app, make_user, login_as):
+    amina = make_user("amina")
+    client = login_as(amina)
+    response = client.submit("/account/", {
+        "password-current": "not my password", "password-password": "a brand new passphrase",
+        "password-confirm": "a brand new passphrase", "password-submit": "1",
+    })
+    assert "The current password is not right." in response.get_data(as_text=True)
+    assert client.get("/").status_code == 200
+    with app.app_context():
+        from core import passwords
+
+        assert passwords.verify(db.session.get(User, amina.id).password_hash, amina.password)
+
+
+def test_disabling_a_user_ends_her_sessions(app, make_user, login_as):
+    amina = make_user("amina")
+    client = login_as(amina)
+    with app.app_context():
+        users.disable(db.session.get(User, amina.id), actor=None)
+        db.session.commit()
+    assert client.get("/").status_code == 302
+    assert sessions_of(app, amina) == 0
+
+
+def test_expired_sessions_are_purged_when_new_ones_start(app, make_user, login_as, fake_clock):
+    login_as(make_user("amina"))
+    fake_clock.advance(hours=13)
+    app.test_client().get("/login")  # a new anonymous session is stored
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(ServerSession)) == 1
+
+
+def test_a_forged_cookie_is_a_stranger(app):
+    client = app.test_client()
+    client.set_cookie("rabita_session", "forged-token", domain="localhost")
+    assert client.get("/").status_code == 302
+    client.set_cookie("rabita_session", "x" * 3000, domain="localhost")
+    assert client.get("/").status_code == 302
+
+
+def test_anonymous_visitors_store_only_what_a_form_needs(app):
+    client = app.test_client()
+    with client.get("/static/rabita.css"):
+        pass
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(ServerSession)) == 0

@@ -1,0 +1,138 @@
+"""Administration pages: invitations, disabling, roles, second-factor resets, the audit log."""
+
+import re
+
+from sqlalchemy import func, select
+
+from core.extensions import db
+from core.models import AuditEntry, Invite, User
+from core.testing import all_databases
+
+pytestmark = all_databases
+
+
+def user_row(app, user_id):
+    with app.app_context():
+        user = db.session.get(User, user_id)
+        db.session.expunge(user)
+        return user
+
+
+def last_audit(app):
+    with app.app_context():
+        entry = db.session.scalars(select(AuditEntry).order_by(AuditEntry.seq.desc())).first()
+        return entry.action, entry.actor_id, entry.target_id
+
+
+def invite(client, username, role):
+    response = client.submit("/admin/users", {"username": username, "role": role})
+    match = re.search(r"https?://[^<\s]+/invite/[A-Za-z0-9_\-]+", response.get_data(as_text=True))
+    return match.group(0) if match else response
+
+
+def test_an_admin_invites_a_documenter_who_joins_and_enrols(app, make_user, login_as):
+    admin = make_user("nour", role="admin")
+    link = invite(login_as(admin), "salma", "documenter")
+    path = link.split("localhost", 1)[1]
+    newcomer = app.test_client()
+    response = newcomer.submit(path, {"password": "olive tree at dawn", "confirm": "olive tree at dawn"})
+    assert response.location.endswith("/login")
+    # The link works once.
+    assert newcomer.get(path).status_code == 404
+    # She signs in and must enrol her second factor before anything else.
+    response = newcomer.submit("/login", {"username": "salma", "password": "olive tree at dawn"})
+    assert response.location.endswith("/second-factor")
+    page = newcomer.get("/second-factor").get_data(as_text=True)
+    assert "<svg" in page
+    secret = re.search(r"<code>([A-Z2-7 ]+)</code>", page).group(1).replace(" ", "")
+    import pyotp
+
+    response = newcomer.submit("/second-factor", {"code": pyotp.TOTP(secret).now()})
+    assert response.location.endswith("/")
+    assert newcomer.get("/").status_code == 200
+    with app.app_context():
+        salma = db.session.scalar(select(User).where(User.username == "salma"))
+        assert salma.role == "documenter" and salma.totp_secret == secret
+
+
+def test_only_a_hash_of_the_invitation_is_stored(app, make_user, login_as):
+    link = invite(login_as(make_user("nour", role="admin")), "salma", "member")
+    token = link.rsplit("/", 1)[1]
+    with app.app_context():
+        stored = db.session.scalars(select(Invite.token_hash)).all()
+    assert len(stored) == 1 and token not in stored[0]
+
+
+def test_an_expired_invitation_is_refused(app, make_user, login_as, fake_clock):
+    link = invite(login_as(make_user("nour", role="admin")), "salma", "member")
+    fake_clock.advance(hours=73)
+    assert app.test_client().get(link.split("localhost", 1)[1]).status_code == 404
+
+
+def test_a_bad_invitation_request_changes_nothing(app, make_user, login_as):
+    client = login_as(make_user("nour", role="admin"))
+    for username, role in [("no spaces allowed", "member"), ("nour", "member"), ("sara", "queen")]:
+        response = invite(client, username, role)
+        assert response.status_code == 200
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(Invite)) == 0
+
+
+def test_an_admin_disables_and_enables_a_user(app, make_user, login_as):
+    admin, amina = make_user("nour", role="admin"), make_user("amina")
+    amina_client = login_as(amina)
+    client = login_as(admin)
+    client.submit(f"/admin/users/{amina.id}/disable", page="/admin/users")
+    assert not user_row(app, amina.id).is_active
+    assert amina_client.get("/").status_code == 302
+    assert last_audit(app) == ("user.disabled", admin.id, str(amina.id))
+    client.submit(f"/admin/users/{amina.id}/enable", page="/admin/users")
+    assert user_row(app, amina.id).is_active
+
+
+def test_the_last_admin_cannot_be_disabled_or_demoted(app, make_user, login_as):
+    admin = make_user("nour", role="admin")
+    client = login_as(admin)
+    response = client.submit(f"/admin/users/{admin.id}/disable", page="/admin/users",
+                             follow_redirects=True)
+    assert "last active administrator" in response.get_data(as_text=True)
+    client.submit(f"/admin/users/{admin.id}/role", {"role": "member"}, page="/admin/users")
+    assert user_row(app, admin.id).role == "admin" and user_row(app, admin.id).is_active
+
+
+def test_a_role_change_signs_her_out_and_may_require_a_second_factor(app, make_user, login_as):
+    admin, amina = make_user("nour", role="admin"), make_user("amina")
+    amina_client = login_as(amina)
+    login_as(admin).submit(f"/admin/users/{amina.id}/role", {"role": "reviewer"}, page="/admin/users")
+    assert user_row(app, amina.id).role == "reviewer"
+    assert amina_client.get("/").status_code == 302
+    response = amina_client.submit("/login", {"username": "amina", "password": amina.password})
+    assert response.location.endswith("/second-factor")
+    assert amina_client.get("/").location.endswith("/login")
+
+
+def test_resetting_a_second_factor(app, make_user, login_as):
+    admin, salma = make_user("nour", role="admin"), make_user("salma", role="documenter")
+    login_as(admin).submit(f"/admin/users/{salma.id}/reset-second-factor", page="/admin/users")
+    assert user_row(app, salma.id).totp_secret is None
+    assert last_audit(app)[0] == "user.second_factor_reset"
+
+
+def test_an_unknown_action_is_refused(make_user, login_as):
+    admin = make_user("nour", role="admin")
+    response = login_as(admin).submit(f"/admin/users/{admin.id}/promote-to-queen", page="/admin/users")
+    assert response.status_code == 400
+
+
+def test_members_are_refused_and_the_refusal_is_audited(app, make_user, login_as):
+    amina = make_user("amina")
+    client = login_as(amina)
+    assert client.get("/admin/users").status_code == 403
+    assert client.get("/admin/audit").status_code == 403
+    assert last_audit(app)[:2] == ("access.denied", amina.id)
+
+
+def test_the_audit_page_shows_an_intact_chain(make_user, login_as):
+    client = login_as(make_user("nour", role="admin"))
+    page = client.get("/admin/audit").get_data(as_text=True)
+    assert "link up" in page and "user.created" in page

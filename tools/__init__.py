@@ -1,0 +1,1 @@
+"""Developer tools: the demo, message catalogs. Not part of a deployed node."""
