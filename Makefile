@@ -8,7 +8,7 @@ COMPILED := $(CATALOGS:.po=.mo)
 RABITA_TEST_POSTGRES_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 export RABITA_TEST_POSTGRES_URL
 
-.PHONY: demo run test lint catalogs extract bench leakcheck clean
+.PHONY: demo demo-codes run test lint catalogs extract bench leakcheck clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -24,6 +24,9 @@ catalogs: $(COMPILED)
 ## make demo: a node on 127.0.0.1 with fictional data and demo accounts (printed)
 demo: $(STAMP) catalogs
 	$(BIN)/python -m tools.demo
+
+demo-codes: $(STAMP)
+	$(BIN)/python -m tools.demo codes
 
 ## make run: serve the instance in ./instance (create it first with `rabita init`)
 run: $(STAMP) catalogs

@@ -119,8 +119,7 @@ def sign_out(user: User) -> None:
 
 
 def _begin_second_step(user: User, outcome: Outcome) -> None:
-    session.regenerate()
-    session.clear()
+    _fresh_session()
     session["pending_user"] = user.id
     session["pending_step"] = outcome.value
     session["pending_since"] = clock.now().isoformat()
@@ -129,9 +128,14 @@ def _begin_second_step(user: User, outcome: Outcome) -> None:
 def _complete(user: User) -> None:
     audit.record("auth.signed_in", actor=user)
     db.session.commit()
-    session.regenerate()
+    _fresh_session()
+    login_user(user)
+
+
+def _fresh_session() -> None:
+    """A new session id and nothing carried over but the language she chose."""
     locale = session.get("locale")
+    session.regenerate()
     session.clear()
     if locale:
         session["locale"] = locale
-    login_user(user)

@@ -308,3 +308,7 @@ def _check_admin(username: str, password: str) -> None:
         passwords.check_new(password, username)
     except passwords.PasswordRejected as error:
         raise click.ClickException(f"{error} Nothing was changed.") from error
+
+
+if __name__ == "__main__":
+    main()

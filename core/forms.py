@@ -56,7 +56,9 @@ class ChangePasswordForm(NewPasswordForm):
 
 class InviteForm(FlaskForm):
     username = StringField(_l("Username"), validators=[InputRequired(), Length(max=64)])
-    role = SelectField(_l("Role"), choices=_role_choices, validators=[InputRequired()])
+    role = SelectField(
+        _l("Role"), choices=_role_choices, default="member", validators=[InputRequired()]
+    )
     submit = SubmitField(_l("Create invitation link"))
 
 

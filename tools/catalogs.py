@@ -80,6 +80,20 @@ def update(package: Path) -> None:
             write_po(handle, catalog, width=100, omit_header=False, sort_output=True)
 
 
+def fill(package: Path, locale: str, translations: dict[str, str | tuple[str, ...]]) -> None:
+    """Set translations for msgids already in the catalog (used when adding a few strings)."""
+    path = po_path(package, locale)
+    catalog = read(path, locale)
+    for msgid, text in translations.items():
+        entry = catalog.get(msgid)
+        if entry is None:
+            raise KeyError(f"{msgid!r} is not in {path}; run `python -m tools.catalogs update`")
+        entry.string = text
+        entry.flags.discard("fuzzy")
+    with path.open("wb") as handle:
+        write_po(handle, catalog, width=100, omit_header=False, sort_output=True)
+
+
 def untranslated(package: Path, locale: str) -> list[str]:
     """Strings of ``package`` with no (or a fuzzy) translation in ``locale``."""
     template = extract(package)
