@@ -16,11 +16,22 @@ ACCESS_ATTRIBUTE = "rabita_access"
 PUBLIC = "public"
 SIGNING_IN = "signing-in"  # between the password and the second factor
 SIGNED_IN = "signed-in"  # the default for every unmarked view
+FEDERATION_SIGNED = "federation-signed"  # no session: every request carries a node's signature
 
 
 def public(view: Callable) -> Callable:
     """Mark a view as reachable without signing in (login page, invitations, static files)."""
     setattr(view, ACCESS_ATTRIBUTE, PUBLIC)
+    return view
+
+
+def federation_signed(view: Callable) -> Callable:
+    """Mark a view that other nodes call; the view itself must verify their signature.
+
+    Such views get no session and no CSRF token (other nodes have neither): the HTTP
+    message signature is what authenticates and protects them.
+    """
+    setattr(view, ACCESS_ATTRIBUTE, FEDERATION_SIGNED)
     return view
 
 
@@ -45,6 +56,14 @@ def init_app(app: Flask) -> None:
     app.before_request(_enforce)
 
 
+def exempt_signed_views_from_csrf(app: Flask) -> None:
+    from core.extensions import csrf
+
+    for view in app.view_functions.values():
+        if getattr(view, ACCESS_ATTRIBUTE, None) == FEDERATION_SIGNED:
+            csrf.exempt(view)
+
+
 def _enforce():
     from flask import current_app
 
@@ -52,7 +71,7 @@ def _enforce():
     if endpoint is None:  # no route matched: the 404/405 handler answers
         return None
     access = access_of(current_app, endpoint)
-    if access == PUBLIC:
+    if access in (PUBLIC, FEDERATION_SIGNED):
         return None
     if access == SIGNING_IN:
         if current_user.is_authenticated or session.get("pending_user"):

@@ -7,7 +7,17 @@ from pathlib import Path
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from core import access, csrf, headers, i18n, permissions, records
+from core import (
+    access,
+    csrf,
+    headers,
+    i18n,
+    keystore,
+    permissions,
+    places,
+    records,
+    vocabularies,
+)
 from core.config import instance_path_from_env, load_config
 from core.db import init_engine
 from core.extensions import db, login_manager, migrate
@@ -48,15 +58,20 @@ def create_app(config: dict | None = None) -> Flask:
     app.session_interface = DatabaseSessionInterface()
 
     create_plugin_manager(app)
+    app.config["NODE_ID"] = plugin_manager(app).hook.node_id(app=app) or app.config["NODE_ID"]
     i18n.init_app(app, _plugin_folders(app, "translations"))
     permissions.init_app(app)
+    places.init_app(app)
+    vocabularies.init_app(app)
     records.init_app(app)
+    keystore.init_app(app)
     _register_blueprints(app)
     _register_commands(app)
     _check_table_names(app)
 
     access.init_app(app)
     access.mark_static_public(app)
+    access.exempt_signed_views_from_csrf(app)
     headers.init_app(app)
     from core.views import errors
 
@@ -99,8 +114,11 @@ class _Anonymous:
 
 def _register_blueprints(app: Flask) -> None:
     from core.views import account, admin, auth, home
+    from core.views import keys as keys_views
+    from core.views import records as records_views
 
-    for blueprint in (auth.blueprint, home.blueprint, account.blueprint, admin.blueprint):
+    for blueprint in (auth.blueprint, home.blueprint, account.blueprint, admin.blueprint,
+                      keys_views.blueprint, records_views.blueprint):
         app.register_blueprint(blueprint)
     for plugin, blueprints in results_by_plugin(app, "register_blueprints"):
         for blueprint in blueprints:

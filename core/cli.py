@@ -13,7 +13,7 @@ from flask import Flask, current_app
 from flask.cli import FlaskGroup, with_appcontext
 from sqlalchemy import select
 
-from core import audit, passwords
+from core import audit, keystore, passwords
 from core.config import ENV_PREFIX, StartupError
 from core.extensions import db
 from core.permissions import ADMIN, ROLES
@@ -82,9 +82,14 @@ def main() -> None:
     "--admin-password-file", type=click.File("r"), default=None,
     help="Read her password from this file (first line) instead of asking.",
 )
+@click.option(
+    "--passphrase-file", type=click.File("r"), default=None,
+    help="Read the node passphrase (which unlocks identifying data) from this file.",
+)
 @click.option("--plugin", "plugins", multiple=True, help="A plugin to turn on (repeatable).")
-def init_command(node_name, database_url, admin_name, admin_password_file, plugins):
-    """Create this node's instance folder: secret, config, database, first administrator."""
+def init_command(node_name, database_url, admin_name, admin_password_file, passphrase_file,
+                 plugins):
+    """Create this node's instance folder: secret, config, keys, database, first admin."""
     folder = Path(os.environ.get(f"{ENV_PREFIX}_INSTANCE_PATH") or _default_instance())
     config_file = folder / "config.py"
     if config_file.exists():
@@ -94,6 +99,7 @@ def init_command(node_name, database_url, admin_name, admin_password_file, plugi
     admin_name = admin_name or click.prompt("Username of the first administrator")
     password = _read_password(admin_password_file)
     _check_admin(admin_name, password)
+    passphrase = _read_passphrase(passphrase_file)
 
     folder.mkdir(mode=0o700, parents=True, exist_ok=True)
     database = f"SQLALCHEMY_DATABASE_URI = {database_url!r}\n" if database_url else ""
@@ -107,6 +113,7 @@ def init_command(node_name, database_url, admin_name, admin_password_file, plugi
     )
     config_file.chmod(stat.S_IRUSR | stat.S_IWUSR)
     os.environ[f"{ENV_PREFIX}_INSTANCE_PATH"] = str(folder.resolve())
+    keystore.create_keyring(folder / keystore.KEYRING_FILE, passphrase)
 
     from core.app import create_app
 
@@ -117,14 +124,18 @@ def init_command(node_name, database_url, admin_name, admin_password_file, plugi
 
         users.create(admin_name, password, ADMIN)
         db.session.commit()
+        from core.plugins import plugin_manager
+
+        plugin_manager(app).hook.node_initialised(app=app)
     click.echo(f"Initialised {folder}.")
     click.echo(f"Start the node with: rabita --instance {folder} run")
     click.echo("The administrator enrols her second factor at her first sign-in.")
+    click.echo("The node starts locked: an administrator unlocks it with the node passphrase.")
 
 
 def register(app: Flask) -> None:
     """Add core's command groups to the app's CLI (replacing Flask-Migrate's ``db``)."""
-    for group in (users_group, db_group, audit_group):
+    for group in (users_group, db_group, audit_group, keys_group, consent_group):
         app.cli.add_command(group)
 
 
@@ -279,6 +290,83 @@ def audit_verify():
     click.echo(f"The audit log is intact: {checked} entries, every link verified.")
 
 
+# -- keys ----------------------------------------------------------------------------------
+
+
+@click.group("keys", help="The node key that protects identifying data.")
+def keys_group():
+    pass
+
+
+@keys_group.command("init")
+@click.option("--passphrase-file", type=click.File("r"), default=None)
+@with_appcontext
+def keys_init(passphrase_file):
+    """Create the node's keyring (done by `rabita init`; for nodes made before it)."""
+    passphrase = _read_passphrase(passphrase_file)
+    try:
+        keystore.create_keyring(keystore.keyring_path(), passphrase)
+    except keystore.KeyStoreError as error:
+        raise click.ClickException(str(error)) from error
+    click.echo("Created the node's keyring. Keep the passphrase apart from the server.")
+
+
+@keys_group.command("change-passphrase")
+@click.option("--old-file", type=click.File("r"), default=None)
+@click.option("--new-file", type=click.File("r"), default=None)
+@with_appcontext
+def keys_change_passphrase(old_file, new_file):
+    """Wrap the node key with a new passphrase (the data is not touched)."""
+    old = _read_secret(old_file, "Current node passphrase", confirm=False)
+    new = _read_passphrase(new_file, prompt="New node passphrase")
+    try:
+        keystore.keystore().change_passphrase(old, new)
+    except keystore.KeyStoreError as error:
+        raise click.ClickException(str(error)) from error
+    audit.record("keys.passphrase_changed")
+    db.session.commit()
+    click.echo("The node passphrase is changed.")
+
+
+@keys_group.command("rotate")
+@click.option("--passphrase-file", type=click.File("r"), default=None)
+@with_appcontext
+def keys_rotate(passphrase_file):
+    """Make a new node key and re-wrap every record's data key with it."""
+    from core import records
+
+    passphrase = _read_secret(passphrase_file, "Node passphrase", confirm=False)
+    store = keystore.keystore()
+    try:
+        store.unlock_here(passphrase)
+        store.begin_rotation(passphrase)
+    except keystore.KeyStoreError as error:
+        raise click.ClickException(str(error)) from error
+    count = records.rewrap_all()
+    audit.record("keys.rotated", records=count)
+    db.session.commit()
+    store.finish_rotation(passphrase)
+    click.echo(f"Rotated the node key; re-wrapped {count} data keys.")
+
+
+# -- consent -------------------------------------------------------------------------------
+
+
+@click.group("consent", help="Consent housekeeping.")
+def consent_group():
+    pass
+
+
+@consent_group.command("expire")
+@with_appcontext
+def consent_expire():
+    """End every consent whose expiry date has come (run daily, e.g. from cron)."""
+    from core import consent
+
+    ended = consent.expire_due()
+    click.echo(f"{len(ended)} consents expired.")
+
+
 # -- helpers -------------------------------------------------------------------------------
 
 
@@ -287,13 +375,24 @@ def _default_instance() -> str:
 
 
 def _read_password(password_file) -> str:
-    if password_file is not None:
-        return password_file.readline().rstrip("\n")
+    return _read_secret(password_file, "Password", confirm=True)
+
+
+def _read_secret(secret_file, prompt: str, confirm: bool) -> str:
+    if secret_file is not None:
+        return secret_file.readline().rstrip("\n")
     if not sys.stdin.isatty():
-        raise click.ClickException(
-            "No terminal to ask for a password: pass --password-file (or --admin-password-file)."
-        )
-    return click.prompt("Password", hide_input=True, confirmation_prompt=True)
+        raise click.ClickException(f"No terminal to ask for it: pass a file ({prompt}).")
+    return click.prompt(prompt, hide_input=True, confirmation_prompt=confirm)
+
+
+def _read_passphrase(passphrase_file, prompt: str = "Node passphrase") -> str:
+    passphrase = _read_secret(passphrase_file, prompt, confirm=True)
+    try:
+        keystore.check_passphrase(passphrase)
+    except keystore.KeyStoreError as error:
+        raise click.ClickException(str(error)) from error
+    return passphrase
 
 
 def _check_admin(username: str, password: str) -> None:

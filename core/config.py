@@ -39,6 +39,14 @@ class Defaults:
     WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session
     MAX_CONTENT_LENGTH = 16 * 1024 * 1024
     INVITE_VALID_FOR = timedelta(hours=72)
+    # This node's id in records' `origin` (federation sets it from the node's public key).
+    NODE_ID = "local"
+    # Unattended unlock: a file holding the node passphrase (see docs/confidentiality.md).
+    PASSPHRASE_FILE: str | None = None
+    # Where worker processes share the unlocked keyring: RAM only, never a disk.
+    KEY_SHARE_DIR: str | None = "/dev/shm" if os.path.isdir("/dev/shm") else None  # noqa: S108
+    # Per record type, whether a reviewer must approve payloads: {"cases.case": True}.
+    REVIEW_REQUIRED: dict[str, bool] = {}
     # Behind a reverse proxy that sets X-Forwarded-Proto/Host, set to the number of proxies.
     PROXY_COUNT = 0
 

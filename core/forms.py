@@ -4,15 +4,37 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import HiddenField, PasswordField, SelectField, StringField, SubmitField
-from wtforms.validators import EqualTo, InputRequired, Length
+from wtforms import (
+    DateField,
+    HiddenField,
+    PasswordField,
+    SelectChoice,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    SubmitField,
+)
+from wtforms.validators import EqualTo, InputRequired, Length, Optional
+from wtforms.widgets import CheckboxInput, ListWidget
 
 from core.passwords import MAX_LENGTH
 from core.permissions import ROLE_LABELS, ROLES
 
 
+class MultiCheckboxField(SelectMultipleField):
+    """Several choices as checkboxes: works without JavaScript."""
+
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+
+def choices(labels: dict) -> list[SelectChoice]:
+    """Options from a {value: label} mapping, in its order."""
+    return [SelectChoice(value, label) for value, label in labels.items()]
+
+
 def _role_choices():
-    return [(role, ROLE_LABELS[role]) for role in ROLES]
+    return choices({role: ROLE_LABELS[role] for role in ROLES})
 
 
 class LoginForm(FlaskForm):
@@ -81,3 +103,68 @@ class LanguageForm(FlaskForm):
 class PreferencesForm(FlaskForm):
     locale = SelectField(_l("Language"))
     submit = SubmitField(_l("Save"))
+
+
+# -- records: consent, review, keys ---------------------------------------------------------
+
+GIVER_LABELS = {
+    "defender": _l("The defender herself"),
+    "representative": _l("Someone on her behalf"),
+}
+METHOD_LABELS = {
+    "written": _l("In writing (signed form)"),
+    "oral": _l("Orally, in person"),
+    "message": _l("By message"),
+    "recorded": _l("Recorded (audio or video)"),
+}
+REPRESENTATIVE_LABELS = {
+    "family": _l("A family member"),
+    "lawyer": _l("Her lawyer"),
+    "colleague": _l("A colleague"),
+    "organisation": _l("Her organisation"),
+    "other": _l("Someone else"),
+}
+AUDIENCE_LABELS = {
+    "peers": _l("Partner nodes of the coalition"),
+    "hub": _l("The regional hub"),
+    "public-aggregate": _l("Public statistics (counts only)"),
+}
+PURPOSE_LABELS = {
+    "advocacy": _l("Advocacy"),
+    "urgent-appeal": _l("Urgent appeals"),
+    "statistics": _l("Statistics"),
+    "referral": _l("Referral for support"),
+}
+WITHDRAWAL_LABELS = {
+    "defender-request": _l("She asked to withdraw it"),
+    "safety": _l("Her safety requires it"),
+    "recorded-in-error": _l("It was recorded in error"),
+    "other": _l("Another reason"),
+}
+
+
+class ConsentForm(FlaskForm):
+    given_by = SelectField(_l("Who gave consent"), choices=choices(GIVER_LABELS))
+    representative = SelectField(
+        _l("If someone on her behalf: who"),
+        choices=choices({"": "—", **REPRESENTATIVE_LABELS}), validate_choice=False,
+    )
+    method = SelectField(_l("How it was given"), choices=choices(METHOD_LABELS))
+    audiences = MultiCheckboxField(_l("Who may receive the record"),
+                                   choices=choices(AUDIENCE_LABELS))
+    purposes = MultiCheckboxField(_l("For what purposes"), choices=choices(PURPOSE_LABELS))
+    obtained_on = DateField(_l("Date consent was obtained"), validators=[InputRequired()])
+    expires_on = DateField(_l("Expires on (optional)"), validators=[Optional()])
+    submit = SubmitField(_l("Record consent"))
+
+
+class WithdrawForm(FlaskForm):
+    reason = SelectField(_l("Reason"), choices=choices(WITHDRAWAL_LABELS))
+    submit = SubmitField(_l("Withdraw consent"))
+
+
+class UnlockForm(FlaskForm):
+    passphrase = PasswordField(
+        _l("Node passphrase"), validators=[InputRequired(), Length(max=1024)]
+    )
+    submit = SubmitField(_l("Unlock"))

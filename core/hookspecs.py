@@ -58,3 +58,71 @@ def register_record_types():
 @hookspec
 def record_saved(record, user):
     """Called after a record's new version is committed; ``user`` is who saved it."""
+
+
+# -- records, consent, redaction (policy hooks can only tighten) ----------------------------
+
+
+@hookspec
+def register_places():
+    """Return a list of ``core.places.Place`` (countries, governorates, localities)."""
+
+
+@hookspec
+def register_phone_regions():
+    """Return a list of ISO 3166 region codes whose phone numbers scrubbing must find."""
+
+
+@hookspec
+def register_scrub_patterns():
+    """Return a list of ``core.scrub.ScrubPattern`` (national ID formats) to scrub from text."""
+
+
+@hookspec
+def redacted_fields(record, audience):
+    """Return a list of dotted field paths of ``record`` to withhold from ``audience``.
+
+    Results of every plugin are unioned: a plugin can only withhold more, never less.
+    """
+
+
+@hookspec
+def share_blockers(record, audience):
+    """Return a list of reason codes that forbid ``record`` to leave for ``audience``.
+
+    Any reason from any plugin blocks the whole record.
+    """
+
+
+@hookspec
+def record_approved(record, approval):
+    """Called after a reviewer's approval of ``record``'s payload for one audience commits."""
+
+
+@hookspec
+def consent_ended(consent, reason):
+    """Called after a consent ends (``reason``: withdrawn, expired or superseded) commits."""
+
+
+@hookspec
+def register_terms():
+    """Return a list of ``core.vocabularies.Term`` for coded lists (taxonomies, laws)."""
+
+
+@hookspec
+def consent_recorded(consent):
+    """Called after a new consent for a record commits."""
+
+
+# -- the node ---------------------------------------------------------------------------------
+
+
+@hookspec(firstresult=True)
+def node_id(app):
+    """Return this node's id (federation derives it from the node's key); stops at the first
+    non-None result. Without one, a node is ``NODE_ID`` from its config ("local")."""
+
+
+@hookspec
+def node_initialised(app):
+    """Called once by ``rabita init``, after the instance folder, keyring and database exist."""

@@ -1,11 +1,11 @@
-"""Core's tables: users, invitations, server-side sessions, login failures, the audit log."""
+"""Core's tables: users, sessions, the audit log; consent, approvals and the outbound ledger."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
 from flask_login import UserMixin
-from sqlalchemy import DDL, ForeignKey, Index, Integer, String, Text, event
+from sqlalchemy import DDL, Date, ForeignKey, Index, Integer, String, Text, event
 from sqlalchemy.orm import Mapped, mapped_column
 
 from core import clock
@@ -138,3 +138,77 @@ for _statement in AUDIT_APPEND_ONLY_POSTGRESQL:
     event.listen(
         AuditEntry.__table__, "after_create", DDL(_statement).execute_if(dialect="postgresql")
     )
+
+
+class Consent(db.Model):
+    """What the defender agreed to for one record: who gave it, to whom it may go, for what."""
+
+    __tablename__ = "core_consent"
+    __table_args__ = (Index("ix_core_consent_record", "record_type", "record_uuid"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    record_type: Mapped[str] = mapped_column(String(64))
+    record_uuid: Mapped[str] = mapped_column(String(36))
+    given_by: Mapped[str] = mapped_column(String(20))  # defender, representative
+    method: Mapped[str] = mapped_column(String(20))  # written, oral, message, recorded
+    representative: Mapped[str | None] = mapped_column(String(20))  # family, lawyer, ...
+    audiences: Mapped[str] = mapped_column(String(100))  # space-separated codes
+    purposes: Mapped[str] = mapped_column(String(100))
+    obtained_on: Mapped[date] = mapped_column(Date)
+    expires_on: Mapped[date | None] = mapped_column(Date)
+    recorded_by: Mapped[int | None] = mapped_column(ForeignKey("core_user.id", ondelete="SET NULL"))
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # withdrawn, expired, superseded — with the withdrawal's reason code when withdrawn
+    end: Mapped[str | None] = mapped_column(String(20))
+    end_reason: Mapped[str | None] = mapped_column(String(30))
+    ended_by: Mapped[int | None] = mapped_column(ForeignKey("core_user.id", ondelete="SET NULL"))
+
+    @property
+    def audience_list(self) -> list[str]:
+        return self.audiences.split()
+
+    @property
+    def purpose_list(self) -> list[str]:
+        return self.purposes.split()
+
+
+class Approval(db.Model):
+    """A reviewer's approval of the exact redacted payload of one record for one audience."""
+
+    __tablename__ = "core_approval"
+    __table_args__ = (Index("ix_core_approval_record", "record_type", "record_uuid"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    record_type: Mapped[str] = mapped_column(String(64))
+    record_uuid: Mapped[str] = mapped_column(String(36))
+    audience: Mapped[str] = mapped_column(String(20))
+    version: Mapped[int] = mapped_column(Integer)
+    payload_hash: Mapped[str] = mapped_column(String(64))
+    policy_hash: Mapped[str] = mapped_column(String(64))
+    approved_by: Mapped[int | None] = mapped_column(ForeignKey("core_user.id", ondelete="SET NULL"))
+    approved_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    revoked_because: Mapped[str | None] = mapped_column(String(30))
+
+
+class LedgerEntry(db.Model):
+    """One record version that left the node: to whom, when, under which consent and policy."""
+
+    __tablename__ = "core_ledger_entry"
+    __table_args__ = (Index("ix_core_ledger_entry_record", "record_type", "record_uuid"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    record_type: Mapped[str] = mapped_column(String(64))
+    record_uuid: Mapped[str] = mapped_column(String(36))
+    version: Mapped[int] = mapped_column(Integer)
+    audience: Mapped[str] = mapped_column(String(20))
+    recipient: Mapped[str] = mapped_column(String(128))
+    sent_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
+    payload_hash: Mapped[str] = mapped_column(String(64))
+    policy_hash: Mapped[str] = mapped_column(String(64))
+    consent_id: Mapped[int | None] = mapped_column(
+        ForeignKey("core_consent.id", ondelete="SET NULL")
+    )
+    receipt: Mapped[str | None] = mapped_column(Text)  # the recipient's signed receipt
+    receipt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -44,6 +44,10 @@ class Permission:
 MANAGE_USERS = "core.users.manage"
 READ_AUDIT = "core.audit.read"
 VIEW_IDENTIFYING = "core.identifying.view"
+MANAGE_CONSENT = "core.consent.manage"
+REVIEW_RECORDS = "core.records.review"
+READ_LEDGER = "core.ledger.read"
+MANAGE_KEYS = "core.keys.manage"
 
 CORE_PERMISSIONS = (
     Permission(MANAGE_USERS, _l("Invite, disable and change users"), {ADMIN}),
@@ -54,6 +58,13 @@ CORE_PERMISSIONS = (
         {ADMIN, REVIEWER, DOCUMENTER},
         identifying=True,
     ),
+    Permission(MANAGE_CONSENT, _l("Record and withdraw consent"), {ADMIN, REVIEWER, DOCUMENTER}),
+    Permission(
+        REVIEW_RECORDS, _l("Approve what leaves the node, for records one did not write"),
+        {ADMIN, REVIEWER},
+    ),
+    Permission(READ_LEDGER, _l("Read the outbound ledger"), {ADMIN}),
+    Permission(MANAGE_KEYS, _l("Unlock and lock the node"), {ADMIN}),
 )
 
 

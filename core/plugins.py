@@ -20,7 +20,8 @@ EXTENSION_KEY = "rabita.plugins"
 
 # Names core itself uses for blueprints and commands; no plugin may take them.
 RESERVED_NAMES = frozenset(
-    {"core", "auth", "admin", "home", "account", "static", "db", "init", "users", "audit", "run"}
+    {"core", "auth", "admin", "home", "account", "static", "db", "init", "users", "audit", "run",
+     "records", "keys", "consent"}
 )
 
 

@@ -1,26 +1,112 @@
-"""Record types: what plugins document, declared once with a schema, known to core by name."""
+"""The record layer: what plugins document, and the one path by which records are written,
+read and prepared to leave the node.
+
+A plugin declares each record type (``register_record_types``) with a marshmallow schema
+whose every field states its sharing class, and a model that mixes in ``RecordMixin``
+(parts such as a case's incidents mix in ``RecordPartMixin``). Each ``never`` field is a
+*sealed* column: it holds only AES-256-GCM ciphertext under the record's own data key, bound
+to the record, the row and the field. Reading it needs the unlocked node, and — for people —
+the ``core.identifying.view`` permission; every such read is written to the audit log.
+"""
 
 from __future__ import annotations
 
+import json
+import uuid as uuid_module
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
+from datetime import datetime
+from functools import lru_cache
+from typing import Any, ClassVar
 
-from flask import Flask, current_app
+from flask import Flask, abort, current_app
+from marshmallow import Schema
+from sqlalchemy import ForeignKey, Integer, LargeBinary, String, inspect, select
+from sqlalchemy.orm import Mapped, declared_attr, mapped_column
 
-from core.plugins import require_prefix, results_by_plugin
+from core import audit, clock, keystore
+from core.db import UTCDateTime
+from core.extensions import db
+from core.permissions import VIEW_IDENTIFYING
+from core.places import gazetteer
+from core.plugins import PluginError, plugin_manager, require_prefix, results_by_plugin
+from core.redaction import (
+    NEVER,
+    Policy,
+    Redaction,
+    _nested_schema,
+    redact,
+    sharing_of,
+    undeclared_fields,
+)
+from core.scrub import Scrubber
 
 EXTENSION_KEY = "rabita.record_types"
+SEALED = "sealed"
 
 
 @dataclass(frozen=True)
 class RecordType:
-    """A kind of record a plugin keeps: its name (``<plugin>.<kind>``), schema and version."""
+    """A kind of record a plugin keeps: ``<plugin>.<kind>``, its schema, model and version.
+
+    ``review``: a reviewer who is not the author approves each payload before it may leave
+    (instance config ``REVIEW_REQUIRED = {"<type>": bool}`` overrides it per type).
+    """
 
     name: str
-    schema: Any
+    schema: type[Schema] | None
+    model: type | None = None
     version: int = 1
     label: str = ""
+    review: bool = True
+
+
+# -- columns -------------------------------------------------------------------------------
+
+
+def sealed_column(**kwargs: Any):
+    """A column for one ``never`` field: ciphertext only, never a readable value."""
+    return mapped_column(LargeBinary, nullable=True, info={SEALED: True}, **kwargs)
+
+
+def blind_index_column():
+    """Beside a sealed column ``<field>``, named ``<field>_index``: a keyed hash for lookups."""
+    return mapped_column(String(64), nullable=True, index=True)
+
+
+class RecordPartMixin:
+    """A row that belongs to a record (an incident of a case): a stable id of its own."""
+
+    uuid: Mapped[str] = mapped_column(String(36), default=lambda: str(uuid_module.uuid4()))
+
+
+class RecordMixin(RecordPartMixin):
+    """Columns every record has. The model sets ``__record_type__ = "<plugin>.<kind>"``."""
+
+    __record_type__: ClassVar[str]
+
+    uuid: Mapped[str] = mapped_column(
+        String(36), unique=True, default=lambda: str(uuid_module.uuid4())
+    )
+    origin: Mapped[str] = mapped_column(String(64))
+    # Raised on every change; also guards against two people saving the same version.
+    version: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
+    data_key: Mapped[bytes] = mapped_column(LargeBinary)
+
+    @declared_attr
+    def author_id(cls) -> Mapped[int | None]:
+        return mapped_column(ForeignKey("core_user.id", ondelete="SET NULL"), index=True)
+
+    @declared_attr.directive
+    def __mapper_args__(cls):
+        # Core sets the version (once per save); SQLAlchemy checks it on every UPDATE, so a
+        # save based on an older version fails instead of overwriting a colleague's edit.
+        return {"version_id_col": cls.version, "version_id_generator": False}
+
+
+# -- the registry --------------------------------------------------------------------------
 
 
 class RecordTypeRegistry:
@@ -49,16 +135,267 @@ def init_app(app: Flask) -> None:
     for plugin, record_types in results_by_plugin(app, "register_record_types"):
         for record_type in record_types:
             require_prefix("record type", record_type.name, plugin, ".")
+            _check_declaration(record_type)
             declared.append(record_type)
     app.extensions[EXTENSION_KEY] = RecordTypeRegistry(declared)
+    app.extensions["rabita.scrubber"] = Scrubber(
+        phone_regions=[r for _p, regions in results_by_plugin(app, "register_phone_regions")
+                       for r in regions],
+        patterns=[p for _p, patterns in results_by_plugin(app, "register_scrub_patterns")
+                  for p in patterns],
+    )
 
 
 def record_types(app: Flask | None = None) -> RecordTypeRegistry:
     return (app or current_app).extensions[EXTENSION_KEY]
 
 
+def type_of(record) -> RecordType:
+    return record_types().get(record.__record_type__)
+
+
+def review_required(record_type: RecordType) -> bool:
+    return current_app.config.get("REVIEW_REQUIRED", {}).get(record_type.name, record_type.review)
+
+
+def _check_declaration(record_type: RecordType) -> None:
+    if record_type.schema is None:
+        return
+    undeclared = undeclared_fields(record_type.schema())
+    if undeclared:
+        raise PluginError(
+            f"The record type {record_type.name!r} has fields without a sharing class: "
+            f"{', '.join(undeclared)}. Give each metadata={{'sharing': 'open'|'generalise'|"
+            "'never'}} (generalise also names its rule)."
+        )
+    if record_type.model is not None:
+        _check_columns(record_type.name, record_type.schema(), record_type.model)
+
+
+def _check_columns(name: str, schema: Schema, model: type) -> None:
+    """Each `never` field is a sealed column; no sealed column holds a shareable field."""
+    columns = model.__table__.columns
+    relationships = model.__mapper__.relationships
+    for field_name, schema_field in schema.fields.items():
+        nested = _nested_schema(schema_field)
+        if nested is not None and field_name in relationships:
+            if sharing_of(schema_field) != NEVER:
+                _check_columns(name, nested, relationships[field_name].mapper.class_)
+            continue
+        column = columns.get(schema_field.attribute or field_name)
+        sealed = column is not None and column.info.get(SEALED, False)
+        if sharing_of(schema_field) == NEVER and not sealed:
+            raise PluginError(
+                f"In {name!r}, the never field {field_name!r} is not stored in a sealed "
+                "column; declare it with core.records.sealed_column()."
+            )
+        if sharing_of(schema_field) != NEVER and sealed:
+            raise PluginError(
+                f"In {name!r}, the field {field_name!r} is sealed but declared shareable; "
+                "a sealed column holds only `never` values."
+            )
+
+
+# -- writing -------------------------------------------------------------------------------
+
+
+def new(model: type, author) -> Any:
+    """A new, unsaved record of ``model`` with its id, origin, author and data key."""
+    record = model(
+        uuid=str(uuid_module.uuid4()),
+        origin=current_app.config.get("NODE_ID", "local"),
+        author_id=getattr(author, "id", None),
+        version=1,
+    )
+    data_key, record.data_key = keystore.new_data_key(model.__record_type__, record.uuid)
+    record.__dict__["_rabita_data_key"] = data_key
+    return record
+
+
+def set_identifying(record, row, field: str, value: Any) -> None:
+    """Seal ``value`` into ``row.<field>`` (``row`` is the record or one of its parts)."""
+    column = row.__table__.columns.get(field)
+    if column is None or not column.info.get(SEALED):
+        raise ValueError(f"{type(row).__name__}.{field} is not a sealed column.")
+    if row.uuid is None:  # a new part: its id is part of what its ciphertext is bound to
+        row.uuid = str(uuid_module.uuid4())
+    index = f"{field}_index"
+    if value is None or value == "" or value == []:
+        setattr(row, field, None)
+        if index in row.__table__.columns:
+            setattr(row, index, None)
+        return
+    plaintext = json.dumps(value, ensure_ascii=False).encode()
+    setattr(row, field, keystore.seal(_data_key(record), _context(record, row, field), plaintext))
+    if index in row.__table__.columns:
+        setattr(row, index, keystore.blind_index(f"{record.__record_type__}.{field}", str(value)))
+
+
+def save(record, user, *, action: str = "record.saved") -> None:
+    """Commit a new version, re-check approvals, audit, then tell plugins (``record_saved``)."""
+    from core import review
+
+    if inspect(record).persistent:
+        record.version += 1
+    record.updated_at = clock.now()
+    db.session.add(record)
+    db.session.flush()
+    review.revoke_if_changed(record)
+    audit.record(action, actor=user, target_type=record.__record_type__, target_id=record.uuid,
+                 version=record.version)
+    db.session.commit()
+    announce_saved(record, user)
+
+
 def announce_saved(record: Any, user: Any) -> None:
     """Tell plugins a record's new version is committed (call only after the commit)."""
-    from core.plugins import plugin_manager
-
     plugin_manager().hook.record_saved(record=record, user=user)
+
+
+# -- reading -------------------------------------------------------------------------------
+
+
+def find(record_type_name: str, record_uuid: str):
+    """The record of that type and id, or a 404: ids from URLs are never trusted."""
+    if record_type_name not in record_types():
+        abort(404)
+    model = record_types().get(record_type_name).model
+    if model is None or len(record_uuid) != 36:
+        abort(404)
+    record = db.session.scalar(select(model).where(model.uuid == record_uuid))
+    return record if record is not None else abort(404)
+
+
+def identifying_value(record, row, field: str) -> Any:
+    """The plaintext of one sealed value. No permission check: callers check and audit."""
+    blob = getattr(row, field)
+    if blob is None:
+        return None
+    plaintext = keystore.open_sealed(_data_key(record), _context(record, row, field), blob)
+    return json.loads(plaintext)
+
+
+def values(record, *, identifying: bool) -> dict:
+    """The record serialised by its schema; `never` fields only when ``identifying``."""
+    return _values(record, record, schema_of(type_of(record)), identifying)
+
+
+def reveal(record, user, *, purpose: str = "view") -> dict:
+    """Everything, identifying fields included, for a user allowed to see them (audited)."""
+    if not user.can(VIEW_IDENTIFYING):
+        from core.permissions import deny
+
+        deny(VIEW_IDENTIFYING)
+    result = values(record, identifying=True)
+    audit.record("record.identifying_viewed", actor=user, target_type=record.__record_type__,
+                 target_id=record.uuid, purpose=purpose)
+    return result
+
+
+def find_by_identifying(model: type, field: str, value: str, user) -> list:
+    """Exact-match lookup of a sealed value through its blind index (permission, audited)."""
+    if not user.can(VIEW_IDENTIFYING):
+        from core.permissions import deny
+
+        deny(VIEW_IDENTIFYING)
+    digest = keystore.blind_index(f"{model.__record_type__}.{field}", value)
+    index = getattr(model, f"{field}_index")
+    found = db.session.scalars(select(model).where(index == digest)).all()
+    audit.record("record.identifying_searched", actor=user, target_type=model.__record_type__,
+                 found=len(found))
+    return list(found)
+
+
+def redaction(record, audience: str) -> Redaction:
+    """What of ``record`` may leave for ``audience`` now (needs the unlocked node)."""
+    record_type = type_of(record)
+    return redact(values(record, identifying=True), schema_of(record_type), audience,
+                  policy_for(record, audience))
+
+
+def policy_for(record, audience: str) -> Policy:
+    hook = plugin_manager().hook
+    withheld = frozenset(
+        path for paths in hook.redacted_fields(record=record, audience=audience) for path in paths
+    )
+    blockers = tuple(
+        reason for reasons in hook.share_blockers(record=record, audience=audience)
+        for reason in reasons
+    )
+    return Policy(current_app.extensions["rabita.scrubber"], gazetteer(), withheld, blockers)
+
+
+def rewrap_all() -> int:
+    """Re-wrap every record's data key with the current node key (key rotation)."""
+    count = 0
+    for record_type in record_types():
+        model = record_type.model
+        if model is None:
+            continue
+        for record in db.session.scalars(select(model)).yield_per(500):
+            if keystore.wrapped_by_current(record.data_key):
+                continue
+            data_key = keystore.unwrap_data_key(record.data_key, model.__record_type__, record.uuid)
+            new = keystore.wrap_data_key(data_key, model.__record_type__, record.uuid)
+            # A plain UPDATE: re-wrapping is not a new version of the record.
+            db.session.execute(
+                model.__table__.update().where(model.__table__.c.id == record.id)
+                .values(data_key=new)
+            )
+            count += 1
+    return count
+
+
+# -- helpers -------------------------------------------------------------------------------
+
+
+def _values(record, row, schema: Schema, identifying: bool) -> dict:
+    out = {}
+    for name, schema_field in schema.fields.items():
+        attribute = schema_field.attribute or name
+        if sharing_of(schema_field) == NEVER:
+            if not identifying:
+                continue
+            if _is_sealed(row, attribute):
+                out[name] = identifying_value(record, row, attribute)
+                continue
+        nested = _nested_schema(schema_field)
+        if nested is None:
+            out[name] = schema_field.serialize(name, row)
+            continue
+        related = getattr(row, attribute)
+        if related is None:
+            out[name] = None
+        elif isinstance(related, list | tuple | set):
+            out[name] = [_values(record, part, nested, identifying) for part in related]
+        else:
+            out[name] = _values(record, related, nested, identifying)
+    return out
+
+
+def _is_sealed(row, attribute: str) -> bool:
+    column = row.__table__.columns.get(attribute)
+    return column is not None and column.info.get(SEALED, False)
+
+
+def schema_of(record_type: RecordType) -> Schema:
+    return _schema_instance(record_type.schema)
+
+
+@lru_cache(maxsize=64)
+def _schema_instance(schema_class: type[Schema]) -> Schema:
+    return schema_class()
+
+
+def _data_key(record) -> bytes:
+    cached = record.__dict__.get("_rabita_data_key")
+    if cached is None:
+        cached = keystore.unwrap_data_key(record.data_key, record.__record_type__, record.uuid)
+        record.__dict__["_rabita_data_key"] = cached
+    return cached
+
+
+def _context(record, row, field: str) -> bytes:
+    """Binds a ciphertext to its record, row and field: moved anywhere else, it fails."""
+    parts = (record.__record_type__, record.uuid, row.__tablename__, row.uuid, field)
+    return "\x00".join(parts).encode()

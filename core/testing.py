@@ -41,6 +41,7 @@ CHROMIUM_ARGS = [
 ]
 ARTIFACTS = Path(".artifacts")
 TEST_PASSWORD = "correct horse battery staple"
+TEST_PASSPHRASE = "olive grove, blue door, seven lanterns"
 
 all_databases = pytest.mark.parametrize("db_backend", ["sqlite", "postgresql"], indirect=True)
 
@@ -64,11 +65,12 @@ def insecure_fast_kdf(monkeypatch):
     """Make argon2id cheap (1 pass, 8 KiB) so tests that hash passwords run fast."""
     from argon2 import PasswordHasher
 
-    from core import passwords
+    from core import keystore, passwords
 
     monkeypatch.setattr(
         passwords, "HASHER", PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
     )
+    monkeypatch.setattr(keystore, "KDF", {"memory_kib": 8, "time_cost": 1, "parallelism": 1})
     passwords._reference_hash.cache_clear()
     yield
     passwords._reference_hash.cache_clear()
@@ -164,26 +166,38 @@ class RabitaClient(FlaskClient):
 
 
 @pytest.fixture
-def make_app(tmp_path, database_url) -> Iterator[Callable[..., Flask]]:
-    """Build apps on a fresh database: ``make_app(PLUGINS=["plugins.cases"])``."""
-    from core import create_app
+def make_app(tmp_path, database_url, insecure_fast_kdf) -> Iterator[Callable[..., Flask]]:
+    """Build apps on a fresh database: ``make_app(PLUGINS=["plugins.cases"], unlocked=True)``.
+
+    ``unlocked=True`` gives the node a keyring (passphrase ``TEST_PASSPHRASE``) and unlocks
+    it, as an admin would; the unlocked keyring is shared through a folder of the test's own.
+    """
+    from core import create_app, keystore
     from core.extensions import db
 
     made: list[Flask] = []
 
-    def factory(create_tables: bool = True, **config: Any) -> Flask:
+    def factory(create_tables: bool = True, unlocked: bool = False, **config: Any) -> Flask:
         settings = {
             "TESTING": True,
             "SECRET_KEY": secrets.token_urlsafe(48),
             "SQLALCHEMY_DATABASE_URI": database_url,
             "INSTANCE_PATH": str(tmp_path / "instance"),
+            "KEY_SHARE_DIR": str(tmp_path / "shm"),
         }
         settings.update(config)
+        Path(settings["KEY_SHARE_DIR"]).mkdir(exist_ok=True)
         app = create_app(settings)
         app.test_client_class = RabitaClient
         if create_tables:
             with app.app_context():
                 db.create_all()
+        if unlocked:
+            with app.app_context():
+                path = keystore.keyring_path(app)
+                if not path.exists():
+                    keystore.create_keyring(path, TEST_PASSPHRASE)
+                keystore.keystore(app).unlock(TEST_PASSPHRASE)
         made.append(app)
         return app
 

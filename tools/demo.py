@@ -22,6 +22,7 @@ import pyotp
 
 ROOT = Path(__file__).resolve().parent.parent
 DEMO_PASSWORD = "demo passphrase 2026"  # noqa: S105 - fictional demo accounts only
+DEMO_NODE_PASSPHRASE = "demo node passphrase, not for real use"  # noqa: S105
 ACCOUNTS = [
     ("nour", "admin"),
     ("salma", "documenter"),
@@ -51,8 +52,14 @@ def set_up(folder: Path) -> dict:
     folder.mkdir(parents=True, exist_ok=True)
     password_file = folder / "password.txt"
     password_file.write_text(DEMO_PASSWORD + "\n")
+    passphrase_file = folder / "node-passphrase.txt"
+    passphrase_file.write_text(DEMO_NODE_PASSPHRASE + "\n")
     rabita(instance, "init", "--node-name", NODE["name"], "--admin", "nour",
-           "--admin-password-file", str(password_file), *_plugin_flags())
+           "--admin-password-file", str(password_file),
+           "--passphrase-file", str(passphrase_file), *_plugin_flags())
+    # Demo only: unlock unattended, so the demo opens ready to use.
+    with (instance / "config.py").open("a") as config:
+        config.write(f"PASSPHRASE_FILE = {str(passphrase_file)!r}\n")
     for username, role in ACCOUNTS[1:]:
         rabita(instance, "users", "create", username, "--role", role,
                "--password-file", str(password_file))
@@ -90,6 +97,7 @@ def _enrol_second_factors(instance: Path) -> dict[str, str]:
 def print_welcome(accounts: dict, url: str) -> None:
     print(f"\nRabita demo node: {url}/login")
     print(f"Every demo account's password: {DEMO_PASSWORD}")
+    print(f"Node passphrase (unlocks identifying data): {DEMO_NODE_PASSPHRASE}")
     for username, account in accounts.items():
         if account["totp"]:
             code = pyotp.TOTP(account["totp"]).now()
@@ -115,6 +123,8 @@ def serve(folder: Path, port: int, check: bool) -> None:
         return
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
+    from core import keystore
+
     try:
         with urllib.request.urlopen(f"{url}/login", timeout=10) as response:  # noqa: S310
             body = response.read().decode()
@@ -123,6 +133,7 @@ def serve(folder: Path, port: int, check: bool) -> None:
         print(f"The demo node serves its login page at {url}/login.")
     finally:
         server.shutdown()
+        keystore.keystore(app).lock()  # leave no unlocked keyring behind in /dev/shm
 
 
 def main(argv: list[str] | None = None) -> None:

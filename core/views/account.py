@@ -8,7 +8,7 @@ from flask_login import current_user
 
 from core import users
 from core.extensions import db
-from core.forms import ChangePasswordForm, PreferencesForm
+from core.forms import ChangePasswordForm, PreferencesForm, choices
 from core.i18n import NATIVE_NAMES
 
 blueprint = Blueprint("account", __name__, url_prefix="/account")
@@ -18,9 +18,9 @@ blueprint = Blueprint("account", __name__, url_prefix="/account")
 def settings():
     password_form = ChangePasswordForm(prefix="password")
     preferences = PreferencesForm(prefix="prefs", locale=current_user.locale)
-    preferences.locale.choices = [
-        (code, NATIVE_NAMES.get(code, code)) for code in current_app.config["LANGUAGES"]
-    ]
+    preferences.locale.choices = choices(
+        {code: NATIVE_NAMES.get(code, code) for code in current_app.config["LANGUAGES"]}
+    )
     if password_form.submit.data and password_form.validate_on_submit():
         try:
             users.change_password(

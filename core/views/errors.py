@@ -22,9 +22,34 @@ MESSAGES = {
 
 
 def init_app(app: Flask) -> None:
+    from core.keystore import IntegrityError, NodeLocked
+
+    app.register_error_handler(NodeLocked, _locked)
+    app.register_error_handler(IntegrityError, _integrity)
     app.register_error_handler(CSRFError, _csrf_error)
     app.register_error_handler(HTTPException, _http_error)
     app.register_error_handler(Exception, _server_error)
+
+
+def _locked(error):
+    from core.extensions import db
+
+    db.session.rollback()
+    message = _l("The node is locked: identifying information cannot be shown or saved until "
+                 "an administrator unlocks it.")
+    return render_template("error.html", code=503, message=message, locked=True), 503
+
+
+def _integrity(error):
+    from flask import current_app
+
+    from core.extensions import db
+
+    db.session.rollback()
+    current_app.logger.error("Integrity check failed on a sealed value")
+    message = _l("Stored identifying information failed its integrity check: it was altered. "
+                 "Nothing was shown. Tell your administrator.")
+    return render_template("error.html", code=500, message=message), 500
 
 
 def _csrf_error(error: CSRFError):

@@ -59,11 +59,13 @@ def navigation(user) -> list[NavItem]:
 def _core_navigation() -> list[NavItem]:
     from flask_babel import lazy_gettext as _l
 
-    from core.permissions import MANAGE_USERS, READ_AUDIT
+    from core.permissions import MANAGE_KEYS, MANAGE_USERS, READ_AUDIT, READ_LEDGER
 
     return [
         NavItem(_l("Users"), "admin.users_page", MANAGE_USERS, order=900),
+        NavItem(_l("Node key"), "keys.keys_page", MANAGE_KEYS, order=905),
         NavItem(_l("Audit log"), "admin.audit_log", READ_AUDIT, order=910),
+        NavItem(_l("Outbound ledger"), "keys.ledger_page", READ_LEDGER, order=920),
     ]
 
 

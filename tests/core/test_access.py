@@ -4,7 +4,7 @@ import re
 
 import pytest
 
-from core.access import PUBLIC, SIGNING_IN, access_of
+from core.access import FEDERATION_SIGNED, PUBLIC, SIGNING_IN, access_of
 
 # Changing this list opens (or closes) a door: it must be a reviewed, visible change.
 PUBLIC_ENDPOINTS = {
@@ -13,6 +13,8 @@ PUBLIC_ENDPOINTS = {
     "auth.accept_invite",
     "home.set_language",
 }
+# Reached by other nodes with a signed request, never with a session.
+FEDERATION_SIGNED_ENDPOINTS: set[str] = set()
 SIGNING_IN_ENDPOINTS = {
     "auth.code",
     "auth.enrol_second_factor",
@@ -26,6 +28,10 @@ def marked(app, level):
 
 def test_the_public_endpoints_are_exactly_the_frozen_list(app):
     assert marked(app, PUBLIC) == PUBLIC_ENDPOINTS
+
+
+def test_the_federation_signed_endpoints_are_exactly_the_frozen_list(app):
+    assert marked(app, FEDERATION_SIGNED) == FEDERATION_SIGNED_ENDPOINTS
 
 
 def test_the_signing_in_endpoints_are_exactly_the_frozen_list(app):

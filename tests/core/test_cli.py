@@ -15,6 +15,8 @@ def rabita(tmp_path, monkeypatch, insecure_fast_kdf):
     instance = tmp_path / "node"
     password_file = tmp_path / "password"
     password_file.write_text("olive grove in the morning\n")
+    passphrase_file = tmp_path / "passphrase"
+    passphrase_file.write_text("seven lanterns by the blue door\n")
 
     def run(*args, input=None):
         result = CliRunner().invoke(main, ["--instance", str(instance), *args], input=input)
@@ -22,14 +24,19 @@ def rabita(tmp_path, monkeypatch, insecure_fast_kdf):
         os.environ.pop("RABITA_INSTANCE_PATH", None)
         return result
 
+    def init(*extra):
+        return run("init", "--admin", "nour", "--admin-password-file", str(password_file),
+                   "--passphrase-file", str(passphrase_file), *extra)
+
     run.instance = instance
     run.password_file = password_file
+    run.passphrase_file = passphrase_file
+    run.init = init
     return run
 
 
 def test_init_creates_a_working_instance(rabita):
-    result = rabita("init", "--admin", "nour", "--admin-password-file", str(rabita.password_file),
-                    "--node-name", "Tunis node")
+    result = rabita.init("--node-name", "Tunis node")
     assert result.exit_code == 0, result.output
     config = rabita.instance / "config.py"
     assert stat.S_IMODE(config.stat().st_mode) == 0o600
@@ -42,10 +49,9 @@ def test_init_creates_a_working_instance(rabita):
 
 
 def test_init_refuses_to_run_twice(rabita):
-    args = ["init", "--admin", "nour", "--admin-password-file", str(rabita.password_file)]
-    assert rabita(*args).exit_code == 0
+    assert rabita.init().exit_code == 0
     before = (rabita.instance / "config.py").read_text()
-    again = rabita(*args)
+    again = rabita.init()
     assert again.exit_code != 0 and "already initialised" in again.output
     assert (rabita.instance / "config.py").read_text() == before
 
@@ -58,13 +64,14 @@ def test_init_refuses_to_run_twice(rabita):
 def test_init_with_bad_input_changes_nothing(rabita, tmp_path, username, password, words):
     bad = tmp_path / "bad-password"
     bad.write_text(password + "\n")
-    result = rabita("init", "--admin", username, "--admin-password-file", str(bad))
+    result = rabita("init", "--admin", username, "--admin-password-file", str(bad),
+                    "--passphrase-file", str(rabita.passphrase_file))
     assert result.exit_code != 0 and words in result.output and "Nothing was changed" in result.output
     assert not rabita.instance.exists()
 
 
 def test_users_create_list_and_disable(rabita):
-    rabita("init", "--admin", "nour", "--admin-password-file", str(rabita.password_file))
+    rabita.init()
     pw = str(rabita.password_file)
     assert rabita("users", "create", "salma", "--role", "documenter", "--password-file", pw).exit_code == 0
     duplicate = rabita("users", "create", "salma", "--password-file", pw)
@@ -80,7 +87,7 @@ def test_users_create_list_and_disable(rabita):
 def test_audit_verify_names_the_first_broken_link(rabita):
     import sqlite3
 
-    rabita("init", "--admin", "nour", "--admin-password-file", str(rabita.password_file))
+    rabita.init()
     rabita("users", "create", "salma", "--password-file", str(rabita.password_file))
     database = sqlite3.connect(rabita.instance / "rabita.db")
     database.execute("DROP TRIGGER core_audit_entry_no_update")
@@ -92,7 +99,7 @@ def test_audit_verify_names_the_first_broken_link(rabita):
 
 
 def test_db_commands(rabita):
-    rabita("init", "--admin", "nour", "--admin-password-file", str(rabita.password_file))
+    rabita.init()
     assert "matches the models" in rabita("db", "check").output
     assert rabita("db", "upgrade").exit_code == 0
 
@@ -103,3 +110,35 @@ def test_a_node_without_a_secret_says_how_to_fix_it(tmp_path, monkeypatch):
     os.environ.pop("RABITA_INSTANCE_PATH", None)
     assert result.exit_code != 0
     assert "SECRET_KEY is not set" in str(result.exception) + result.output
+
+
+def test_init_creates_a_keyring_and_the_node_starts_locked(rabita):
+    assert rabita.init().exit_code == 0
+    keyring = rabita.instance / "keys" / "keyring.json"
+    assert keyring.exists() and (keyring.stat().st_mode & 0o777) == 0o600
+    assert b"seven lanterns" not in keyring.read_bytes()
+
+
+def test_init_refuses_a_short_passphrase_and_changes_nothing(rabita, tmp_path):
+    short = tmp_path / "short"
+    short.write_text("too short\n")
+    result = rabita("init", "--admin", "nour", "--admin-password-file", str(rabita.password_file),
+                    "--passphrase-file", str(short))
+    assert result.exit_code != 0 and "at least 16 characters" in result.output
+    assert not rabita.instance.exists()
+
+
+def test_keys_change_passphrase_and_rotate(rabita, tmp_path):
+    rabita.init()
+    new = tmp_path / "new"
+    new.write_text("a different long passphrase\n")
+    wrong = tmp_path / "wrong"
+    wrong.write_text("not the passphrase at all\n")
+    refused = rabita("keys", "change-passphrase", "--old-file", str(wrong), "--new-file", str(new))
+    assert refused.exit_code != 0 and "passphrase is wrong" in refused.output
+    changed = rabita("keys", "change-passphrase", "--old-file", str(rabita.passphrase_file),
+                     "--new-file", str(new))
+    assert changed.exit_code == 0, changed.output
+    rotated = rabita("keys", "rotate", "--passphrase-file", str(new))
+    assert rotated.exit_code == 0 and "re-wrapped 0 data keys" in rotated.output
+    assert "intact" in rabita("audit", "verify").output

@@ -140,3 +140,121 @@ def _signed_in_page(app, role, url, username="amina"):
         secret = _re.search(r"<code>([A-Z2-7 ]+)</code>", page).group(1).replace(" ", "")
         client.submit("/second-factor", {"code": pyotp.TOTP(secret).now()})
     return client.get(url).get_data(as_text=True)
+
+
+# -- records and redaction hooks -------------------------------------------------------------
+
+
+def _redacted(make_app, make_plugin, **hooks):
+    from core import records
+    from tests.conftest import TESTIMONY
+    from tests.fixtures.testimony.models import Testimony
+
+    app = make_app(PLUGINS=[TESTIMONY, "plugins.country_tn", make_plugin("policy", **hooks)],
+                   unlocked=True)
+    with app.test_request_context():
+        record = records.new(Testimony, None)
+        record.title, record.narrative = "Summons", "Call +216 20 123 456 or 07123456"
+        record.place = "TN-61:sakiet-ezzit"
+        return records.redaction(record, "hub")
+
+
+def test_hook_register_places(make_app, make_plugin):
+    from core.places import Place, gazetteer
+
+    app = make_app(PLUGINS=[make_plugin("dz", register_places=lambda: [
+        Place("DZ", "country", {"en": "Algeria"}), Place("DZ-16", "governorate", parent="DZ")])])
+    assert gazetteer(app).up_to("DZ-16", "country") == "DZ"
+
+
+def test_hook_register_phone_regions(make_app, make_plugin):
+    from core.scrub import Scrubber, Secrets
+
+    app = make_app(PLUGINS=[make_plugin("dz", register_phone_regions=lambda: ["DZ"])])
+    scrubber = app.extensions["rabita.scrubber"]
+    assert scrubber.phone_regions == ("DZ",)
+    assert scrubber.scrub("appelez le 21 23 45 67", Secrets([])) == "appelez le [redacted]"
+    assert Scrubber().scrub("appelez le 21 23 45 67", Secrets([])) == "appelez le 21 23 45 67"
+
+
+def test_hook_register_scrub_patterns(make_app, make_plugin):
+    from core.scrub import ScrubPattern
+
+    pattern = ScrubPattern("policy.passport", r"X\d{3}")
+    app = make_app(PLUGINS=[make_plugin("policy", register_scrub_patterns=lambda: [pattern])])
+    scrubber = app.extensions["rabita.scrubber"]
+    from core.scrub import Secrets
+
+    assert scrubber.scrub("passport X123 seen", Secrets([])) == "passport [redacted] seen"
+
+
+def test_hook_redacted_fields(make_app, make_plugin):
+    result = _redacted(make_app, make_plugin, redacted_fields=lambda record, audience: ["title"])
+    assert "title" not in result.payload and "title" in result.withheld
+    assert result.payload["place"] == "TN-61"
+
+
+def test_hook_share_blockers(make_app, make_plugin):
+    result = _redacted(make_app, make_plugin,
+                       share_blockers=lambda record, audience: ["policy.minor"])
+    assert result.blocked and result.payload == {} and result.blockers == ("policy.minor",)
+
+
+def test_hook_register_terms(make_app, make_plugin):
+    from core.vocabularies import Term, vocabulary
+
+    terms = [Term("notes.mood", "calm", {"en": "Calm", "ar": "هادئ"}),
+             Term("notes.mood", "very-calm", {"en": "Very calm"}, parent="calm")]
+    app = make_app(PLUGINS=[make_plugin("notes", register_terms=lambda: terms)])
+    mood = vocabulary("notes.mood", app)
+    assert [t.code for t in mood.children("calm")] == ["very-calm"]
+    assert mood.label("calm", "ar") == "هادئ" and mood.label("calm", "fr") == "Calm"
+    assert "sad" not in mood
+
+
+def test_hook_node_id(make_app, make_plugin):
+    app = make_app(PLUGINS=[make_plugin("identity", node_id=lambda app: "node-abc123")])
+    assert app.config["NODE_ID"] == "node-abc123"
+    assert make_app().config["NODE_ID"] == "local"
+
+
+def test_hook_node_initialised(tmp_path, monkeypatch, make_plugin):
+    from click.testing import CliRunner
+
+    from core.cli import cli
+
+    seen = []
+    plugin = make_plugin("watcher", node_initialised=lambda app: seen.append(app.instance_path))
+    (tmp_path / "pw").write_text("olive grove in the morning\n")
+    (tmp_path / "pp").write_text("seven lanterns by the blue door\n")
+    monkeypatch.setenv("RABITA_PLUGINS", f'["{plugin}"]')
+    monkeypatch.setenv("RABITA_KEY_SHARE_DIR", f'"{tmp_path}"')
+    result = CliRunner().invoke(cli, [
+        "--instance", str(tmp_path / "node"), "init", "--admin", "nour",
+        "--admin-password-file", str(tmp_path / "pw"), "--passphrase-file", str(tmp_path / "pp")])
+    monkeypatch.delenv("RABITA_INSTANCE_PATH", raising=False)
+    assert result.exit_code == 0, result.output
+    assert seen == [str(tmp_path / "node")]
+
+
+def test_hook_consent_recorded(make_app, make_plugin, make_user):
+    from datetime import date
+
+    from core import consent, records
+    from core.extensions import db
+    from core.models import User
+    from tests.conftest import TESTIMONY
+    from tests.fixtures.testimony.models import Testimony
+
+    seen = []
+    app = make_app(PLUGINS=[TESTIMONY, make_plugin("watcher", consent_recorded=lambda consent:
+                                                   seen.append(consent.audience_list))],
+                   unlocked=True)
+    salma = make_user("salma", role="documenter")
+    with app.app_context():
+        record = records.new(Testimony, None)
+        records.save(record, None)
+        consent.record(record, user=db.session.get(User, salma.id), given_by="defender",
+                       method="oral", audiences=["hub", "peers"], purposes=["advocacy"],
+                       obtained_on=date(2026, 1, 1))
+    assert seen == [["peers", "hub"]]

@@ -1,0 +1,145 @@
+"""Consent: for each record, what the defender agreed to — no consent, no sharing.
+
+A record has a history of consents; the newest one that has not ended is current.
+Recording a new consent supersedes the current one; withdrawal and expiry end it. Every
+ending is announced to plugins (``consent_ended``) after it commits, so that federation
+can turn it into a signed tombstone that every holder must act on.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+
+from core import audit, clock
+from core.extensions import db
+from core.models import Consent
+from core.plugins import plugin_manager
+from core.redaction import AUDIENCES
+
+GIVERS = ("defender", "representative")
+METHODS = ("written", "oral", "message", "recorded")
+REPRESENTATIVES = ("family", "lawyer", "colleague", "organisation", "other")
+PURPOSES = ("advocacy", "urgent-appeal", "statistics", "referral")
+WITHDRAWAL_REASONS = ("defender-request", "safety", "recorded-in-error", "other")
+WITHDRAWN, EXPIRED, SUPERSEDED = "withdrawn", "expired", "superseded"
+
+
+class ConsentError(ValueError):
+    """The consent cannot be recorded or changed as asked; the message says why."""
+
+
+def current(record) -> Consent | None:
+    return db.session.scalar(
+        select(Consent)
+        .where(Consent.record_type == record.__record_type__, Consent.record_uuid == record.uuid,
+               Consent.ended_at.is_(None))
+        .order_by(Consent.id.desc())
+    )
+
+
+def history(record) -> list[Consent]:
+    return list(db.session.scalars(
+        select(Consent)
+        .where(Consent.record_type == record.__record_type__, Consent.record_uuid == record.uuid)
+        .order_by(Consent.id.desc())
+    ))
+
+
+def allows(record, audience: str, on: date | None = None) -> Consent | None:
+    """The current consent if it covers ``audience`` today, else None."""
+    consent = current(record)
+    today = on or clock.now().date()
+    if consent is None or audience not in consent.audience_list:
+        return None
+    if consent.obtained_on > today or (consent.expires_on and consent.expires_on <= today):
+        return None
+    return consent
+
+
+def record(record, *, user, given_by: str, method: str, audiences: list[str],
+           purposes: list[str], obtained_on: date, expires_on: date | None = None,
+           representative: str | None = None) -> Consent:
+    """Check, then store a new consent (superseding the current one); commits."""
+    _check(given_by, method, representative, audiences, purposes, obtained_on, expires_on)
+    previous = current(record)
+    if previous is not None:
+        _end(previous, SUPERSEDED, None, user)
+    consent = Consent(
+        record_type=record.__record_type__, record_uuid=record.uuid, given_by=given_by,
+        method=method, representative=representative if given_by == "representative" else None,
+        audiences=" ".join(a for a in AUDIENCES if a in audiences),
+        purposes=" ".join(p for p in PURPOSES if p in purposes),
+        obtained_on=obtained_on, expires_on=expires_on, recorded_by=user.id,
+    )
+    db.session.add(consent)
+    db.session.flush()
+    audit.record("consent.recorded", actor=user, target_type=record.__record_type__,
+                 target_id=record.uuid, consent=consent.id)
+    db.session.commit()
+    if previous is not None:
+        _announce(previous)
+    plugin_manager().hook.consent_recorded(consent=consent)
+    return consent
+
+
+def withdraw(consent: Consent, *, reason: str, user) -> None:
+    if reason not in WITHDRAWAL_REASONS:
+        raise ConsentError(_l("Choose a reason from the list."))
+    if consent.ended_at is not None:
+        raise ConsentError(_l("This consent has already ended."))
+    _end(consent, WITHDRAWN, reason, user)
+    db.session.commit()
+    _announce(consent)
+
+
+def expire_due(on: date | None = None) -> list[Consent]:
+    """End every consent whose expiry date has come (``rabita consent expire``)."""
+    today = on or clock.now().date()
+    due = list(db.session.scalars(
+        select(Consent).where(Consent.ended_at.is_(None), Consent.expires_on <= today)
+    ))
+    for consent in due:
+        _end(consent, EXPIRED, None, None)
+    db.session.commit()
+    for consent in due:
+        _announce(consent)
+    return due
+
+
+def _end(consent: Consent, end: str, reason: str | None, user) -> None:
+    from core import review
+
+    consent.ended_at = clock.now()
+    consent.end = end
+    consent.end_reason = reason
+    consent.ended_by = getattr(user, "id", None)
+    review.revoke_for_consent(consent)
+    audit.record(f"consent.{end}", actor=user, target_type=consent.record_type,
+                 target_id=consent.record_uuid, consent=consent.id, reason=reason)
+
+
+def _announce(consent: Consent) -> None:
+    plugin_manager().hook.consent_ended(consent=consent, reason=consent.end)
+
+
+def _check(given_by, method, representative, audiences, purposes, obtained_on, expires_on):
+    if given_by not in GIVERS:
+        raise ConsentError(_l("Say who gave the consent."))
+    if method not in METHODS:
+        raise ConsentError(_l("Say how the consent was given."))
+    if given_by == "representative" and representative not in REPRESENTATIVES:
+        raise ConsentError(_l("Say who gave the consent on her behalf."))
+    unknown = [a for a in audiences if a not in AUDIENCES]
+    if unknown:
+        raise ConsentError(_l("Unknown audience: %(names)s.", names=", ".join(unknown)))
+    if not audiences:
+        raise ConsentError(_l("Choose at least one audience."))
+    if not purposes or any(p not in PURPOSES for p in purposes):
+        raise ConsentError(_l("Choose at least one purpose from the list."))
+    if obtained_on > clock.now().date():
+        raise ConsentError(_l("The date consent was obtained cannot be in the future."))
+    if expires_on is not None and expires_on <= obtained_on:
+        raise ConsentError(_l("The expiry date must come after the date consent was obtained."))

@@ -1,0 +1,42 @@
+"""The outbound ledger: every record version that left the node, to whom, when, under
+which consent and policy — and, once it arrives, the recipient's signed receipt."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from core import clock
+from core.extensions import db
+from core.models import LedgerEntry
+
+
+def record_sent(record, *, audience: str, recipient: str, payload_hash: str,
+                policy_hash: str, consent_id: int | None) -> LedgerEntry:
+    """Add an entry in the current transaction (the sender commits it with the send)."""
+    entry = LedgerEntry(
+        record_type=record.__record_type__, record_uuid=record.uuid, version=record.version,
+        audience=audience, recipient=recipient, payload_hash=payload_hash,
+        policy_hash=policy_hash, consent_id=consent_id,
+    )
+    db.session.add(entry)
+    return entry
+
+
+def attach_receipt(*, recipient: str, record_uuid: str, version: int, receipt: str) -> int:
+    """Store a recipient's signed receipt on the matching entries; return how many."""
+    entries = db.session.scalars(
+        select(LedgerEntry).where(LedgerEntry.recipient == recipient,
+                                  LedgerEntry.record_uuid == record_uuid,
+                                  LedgerEntry.version == version,
+                                  LedgerEntry.receipt.is_(None))
+    ).all()
+    for entry in entries:
+        entry.receipt, entry.receipt_at = receipt, clock.now()
+    return len(entries)
+
+
+def entries(limit: int = 200, before: int | None = None) -> list[LedgerEntry]:
+    query = select(LedgerEntry).order_by(LedgerEntry.id.desc()).limit(limit)
+    if before:
+        query = query.where(LedgerEntry.id < before)
+    return list(db.session.scalars(query))

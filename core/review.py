@@ -1,0 +1,112 @@
+"""Review before sharing: a reviewer who is not the record's author approves the exact
+redacted payload, audience by audience. An edit that changes a payload revokes its approval.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+
+from core import audit, clock, consent, keystore
+from core.extensions import db
+from core.models import Approval
+from core.permissions import REVIEW_RECORDS
+from core.plugins import plugin_manager
+from core.records import redaction, review_required, type_of
+
+
+class ReviewError(ValueError):
+    """The approval cannot be given; the message says why."""
+
+
+@dataclass(frozen=True)
+class Shareability:
+    ok: bool
+    reason: str  # a stable code: shareable, no-consent, blocked, not-approved, locked
+
+    def __bool__(self) -> bool:
+        return self.ok
+
+
+def current_approval(record, audience: str) -> Approval | None:
+    return db.session.scalar(
+        select(Approval)
+        .where(Approval.record_type == record.__record_type__,
+               Approval.record_uuid == record.uuid, Approval.audience == audience,
+               Approval.revoked_at.is_(None))
+        .order_by(Approval.id.desc())
+    )
+
+
+def approve(record, audience: str, reviewer) -> Approval:
+    """Approve what ``audience`` would receive now; commits, then announces it."""
+    if not reviewer.can(REVIEW_RECORDS):
+        raise ReviewError(_l("Only a reviewer can approve what leaves the node."))
+    if record.author_id is not None and record.author_id == reviewer.id:
+        raise ReviewError(_l("The record's author cannot approve it; another reviewer must."))
+    if consent.allows(record, audience) is None:
+        raise ReviewError(_l("There is no consent for this audience."))
+    prepared = redaction(record, audience)
+    if prepared.blocked:
+        raise ReviewError(_l("A sharing rule blocks this record for this audience."))
+    previous = current_approval(record, audience)
+    if previous is not None:
+        previous.revoked_at, previous.revoked_because = clock.now(), "replaced"
+    approval = Approval(
+        record_type=record.__record_type__, record_uuid=record.uuid, audience=audience,
+        version=record.version, payload_hash=prepared.payload_hash,
+        policy_hash=prepared.policy_hash, approved_by=reviewer.id,
+    )
+    db.session.add(approval)
+    db.session.flush()
+    audit.record("record.approved", actor=reviewer, target_type=record.__record_type__,
+                 target_id=record.uuid, audience=audience, version=record.version)
+    db.session.commit()
+    plugin_manager().hook.record_approved(record=record, approval=approval)
+    return approval
+
+
+def shareable(record, audience: str) -> Shareability:
+    """May ``record`` leave for ``audience`` now, and if not, why (a stable code)."""
+    if consent.allows(record, audience) is None:
+        return Shareability(False, "no-consent")
+    if not keystore.keystore().unlocked:
+        return Shareability(False, "locked")
+    prepared = redaction(record, audience)
+    if prepared.blocked:
+        return Shareability(False, "blocked")
+    if review_required(type_of(record)):
+        approval = current_approval(record, audience)
+        if approval is None or approval.payload_hash != prepared.payload_hash:
+            return Shareability(False, "not-approved")
+    return Shareability(True, "shareable")
+
+
+def revoke_if_changed(record) -> list[Approval]:
+    """After an edit (in its transaction): revoke approvals whose payload no longer matches."""
+    approvals = list(db.session.scalars(
+        select(Approval).where(Approval.record_type == record.__record_type__,
+                               Approval.record_uuid == record.uuid,
+                               Approval.revoked_at.is_(None))
+    ))
+    revoked = []
+    for approval in approvals:
+        if redaction(record, approval.audience).payload_hash != approval.payload_hash:
+            approval.revoked_at, approval.revoked_because = clock.now(), "payload-changed"
+            audit.record("record.approval_revoked", target_type=record.__record_type__,
+                         target_id=record.uuid, audience=approval.audience,
+                         because="payload-changed")
+            revoked.append(approval)
+    return revoked
+
+
+def revoke_for_consent(ended) -> None:
+    """When a consent ends, its approvals end with it: a new consent needs a new review."""
+    for approval in db.session.scalars(
+        select(Approval).where(Approval.record_type == ended.record_type,
+                               Approval.record_uuid == ended.record_uuid,
+                               Approval.revoked_at.is_(None))
+    ):
+        approval.revoked_at, approval.revoked_because = clock.now(), f"consent-{ended.end}"

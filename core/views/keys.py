@@ -1,0 +1,63 @@
+"""Unlocking and locking the node key, and reading the outbound ledger (admins)."""
+
+from __future__ import annotations
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from core import audit, keystore, ledger, throttle
+from core.extensions import db
+from core.forms import ConfirmForm, UnlockForm
+from core.permissions import MANAGE_KEYS, READ_LEDGER, require_permission
+
+blueprint = Blueprint("keys", __name__, url_prefix="/admin")
+
+UNLOCK_THROTTLE_KEY = "node-key"
+
+
+@blueprint.route("/keys", methods=["GET", "POST"])
+@require_permission(MANAGE_KEYS)
+def keys_page():
+    store = keystore.keystore()
+    form = UnlockForm()
+    if form.validate_on_submit():
+        key = throttle.account_key(UNLOCK_THROTTLE_KEY)
+        if throttle.is_throttled(key):
+            flash(_("Too many wrong passphrases. Wait a minute and try again."), "error")
+        else:
+            try:
+                store.unlock(form.passphrase.data)
+            except keystore.KeyStoreError as error:
+                throttle.record_failure(key)
+                audit.record("keys.unlock_failed", actor=current_user)
+                db.session.commit()
+                flash(str(error), "error")
+            else:
+                audit.record("keys.unlocked", actor=current_user)
+                db.session.commit()
+                flash(_("The node is unlocked."), "success")
+                return redirect(url_for("keys.keys_page"))
+    return render_template("admin/keys.html", form=form, lock_form=ConfirmForm(),
+                           unlocked=store.unlocked, has_keyring=store.path.exists())
+
+
+@blueprint.route("/keys/lock", methods=["POST"])
+@require_permission(MANAGE_KEYS)
+def lock():
+    if ConfirmForm().validate_on_submit():
+        keystore.keystore().lock()
+        audit.record("keys.locked", actor=current_user)
+        db.session.commit()
+        flash(_("The node is locked. Identifying data cannot be read until it is unlocked."),
+              "success")
+    return redirect(url_for("keys.keys_page"))
+
+
+@blueprint.route("/ledger")
+@require_permission(READ_LEDGER)
+def ledger_page():
+    before = request.args.get("before", type=int)
+    entries = ledger.entries(before=before)
+    return render_template("admin/ledger.html", entries=entries,
+                           older=entries[-1].id if len(entries) == 200 else None)

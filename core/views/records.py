@@ -1,0 +1,117 @@
+"""Pages every record type shares: consent, and review of what would leave the node."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from core import consent, records, review
+from core.extensions import db
+from core.forms import AUDIENCE_LABELS, ConfirmForm, ConsentForm, WithdrawForm
+from core.models import Consent
+from core.permissions import MANAGE_CONSENT, REVIEW_RECORDS, require_permission
+from core.redaction import AUDIENCES
+
+blueprint = Blueprint("records", __name__, url_prefix="/records")
+
+
+@blueprint.app_template_global()
+def nested_schema(schema_field):
+    """For templates: the schema of a nested field, or None."""
+    from core.redaction import _nested_schema
+
+    return _nested_schema(schema_field)
+
+
+@blueprint.route("/<record_type>/<record_uuid>/consent", methods=["GET", "POST"])
+@require_permission(MANAGE_CONSENT)
+def consent_page(record_type: str, record_uuid: str):
+    record = records.find(record_type, record_uuid)
+    form = ConsentForm()
+    if form.validate_on_submit():
+        try:
+            consent.record(
+                record, user=current_user, given_by=form.given_by.data, method=form.method.data,
+                representative=form.representative.data or None,
+                audiences=form.audiences.data, purposes=form.purposes.data,
+                obtained_on=form.obtained_on.data, expires_on=form.expires_on.data,
+            )
+        except consent.ConsentError as error:
+            db.session.rollback()
+            form.form_errors.append(str(error))
+        else:
+            flash(_("Consent recorded."), "success")
+            return redirect(url_for("records.consent_page", record_type=record_type,
+                                    record_uuid=record_uuid))
+    return render_template(
+        "records/consent.html", record=record, record_type=records.type_of(record),
+        form=form, withdraw_form=WithdrawForm(), history=consent.history(record),
+        current=consent.current(record), audience_labels=AUDIENCE_LABELS,
+    )
+
+
+@blueprint.route("/<record_type>/<record_uuid>/consent/<int:consent_id>/withdraw",
+                 methods=["POST"])
+@require_permission(MANAGE_CONSENT)
+def withdraw(record_type: str, record_uuid: str, consent_id: int):
+    record = records.find(record_type, record_uuid)
+    entry = db.session.get(Consent, consent_id)
+    if entry is None or (entry.record_type, entry.record_uuid) != (record_type, record.uuid):
+        abort(404)
+    form = WithdrawForm()
+    if not form.validate_on_submit():
+        abort(400)
+    try:
+        consent.withdraw(entry, reason=form.reason.data, user=current_user)
+    except consent.ConsentError as error:
+        db.session.rollback()
+        flash(str(error), "error")
+    else:
+        flash(_("Consent withdrawn. The record will not be shared, and copies already "
+                "shared will be deleted by their holders."), "success")
+    return redirect(url_for("records.consent_page", record_type=record_type,
+                            record_uuid=record_uuid))
+
+
+@blueprint.route("/<record_type>/<record_uuid>/review")
+@require_permission(REVIEW_RECORDS)
+def review_page(record_type: str, record_uuid: str):
+    record = records.find(record_type, record_uuid)
+    original = records.reveal(record, current_user, purpose="review")
+    db.session.commit()  # the audit entry of the reveal
+    audiences = []
+    for audience in AUDIENCES:
+        audiences.append({
+            "code": audience,
+            "label": AUDIENCE_LABELS[audience],
+            "consent": consent.allows(record, audience),
+            "redaction": records.redaction(record, audience),
+            "approval": review.current_approval(record, audience),
+            "shareable": review.shareable(record, audience),
+        })
+    return render_template(
+        "records/review.html", record=record, record_type=records.type_of(record),
+        original=original, audiences=audiences, schema=records.schema_of(records.type_of(record)),
+        is_author=record.author_id == current_user.id, confirm_form=ConfirmForm(),
+        review_required=records.review_required(records.type_of(record)),
+    )
+
+
+@blueprint.route("/<record_type>/<record_uuid>/review/<audience>", methods=["POST"])
+@require_permission(REVIEW_RECORDS)
+def approve(record_type: str, record_uuid: str, audience: str):
+    record = records.find(record_type, record_uuid)
+    if audience not in AUDIENCES:
+        abort(404)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    try:
+        review.approve(record, audience, current_user)
+    except review.ReviewError as error:
+        db.session.rollback()
+        flash(str(error), "error")
+    else:
+        flash(_("Approved: this exact payload may now leave for this audience."), "success")
+    return redirect(url_for("records.review_page", record_type=record_type,
+                            record_uuid=record_uuid))

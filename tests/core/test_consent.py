@@ -1,0 +1,123 @@
+"""Consent: no consent, no sharing; withdrawal and expiry end it and are announced."""
+
+from datetime import date, timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from core import clock, consent
+from core.extensions import db
+from core.models import Consent, User
+from core.testing import all_databases
+from tests.conftest import TESTIMONY, load_testimony
+
+pytestmark = all_databases
+
+
+@pytest.fixture
+def ended(make_plugin):
+    """Consents announced as ended, through a plugin implementing `consent_ended`."""
+    announced = []
+    return announced, make_plugin("listener", consent_ended=lambda consent, reason:
+                                  announced.append((consent.id, reason)))
+
+
+@pytest.fixture
+def node(make_app, ended):
+    return make_app(PLUGINS=[TESTIMONY, "plugins.country_tn", ended[1]], unlocked=True)
+
+
+@pytest.fixture
+def testimony(node, make_user):
+    from core import records
+    from tests.fixtures.testimony.models import Testimony
+
+    with node.app_context():
+        record = records.new(Testimony, None)
+        records.save(record, None)
+        return record.uuid
+
+
+def give(node, uuid, user_id, **overrides):
+    arguments = dict(given_by="defender", method="written", audiences=["hub"],
+                     purposes=["statistics"], obtained_on=date(2026, 1, 10))
+    arguments.update(overrides)
+    with node.app_context():
+        record = load_testimony(node, uuid)
+        return consent.record(record, user=db.session.get(User, user_id), **arguments).id
+
+
+def test_no_consent_means_no_audience(node, testimony):
+    with node.app_context():
+        assert consent.allows(load_testimony(node, testimony), "hub") is None
+
+
+def test_a_consent_covers_its_audiences_only(node, testimony, make_user):
+    salma = make_user("salma", role="documenter")
+    give(node, testimony, salma.id, audiences=["hub", "peers"])
+    with node.app_context():
+        record = load_testimony(node, testimony)
+        assert consent.allows(record, "hub") and consent.allows(record, "peers")
+        assert consent.allows(record, "public-aggregate") is None
+
+
+@pytest.mark.parametrize("overrides, words", [
+    ({"audiences": ["everyone"]}, "Unknown audience"),
+    ({"audiences": []}, "at least one audience"),
+    ({"purposes": ["profit"]}, "purpose"),
+    ({"obtained_on": date(2099, 1, 1)}, "cannot be in the future"),
+    ({"expires_on": date(2025, 1, 1)}, "must come after"),
+    ({"given_by": "representative", "representative": None}, "on her behalf"),
+    ({"method": "telepathy"}, "how the consent was given"),
+])
+def test_bad_consent_is_refused_and_changes_nothing(node, testimony, make_user, overrides, words):
+    salma = make_user("salma", role="documenter")
+    with pytest.raises(consent.ConsentError, match=words):
+        give(node, testimony, salma.id, **overrides)
+    with node.app_context():
+        assert db.session.scalar(select(func.count()).select_from(Consent)) == 0
+
+
+def test_withdrawal_ends_it_and_is_announced(node, testimony, make_user, ended):
+    salma = make_user("salma", role="documenter")
+    consent_id = give(node, testimony, salma.id)
+    with node.app_context():
+        consent.withdraw(db.session.get(Consent, consent_id), reason="safety",
+                         user=db.session.get(User, salma.id))
+        assert consent.allows(load_testimony(node, testimony), "hub") is None
+    assert ended[0] == [(consent_id, "withdrawn")]
+
+
+def test_hook_consent_ended(node, testimony, make_user, ended):
+    salma = make_user("salma", role="documenter")
+    first = give(node, testimony, salma.id)
+    second = give(node, testimony, salma.id, audiences=["peers"])
+    assert ended[0] == [(first, "superseded")]
+    with node.app_context():
+        assert consent.current(load_testimony(node, testimony)).id == second
+
+
+def test_expiry_is_handled_by_the_command(node, testimony, make_user, ended, fake_clock):
+    salma = make_user("salma", role="documenter")
+    today = clock.now().date()
+    consent_id = give(node, testimony, salma.id, obtained_on=today,
+                      expires_on=today + timedelta(days=30))
+    fake_clock.advance(days=31)
+    with node.app_context():
+        assert consent.allows(load_testimony(node, testimony), "hub") is None  # already
+    result = node.test_cli_runner().invoke(args=["consent", "expire"])
+    assert result.exit_code == 0 and "1 consents expired" in result.output
+    assert ended[0] == [(consent_id, "expired")]
+    again = node.test_cli_runner().invoke(args=["consent", "expire"])
+    assert "0 consents expired" in again.output
+
+
+def test_an_unknown_withdrawal_reason_changes_nothing(node, testimony, make_user, ended):
+    salma = make_user("salma", role="documenter")
+    consent_id = give(node, testimony, salma.id)
+    with node.app_context():
+        with pytest.raises(consent.ConsentError):
+            consent.withdraw(db.session.get(Consent, consent_id), reason="bored",
+                             user=db.session.get(User, salma.id))
+        assert db.session.get(Consent, consent_id).ended_at is None
+    assert ended[0] == []

@@ -1,0 +1,155 @@
+"""Review before sharing: reviewer is not the author; an edit that changes a payload revokes."""
+
+from datetime import date
+
+import pytest
+
+from core import consent, records, review
+from core.extensions import db
+from core.models import User
+from core.testing import all_databases
+from tests.conftest import TESTIMONY, load_testimony
+
+pytestmark = all_databases
+
+
+@pytest.fixture
+def approvals(make_plugin):
+    seen = []
+    return seen, make_plugin("watcher", record_approved=lambda record, approval:
+                             seen.append((record.uuid, approval.audience)))
+
+
+@pytest.fixture
+def node(make_app, approvals):
+    return make_app(PLUGINS=[TESTIMONY, "plugins.country_tn", approvals[1]], unlocked=True)
+
+
+@pytest.fixture
+def people(make_user):
+    return make_user("salma", role="documenter"), make_user("huda", role="reviewer")
+
+
+@pytest.fixture
+def consented(node, people, make_testimony_in):
+    salma, _huda = people
+    uuid = make_testimony_in(node, salma)
+    with node.app_context():
+        consent.record(load_testimony(node, uuid), user=db.session.get(User, salma.id),
+                       given_by="defender", method="oral", audiences=["hub"],
+                       purposes=["advocacy"], obtained_on=date(2026, 1, 1))
+    return uuid
+
+
+@pytest.fixture
+def make_testimony_in():
+    from tests.fixtures.testimony.models import Testimony
+
+    def factory(node, author):
+        with node.app_context():
+            record = records.new(Testimony, db.session.get(User, author.id))
+            record.narrative = "Salma Ben Ali was summoned."
+            records.set_identifying(record, record, "teller_name", "Salma Ben Ali")
+            records.save(record, db.session.get(User, author.id))
+            return record.uuid
+
+    return factory
+
+
+def approve_as(node, uuid, user, audience="hub"):
+    with node.test_request_context():
+        return review.approve(load_testimony(node, uuid), audience, db.session.get(User, user.id))
+
+
+def shareable(node, uuid, audience="hub"):
+    with node.test_request_context():
+        return review.shareable(load_testimony(node, uuid), audience)
+
+
+def test_a_reviewer_approves_what_the_hub_will_see(node, consented, people):
+    _salma, huda = people
+    assert shareable(node, consented).reason == "not-approved"
+    approval = approve_as(node, consented, huda)
+    assert shareable(node, consented).ok
+    with node.test_request_context():
+        prepared = records.redaction(load_testimony(node, consented), "hub")
+        assert approval.payload_hash == prepared.payload_hash
+        assert "Salma" not in str(prepared.payload)
+
+
+def test_hook_record_approved(node, consented, people, approvals):
+    approve_as(node, consented, people[1])
+    assert approvals[0] == [(consented, "hub")]
+
+
+def test_the_author_cannot_approve_her_own_record(node, make_user, make_testimony_in):
+    huda = make_user("huda", role="reviewer")
+    uuid = make_testimony_in(node, huda)
+    with node.app_context():
+        consent.record(load_testimony(node, uuid), user=db.session.get(User, huda.id),
+                       given_by="defender", method="oral", audiences=["hub"],
+                       purposes=["advocacy"], obtained_on=date(2026, 1, 1))
+    with pytest.raises(review.ReviewError, match="author cannot approve"):
+        approve_as(node, uuid, huda)
+    assert not shareable(node, uuid)
+
+
+def test_only_reviewers_approve(node, consented, people):
+    with pytest.raises(review.ReviewError, match="Only a reviewer"):
+        approve_as(node, consented, people[0])
+
+
+def test_no_consent_no_approval(node, consented, people):
+    with pytest.raises(review.ReviewError, match="no consent"):
+        approve_as(node, consented, people[1], audience="peers")
+
+
+def test_an_edit_that_changes_the_payload_revokes_the_approval(node, consented, people):
+    salma, huda = people
+    approve_as(node, consented, huda)
+    with node.test_request_context():
+        record = load_testimony(node, consented)
+        record.narrative = "Salma Ben Ali was summoned twice."
+        records.save(record, db.session.get(User, salma.id))
+    assert shareable(node, consented).reason == "not-approved"
+
+
+def test_an_edit_that_leaves_the_payload_alone_keeps_it(node, consented, people):
+    salma, huda = people
+    approve_as(node, consented, huda)
+    with node.test_request_context():
+        record = load_testimony(node, consented)
+        records.set_identifying(record, record, "teller_address", "12 rue de Marseille")
+        records.save(record, db.session.get(User, salma.id))
+        assert record.version == 2
+    assert shareable(node, consented).ok
+
+
+def test_withdrawing_consent_makes_it_unshareable(node, consented, people):
+    salma, huda = people
+    approve_as(node, consented, huda)
+    with node.test_request_context():
+        current = consent.current(load_testimony(node, consented))
+        consent.withdraw(current, reason="defender-request", user=db.session.get(User, salma.id))
+    assert shareable(node, consented).reason == "no-consent"
+
+
+def test_a_locked_node_shares_nothing(node, consented, people):
+    approve_as(node, consented, people[1])
+    from core import keystore
+
+    with node.app_context():
+        keystore.keystore().lock()
+    assert shareable(node, consented).reason == "locked"
+
+
+def test_review_can_be_turned_off_per_record_type(make_app, make_user, make_testimony_in):
+    node = make_app(PLUGINS=[TESTIMONY, "plugins.country_tn"], unlocked=True,
+                    REVIEW_REQUIRED={"testimony.testimony": False})
+    salma = make_user("salma", role="documenter")
+    uuid = make_testimony_in(node, salma)
+    with node.app_context():
+        consent.record(load_testimony(node, uuid), user=db.session.get(User, salma.id),
+                       given_by="defender", method="oral", audiences=["hub"],
+                       purposes=["advocacy"], obtained_on=date(2026, 1, 1))
+    assert shareable(node, uuid).ok

@@ -1,0 +1,72 @@
+"""Scrubbing free text: contacts, ID numbers and a record's own identifying values."""
+
+import pytest
+
+from core.scrub import PLACEHOLDER, Scrubber, ScrubPattern, Secrets
+
+TUNISIA = Scrubber(["TN"], [ScrubPattern("tn.cin", r"(?<!\d)\d{8}(?!\d)")])
+NOTHING = Secrets([])
+
+
+@pytest.mark.parametrize("text", [
+    "Write to salma.benali@example.org today",
+    "Call +216 20 123 456 now",
+    "Call 20 123 456 now",
+    "اتصلي على ٢٠١٢٣٤٥٦ اليوم",
+    "اتصلي على ۲۰ ۱۲۳ ۴۵۶ اليوم",
+    "Her CIN is 07123456.",
+    "Account 1234 5678 9012",
+])
+def test_contacts_and_numbers_are_scrubbed(text):
+    scrubbed = TUNISIA.scrub(text, NOTHING)
+    assert PLACEHOLDER in scrubbed
+    assert not any(c.isdigit() for c in scrubbed.replace(PLACEHOLDER, ""))  # no digit left over
+    assert "@" not in scrubbed
+
+
+@pytest.mark.parametrize("text", [
+    "The hearing is on 2025-03-14 at the court.",
+    "Arrested in 2019, released in 2021.",
+    "Three officers came at 7 in the morning.",
+])
+def test_dates_and_small_numbers_stay(text):
+    assert TUNISIA.scrub(text, NOTHING) == text
+
+
+NAME = Secrets(["Salma Ben Ali", "سلمى بن علي", "+216 20 123 456", "12 Rue de Marseille, Sfax"])
+
+
+@pytest.mark.parametrize("text, gone", [
+    ("Salma Ben Ali was arrested.", "Salma"),
+    ("SALMA BEN-ALI was arrested.", "SALMA"),
+    ("salma was arrested.", "salma"),
+    ("Salma's lawyer came.", "Salma"),
+    ("اعتقلت سلمى بن علي يوم الأحد", "سلمى"),
+    ("اعتقلت سَلْمَى يوم الأحد", "سَلْمَى"),
+    ("اعتقلت ســلـمى يوم الأحد", "ســلـمى"),
+    ("اعتقلت سلمي يوم الأحد", "سلمي"),
+    ("وصلت وسلمى إلى المحكمة", "وسلمى"),
+    ("قالت لسلمى إن الملف مغلق", "لسلمى"),
+    ("She lives at 12 rue de Marseille, Sfax.", "Marseille"),
+    ("Her number: 20-123-456.", "123"),
+])
+def test_the_records_own_identifying_values_are_scrubbed(text, gone):
+    scrubbed = TUNISIA.scrub(text, NAME)
+    assert gone not in scrubbed
+    assert PLACEHOLDER in scrubbed
+
+
+def test_common_words_that_contain_a_short_name_part_stay():
+    secrets = Secrets(["Ali Ben"])  # short words are only matched as whole words
+    assert TUNISIA.scrub("The quality of the report", secrets) == "The quality of the report"
+    assert TUNISIA.scrub("Ali came", secrets) == f"{PLACEHOLDER} came"
+
+
+def test_values_too_short_to_find_safely_are_ignored():
+    assert TUNISIA.scrub("a b c", Secrets(["a", "", "  "])) == "a b c"
+
+
+def test_the_fingerprint_names_the_rules():
+    assert TUNISIA.fingerprint() == {
+        "version": 1, "phone_regions": ["TN"], "patterns": [["tn.cin", r"(?<!\d)\d{8}(?!\d)"]],
+    }
