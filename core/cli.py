@@ -255,11 +255,15 @@ def db_revision(branch, message):
     """Write a new migration for one branch from the differences with the models."""
     import flask_migrate
 
-    from core.db import branch_folder
+    from core.db import branch_folder, branch_revisions
 
+    existing = branch_revisions(current_app, branch)
     flask_migrate.revision(
-        message=message, autogenerate=True, head=f"{branch}@head",
+        message=message, autogenerate=True,
+        head=f"{branch}@head" if existing else "base",
+        branch_label=None if existing else branch,
         version_path=branch_folder(current_app, branch),
+        rev_id=f"{branch}_{len(existing) + 1:04d}",
     )
 
 

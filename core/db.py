@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from pathlib import Path
 
 from flask import Flask
 from sqlalchemy import DateTime, event
@@ -55,6 +56,19 @@ def _tune_sqlite(dbapi_connection, _record) -> None:
     cursor.close()
 
 
+UNMODELLED = "rabita.unmodelled"
+
+
+def declare_unmodelled_tables(prefix: str) -> None:
+    """Tables a plugin makes with raw DDL (a full-text index, say), named ``<prefix>...``:
+    schema comparisons leave them alone. Call it at import, beside the models."""
+    db.metadata.info.setdefault(UNMODELLED, set()).add(prefix)
+
+
+def unmodelled(table_name: str) -> bool:
+    return any(table_name.startswith(p) for p in db.metadata.info.get(UNMODELLED, ()))
+
+
 def owned_by_active_code(app: Flask, table_name: str) -> bool:
     """True for core's tables and those of plugins this instance turned on."""
     from core.plugins import plugin_manager
@@ -101,6 +115,22 @@ def branch_folder(app: Flask, branch: str) -> str:
     return str(Path(module.__file__).parent / "migrations")
 
 
+def branch_revisions(app: Flask, branch: str) -> list[str]:
+    """The revision ids of ``branch`` (empty for a plugin without migrations yet)."""
+    import os
+
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+
+    config = Config()
+    config.set_main_option("script_location", str(Path(__file__).parent / "migrations"))
+    config.set_main_option("path_separator", "os")
+    config.set_main_option("version_locations", os.pathsep.join(version_locations(app)))
+    script = ScriptDirectory.from_config(config)
+    return [r.revision for r in script.walk_revisions()
+            if branch in (r.branch_labels or ()) or r.revision.startswith(f"{branch}_")]
+
+
 def schema_differences(app: Flask) -> list[str]:
     """What differs between the models and the database (empty when migrations match)."""
     from alembic.autogenerate import compare_metadata
@@ -108,7 +138,8 @@ def schema_differences(app: Flask) -> list[str]:
 
     def include(obj, name, type_, reflected, compare_to):
         if type_ == "table":
-            return name != "alembic_version" and owned_by_active_code(app, name)
+            return (name != "alembic_version" and owned_by_active_code(app, name)
+                    and not (reflected and compare_to is None and unmodelled(name)))
         return True
 
     with db.engine.connect() as connection:

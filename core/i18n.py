@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from flask import Flask, current_app, has_request_context, request, session
+from flask import Flask, current_app, g, has_request_context, request, session
+from flask_babel import get_translations
 from flask_login import current_user
 
 from core.extensions import babel
@@ -18,7 +19,25 @@ def init_app(app: Flask, translation_directories: list[str]) -> None:
     directories = [str(Path(__file__).parent / "translations"), *translation_directories]
     app.config["BABEL_TRANSLATION_DIRECTORIES"] = ";".join(directories)
     babel.init_app(app, locale_selector=select_locale)
+    # Flask-Babel looks the catalog up again for every string a template translates; a page
+    # has dozens. Look it up once per request instead.
+    app.jinja_env.install_gettext_callables(
+        gettext=lambda s: _translations().ugettext(s),
+        ngettext=lambda s, p, n: _translations().ungettext(s, p, n),
+        newstyle=True,
+        pgettext=lambda c, s: _translations().upgettext(c, s),
+        npgettext=lambda c, s, p, n: _translations().unpgettext(c, s, p, n),
+    )
     app.context_processor(_language_context)
+
+
+def _translations():
+    if not has_request_context():
+        return get_translations()
+    found = g.get("rabita_translations")
+    if found is None:
+        found = g.rabita_translations = get_translations()
+    return found
 
 
 def select_locale() -> str:

@@ -22,6 +22,7 @@ import os
 import secrets
 import stat
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 from argon2.low_level import Type, hash_secret_raw
@@ -181,6 +182,7 @@ class KeyStore:
 
     def lock(self) -> None:
         self._keyring, self._seen, self._pinned = None, None, None
+        _aead.cache_clear()  # forget the data keys in use too
         if self.shared is not None:
             self.shared.unlink(missing_ok=True)
 
@@ -224,6 +226,8 @@ class KeyStore:
             return self._keyring
         seen = _identity(self.shared)
         if seen is None:  # locked by any worker: forget here too
+            if self._keyring is not None:
+                _aead.cache_clear()
             self._keyring, self._seen = None, None
         elif seen != self._seen:
             self._keyring = Keyring.from_json(self.shared.read_bytes())
@@ -297,12 +301,12 @@ def wrapped_by_current(wrapped: bytes) -> bool:
 
 def seal(data_key: bytes, context: bytes, plaintext: bytes) -> bytes:
     nonce = secrets.token_bytes(NONCE_BYTES)
-    return nonce + AESGCM(data_key).encrypt(nonce, plaintext, context)
+    return nonce + _aead(data_key).encrypt(nonce, plaintext, context)
 
 
 def open_sealed(data_key: bytes, context: bytes, blob: bytes) -> bytes:
     try:
-        return AESGCM(data_key).decrypt(blob[:NONCE_BYTES], blob[NONCE_BYTES:], context)
+        return _aead(data_key).decrypt(blob[:NONCE_BYTES], blob[NONCE_BYTES:], context)
     except InvalidTag:
         raise IntegrityError(
             "An identifying value failed its integrity check: it was changed, or copied from "
@@ -318,6 +322,13 @@ def blind_index(purpose: str, value: str) -> str:
 
 
 # -- helpers -------------------------------------------------------------------------------
+
+
+@lru_cache(maxsize=256)
+def _aead(key: bytes) -> AESGCM:
+    """A cipher per data key, kept for the records in use (building one costs more than
+    sealing a short value)."""
+    return AESGCM(key)
 
 
 def _data_key_aad(record_type: str, record_id: str) -> bytes:

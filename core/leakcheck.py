@@ -22,7 +22,15 @@ from datetime import date
 from hypothesis import strategies as st
 from marshmallow import Schema, fields
 
-from core.redaction import GENERALISE, NEVER, OPEN, _nested_schema, sharing_of
+from core.redaction import (
+    GENERALISE,
+    NEVER,
+    OPEN,
+    SCRUB_VALUE,
+    SCRUB_WORDS,
+    _nested_schema,
+    sharing_of,
+)
 from core.scrub import ARABIC_PREFIXES, ARABIC_SUFFIXES, PLACEHOLDER
 from core.text import fold
 
@@ -39,13 +47,15 @@ STORY = (
     "جاءت الشرطة إلى منزلها وأخذت هاتفها . استجوبت حول عملها مع الجمعية ."
 )
 FILLER = tuple(STORY.split())
-WORD = re.compile(r"\w+")
+WORD = re.compile(r"[^\W_]+")
 
 
 @dataclass
 class CanaryRecord:
     values: dict
     canaries: list[str] = field(default_factory=list)  # every canary word, as written
+    # Free-text `never` values (scrub "value"): quoted whole, so checked whole.
+    whole: list[str] = field(default_factory=list)
 
 
 latin_word = st.text(LATIN, min_size=3, max_size=8)
@@ -62,7 +72,7 @@ def canary_value(draw) -> list[str]:
     return draw(st.lists(canary_word, min_size=1, max_size=3))
 
 
-def disguised(rng, word: str) -> str:
+def disguised(rng, word: str, prefix: bool = True) -> str:
     """``word`` as someone might type it in a narrative (``rng``: a seeded random.Random)."""
     if word.isdigit():
         text = word
@@ -79,14 +89,19 @@ def disguised(rng, word: str) -> str:
     text = "".join(letters)
     text = text.replace("ي", rng.choice(["ي", "ى"]), 1)
     text = text.replace("ه", rng.choice(["ه", "ة"]), 1)
-    return rng.choice(["", "", "و", "ب", "ل", "ال", "وال"]) + text
+    return (rng.choice(["", "", "و", "ب", "ل", "ال", "وال"]) if prefix else "") + text
 
 
-def narrative(rng, canary_words: list[str]) -> str:
+def narrative(rng, canary_words: list[str], whole: list[str] = ()) -> str:
     words = [rng.choice(FILLER) for _ in range(rng.randint(3, 30))]
     for word in canary_words:
         if rng.random() < 0.5:
             words.insert(rng.randint(0, len(words)), disguised(rng, word))
+    for value in whole:
+        if rng.random() < 0.5:
+            first, *rest = value.split()  # a quote: only its first word takes a prefix
+            quoted = " ".join([disguised(rng, first), *(disguised(rng, w, False) for w in rest)])
+            words.insert(rng.randint(0, len(words)), quoted)
     return " ".join(words)
 
 
@@ -94,29 +109,34 @@ def narrative(rng, canary_words: list[str]) -> str:
 def canary_records(draw, schema: Schema, typical: Mapping[str, st.SearchStrategy] | None = None):
     """A record of ``schema`` full of canaries; ``typical`` gives values for named fields."""
     canaries: list[str] = []
-    values = _skeleton(draw, schema, canaries)
+    whole: list[str] = []
+    values = _skeleton(draw, schema, canaries, whole)
     # One seed per record: the disguises are many small choices, cheaper made by random.Random.
     rng = random.Random(draw(st.integers(0, 2**32 - 1)))
-    _complete(draw, rng, schema, values, canaries, typical or {})
-    return CanaryRecord(values, canaries)
+    _complete(draw, rng, schema, values, canaries, whole, typical or {})
+    return CanaryRecord(values, canaries, whole)
 
 
-def _skeleton(draw, schema: Schema, canaries: list[str]) -> dict:
+def _skeleton(draw, schema: Schema, canaries: list[str], whole: list[str]) -> dict:
     """First the `never` values (and the parts that hold them), collecting their words."""
     values = {}
     for name, schema_field in schema.fields.items():
         nested = _nested_schema(schema_field)
         if nested is not None:
-            values[name] = [_skeleton(draw, nested, canaries)
+            values[name] = [_skeleton(draw, nested, canaries, whole)
                             for _ in range(draw(st.integers(0, 2)))]
         elif sharing_of(schema_field) == NEVER:
             words = draw(canary_value())
-            canaries.extend(words)
-            values[name] = words[0] if words[0].isdigit() else " ".join(words)
+            value = words[0] if words[0].isdigit() else " ".join(words)
+            if schema_field.metadata.get("scrub", SCRUB_WORDS) == SCRUB_VALUE and len(words) > 1:
+                whole.append(value)
+            else:
+                canaries.extend(words)
+            values[name] = value
     return values
 
 
-def _complete(draw, rng, schema, values, canaries, typical, prefix=""):
+def _complete(draw, rng, schema, values, canaries, whole, typical, prefix=""):
     """Then every other field, its texts quoting the canaries."""
     for name, schema_field in schema.fields.items():
         path = f"{prefix}{name}"
@@ -125,14 +145,14 @@ def _complete(draw, rng, schema, values, canaries, typical, prefix=""):
             values[name] = draw(typical[path])
         elif nested is not None:
             for item in values[name]:
-                _complete(draw, rng, nested, item, canaries, typical, f"{path}.")
+                _complete(draw, rng, nested, item, canaries, whole, typical, f"{path}.")
         elif sharing_of(schema_field) in (OPEN, GENERALISE):
-            values[name] = _ordinary(rng, schema_field, canaries)
+            values[name] = _ordinary(rng, schema_field, canaries, whole)
 
 
-def _ordinary(rng, schema_field, canaries):
+def _ordinary(rng, schema_field, canaries, whole):
     if isinstance(schema_field, fields.List):
-        return [narrative(rng, canaries) for _ in range(rng.randint(0, 3))]
+        return [narrative(rng, canaries, whole) for _ in range(rng.randint(0, 3))]
     if isinstance(schema_field, fields.Date):
         return date.fromordinal(rng.randint(date(1990, 1, 1).toordinal(),
                                             date(2026, 1, 1).toordinal())).isoformat()
@@ -140,13 +160,14 @@ def _ordinary(rng, schema_field, canaries):
         return rng.randint(0, 100)
     if isinstance(schema_field, fields.Boolean):
         return rng.random() < 0.5
-    return narrative(rng, canaries)
+    return narrative(rng, canaries, whole)
 
 
-def leaks(payload, canaries: Iterable[str]) -> list[str]:
-    """The canaries still present in ``payload`` (any nesting), however they are written."""
+def leaks(payload, canaries: Iterable[str], whole: Iterable[str] = ()) -> list[str]:
+    """The canaries still present in ``payload`` (any nesting), however they are written;
+    ``whole`` values (free text) count only when quoted whole."""
     texts = [fold(text.replace(PLACEHOLDER, " ")) for text in _strings(payload)]
-    found = set()
+    found = {value for value in set(whole) if _quoted_whole(value, texts)}
     short = {}
     for canary in set(canaries):
         folded = fold(canary)
@@ -164,6 +185,11 @@ def leaks(payload, canaries: Iterable[str]) -> list[str]:
                 found.update(canary for folded, canary in short.items()
                              if _within(word, folded))
     return sorted(found)
+
+
+def _quoted_whole(value: str, texts: list[str]) -> bool:
+    compact = "".join(WORD.findall(fold(value)))
+    return any(compact in "".join(WORD.findall(text)) for text in texts)
 
 
 def _within(word: str, folded: str) -> bool:

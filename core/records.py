@@ -13,15 +13,15 @@ from __future__ import annotations
 
 import json
 import uuid as uuid_module
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from functools import lru_cache
 from typing import Any, ClassVar
 
 from flask import Flask, abort, current_app
 from marshmallow import Schema
-from sqlalchemy import ForeignKey, Integer, LargeBinary, String, inspect, select
+from sqlalchemy import ForeignKey, Integer, LargeBinary, String, select
 from sqlalchemy.orm import Mapped, declared_attr, mapped_column
 
 from core import audit, clock, keystore
@@ -35,6 +35,8 @@ from core.redaction import (
     Policy,
     Redaction,
     _nested_schema,
+    _plan,
+    _strings_in,
     redact,
     sharing_of,
     undeclared_fields,
@@ -43,6 +45,7 @@ from core.scrub import Scrubber
 
 EXTENSION_KEY = "rabita.record_types"
 SEALED = "sealed"
+UNSAVED = "_rabita_unsaved"
 
 
 @dataclass(frozen=True)
@@ -209,6 +212,7 @@ def new(model: type, author) -> Any:
     )
     data_key, record.data_key = keystore.new_data_key(model.__record_type__, record.uuid)
     record.__dict__["_rabita_data_key"] = data_key
+    record.__dict__[UNSAVED] = True  # its first save keeps version 1
     return record
 
 
@@ -225,19 +229,53 @@ def set_identifying(record, row, field: str, value: Any) -> None:
         if index in row.__table__.columns:
             setattr(row, index, None)
         return
-    plaintext = json.dumps(value, ensure_ascii=False).encode()
-    setattr(row, field, keystore.seal(_data_key(record), _context(record, row, field), plaintext))
+    _seal_into(record, row, field, json.dumps(value, ensure_ascii=False).encode())
     if index in row.__table__.columns:
         setattr(row, index, keystore.blind_index(f"{record.__record_type__}.{field}", str(value)))
 
 
-def save(record, user, *, action: str = "record.saved") -> None:
-    """Commit a new version, re-check approvals, audit, then tell plugins (``record_saved``)."""
+def set_identifying_bytes(record, row, field: str, data: bytes) -> None:
+    """Seal a file's bytes into ``row.<field>`` (attachments)."""
+    if row.uuid is None:
+        row.uuid = str(uuid_module.uuid4())
+    _seal_into(record, row, field, data)
+
+
+def identifying_bytes(record, row, field: str) -> bytes:
+    """The plaintext bytes of a sealed file. No permission check: callers check and audit."""
+    blob = getattr(row, field)
+    return keystore.open_sealed(_data_key(record), _context(record, row, field), blob)
+
+
+def _seal_into(record, row, field: str, plaintext: bytes) -> None:
+    column = row.__table__.columns.get(field)
+    if column is None or not column.info.get(SEALED):
+        raise ValueError(f"{type(row).__name__}.{field} is not a sealed column.")
+    setattr(row, field, keystore.seal(_data_key(record), _context(record, row, field), plaintext))
+
+
+def save_new(batch: list, user, *, action: str) -> None:
+    """Commit many new records at once (imports, sample data): one audit entry for them all."""
+    if not batch:
+        return
+    for record in batch:
+        record.__dict__.pop(UNSAVED, None)
+    db.session.add_all(batch)
+    db.session.flush()
+    audit.record(action, actor=user, target_type=batch[0].__record_type__, records=len(batch))
+    db.session.commit()
+
+
+def save(record, user, *, action: str = "record.saved", at: datetime | None = None) -> None:
+    """Commit a new version, re-check approvals, audit, then tell plugins (``record_saved``).
+
+    ``at``: the time of the change, when the plugin already used it for derived data.
+    """
     from core import review
 
-    if inspect(record).persistent:
+    if not record.__dict__.pop(UNSAVED, False):
         record.version += 1
-    record.updated_at = clock.now()
+    record.updated_at = at or clock.now()
     db.session.add(record)
     db.session.flush()
     review.revoke_if_changed(record)
@@ -292,18 +330,68 @@ def reveal(record, user, *, purpose: str = "view") -> dict:
     return result
 
 
-def find_by_identifying(model: type, field: str, value: str, user) -> list:
-    """Exact-match lookup of a sealed value through its blind index (permission, audited)."""
+def find_by_identifying(model: type, field: str, value: str, user, *,
+                        record_type: str | None = None) -> list:
+    """Exact-match lookup of a sealed value through its blind index (permission, audited).
+
+    ``model`` is a record's model or one of its parts' (then name the ``record_type``).
+    """
     if not user.can(VIEW_IDENTIFYING):
         from core.permissions import deny
 
         deny(VIEW_IDENTIFYING)
-    digest = keystore.blind_index(f"{model.__record_type__}.{field}", value)
+    record_type = record_type or model.__record_type__
+    digest = keystore.blind_index(f"{record_type}.{field}", value)
     index = getattr(model, f"{field}_index")
     found = db.session.scalars(select(model).where(index == digest)).all()
-    audit.record("record.identifying_searched", actor=user, target_type=model.__record_type__,
+    audit.record("record.identifying_searched", actor=user, target_type=record_type,
                  found=len(found))
     return list(found)
+
+
+def scrubbing(record) -> Callable[[str], str]:
+    """A function that scrubs text of this record's identifying values (and of contacts and
+    ID numbers), as exits do. Needs the unlocked node; nothing is shown, so nothing is audited.
+    """
+    from core.scrub import Secrets
+
+    secrets = Secrets(identifying_strings(record))
+    scrubber = current_app.extensions["rabita.scrubber"]
+    return lambda text: scrubber.scrub(text, secrets) if text else text
+
+
+def identifying_strings(record) -> list[tuple[str, str]]:
+    """Every identifying string of ``record`` with how scrubbing looks for it — decrypting
+    only the sealed values (no permission check: nothing is shown)."""
+    found: list[tuple[str, str]] = []
+    _identifying_strings(record, record, _plan(type_of(record).schema), found)
+    return found
+
+
+def _identifying_strings(record, row, plan, found: list) -> None:
+    for field in plan:
+        if field.sharing == NEVER and _is_sealed(row, field.name):
+            value = identifying_value(record, row, field.name)
+            if value is not None:
+                found.extend((text, field.scrub) for text in _strings_in(value))
+        elif field.nested is not None:
+            related = getattr(row, field.name, None)
+            for part in related if isinstance(related, list | tuple) else (
+                    [related] if related is not None else []):
+                _identifying_strings(record, part, field.nested, found)
+
+
+def scrub_for(record, user) -> Callable[[str], str]:
+    """How ``record``'s open text is shown to ``user``: withheld from everyone while the node
+    is locked (it may quote identifying values); then as written to those who may see
+    identifying data, and scrubbed for everyone else."""
+    if record is None or not keystore.keystore().unlocked:
+        from flask_babel import gettext
+
+        return lambda text: gettext("[hidden while the node is locked]") if text else text
+    if user.can(VIEW_IDENTIFYING):
+        return lambda text: text
+    return scrubbing(record)
 
 
 def redaction(record, audience: str) -> Redaction:
@@ -361,7 +449,7 @@ def _values(record, row, schema: Schema, identifying: bool) -> dict:
                 continue
         nested = _nested_schema(schema_field)
         if nested is None:
-            out[name] = schema_field.serialize(name, row)
+            out[name] = _serialised(schema_field, name, row)
             continue
         related = getattr(row, attribute)
         if related is None:
@@ -371,6 +459,18 @@ def _values(record, row, schema: Schema, identifying: bool) -> dict:
         else:
             out[name] = _values(record, related, nested, identifying)
     return out
+
+
+def _serialised(schema_field, name: str, row):
+    """What marshmallow's serialize gives, without its overhead for the plain types."""
+    value = getattr(row, schema_field.attribute or name, None)
+    if value is None or isinstance(value, str | int | bool):
+        return value
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, list) and all(isinstance(item, str) for item in value):
+        return list(value)
+    return schema_field.serialize(name, row)
 
 
 def _is_sealed(row, attribute: str) -> bool:

@@ -16,6 +16,7 @@ the clock or the network: the same inputs give the same payload, byte for byte.
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
@@ -32,9 +33,19 @@ OPEN, GENERALISE, NEVER = "open", "generalise", "never"
 CLASSES = (OPEN, GENERALISE, NEVER)
 AUDIENCES = ("peers", "hub", "public-aggregate")
 
+# How a `never` value is looked for in open text: word by word (names, addresses, contacts:
+# the default), or only as a whole (free-text notes, whose ordinary words identify no one).
+SCRUB_WORDS, SCRUB_VALUE = "words", "value"
+
+# An open field whose values are codes (an id, a vocabulary code) rather than free text:
+# values that look like codes are not scrubbed; anything else in it still is.
+CODE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:\-]{0,63}")
+
 # Declaring a field's class, in a schema:  fields.String(metadata=OPEN_FIELD)
 OPEN_FIELD = {"sharing": OPEN}
+OPEN_CODE_FIELD = {"sharing": OPEN, "code": True}
 NEVER_FIELD = {"sharing": NEVER}
+NEVER_TEXT_FIELD = {"sharing": NEVER, "scrub": SCRUB_VALUE}
 
 
 def generalised(rule: str) -> dict:
@@ -95,11 +106,13 @@ def redact(values: Mapping[str, Any], schema: Schema, audience: str, policy: Pol
     if audience not in AUDIENCES:
         raise UnknownAudience(audience)
     blockers = tuple(sorted(set(policy.blockers)))
-    secrets = Secrets(_never_strings(values, schema))
+    secrets = Secrets(never_strings(values, schema))
     withheld: list[str] = []
-    payload = {} if blockers else _redact_object(
-        values, schema, audience, policy, secrets, "", withheld
-    )
+    plan = _plan(type(schema))
+    texts: list = []
+    payload = {} if blockers else _redact_object(values, plan, audience, policy, "", withheld,
+                                                  texts)
+    _scrub_texts(texts, policy.scrubber, secrets)
     return Redaction(
         audience=audience,
         payload=payload,
@@ -128,67 +141,116 @@ def _policy_hash(schema_class: type, audience: str, withheld: frozenset, scrubbe
 # -- walking a schema ----------------------------------------------------------------------
 
 
-def _redact_object(values, schema, audience, policy, secrets, prefix, withheld) -> dict:
+@dataclass(frozen=True)
+class _Field:
+    """What redaction needs to know of one schema field, worked out once per schema."""
+
+    name: str
+    sharing: str
+    rule: str | None
+    audiences: frozenset[str]
+    scrub: str
+    code: bool
+    nested: tuple[_Field, ...] | None
+
+
+@lru_cache(maxsize=256)
+def _plan(schema_class: type) -> tuple[_Field, ...]:
+    plan = []
+    for name, schema_field in _instance(schema_class).fields.items():
+        nested = _nested_schema(schema_field)
+        plan.append(_Field(
+            name=name, sharing=sharing_of(schema_field),
+            rule=schema_field.metadata.get("rule"),
+            audiences=frozenset(audiences_of(schema_field)),
+            scrub=schema_field.metadata.get("scrub", SCRUB_WORDS),
+            code=bool(schema_field.metadata.get("code")),
+            nested=_plan(type(nested)) if nested is not None else None,
+        ))
+    return tuple(plan)
+
+
+@lru_cache(maxsize=256)
+def _instance(schema_class: type) -> Schema:
+    return schema_class()
+
+
+def _redact_object(values, plan, audience, policy, prefix, withheld, texts) -> dict:
+    """The fields that may leave; ``texts`` collects where free text stands, to scrub."""
     out = {}
-    for name, schema_field in schema.fields.items():
-        path = f"{prefix}{name}"
-        if name not in values:
+    for field in plan:
+        if field.name not in values:
             continue
-        value = values[name]
-        sharing = sharing_of(schema_field)
-        if (
-            sharing == NEVER
-            or path in policy.withheld
-            or audience not in audiences_of(schema_field)
-        ):
+        path = f"{prefix}{field.name}"
+        value = values[field.name]
+        if field.sharing == NEVER or audience not in field.audiences or path in policy.withheld:
             withheld.append(path)
             continue
-        nested = _nested_schema(schema_field)
-        if nested is not None:
-            out[name] = _redact_nested(value, nested, audience, policy, secrets, path, withheld)
-            continue
-        if sharing == GENERALISE:
-            value = RULES[schema_field.metadata["rule"]](value, policy.places)
-            if value is None:
-                withheld.append(path)
-                continue
-        out[name] = _scrub_value(value, policy.scrubber, secrets)
+        if field.nested is not None:
+            out[field.name] = _redact_nested(value, field.nested, audience, policy, path,
+                                             withheld, texts)
+        elif field.sharing == GENERALISE:
+            # A rule's output is a coarse code (a month, a band, a governorate): no free text.
+            coarse = None if value is None else RULES[field.rule](value, policy.places)
+            if value is not None and coarse is None:
+                withheld.append(path)  # could not be coarsened safely: not sent at all
+            else:
+                out[field.name] = coarse
+        else:
+            out[field.name] = value
+            _note_texts(out, field.name, field.code, texts)
     return out
 
 
-def _redact_nested(value, nested, audience, policy, secrets, path, withheld):
+def _note_texts(container, key, code: bool, texts: list) -> None:
+    value = container[key]
+    if isinstance(value, str):
+        if not (code and CODE.fullmatch(value)):
+            texts.append((container, key))
+    elif isinstance(value, list):
+        for index in range(len(value)):
+            _note_texts(value, index, code, texts)
+    elif isinstance(value, dict):
+        for item in value:
+            _note_texts(value, item, code, texts)
+
+
+def _redact_nested(value, plan, audience, policy, path, withheld, texts):
     if value is None:
         return None
     if isinstance(value, list):
-        return [
-            _redact_object(item, nested, audience, policy, secrets, f"{path}.", withheld)
-            for item in value
-        ]
-    return _redact_object(value, nested, audience, policy, secrets, f"{path}.", withheld)
+        return [_redact_object(item, plan, audience, policy, f"{path}.", withheld, texts)
+                for item in value]
+    return _redact_object(value, plan, audience, policy, f"{path}.", withheld, texts)
 
 
-def _scrub_value(value, scrubber: Scrubber, secrets: Secrets):
-    if isinstance(value, str):
-        return scrubber.scrub(value, secrets)
-    if isinstance(value, list):
-        return [_scrub_value(item, scrubber, secrets) for item in value]
-    if isinstance(value, dict):
-        return {key: _scrub_value(item, scrubber, secrets) for key, item in value.items()}
-    return value
+def _scrub_texts(texts: list, scrubber: Scrubber, secrets: Secrets) -> None:
+    """Scrub every free text of the payload in place — all of them in one pass."""
+    if not texts:
+        return
+    scrubbed = scrubber.scrub_many([container[key] for container, key in texts], secrets)
+    for (container, key), text in zip(texts, scrubbed, strict=True):
+        container[key] = text
 
 
-def _never_strings(values, schema) -> Iterable[str]:
-    """Every string held by a `never` field, anywhere in the record, to scrub elsewhere."""
-    for name, schema_field in schema.fields.items():
-        if name not in values or values[name] is None:
+def never_strings(values, schema) -> list[tuple[str, str]]:
+    """Every string held by a `never` field, anywhere in the record, with how to look for it
+    (``SCRUB_WORDS`` or ``SCRUB_VALUE``), to scrub it from open text."""
+    found: list[tuple[str, str]] = []
+    _never_strings(values, _plan(type(schema)), found)
+    return found
+
+
+def _never_strings(values, plan, found: list) -> None:
+    for field in plan:
+        value = values.get(field.name)
+        if value is None:
             continue
-        nested = _nested_schema(schema_field)
-        if sharing_of(schema_field) == NEVER:
-            yield from _strings_in(values[name])
-        elif nested is not None:
-            items = values[name] if isinstance(values[name], list) else [values[name]]
-            for item in items:
-                yield from _never_strings(item, nested)
+        if field.sharing == NEVER:
+            found.extend((text, field.scrub) for text in _strings_in(value))
+        elif field.nested is not None:
+            for item in value if isinstance(value, list) else [value]:
+                _never_strings(item, field.nested, found)
 
 
 def _strings_in(value) -> Iterable[str]:

@@ -8,8 +8,13 @@ Arabic-Indic and Eastern Arabic-Indic digits (٠-٩, ۰-۹ → 0-9).
 
 from __future__ import annotations
 
+import re
 import unicodedata
+from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
+
+import numpy as np
 
 TATWEEL = "\u0640"
 _LETTERS = {
@@ -24,7 +29,6 @@ _LETTERS = {
 _DIGITS = {chr(0x0660 + i): str(i) for i in range(10)} | {
     chr(0x06F0 + i): str(i) for i in range(10)
 }
-_DIGIT_TABLE = str.maketrans(_DIGITS)
 
 
 def _fold_char(char: str) -> str:
@@ -40,7 +44,7 @@ def _fold_char(char: str) -> str:
 
 
 class _FoldTable(dict):
-    """A str.translate table that folds each character the first time it is seen."""
+    """Each character's folded form, computed the first time it is seen."""
 
     def __missing__(self, codepoint: int) -> str:
         folded = _fold_char(chr(codepoint))
@@ -49,27 +53,69 @@ class _FoldTable(dict):
 
 
 _FOLD_TABLE = _FoldTable()
+_BMP = 0x10000
+_ONE, _DROPPED, _SEVERAL = 0, 1, 2
+
+
+@lru_cache(maxsize=1)
+def _tables() -> tuple[np.ndarray, np.ndarray]:
+    """For every BMP code point: the code it folds to (when one character), and whether it
+    folds to one, none or several characters. Built once per process (about half a second),
+    so that folding a text is a few array operations in C instead of a loop per character."""
+    folded = np.arange(_BMP, dtype=np.uint32)
+    kind = np.zeros(_BMP, dtype=np.uint8)
+    for code in range(_BMP):
+        if 0xD800 <= code <= 0xDFFF:
+            continue
+        result = _FOLD_TABLE[code]
+        if len(result) == 1:
+            folded[code] = ord(result)
+        else:
+            kind[code] = _DROPPED if not result else _SEVERAL
+    return folded, kind
 
 
 def fold(text: str) -> str:
     """Return ``text`` in the form searches and scrubbers compare."""
-    return text.translate(_FOLD_TABLE)
+    return fold_with_offsets(text)[0]
 
 
-def fold_with_offsets(text: str) -> tuple[str, list[int]]:
+def fold_with_offsets(text: str) -> tuple[str, Sequence[int]]:
     """Fold ``text`` and return, for each folded character, its index in ``text``."""
-    folded: list[str] = []
-    offsets: list[int] = []
-    for index, char in enumerate(text):
-        part = char.translate(_FOLD_TABLE)
-        folded.append(part)
-        offsets.extend([index] * len(part))
-    return "".join(folded), offsets
+    if text.isascii():
+        return text.lower(), range(len(text))
+    codes = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+    if codes.max() >= _BMP:
+        return _fold_slowly(text)
+    folded, kind = _tables()
+    kinds = kind[codes]
+    if not kinds.any():
+        return _decode(folded[codes]), range(len(text))
+    if (kinds == _SEVERAL).any():
+        return _fold_slowly(text)
+    kept = np.flatnonzero(kinds == _ONE)
+    return _decode(folded[codes[kept]]), kept
+
+
+def _decode(codes: np.ndarray) -> str:
+    return codes.astype(np.uint32).tobytes().decode("utf-32-le", "surrogatepass")
+
+
+def _fold_slowly(text: str) -> tuple[str, list[int]]:
+    """Character by character: for the rare texts with ligatures or beyond the BMP."""
+    parts = [_FOLD_TABLE[ord(char)] for char in text]
+    offsets = [index for index, part in enumerate(parts) for _ in range(len(part))]
+    return "".join(parts), offsets
+
+
+_ARABIC_DIGITS_RE = re.compile("[" + "".join(_DIGITS) + "]")
 
 
 def western_digits(text: str) -> str:
     """Replace Arabic-Indic digits by 0-9, one character for one (offsets stay valid)."""
-    return text.translate(_DIGIT_TABLE)
+    if text.isascii():
+        return text
+    return _ARABIC_DIGITS_RE.sub(lambda match: _DIGITS[match.group()], text)
 
 
 @dataclass(frozen=True)

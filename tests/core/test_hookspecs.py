@@ -180,12 +180,13 @@ def test_hook_register_phone_regions(make_app, make_plugin):
 def test_hook_register_scrub_patterns(make_app, make_plugin):
     from core.scrub import ScrubPattern
 
-    pattern = ScrubPattern("policy.passport", r"X\d{3}")
+    pattern = ScrubPattern("policy.passport", r"(?<!\d)\d{7}(?!\d)")
     app = make_app(PLUGINS=[make_plugin("policy", register_scrub_patterns=lambda: [pattern])])
     scrubber = app.extensions["rabita.scrubber"]
-    from core.scrub import Secrets
+    from core.scrub import Scrubber, Secrets
 
-    assert scrubber.scrub("passport X123 seen", Secrets([])) == "passport [redacted] seen"
+    assert scrubber.scrub("passport 1234567 seen", Secrets([])) == "passport [redacted] seen"
+    assert Scrubber().scrub("passport 1234567 seen", Secrets([])) == "passport 1234567 seen"
 
 
 def test_hook_redacted_fields(make_app, make_plugin):

@@ -68,5 +68,5 @@ def test_values_too_short_to_find_safely_are_ignored():
 
 def test_the_fingerprint_names_the_rules():
     assert TUNISIA.fingerprint() == {
-        "version": 1, "phone_regions": ["TN"], "patterns": [["tn.cin", r"(?<!\d)\d{8}(?!\d)"]],
+        "version": 2, "phone_regions": ["TN"], "patterns": [["tn.cin", r"(?<!\d)\d{8}(?!\d)"]],
     }

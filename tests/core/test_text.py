@@ -21,10 +21,19 @@ def test_folding(typed, plain):
 @given(st.text())
 def test_offsets_point_back_into_the_original(text):
     folded, offsets = fold_with_offsets(text)
+    offsets = list(offsets)
     assert folded == fold(text)
     assert len(offsets) == len(folded)
     assert offsets == sorted(offsets)
     assert all(0 <= i < len(text) for i in offsets)
+
+
+@given(st.text(alphabet=st.sampled_from("aéSß ـَُسلمىةأ٣ﻻ")))
+def test_offsets_hold_for_the_characters_that_change_length(text):
+    folded, offsets = fold_with_offsets(text)
+    assert folded == fold(text)
+    for position, index in enumerate(offsets):
+        assert folded[position] in fold(text[index])
 
 
 @given(st.text())
