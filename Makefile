@@ -37,6 +37,15 @@ test: $(STAMP) catalogs
 	$(BIN)/pytest
 	$(BIN)/ruff check .
 
+## make leakcheck: 10,000 canary records through redaction; prints how many leaked (0)
+leakcheck: $(STAMP) catalogs
+	$(BIN)/python -m bench.leakcheck --examples 10000
+
+## make bench: every benchmark (long: the cases one generates 100,000 cases once)
+bench: $(STAMP) catalogs
+	$(BIN)/python -m bench.redaction
+	$(BIN)/python -m bench.cases
+
 lint: $(STAMP)
 	$(BIN)/ruff check .
 

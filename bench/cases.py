@@ -1,0 +1,240 @@
+"""The cases pages at 100,000 cases, served by gunicorn (2 workers) on 127.0.0.1.
+
+    python -m bench.cases [--cases 100000] [--database sqlite|postgresql|both]
+
+For each database: a node with N fictional cases (generated once, then kept under
+.bench/ for later runs), a documenter signed in with her password and second factor, and
+for each page 5 warm-up then 50 timed requests, one at a time. Prints p50 and p95 in ms for
+the first list page with its total count, a later page, a filtered list, a selective search
+(a word in 20 cases) and a broad search (a word in nearly every case), and the resident
+memory of each worker. Targets: list and selective search p95 ≤ 20 ms, every search ≤ 100 ms,
+≤ 150 MB per worker.
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import os
+import re
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+from urllib.parse import urlencode
+
+ROOT = Path(__file__).resolve().parent.parent
+STATE = ROOT / ".bench"
+PASSWORD = "benchmark password 2026"  # noqa: S105 - a throw-away local benchmark node
+PASSPHRASE = "benchmark node passphrase, local only"  # noqa: S105
+TOTP_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"  # noqa: S105 - fictional, local only
+RARE_WORD = "zanzibarine"
+PAGES = {
+    "list, first page with its total": "/cases/",
+    "list, a later page": "/cases/?page=1000",
+    "filtered list (status and violation)": "/cases/?status=open&violation=travel-ban",
+    f"selective search (20 cases: {RARE_WORD})": f"/cases/?q={RARE_WORD}",
+    "broad search (nearly every case: tunisie)": "/cases/?q=tunisie",
+}
+WARM_UP, TIMED = 5, 50
+
+
+def rabita(instance: Path, env: dict, *args: str) -> str:
+    result = subprocess.run([sys.executable, "-m", "core.cli", "--instance", str(instance), *args],
+                            cwd=ROOT, env=env, capture_output=True, text=True, check=False)
+    if result.returncode != 0:
+        raise SystemExit(f"rabita {' '.join(args)} failed:\n{result.stdout}{result.stderr}")
+    return result.stdout
+
+
+def prepare(database: str, count: int) -> tuple[Path, dict]:
+    folder = STATE / f"cases-{database}-{count}"
+    instance = folder / "node"
+    env = dict(os.environ, RABITA_KEY_SHARE_DIR='""')
+    if database == "postgresql":
+        url = os.environ.get("RABITA_TEST_POSTGRES_URL",
+                             "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+        schema = f"bench_cases_{count}"
+        env["RABITA_SQLALCHEMY_DATABASE_URI"] = f'"{url}?options=-csearch_path%3D{schema}"'
+    ready = folder / "ready"
+    if ready.exists():
+        return instance, env
+    if database == "postgresql":
+        _reset_schema(url, schema)
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "password").write_text(PASSWORD + "\n")
+    (folder / "passphrase").write_text(PASSPHRASE + "\n")
+    if instance.exists():
+        subprocess.run(["rm", "-rf", str(instance)], check=True)
+    rabita(instance, env, "init", "--admin", "nour", "--admin-password-file",
+           str(folder / "password"), "--passphrase-file", str(folder / "passphrase"),
+           "--plugin", "plugins.cases", "--plugin", "plugins.country_tn")
+    rabita(instance, env, "users", "create", "salma", "--role", "documenter",
+           "--password-file", str(folder / "password"))
+    started = time.perf_counter()
+    rabita(instance, env, "cases", "sample", str(count), "--seed", "1",
+           "--passphrase-file", str(folder / "passphrase"))
+    print(f"  generated {count:,} cases in {time.perf_counter() - started:,.0f} s")
+    _finish(instance, env, folder)
+    ready.write_text("ok\n")
+    return instance, env
+
+
+def _finish(instance: Path, env: dict, folder: Path) -> None:
+    """Her second factor, 20 cases with a rare word, then fresh planner statistics."""
+    script = f"""
+import os, random
+os.environ["RABITA_INSTANCE_PATH"] = {str(instance)!r}
+from core import create_app, keystore
+from core.extensions import db
+from core.users import find
+from plugins.cases import sample, search, store
+from sqlalchemy import text
+app = create_app()
+with app.app_context():
+    keystore.keystore().unlock_here({PASSPHRASE!r})
+    find("salma").totp_secret = {TOTP_SECRET!r}
+    db.session.commit()
+    rng = random.Random(99)
+    for _ in range(20):
+        case = sample.build(rng)
+        case.summary += " {RARE_WORD}"
+        store.save(case, None)
+    if db.engine.dialect.name == "sqlite":
+        db.session.execute(text("ANALYZE"))
+        db.session.commit()
+    else:
+        db.session.commit()
+        with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as c:
+            c.execute(text("VACUUM ANALYZE"))
+"""
+    for key, value in env.items():
+        if key.startswith("RABITA_"):
+            os.environ[key] = value
+    subprocess.run([sys.executable, "-c", script], cwd=ROOT, env=env, check=True)
+
+
+def _reset_schema(url: str, schema: str) -> None:
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(url, isolation_level="AUTOCOMMIT")
+    with engine.connect() as connection:
+        connection.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+    engine.dispose()
+
+
+class Browser:
+    """Just enough of a browser: one keep-alive connection and the session cookie."""
+
+    def __init__(self, port: int):
+        self.connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+        self.cookie = ""
+
+    def request(self, method: str, path: str, form: dict | None = None) -> tuple[int, str, dict]:
+        headers = {"Cookie": self.cookie} if self.cookie else {}
+        body = None
+        if form is not None:
+            body = urlencode(form)
+            headers["Content-Type"] = "application/x-www-form-urlencoded"
+        self.connection.request(method, path, body=body, headers=headers)
+        response = self.connection.getresponse()
+        text = response.read().decode()
+        cookie = response.getheader("Set-Cookie")
+        if cookie:
+            self.cookie = cookie.split(";", 1)[0]
+        return response.status, text, dict(response.getheaders())
+
+    def submit(self, path: str, form: dict) -> int:
+        _status, page, _headers = self.request("GET", path)
+        token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page).group(1)
+        return self.request("POST", path, {**form, "csrf_token": token})[0]
+
+
+def sign_in(browser: Browser) -> None:
+    import pyotp
+
+    browser.submit("/login", {"username": "salma", "password": PASSWORD})
+    browser.submit("/login/code", {"code": pyotp.TOTP(TOTP_SECRET).now()})
+    status, page, _ = browser.request("GET", "/cases/")
+    if status != 200 or "/cases/new" not in page:
+        raise SystemExit(f"Signing in failed ({status}).")
+
+
+def serve(instance: Path, env: dict) -> tuple[subprocess.Popen, int]:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    folder = instance.parent
+    env = dict(env, RABITA_INSTANCE_PATH=str(instance),
+               RABITA_PASSPHRASE_FILE=f'"{folder / "passphrase"}"')
+    server = subprocess.Popen(
+        [str(Path(sys.executable).parent / "gunicorn"), "--workers", "2", "--bind",
+         f"127.0.0.1:{port}", "--no-control-socket", "--log-level", "warning",
+         "core:create_app()"], cwd=ROOT, env=env)
+    for _ in range(200):
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                return server, port
+        except OSError:
+            time.sleep(0.1)
+    raise SystemExit("gunicorn did not start")
+
+
+def measure(port: int) -> dict[str, tuple[float, float, str]]:
+    browser = Browser(port)
+    sign_in(browser)
+    figures = {}
+    for label, path in PAGES.items():
+        times = []
+        for number in range(WARM_UP + TIMED):
+            start = time.perf_counter()
+            status, page, _ = browser.request("GET", path)
+            elapsed = time.perf_counter() - start
+            if status != 200:
+                raise SystemExit(f"{path} answered {status}")
+            if number >= WARM_UP:
+                times.append(elapsed * 1000)
+        count = re.search(r'<p class="count">\s*([^<·]+)', page)
+        times.sort()
+        figures[label] = (statistics.median(times), times[int(len(times) * 0.95) - 1],
+                          count.group(1).strip() if count else "")
+    return figures
+
+
+def worker_memory(server: subprocess.Popen) -> list[float]:
+    children = Path(f"/proc/{server.pid}/task/{server.pid}/children").read_text().split()
+    sizes = []
+    for pid in children:
+        status = Path(f"/proc/{pid}/status").read_text()
+        sizes.append(int(re.search(r"VmRSS:\s+(\d+)", status).group(1)) / 1024)
+    return sizes
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--cases", type=int, default=100_000)
+    parser.add_argument("--database", choices=["sqlite", "postgresql", "both"], default="both")
+    args = parser.parse_args()
+    databases = ["sqlite", "postgresql"] if args.database == "both" else [args.database]
+    for database in databases:
+        print(f"\n{database}, {args.cases:,} cases, gunicorn with 2 workers on 127.0.0.1")
+        instance, env = prepare(database, args.cases)
+        server, port = serve(instance, env)
+        try:
+            figures = measure(port)
+            memory = worker_memory(server)
+        finally:
+            server.send_signal(signal.SIGTERM)
+            server.wait(timeout=30)
+        print(f"  {'page':<48} {'p50 ms':>8} {'p95 ms':>8}  shown")
+        for label, (p50, p95, shown) in figures.items():
+            print(f"  {label:<48} {p50:>8.1f} {p95:>8.1f}  {shown}")
+        print("  resident memory per worker: " + ", ".join(f"{m:.0f} MB" for m in memory))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,91 @@
+"""Cases: documenting violations against women human rights defenders (the reference plugin).
+
+This file is the plugin's table of contents: hook implementations only.
+"""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+
+from core.dashboard import DashboardItem, NavItem, SearchResult
+from core.hookspecs import hookimpl
+from core.records import RecordType
+
+
+@hookimpl
+def register_blueprints():
+    from .views import blueprint
+
+    return [blueprint]
+
+
+@hookimpl
+def register_permissions():
+    from .permissions import PERMISSIONS
+
+    return PERMISSIONS
+
+
+@hookimpl
+def register_record_types():
+    from .models import Case
+    from .schemas import CaseSchema
+
+    return [RecordType("cases.case", CaseSchema, Case, version=1, label=_l("Case"), review=True)]
+
+
+@hookimpl
+def register_terms():
+    from .terms import declared
+
+    return list(declared())
+
+
+@hookimpl
+def register_commands():
+    from .commands import cases_group
+
+    return [cases_group]
+
+
+@hookimpl
+def navigation_items(user):
+    from .permissions import VIEW
+
+    return [NavItem(_l("Cases"), "cases.index", VIEW, order=10)]
+
+
+@hookimpl
+def dashboard_items(user):
+    from . import store
+    from .forms import STATUS_LABELS
+    from .permissions import VIEW
+
+    if not user.can(VIEW):
+        return []
+    context = {"counts": store.counts_by_status(user), "statuses": STATUS_LABELS}
+    return [DashboardItem(_l("Cases"), "cases/_dashboard.html", context, order=10)]
+
+
+@hookimpl
+def search_results(query, user):
+    from flask import url_for
+
+    from . import search, store
+    from .permissions import VIEW
+
+    if not user.can(VIEW):
+        return []
+    from core.records import scrub_for
+
+    page = store.listing(user, store.Filters(words=search.query_terms(query.text)))
+    cases = store.full_cases(page.cases[:10])
+    results = []
+    for row in page.cases[:10]:
+        case = cases[row.id]
+        shown = scrub_for(case, user)
+        results.append(SearchResult(_l("Case"), f"{case.reference} · {shown(case.title)}",
+                                    url_for("cases.detail", uuid=case.uuid),
+                                    shown(case.summary)[:200]))
+    return results
+

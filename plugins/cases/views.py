@@ -1,0 +1,292 @@
+"""The cases pages: list with filters, detail, create and edit, tasks, attachments, export,
+and finding a defender by her exact name."""
+
+from __future__ import annotations
+
+from datetime import date
+from functools import lru_cache
+
+from flask import (
+    Blueprint,
+    abort,
+    flash,
+    g,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from core import audit, clock, consent, keystore, records, review
+from core.extensions import db
+from core.forms import ConfirmForm
+from core.permissions import VIEW_IDENTIFYING, require_permission
+from core.redaction import AUDIENCES, sharing_of
+from core.redaction import _nested_schema as nested_schema
+from core.vocabularies import vocabulary
+
+from . import attachments, editing, exports, store, terms
+from .forms import (
+    GENDER_LABELS,
+    INTERVENTION_STATUS_LABELS,
+    KIND_LABELS,
+    RELIABILITY_LABELS,
+    RISK_LABELS,
+    STATUS_LABELS,
+    AttachmentForm,
+    CaseForm,
+    FindForm,
+    TaskForm,
+)
+from .models import RISKS, STATUSES, Case, Defender, Task
+from .permissions import EDIT, EXPORT, VIEW
+from .schemas import CaseSchema
+
+blueprint = Blueprint("cases", __name__, url_prefix="/cases", template_folder="templates")
+LABELS = {
+    "status": STATUS_LABELS, "risk": RISK_LABELS, "gender": GENDER_LABELS, "kind": KIND_LABELS,
+    "intervention_status": INTERVENTION_STATUS_LABELS, "reliability": RELIABILITY_LABELS,
+}
+
+
+@blueprint.context_processor
+def _helpers() -> dict:
+    return {"labels": _labels(), "term": terms.label, "terms": terms, "sharing": sharing,
+            "place_name": place_name}
+
+
+def _labels() -> dict[str, dict[str, str]]:
+    """The code labels in this request's language, as plain strings (translated once, not
+    each time a template shows one)."""
+    found = g.get("cases_labels")
+    if found is None:
+        found = g.cases_labels = {
+            group: {code: str(label) for code, label in labels.items()}
+            for group, labels in LABELS.items()
+        }
+    return found
+
+
+@lru_cache(maxsize=128)
+def sharing(path: str) -> str:
+    """The sharing class of a dotted field path of the case record, for the form's marks."""
+    schema = CaseSchema()
+    *parents, name = path.split(".")
+    for parent in parents:
+        schema = nested_schema(schema.fields[parent])
+    return sharing_of(schema.fields[name])
+
+
+def place_name(code: str | None) -> str:
+    from core.places import gazetteer
+
+    place = gazetteer().get(code) if code else None
+    return place.name(terms._locale()) if place else (code or "")
+
+
+@blueprint.route("/")
+@require_permission(VIEW)
+def index():
+    filters = _filters()
+    page = store.listing(current_user, filters, request.args.get("sort", "updated"),
+                         request.args.get("page", 1, type=int))
+    return render_template(
+        "cases/list.html", page=page, rows=_shown_rows(page.cases), filters=filters,
+        args=request.args,
+        statuses=STATUSES, risks=RISKS, violations=editing.violation_choices(terms._locale()),
+        governorates=_governorates(), sort=request.args.get("sort", "updated"),
+    )
+
+
+@blueprint.route("/new", methods=["GET", "POST"])
+@require_permission(EDIT)
+def new():
+    keystore.keystore().keyring()  # a locked node cannot seal: say so before the form
+    form = editing.prepare(CaseForm())
+    if form.validate_on_submit() and editing.check(form):
+        case = records.new(Case, current_user)
+        editing.apply(case, form)
+        store.save(case, current_user, action="record.created")
+        flash(_("The case is saved."), "success")
+        return redirect(url_for("cases.detail", uuid=case.uuid))
+    return render_template("cases/form.html", form=form, case=None)
+
+
+@blueprint.route("/<uuid>")
+@require_permission(VIEW)
+def detail(uuid: str):
+    case = store.get(uuid, current_user)
+    revealed = None
+    if current_user.can(VIEW_IDENTIFYING) and keystore.keystore().unlocked:
+        revealed = records.reveal(case, current_user)
+        db.session.commit()
+    return render_template(
+        "cases/detail.html", case=case, revealed=revealed,
+        shown=records.scrub_for(case, current_user),
+        consent=consent.current(case), shareability=_shareability(case),
+        task_form=TaskForm(), attachment_form=AttachmentForm(), confirm_form=ConfirmForm(),
+        tasks=_tasks(case, revealed is not None),
+        files=attachments.listing(case, revealed is not None),
+        locked=not keystore.keystore().unlocked, today=clock.now().date(),
+    )
+
+
+@blueprint.route("/<uuid>/edit", methods=["GET", "POST"])
+@require_permission(EDIT)
+def edit(uuid: str):
+    case = store.get(uuid, current_user)
+    form = editing.prepare(CaseForm())
+    if request.method == "GET":
+        editing.fill(form, case, records.reveal(case, current_user, purpose="edit"))
+        db.session.commit()
+        editing.prepare(form)
+    elif form.validate_on_submit() and editing.check(form):
+        editing.apply(case, form)
+        store.save(case, current_user)
+        flash(_("The case is saved."), "success")
+        return redirect(url_for("cases.detail", uuid=case.uuid))
+    return render_template("cases/form.html", form=form, case=case)
+
+
+@blueprint.route("/<uuid>/tasks", methods=["POST"])
+@require_permission(EDIT)
+def add_task(uuid: str):
+    case = store.get(uuid, current_user)
+    form = TaskForm()
+    if not form.validate_on_submit():
+        flash(_("Write what the task is."), "error")
+        return redirect(url_for("cases.detail", uuid=uuid))
+    task = Task(due_on=form.due_on.data, assigned_to_id=current_user.id)
+    case.tasks.append(task)
+    records.set_identifying(case, task, "description", form.description.data.strip())
+    audit.record("cases.task_added", actor=current_user, target_type="cases.case",
+                 target_id=case.uuid)
+    db.session.commit()
+    return redirect(url_for("cases.detail", uuid=uuid, _anchor="tasks"))
+
+
+@blueprint.route("/<uuid>/tasks/<task_uuid>/done", methods=["POST"])
+@require_permission(EDIT)
+def finish_task(uuid: str, task_uuid: str):
+    case = store.get(uuid, current_user)
+    task = next((t for t in case.tasks if t.uuid == task_uuid), None)
+    if task is None or not ConfirmForm().validate_on_submit():
+        abort(404 if task is None else 400)
+    task.done_at = clock.now()
+    db.session.commit()
+    return redirect(url_for("cases.detail", uuid=uuid, _anchor="tasks"))
+
+
+@blueprint.route("/<uuid>/attachments", methods=["POST"])
+@require_permission(EDIT)
+def upload(uuid: str):
+    case = store.get(uuid, current_user)
+    form = AttachmentForm()
+    if not form.validate_on_submit():
+        flash(_("Choose a file to upload."), "error")
+        return redirect(url_for("cases.detail", uuid=uuid, _anchor="files"))
+    try:
+        attachments.add(case, form.file.data, current_user)
+    except attachments.Refused as error:
+        db.session.rollback()
+        flash(str(error), "error")
+    else:
+        flash(_("The file is stored, encrypted."), "success")
+    return redirect(url_for("cases.detail", uuid=uuid, _anchor="files"))
+
+
+@blueprint.route("/<uuid>/attachments/<file_uuid>")
+@require_permission(VIEW_IDENTIFYING)
+def download(uuid: str, file_uuid: str):
+    case = store.get(uuid, current_user)
+    return attachments.download(case, file_uuid, current_user)
+
+
+@blueprint.route("/export.<fmt>")
+@require_permission(EXPORT)
+def export(fmt: str):
+    if fmt not in exports.FORMATS:
+        abort(404)
+    identifying = request.args.get("identifying") == "1"
+    if identifying and not current_user.can(VIEW_IDENTIFYING):
+        from core.permissions import deny
+
+        deny(VIEW_IDENTIFYING)
+    return exports.response(fmt, current_user, _filters(), identifying)
+
+
+@blueprint.route("/find")
+@require_permission(VIEW_IDENTIFYING)
+def find():
+    form = FindForm(request.args)
+    found = None
+    if request.args and form.validate():
+        defenders = records.find_by_identifying(
+            Defender, "real_name", form.name.data, current_user, record_type=Case.__record_type__)
+        found = [d.case for d in defenders if store.may_open(d.case, current_user)]
+        db.session.commit()
+    return render_template("cases/find.html", form=form, found=found)
+
+
+def _filters() -> store.Filters:
+    args = request.args
+    return store.Filters(
+        status=args.get("status", ""), risk=args.get("risk", ""),
+        violation=args.get("violation", ""), governorate=args.get("governorate", ""),
+        date_from=_date(args.get("from")), date_to=_date(args.get("to")),
+        words=store.search.query_terms(args.get("q", "")[:200]),
+    )
+
+
+def _shown_rows(rows: list[store.Row]) -> list[dict]:
+    """What the list shows: titles and pseudonyms as the user may see them, term labels in
+    her language — worked out here, once, rather than call by call in the template."""
+    if keystore.keystore().unlocked and current_user.can(VIEW_IDENTIFYING):
+        shown = {row.id: (lambda text: text) for row in rows}
+    elif not keystore.keystore().unlocked:
+        shown = {row.id: records.scrub_for(None, current_user) for row in rows}
+    else:
+        cases = store.full_cases(rows)
+        shown = {row.id: records.scrub_for(cases[row.id], current_user) for row in rows}
+    taxonomy, locale = vocabulary(terms.VIOLATIONS), terms._locale()
+    return [{
+        "row": row,
+        "title": shown[row.id](row.title),
+        "pseudonym": shown[row.id](row.pseudonym) if row.pseudonym else "—",
+        "violations": [taxonomy.label(code, locale) for code in row.violations],
+        "status": _labels()["status"].get(row.status, row.status),
+        "risk": _labels()["risk"].get(row.risk, row.risk),
+    } for row in rows]
+
+
+def _date(value: str | None) -> date | None:
+    try:
+        return date.fromisoformat(value) if value else None
+    except ValueError:
+        flash(_("A date was not understood and was left out: use the calendar."), "error")
+        return None
+
+
+def _governorates():
+    from core.places import GOVERNORATE, gazetteer
+
+    locale = terms._locale()
+    return sorted(((p.code, p.name(locale)) for p in gazetteer().of_kind(GOVERNORATE)),
+                  key=lambda item: item[1])
+
+
+def _shareability(case: Case) -> dict:
+    if not keystore.keystore().unlocked:
+        return {}
+    return {audience: review.shareable(case, audience) for audience in AUDIENCES}
+
+
+def _tasks(case: Case, reveal: bool) -> list[dict]:
+    return [
+        {"task": task, "description": records.identifying_value(case, task, "description")
+         if reveal else None}
+        for task in case.tasks
+    ]
+

@@ -1,0 +1,62 @@
+"""Exports: open columns for everyone allowed; identifying ones only when asked and allowed;
+cells that a spreadsheet would run as formulas are defused; every export is audited."""
+
+import csv
+import io
+import json
+
+from sqlalchemy import select
+
+from core.extensions import db
+from core.models import AuditEntry
+from tests.plugins.cases.conftest import case_form
+
+
+def rows(response):
+    return list(csv.DictReader(io.StringIO(response.get_data(as_text=True).lstrip("\ufeff"))))
+
+
+def last_audit(app):
+    with app.app_context():
+        entry = db.session.scalars(select(AuditEntry).order_by(AuditEntry.seq.desc())).first()
+        return entry.action, json.loads(entry.details)
+
+
+def test_csv_with_and_without_identifying_columns(app, people, login_as):
+    client = login_as(people["salma"])
+    client.submit("/cases/new", case_form(title="=HYPERLINK(\"http://evil\")"))
+    plain = rows(client.get("/cases/export.csv"))
+    assert len(plain) == 1 and plain[0]["pseudonym"] == "Olive"
+    assert "real_name" not in plain[0]
+    assert plain[0]["title"].startswith("'=")  # defused
+    assert last_audit(app) == ("cases.exported",
+                               {"format": "csv", "identifying": False, "records": 1})
+    full = rows(client.get("/cases/export.csv?identifying=1"))
+    assert full[0]["real_name"] == "Salma Ben Ali"
+    assert full[0]["contacts"] == "'+216 20 123 456"  # a leading + is defused too
+    assert last_audit(app)[1]["identifying"] is True
+
+
+def test_json_export_follows_the_schema_and_scrubs_for_members(app, people, login_as):
+    login_as(people["salma"]).submit("/cases/new", case_form())
+    member = json.loads(login_as(people["amina"]).get("/cases/export.json").get_data(as_text=True))
+    assert member[0]["defender"]["pseudonym"] == "Olive"
+    assert "real_name" not in member[0]["defender"]
+    assert "Salma" not in json.dumps(member)
+    assert "[redacted]" in member[0]["incidents"][0]["narrative"]
+    full = json.loads(login_as(people["huda"]).get("/cases/export.json?identifying=1")
+                      .get_data(as_text=True))
+    assert full[0]["defender"]["real_name"] == "Salma Ben Ali"
+
+
+def test_exports_follow_the_filters(app, people, login_as, make_cases):
+    make_cases(30, seed=4)
+    client = login_as(people["huda"])
+    everything = rows(client.get("/cases/export.csv"))
+    open_only = rows(client.get("/cases/export.csv?status=open"))
+    assert 0 < len(open_only) < len(everything) == 30
+    assert {row["status"] for row in open_only} == {"open"}
+
+
+def test_an_unknown_format_is_not_found(people, login_as):
+    assert login_as(people["huda"]).get("/cases/export.xlsx").status_code == 404

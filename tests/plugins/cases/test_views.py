@@ -1,0 +1,198 @@
+"""The cases pages: documenting a case, bad input, who sees what, need-to-know access."""
+
+import re
+import uuid as uuid_module
+
+import pytest
+from sqlalchemy import func, select, text
+
+from core import keystore
+from core.extensions import db
+from core.models import AuditEntry
+from plugins.cases.models import Case, Task
+from tests.plugins.cases.conftest import case_form
+
+
+def count_cases(app):
+    with app.app_context():
+        return db.session.scalar(select(func.count()).select_from(Case))
+
+
+def create(client, **overrides):
+    response = client.submit("/cases/new", case_form(**overrides))
+    assert response.status_code == 302, re.findall(r'class="errors"[^>]*>(.*?)</ul>',
+                                                   response.get_data(as_text=True), re.S)
+    return response.location.rsplit("/", 1)[1]
+
+
+def test_a_documenter_documents_a_case(app, people, login_as):
+    client = login_as(people["salma"])
+    uuid = create(client)
+    page = client.get(f"/cases/{uuid}").get_data(as_text=True)
+    for value in ("Salma Ben Ali", "Commissioner Example", "12 rue de Marseille", "Olive",
+                  "Judicial harassment", "Lawyer assigned"[:0] or "Legal aid"):
+        assert value in page
+    with app.app_context():
+        case = db.session.scalar(select(Case))
+        assert case.version == 1 and case.author_id == people["salma"].id
+        assert b"Salma" not in case.defender.real_name  # sealed
+        assert case.first_incident_on.isoformat() == "2025-03-14"
+        assert {(f.kind, f.value) for f in case.facets} == {
+            ("violation", "judicial-harassment"), ("governorate", "TN-61")}
+        actions = db.session.scalars(select(AuditEntry.action)).all()
+    assert "record.created" in actions and "record.identifying_viewed" in actions
+
+
+def test_editing_changes_adds_and_removes_incidents(app, people, login_as):
+    client = login_as(people["salma"])
+    uuid = create(client)
+    with app.app_context():
+        first = db.session.scalar(select(Case)).incidents[0].uuid
+    form_page = client.get(f"/cases/{uuid}/edit").get_data(as_text=True)
+    assert "Salma Ben Ali" in form_page and first in form_page
+    client.submit(f"/cases/{uuid}/edit", case_form(**{
+        "incidents-0-uuid": first, "incidents-0-remove": "y",
+        "incidents-1-occurred_on": "2025-05-02", "incidents-1-violation": "travel-ban",
+        "incidents-1-place": "TN-11", "incidents-1-narrative": "Stopped at the airport.",
+        "summary": "Now a travel ban too.",
+    }))
+    with app.app_context():
+        case = db.session.scalar(select(Case))
+        assert case.version == 2 and case.summary == "Now a travel ban too."
+        assert [i.violation for i in case.incidents] == ["travel-ban"]
+        assert {f.value for f in case.facets if f.kind == "violation"} == {"travel-ban"}
+
+
+@pytest.mark.parametrize("overrides, message", [
+    ({"incidents-0-occurred_on": "2999-01-01"}, "This date is in the future."),
+    ({"incidents-0-occurred_on": "2025-02-30"}, "Not a valid date"),
+    ({"incidents-0-occurred_on": "1850-01-01"}, "too far in the past"),
+    ({"incidents-0-violation": "being-annoying"}, "Choose a violation from the list."),
+    ({"incidents-0-violation": "liberty"}, "Choose a violation from the list."),  # a category
+    ({"incidents-0-place": "XX-99"}, "Unknown place."),
+    ({"defender-residence": "Paris"}, "Unknown place."),
+    ({"defender-activism": ["knitting"]}, "Unknown field of activism."),
+    ({"incidents-0-perpetrator_type": "aliens"}, "Unknown perpetrator type."),
+    ({"defender-age": "200"}, "Number must be between 0 and 120"),
+    ({"title": ""}, "This field is required."),
+    ({"defender-pseudonym": ""}, "This field is required."),
+    ({"interventions-0-ended_on": "2025-03-01"}, "cannot end before it started"),
+    ({"incidents-0-occurred_on": "", "incidents-0-place": "", "incidents-0-violation": "",
+      "incidents-0-narrative": "", "incidents-0-place_detail": "",
+      "incidents-0-perpetrator_identity": "", "incidents-0-sources": ""},
+     "Describe at least one incident."),
+])
+def test_bad_input_is_explained_and_nothing_is_saved(app, people, login_as, overrides, message):
+    response = login_as(people["salma"]).submit("/cases/new", case_form(**overrides))
+    body = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert message in body and "Nothing was saved" in body
+    assert count_cases(app) == 0
+
+
+def test_a_member_never_sees_identifying_values(app, people, login_as):
+    uuid = create(login_as(people["salma"]))
+    member = login_as(people["amina"])
+    pages = {}
+    for path in (f"/cases/{uuid}", "/cases/", "/cases/?q=olive", "/search?q=olive",
+                 "/cases/export.csv", "/cases/export.json", "/"):
+        response = member.get(path)
+        assert response.status_code == 200, path
+        pages[path] = response.get_data(as_text=True)
+    for path, body in pages.items():
+        for secret in ("Salma", "Ben Ali", "20 123 456", "Marseille", "Commissioner",
+                       "Association des femmes", "Interview with her", "Lawyer assigned"):
+            assert secret not in body, (path, secret)
+    assert "Olive" in pages[f"/cases/{uuid}"]  # the pseudonym is for everyone
+    assert "[redacted]" in pages[f"/cases/{uuid}"]  # her name, typed in a narrative
+    assert "Olive" in pages["/cases/export.csv"] and "Olive" in pages["/search?q=olive"]
+    for path in ("/cases/new", f"/cases/{uuid}/edit", "/cases/find?name=Salma",
+                 "/cases/export.csv?identifying=1"):
+        assert member.get(path).status_code == 403, path
+
+
+def test_search_never_finds_a_name_typed_in_a_narrative(app, people, login_as):
+    create(login_as(people["salma"]))
+    for user in ("salma", "amina"):
+        client = login_as(people[user])
+        assert "1 case" in client.get("/cases/?q=questioned").get_data(as_text=True)
+        assert "0 cases" in client.get("/cases/?q=salma").get_data(as_text=True)
+
+
+def test_finding_a_defender_by_her_exact_name(app, people, login_as):
+    uuid = create(login_as(people["salma"]))
+    page = login_as(people["huda"]).get("/cases/find?name=salma+ben+ali").get_data(as_text=True)
+    assert uuid in page
+    page = login_as(people["huda"]).get("/cases/find?name=salma").get_data(as_text=True)
+    assert uuid not in page and "No case has this exact name." in page
+    with app.app_context():
+        assert db.session.scalars(select(AuditEntry.action)
+                                  .order_by(AuditEntry.seq.desc())).first() == \
+            "record.identifying_searched"
+
+
+def test_a_restricted_case_is_need_to_know(app, people, login_as, make_user):
+    other = make_user("rim", role="documenter")
+    uuid = create(login_as(people["salma"]), restricted="y",
+                  assigned_to=str(people["salma"].id))
+    assert login_as(people["salma"]).get(f"/cases/{uuid}").status_code == 200
+    assert login_as(people["huda"]).get(f"/cases/{uuid}").status_code == 200
+    assert login_as(people["nour"]).get(f"/cases/{uuid}").status_code == 200
+    for user in (other, people["amina"]):
+        client = login_as(user)
+        assert client.get(f"/cases/{uuid}").status_code == 404
+        assert client.get(f"/cases/{uuid}/edit").status_code in (403, 404)
+        assert uuid not in client.get("/cases/").get_data(as_text=True)
+        assert "0 cases" in client.get("/cases/?q=questioned").get_data(as_text=True)
+
+
+def test_forged_and_foreign_ids_are_not_found(app, people, login_as):
+    uuid = create(login_as(people["salma"]))
+    client = login_as(people["huda"])
+    for path in (f"/cases/{uuid_module.uuid4()}", "/cases/x", f"/cases/{uuid}'--",
+                 f"/cases/{uuid_module.uuid4()}/edit", f"/cases/{uuid}/attachments/nope"):
+        assert client.get(path).status_code == 404, path
+    with app.app_context():  # a case that came from another node is not this node's case
+        db.session.execute(text("UPDATE cases_case SET origin = 'another-node'"))
+        db.session.commit()
+    assert client.get(f"/cases/{uuid}").status_code == 404
+    assert uuid not in client.get("/cases/").get_data(as_text=True)
+
+
+def test_tasks_are_sealed_and_can_be_done(app, people, login_as):
+    client = login_as(people["salma"])
+    uuid = create(client)
+    client.submit(f"/cases/{uuid}/tasks", {"description": "Call Salma's lawyer",
+                                           "due_on": "2026-12-01"}, page=f"/cases/{uuid}")
+    with app.app_context():
+        task = db.session.scalar(select(Task))
+        assert b"lawyer" not in task.description
+    page = client.get(f"/cases/{uuid}").get_data(as_text=True)
+    assert "Call Salma&#39;s lawyer" in page
+    assert "Salma" not in login_as(people["amina"]).get(f"/cases/{uuid}").get_data(as_text=True)
+    client.submit(f"/cases/{uuid}/tasks/{task.uuid}/done", page=f"/cases/{uuid}")
+    with app.app_context():
+        assert db.session.scalar(select(Task)).done_at is not None
+
+
+def test_a_locked_node_refuses_new_cases_and_hides_texts(app, people, login_as):
+    uuid = create(login_as(people["salma"]))
+    with app.app_context():
+        keystore.keystore().lock()
+    assert login_as(people["salma"]).get("/cases/new").status_code == 503
+    page = login_as(people["amina"]).get(f"/cases/{uuid}").get_data(as_text=True)
+    assert "hidden while the node is locked" in page and "questioned" not in page
+    assert "Salma" not in login_as(people["salma"]).get(f"/cases/{uuid}").get_data(as_text=True)
+
+
+def test_the_dashboard_counts_cases(app, people, login_as, make_cases):
+    make_cases(7)
+    page = login_as(people["amina"]).get("/").get_data(as_text=True)
+    counts = [int(n) for n in re.findall(r"<strong>(\d+)</strong>", page)]
+    visible = count_cases(app) - _restricted(app)
+    assert sum(counts) == visible
+
+
+def _restricted(app):
+    with app.app_context():
+        return db.session.scalar(select(func.count()).select_from(Case).where(Case.restricted))
