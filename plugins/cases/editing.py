@@ -3,6 +3,8 @@ form filled from a case, and a case changed from a form (identifying values seal
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from flask_babel import gettext as _
 from sqlalchemy import select
 from wtforms import SelectChoice
@@ -59,7 +61,12 @@ def place_choices(locale: str) -> list[SelectChoice]:
 
 
 def violation_choices(locale: str) -> list[SelectChoice]:
-    taxonomy = vocabulary(terms.VIOLATIONS)
+    return _violation_choices(vocabulary(terms.VIOLATIONS), locale)
+
+
+@lru_cache(maxsize=16)
+def _violation_choices(taxonomy, locale: str) -> list[SelectChoice]:
+    """Built once per taxonomy (each app has its own) and language."""
     found = [SelectChoice("", "—")]
     for category in taxonomy.roots():
         for term in taxonomy.children(category.code):

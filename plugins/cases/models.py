@@ -64,6 +64,8 @@ class Case(RecordMixin, db.Model):
     # Derived from the incidents, for date filters and the list.
     first_incident_on: Mapped[date | None] = mapped_column(Date)
     last_incident_on: Mapped[date | None] = mapped_column(Date)
+    # Its violation codes, space-separated: the list shows them without another query.
+    violation_codes: Mapped[str] = mapped_column(String(400), default="")
 
     defender: Mapped[Defender] = relationship(
         back_populates="case", cascade="all, delete-orphan", uselist=False

@@ -140,15 +140,19 @@ def matching(words: list[str]) -> Matching | None:
     return Matching(words) if words else None
 
 
-def newest_first(found: Matching, conditions: list):
-    """The matching visible cases, newest first, walking the index from its end: for a
-    word in nearly every case this stops after a page instead of sorting them all."""
+def hits(found: Matching, conditions: list):
+    """The matching visible cases, in no order (to count them, up to a cap)."""
     from .models import Case
 
     return (select(Case.id)
             .select_from(found.table.join(Case.__table__, Case.id == found.id))
-            .where(found.condition, *conditions)
-            .order_by(found.id.desc()))
+            .where(found.condition, *conditions))
+
+
+def newest_first(found: Matching, conditions: list):
+    """The matching visible cases, newest first, walking the index from its end: for a
+    word in nearly every case this stops after a page instead of sorting them all."""
+    return hits(found, conditions).order_by(found.id.desc())
 
 
 def _stripped(word: str) -> list[str]:

@@ -10,7 +10,6 @@ from flask import (
     Blueprint,
     abort,
     flash,
-    g,
     redirect,
     render_template,
     request,
@@ -57,12 +56,16 @@ def _helpers() -> dict:
             "place_name": place_name}
 
 
+_LABELS_BY_LOCALE: dict[str, dict[str, dict[str, str]]] = {}
+
+
 def _labels() -> dict[str, dict[str, str]]:
-    """The code labels in this request's language, as plain strings (translated once, not
-    each time a template shows one)."""
-    found = g.get("cases_labels")
+    """The code labels in the page's language, as plain strings: translated once per
+    language and process, not each time a template shows one."""
+    locale = terms._locale()
+    found = _LABELS_BY_LOCALE.get(locale)
     if found is None:
-        found = g.cases_labels = {
+        found = _LABELS_BY_LOCALE[locale] = {
             group: {code: str(label) for code, label in labels.items()}
             for group, labels in LABELS.items()
         }

@@ -51,6 +51,7 @@ def upgrade():
         sa.Column("assigned_to_id", sa.Integer(), nullable=True),
         sa.Column("first_incident_on", sa.Date(), nullable=True),
         sa.Column("last_incident_on", sa.Date(), nullable=True),
+        sa.Column("violation_codes", sa.String(length=400), nullable=False),
         sa.Column("uuid", sa.String(length=36), nullable=False),
         sa.Column("origin", sa.String(length=64), nullable=False),
         sa.Column("version", sa.Integer(), nullable=False),
