@@ -3,7 +3,8 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
-CATALOGS := $(wildcard core/translations/*/LC_MESSAGES/*.po plugins/*/translations/*/LC_MESSAGES/*.po)
+CATALOGS := $(wildcard core/translations/*/LC_MESSAGES/*.po federation/translations/*/LC_MESSAGES/*.po \
+                      plugins/*/translations/*/LC_MESSAGES/*.po)
 COMPILED := $(CATALOGS:.po=.mo)
 RABITA_TEST_POSTGRES_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 export RABITA_TEST_POSTGRES_URL
