@@ -165,7 +165,7 @@ def verify_feed(origin: str, feed: str, raw_items: list, head: int, keys: Keys,
     expected, prev, prev_at = chain
     items = []
     for raw in raw_items:
-        item = _read_item(raw, keys)
+        item = _read_item(raw)
         entry = item.entry
         if entry.origin != origin:
             raise Refused("wrong-origin")
@@ -198,6 +198,7 @@ def verify_relay(hub: str, raw_items: list, head: int, after: int, link: str, ke
     signature, audience and place in its origin's chain (of which it carries a subset)."""
     items, skipped, unknown = [], 0, set()
     chains: dict[str, tuple[int, str, datetime | None]] = {}
+    quarantined: dict[str, bool] = {}
     expected = after
     for raw in raw_items:
         if not isinstance(raw, dict) or set(raw) != {"seq", "entry", "sig", "payload", "link"}:
@@ -212,7 +213,9 @@ def verify_relay(hub: str, raw_items: list, head: int, after: int, link: str, ke
             raise Refused("wrong-feed")
         if entry.kind == RECORD and not (entry.relay and "peers" in entry.consent["audiences"]):
             raise Refused("not-relayable")
-        if entry.origin == own_node_id or entry.origin == hub or _quarantined(entry.origin):
+        if entry.origin not in quarantined:
+            quarantined[entry.origin] = _quarantined(entry.origin)
+        if entry.origin in (own_node_id, hub) or quarantined[entry.origin]:
             skipped += 1
             continue
         if entry.key not in keys.of(entry.origin):
@@ -244,7 +247,7 @@ def relay_link(previous: str, entry_hash: str) -> str:
     return protocol.sha256_hex(f"{previous}{entry_hash}".encode("ascii"))
 
 
-def _read_item(raw, keys: Keys) -> Item:
+def _read_item(raw) -> Item:
     if not isinstance(raw, dict) or set(raw) != {"seq", "entry", "sig", "payload"}:
         raise Refused("bad-request", "bad item")
     entry = _entry(raw)

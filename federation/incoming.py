@@ -56,6 +56,7 @@ def receive(max_body: int, *, pairing: bool = False) -> Incoming:
     if peer is None or not peer.approved:
         raise Refused("peer-not-approved")
     peers.remember_chain(resolve)
+    forget_expired_nonces()  # an accepted request may write; a refused one writes nothing
     return Incoming(peer, body, message, verified)
 
 

@@ -274,11 +274,15 @@ def page(feed: str, after: int, limit: int, *, recipient: str) -> tuple[list[dic
 def _write_ledger(feed: str, rows: list, recipient: str) -> None:
     if not rows:
         return
-    already = set(db.session.execute(
-        select(LedgerEntry.record_uuid, LedgerEntry.version).where(
-            LedgerEntry.recipient == recipient,
-            LedgerEntry.record_uuid.in_({row.record_id for row in rows}))
-    ).all())
+    already = set()
+    for record_type in {row.record_type for row in rows}:  # core's index: type, then uuid
+        already.update(db.session.execute(
+            select(LedgerEntry.record_uuid, LedgerEntry.version).where(
+                LedgerEntry.record_type == record_type,
+                LedgerEntry.record_uuid.in_({r.record_id for r in rows
+                                             if r.record_type == record_type}),
+                LedgerEntry.recipient == recipient)
+        ).all())
     sent = []
     for row in rows:
         if (row.record_id, row.version) in already:

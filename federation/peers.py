@@ -118,17 +118,18 @@ def request_pairing(peer: Peer) -> str:
 
 
 def receive_request(document: NodeDocument) -> Peer:
-    """A node asked to pair (its request is verified): keep it waiting for approval."""
+    """A node asked to pair (its request is verified): keep it waiting for approval. A node
+    an administrator removed stays removed until she adds it again herself."""
     existing = db.session.scalar(select(Peer).where(Peer.node_id == document.node_id))
+    if existing is not None and existing.state == REMOVED:
+        return existing
     if existing is None:
         waiting = db.session.scalar(select(func.count()).select_from(Peer)
                                     .where(Peer.state == REQUESTED))
         if waiting >= setting("FEDERATION_MAX_PENDING"):
             raise Refused("too-many-requests")
     peer = _store(document, document.url, existing.label if existing else "")
-    if peer.state == REMOVED:
-        peer.state = REQUESTED
-    if existing is None or existing.state == REMOVED:
+    if existing is None:
         audit.record("federation.pair_requested", target_type="federation.peer",
                      target_id=peer.node_id)
     return peer

@@ -133,8 +133,8 @@ def _fill_ledger(body: dict, envelope: dict) -> None:
     its signed receipt proves the version reached it, so it is added with the receipt."""
     holder, record_id = body["holder"], body["record_id"]
     versions = set(db.session.scalars(select(LedgerEntry.version).where(
-        LedgerEntry.recipient == holder, LedgerEntry.record_uuid == record_id,
-        LedgerEntry.receipt.is_(None))))
+        LedgerEntry.record_type == body["record_type"], LedgerEntry.record_uuid == record_id,
+        LedgerEntry.recipient == holder, LedgerEntry.receipt.is_(None))))
     if not versions:
         sent = outbox.record_version_for_receipt(record_id, body["version"])
         if sent is None:

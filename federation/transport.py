@@ -5,9 +5,10 @@ Profile: label ``rabita``, ``alg="ed25519"``, a fixed ``tag``, ``keyid`` (a key 
 ``created``, ``expires`` (at most 300 s later) and a random ``nonce``. A request covers
 ``@method``, ``@authority``, ``@target-uri`` and ``content-digest`` (also for an empty body);
 a response covers ``@status``, ``content-digest`` and the request's ``@method``,
-``@target-uri`` and signature (``"signature";req;key="rabita"``), so it answers that request
-and no other. Clocks may differ by 60 s. Checks run cheapest first and the body is checked
-against its digest before anything parses it; nonce replay is checked by the caller.
+``@target-uri``, signature input and signature (``"signature";req;key="rabita"``), so it
+answers that request and no other. Clocks may differ by 60 s. Checks run cheapest first and
+the body is checked against its digest before anything parses it; nonce replay is checked
+by the caller.
 """
 
 from __future__ import annotations
@@ -39,7 +40,7 @@ MAX_LIFETIME = 300  # seconds: the longest `expires - created` accepted
 CLOCK_SKEW = 60  # seconds either way
 REQUEST_COMPONENTS = ("@method", "@authority", "@target-uri", "content-digest")
 RESPONSE_COMPONENTS = ("@status", "content-digest", '"@method";req', '"@target-uri";req',
-                       f'"signature";req;key="{LABEL}"')
+                       f'"signature-input";req;key="{LABEL}"', f'"signature";req;key="{LABEL}"')
 PARAMETERS = {"created", "expires", "keyid", "alg", "nonce", "tag"}
 _NOBODY = bytes(range(32))  # a public key nobody holds the private half of, for equal work
 

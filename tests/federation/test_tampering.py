@@ -472,7 +472,9 @@ def page_tampering(origin, rng):
         "future-dated", False
     yield "response long expired", serve(good, shift=-timedelta(minutes=10)), "expired", False
     yield "response to another request", serve(good, answers=transport.Request(
-        "GET", "http://127.0.0.1:9/other", transport.Headers([("Signature", "rabita=:AA==:")]))), \
+        "GET", "http://127.0.0.1:9/other", transport.Headers([
+            ("Signature-Input", 'rabita=("@method");created=1'),
+            ("Signature", "rabita=:AA==:")]))), \
         "signature-invalid", False
 
 

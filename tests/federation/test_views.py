@@ -112,3 +112,8 @@ def test_removing_a_peer(app, admin, make_node):
         assert peers.find("Sfax").state == "removed"
     page = admin.get("/federation/peers").get_data(as_text=True)
     assert re.search(r"Removed nodes", page)
+
+
+def test_federations_stylesheet_needs_no_sign_in(client):
+    with client.get("/federation/static/federation.css") as response:
+        assert response.status_code == 200 and b".fingerprint" in response.data
