@@ -22,7 +22,8 @@ $(STAMP): pyproject.toml
 
 catalogs: $(COMPILED)
 
-## make demo: a node on 127.0.0.1 with fictional data and demo accounts (printed)
+## make demo: a hub and two nodes on 127.0.0.1, paired and synced, with fictional data and
+## demo accounts (printed)
 demo: $(STAMP) catalogs
 	$(BIN)/python -m tools.demo
 
@@ -44,6 +45,10 @@ lint: $(STAMP)
 ## make extract: refresh every package's message catalogs after changing user-facing strings
 extract: $(STAMP)
 	$(BIN)/python -m tools.catalogs update
+
+## make bench: federation sync figures (a hub pulls 100,000 records from a node; minutes)
+bench: $(STAMP) catalogs
+	$(BIN)/python -m bench.sync
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis .artifacts .demo
