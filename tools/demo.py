@@ -75,6 +75,9 @@ def set_up(folder: Path, ports: dict[str, int] | None = None) -> dict:
     """Create the demo instances once; return the accounts with their second-factor secrets
     (the same person has the same secret on every demo node, to keep the demo simple)."""
     accounts_file = folder / "accounts.json"
+    if accounts_file.exists() and not (folder / "hub").exists():
+        raise SystemExit(f"{folder} was made by the single-node demo; remove it "
+                         "(make clean, or rm -rf .demo) and run make demo again.")
     if accounts_file.exists():
         return json.loads(accounts_file.read_text())
     folder.mkdir(parents=True, exist_ok=True)
