@@ -3,7 +3,8 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
-CATALOGS := $(wildcard core/translations/*/LC_MESSAGES/*.po plugins/*/translations/*/LC_MESSAGES/*.po)
+CATALOGS := $(wildcard core/translations/*/LC_MESSAGES/*.po federation/translations/*/LC_MESSAGES/*.po \
+                      plugins/*/translations/*/LC_MESSAGES/*.po)
 COMPILED := $(CATALOGS:.po=.mo)
 RABITA_TEST_POSTGRES_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 export RABITA_TEST_POSTGRES_URL
@@ -21,7 +22,8 @@ $(STAMP): pyproject.toml
 
 catalogs: $(COMPILED)
 
-## make demo: a node on 127.0.0.1 with fictional data and demo accounts (printed)
+## make demo: a hub and two nodes on 127.0.0.1, paired and synced, with fictional data and
+## demo accounts (printed)
 demo: $(STAMP) catalogs
 	$(BIN)/python -m tools.demo
 
@@ -41,10 +43,11 @@ test: $(STAMP) catalogs
 leakcheck: $(STAMP) catalogs
 	$(BIN)/python -m bench.leakcheck --examples 10000
 
-## make bench: every benchmark (long: the cases one generates 100,000 cases once)
+## make bench: every benchmark (long: the cases and sync ones generate 100,000 records once)
 bench: $(STAMP) catalogs
 	$(BIN)/python -m bench.redaction
 	$(BIN)/python -m bench.cases
+	$(BIN)/python -m bench.sync
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

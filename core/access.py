@@ -7,6 +7,8 @@ of marked endpoints, so opening one up is always a visible, reviewed change.
 
 from __future__ import annotations
 
+import functools
+import inspect
 from collections.abc import Callable
 
 from flask import Flask, abort, redirect, request, session, url_for
@@ -47,9 +49,19 @@ def access_of(app: Flask, endpoint: str) -> str:
 
 def mark_static_public(app: Flask) -> None:
     """Static files (the app's and each blueprint's) are public: CSS and images only."""
-    for endpoint, view in app.view_functions.items():
+    for endpoint, view in list(app.view_functions.items()):
         if endpoint == "static" or endpoint.endswith(".static"):
+            if inspect.ismethod(view):  # a blueprint's static view is a bound method
+                view = app.view_functions[endpoint] = _as_function(view)
             setattr(view, ACCESS_ATTRIBUTE, PUBLIC)
+
+
+def _as_function(method: Callable) -> Callable:
+    @functools.wraps(method)
+    def view(*args, **kwargs):
+        return method(*args, **kwargs)
+
+    return view
 
 
 def init_app(app: Flask) -> None:

@@ -126,3 +126,18 @@ def node_id(app):
 @hookspec
 def node_initialised(app):
     """Called once by ``rabita init``, after the instance folder, keyring and database exist."""
+
+
+# -- records other nodes shared ---------------------------------------------------------------
+
+
+@hookspec
+def shared_record_received(shared):
+    """Called inside the transaction that stores a newer version of a record another node
+    shared (a ``core.records.SharedRecord``); derive from it only what may be deleted again."""
+
+
+@hookspec
+def shared_record_purged(shared):
+    """Called inside the transaction that purges a record another node shared (a tombstone,
+    an expired consent or a revoked key): delete everything derived from it (indexes, caches)."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from flask import Flask, current_app, g, has_request_context, request, session
-from flask_babel import get_translations
+from flask_babel import Domain, get_translations
 from flask_login import current_user
 
 from core.extensions import babel
@@ -15,10 +15,20 @@ RIGHT_TO_LEFT = frozenset({"ar", "fa", "he", "ur"})
 NATIVE_NAMES = {"ar": "العربية", "en": "English", "fr": "Français"}
 
 
+class _PerAppDomain(Domain):
+    """Flask-Babel keeps one translations cache per Babel object, keyed by language only, and
+    core's Babel object serves every app in the process: an app whose plugins bring catalogs
+    of their own (federation's) would get another app's translations. One cache per app."""
+
+    def get_translations_cache(self, ctx):
+        return current_app.extensions.setdefault("rabita.translations", {})
+
+
 def init_app(app: Flask, translation_directories: list[str]) -> None:
     directories = [str(Path(__file__).parent / "translations"), *translation_directories]
     app.config["BABEL_TRANSLATION_DIRECTORIES"] = ";".join(directories)
     babel.init_app(app, locale_selector=select_locale)
+    babel.domain_instance = _PerAppDomain()
     # Flask-Babel looks the catalog up again for every string a template translates; a page
     # has dozens. Look it up once per request instead.
     app.jinja_env.install_gettext_callables(

@@ -3,9 +3,12 @@ which consent and policy — and, once it arrives, the recipient's signed receip
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 from sqlalchemy import select
 
 from core import clock
+from core.db import insert_rows
 from core.extensions import db
 from core.models import LedgerEntry
 
@@ -20,6 +23,26 @@ def record_sent(record, *, audience: str, recipient: str, payload_hash: str,
     )
     db.session.add(entry)
     return entry
+
+
+class Sent(NamedTuple):
+    """One record version leaving for one recipient (for ``record_sent_many``)."""
+
+    record_type: str
+    record_uuid: str
+    version: int
+    audience: str
+    recipient: str
+    payload_hash: str
+    policy_hash: str
+    consent_id: int | None
+
+
+def record_sent_many(sent: list[Sent]) -> int:
+    """Add many entries in the current transaction in one statement (a page of a pull:
+    hundreds of versions leave at once). Returns how many."""
+    now = clock.now()
+    return insert_rows(LedgerEntry.__table__, [{**one._asdict(), "sent_at": now} for one in sent])
 
 
 def attach_receipt(*, recipient: str, record_uuid: str, version: int, receipt: str) -> int:

@@ -290,6 +290,35 @@ def announce_saved(record: Any, user: Any) -> None:
     plugin_manager().hook.record_saved(record=record, user=user)
 
 
+# -- records other nodes shared ------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SharedRecord:
+    """A record another node shared with this one: its redacted payload, never more."""
+
+    origin: str
+    record_type: str
+    record_id: str
+    version: int
+    payload_text: str | None  # the JSON text the origin signed the hash of; None once purged
+
+    @property
+    def payload(self) -> dict | None:
+        return None if self.payload_text is None else json.loads(self.payload_text)
+
+
+def announce_shared_received(shared: SharedRecord) -> None:
+    """Tell plugins a newer version of a shared record is being stored (in its transaction)."""
+    plugin_manager().hook.shared_record_received(shared=shared)
+
+
+def announce_shared_purged(shared: SharedRecord) -> None:
+    """Tell plugins a shared record is being purged (in its transaction): they delete what
+    they derived from it, atomically with the purge."""
+    plugin_manager().hook.shared_record_purged(shared=shared)
+
+
 # -- reading -------------------------------------------------------------------------------
 
 

@@ -59,3 +59,9 @@ def load_testimony(app, uuid):
     from tests.fixtures.testimony.models import Testimony
 
     return db.session.scalar(select(Testimony).where(Testimony.uuid == uuid))
+
+
+@pytest.fixture
+def federation_plugins():
+    """Test nodes run federation with the test record type and Tunisia's gazetteer."""
+    return ["federation", TESTIMONY, "plugins.country_tn"]

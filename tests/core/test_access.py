@@ -12,14 +12,28 @@ PUBLIC_ENDPOINTS = {
     "auth.login",
     "auth.accept_invite",
     "home.set_language",
+    "federation.static",
+    "federation.node_document",  # the signed node document pairing starts from
 }
 # Reached by other nodes with a signed request, never with a session.
-FEDERATION_SIGNED_ENDPOINTS: set[str] = set()
+FEDERATION_SIGNED_ENDPOINTS = {
+    "federation.outbox_page",
+    "federation.inbox_hint",
+    "federation.receipts_in",
+    "federation.pair_request",
+    "federation.vouched_keys",
+}
 SIGNING_IN_ENDPOINTS = {
     "auth.code",
     "auth.enrol_second_factor",
     "auth.logout",
 }
+
+
+@pytest.fixture
+def app(make_app):
+    """A node with federation on: its doors are on the frozen lists too."""
+    return make_app(PLUGINS=["federation"])
 
 
 def marked(app, level):

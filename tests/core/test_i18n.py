@@ -51,3 +51,16 @@ def test_an_unknown_language_or_foreign_target_is_ignored(client):
 @pytest.mark.parametrize("package", catalogs.packages(), ids=lambda p: p.name)
 def test_every_string_is_translated(package, locale):
     assert catalogs.untranslated(package, locale) == []
+
+
+def test_each_app_has_its_own_catalogs(make_app):
+    """Apps in one process (tests, the demo) must not share translations: a plugin's
+    catalog is there for the app that runs the plugin, whatever app translated first."""
+    from flask_babel import gettext
+
+    plain = make_app()
+    with plain.test_request_context(headers={"Accept-Language": "ar"}):
+        assert gettext("Partner nodes") == "Partner nodes"
+    federated = make_app(PLUGINS=["federation"])
+    with federated.test_request_context(headers={"Accept-Language": "ar"}):
+        assert gettext("Partner nodes") == "العقد الشريكة"

@@ -1,0 +1,303 @@
+"""This node's outbox: the signed entries it offers, one hash chain per audience.
+
+Entries are made here and only here, from core's hooks: a ``record`` entry when a reviewer's
+approval makes a record shareable for an audience (``peers`` or ``hub``), a ``tombstone``
+when its consent ends or it is retracted, a ``key`` entry when the node's key rotates or a
+key is revoked. Each entry names the hash of the one before it in its feed; its redacted
+payload is stored beside it and purged on a tombstone, leaving a chain that still verifies.
+Serving a page writes the outbound ledger: what left, to whom, under which consent.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from datetime import datetime
+
+from sqlalchemy import func, select, update
+
+from core import audit, clock, consent, ledger, records, review
+from core.extensions import db
+from core.models import LedgerEntry
+from federation import protocol, signing
+from federation.models import OutboxEntry, OutboxHead
+from federation.protocol import HUB, KEY, PEERS, RECORD, TOMBSTONE
+
+
+def node_id() -> str:
+    return signing.identity().node_id
+
+
+# -- appending ------------------------------------------------------------------------------
+
+
+def append(feed: str, kind: str, fields: dict, *, payload: bytes | None = None,
+           key_id: str | None = None, at: datetime | None = None, **local) -> OutboxEntry:
+    """Sign and add the next entry of ``feed`` in the current transaction (callers commit).
+
+    Taking the head row's write lock first serialises appends, on SQLite and PostgreSQL.
+    """
+    seq, prev, head_at = db.session.execute(
+        update(OutboxHead).where(OutboxHead.feed == feed).values(seq=OutboxHead.seq + 1)
+        .returning(OutboxHead.seq, OutboxHead.hash, OutboxHead.at)
+    ).one()
+    moment = (at or clock.now()).replace(microsecond=0)
+    if head_at is not None and moment < head_at:
+        moment = head_at  # entries of one chain are never dated before the one they follow
+    own = signing.identity()
+    body = protocol.entry_body(
+        origin=own.node_id, feed=feed, seq=seq, prev=prev, at=protocol.at_text(moment),
+        key=key_id or own.current, kind=kind, **fields,
+    )
+    text = protocol.canonical(body)
+    entry_hash = protocol.sha256_hex(text)
+    db.session.execute(
+        update(OutboxHead).where(OutboxHead.feed == feed).values(hash=entry_hash, at=moment)
+    )
+    row = OutboxEntry(
+        feed=feed, seq=seq, entry_hash=entry_hash, kind=kind, at=moment,
+        record_type=fields.get("record_type"), record_id=fields.get("record_id"),
+        version=fields.get("version"), entry=text.decode("utf-8"),
+        sig=protocol.b64(signing.sign(text, key_id=key_id)),
+        payload=None if payload is None else payload.decode("utf-8"),
+        payload_hash=fields.get("payload_hash"), **local,
+    )
+    db.session.add(row)
+    return row
+
+
+def heads() -> dict[str, int]:
+    return {head.feed: head.seq for head in db.session.scalars(select(OutboxHead))}
+
+
+# -- records --------------------------------------------------------------------------------
+
+
+def share(record, audience: str) -> OutboxEntry | None:
+    """After an approval: add a ``record`` entry if ``record`` may now leave for
+    ``audience``; commits. Returns the entry, or None when nothing is to be sent."""
+    if audience not in protocol.ENTRY_FEEDS or not signing.has_identity() or \
+            retracted(record.uuid, audience):
+        return None  # a node without a federation key shares nothing
+    if not review.shareable(record, audience).ok:
+        return None
+    made = _share(record, audience)
+    if audience == PEERS:
+        # The hub may now pass its copy on to partner nodes, if that copy shows them nothing
+        # more than their own approved payload does.
+        hub = latest(record.uuid, HUB)
+        if hub is not None and hub.kind == RECORD and not _relays(hub) and \
+                review.shareable(record, HUB).ok:
+            made = _share(record, HUB) or made
+    db.session.commit()
+    return made
+
+
+def share_all(record) -> list[OutboxEntry]:
+    """After a save or a new consent: share the record for every audience it now may reach
+    (record types shared without review reach them this way). Commits."""
+    return [made for made in (share(record, audience) for audience in protocol.ENTRY_FEEDS)
+            if made is not None]
+
+
+def share_consented(given) -> list[OutboxEntry]:
+    record = _record(given.record_type, given.record_uuid)
+    return share_all(record) if record is not None else []
+
+
+def _record(record_type: str, record_id: str):
+    model = records.record_types().get(record_type).model
+    return db.session.scalar(select(model).where(model.uuid == record_id))
+
+
+def _share(record, audience: str) -> OutboxEntry | None:
+    prepared = records.redaction(record, audience)
+    given = consent.allows(record, audience)
+    relay = audience == HUB and _relayable(record, prepared, given)
+    previous = latest(record.uuid, audience)
+    if previous is not None and previous.kind == RECORD and \
+            previous.payload_hash == prepared.payload_hash and _relays(previous) == relay:
+        return None  # approved again, or saved with what leaves unchanged: nothing new
+    fields = {
+        "record_type": record.__record_type__, "record_id": record.uuid,
+        "version": record.version, "payload_hash": prepared.payload_hash, "relay": relay,
+        "consent": {
+            "audiences": sorted(given.audience_list), "purposes": sorted(given.purpose_list),
+            "expires": given.expires_on.isoformat() if given.expires_on else None,
+        },
+    }
+    entry = append(audience, RECORD, fields, payload=protocol.canonical(prepared.payload),
+                   policy_hash=prepared.policy_hash, consent_id=given.id)
+    audit.record("federation.shared", target_type=record.__record_type__, target_id=record.uuid,
+                 audience=audience, version=record.version, seq=entry.seq)
+    return entry
+
+
+def _relayable(record, hub_payload, given) -> bool:
+    """May the hub pass the hub's payload on to partner nodes? Only if her consent covers
+    them, the payload for them is approved, and the hub's copy withholds all theirs does."""
+    if "peers" not in given.audience_list or not review.shareable(record, PEERS).ok:
+        return False
+    return set(records.redaction(record, PEERS).withheld) <= set(hub_payload.withheld)
+
+
+def _relays(entry: OutboxEntry) -> bool:
+    return bool(json.loads(entry.entry).get("relay"))
+
+
+def latest(record_id: str, feed: str) -> OutboxEntry | None:
+    return db.session.scalar(
+        select(OutboxEntry).where(OutboxEntry.feed == feed, OutboxEntry.record_id == record_id)
+        .order_by(OutboxEntry.seq.desc()).limit(1)
+    )
+
+
+def retracted(record_id: str, feed: str) -> bool:
+    """A tombstone is final: once a record is tombstoned in a feed, it never re-enters it."""
+    return db.session.scalar(
+        select(func.count()).select_from(OutboxEntry).where(
+            OutboxEntry.feed == feed, OutboxEntry.record_id == record_id,
+            OutboxEntry.kind == TOMBSTONE)
+    ) > 0
+
+
+# -- tombstones -----------------------------------------------------------------------------
+
+
+def consent_ended(ended, reason: str) -> list[OutboxEntry]:
+    """After a consent ends: tombstone the record in every feed it no longer may reach."""
+    if not signing.has_identity():
+        return []
+    feeds = list(protocol.ENTRY_FEEDS)
+    if reason == consent.SUPERSEDED:
+        record = _record(ended.record_type, ended.record_uuid)
+        now = consent.current(record) if record is not None else None
+        still = set(now.audience_list) if now is not None else set()
+        feeds = [feed for feed in feeds if feed not in still]
+    made = tombstone(ended.record_type, ended.record_uuid, reason, feeds)
+    db.session.commit()
+    return made
+
+
+def tombstone(record_type: str, record_id: str, reason: str,
+              feeds: Iterable[str] = protocol.ENTRY_FEEDS) -> list[OutboxEntry]:
+    """Add a tombstone to each feed that carried the record, and purge its payloads there."""
+    made = []
+    for feed in feeds:
+        previous = latest(record_id, feed)
+        if previous is None or retracted(record_id, feed):
+            continue
+        shared = db.session.scalar(
+            select(func.max(OutboxEntry.version)).where(
+                OutboxEntry.feed == feed, OutboxEntry.record_id == record_id)
+        )
+        entry = append(feed, TOMBSTONE, {"record_type": record_type, "record_id": record_id,
+                                         "version": shared, "reason": reason})
+        db.session.execute(
+            update(OutboxEntry).where(OutboxEntry.feed == feed,
+                                      OutboxEntry.record_id == record_id)
+            .values(payload=None)
+        )
+        audit.record("federation.tombstoned", target_type=record_type, target_id=record_id,
+                     audience=feed, reason=reason, seq=entry.seq)
+        made.append(entry)
+    return made
+
+
+# -- keys -----------------------------------------------------------------------------------
+
+
+def rotate_key() -> tuple[str, str]:
+    """Make a new current key and announce it in every feed, signed by the old one."""
+    old, new = signing.rotate()
+    moment = protocol.parse_at(new.valid_from)
+    for feed in protocol.ENTRY_FEEDS:
+        append(feed, KEY, {"key_event": {"action": "rotate", "key_id": new.key_id,
+                                         "public_key": protocol.b64(new.public_key)}},
+               key_id=old.key_id, at=moment)
+    audit.record("federation.key_rotated", target_type="federation.key", target_id=new.key_id)
+    db.session.commit()
+    return old.key_id, new.key_id
+
+
+def revoke_key(key_id: str, since: datetime) -> int:
+    """Declare one of this node's former keys untrusted from ``since`` (it was stolen), then
+    sign again, with the current key, what it signed since and still shares: holders drop
+    those entries on the revocation and take these. Returns how many were signed again."""
+    signing.record_revocation(key_id, since)
+    again = 0
+    for feed in protocol.ENTRY_FEEDS:
+        suspect = list(db.session.scalars(
+            select(OutboxEntry).where(OutboxEntry.feed == feed, OutboxEntry.kind == RECORD,
+                                      OutboxEntry.at >= since, OutboxEntry.payload.is_not(None))
+            .order_by(OutboxEntry.seq)))
+        append(feed, KEY, {"key_event": {"action": "revoke", "key_id": key_id,
+                                         "revoked_at": protocol.at_text(since)}})
+        newest = {entry.record_id: entry for entry in suspect}  # the last version of each
+        for entry in newest.values():
+            body = json.loads(entry.entry)
+            if body["key"] != key_id or latest(entry.record_id, feed).seq != entry.seq:
+                continue  # signed by another key, or followed by a newer entry
+            fields = {name: body[name] for name in ("record_type", "record_id", "version",
+                                                    "consent", "payload_hash", "relay")}
+            append(feed, RECORD, fields, payload=entry.payload.encode("utf-8"),
+                   policy_hash=entry.policy_hash, consent_id=entry.consent_id)
+            again += 1
+    audit.record("federation.key_revoked", target_type="federation.key", target_id=key_id,
+                 signed_again=again)
+    db.session.commit()
+    return again
+
+
+# -- serving --------------------------------------------------------------------------------
+
+
+def page(feed: str, after: int, limit: int, *, recipient: str) -> tuple[list[dict], int]:
+    """Entries of ``feed`` after ``after`` (at most ``limit``) and the feed's head; writes
+    the outbound ledger for every record version that leaves with its payload."""
+    rows = db.session.execute(
+        select(OutboxEntry.seq, OutboxEntry.entry, OutboxEntry.sig, OutboxEntry.payload,
+               OutboxEntry.kind, OutboxEntry.record_type, OutboxEntry.record_id,
+               OutboxEntry.version, OutboxEntry.payload_hash, OutboxEntry.policy_hash,
+               OutboxEntry.consent_id)
+        .where(OutboxEntry.feed == feed, OutboxEntry.seq > after)
+        .order_by(OutboxEntry.seq).limit(limit)
+    ).all()
+    head = db.session.scalar(select(OutboxHead.seq).where(OutboxHead.feed == feed)) or 0
+    _write_ledger(feed, [row for row in rows if row.kind == RECORD and row.payload is not None],
+                  recipient)
+    items = [{"seq": row.seq, "entry": row.entry, "sig": row.sig, "payload": row.payload}
+             for row in rows]
+    return items, head
+
+
+def _write_ledger(feed: str, rows: list, recipient: str) -> None:
+    if not rows:
+        return
+    already = set()
+    for record_type in {row.record_type for row in rows}:  # core's index: type, then uuid
+        already.update(db.session.execute(
+            select(LedgerEntry.record_uuid, LedgerEntry.version).where(
+                LedgerEntry.record_type == record_type,
+                LedgerEntry.record_uuid.in_({r.record_id for r in rows
+                                             if r.record_type == record_type}),
+                LedgerEntry.recipient == recipient)
+        ).all())
+    sent = []
+    for row in rows:
+        if (row.record_id, row.version) in already:
+            continue  # a page fetched again: the version already left
+        already.add((row.record_id, row.version))
+        sent.append(ledger.Sent(row.record_type, row.record_id, row.version, feed, recipient,
+                                row.payload_hash, row.policy_hash, row.consent_id))
+    ledger.record_sent_many(sent)
+
+
+def record_version_for_receipt(record_id: str, version: int) -> OutboxEntry | None:
+    """The record entry a holder's receipt speaks of (for the ledger)."""
+    return db.session.scalar(
+        select(OutboxEntry).where(OutboxEntry.record_id == record_id,
+                                  OutboxEntry.version == version,
+                                  OutboxEntry.kind == RECORD)
+        .order_by(OutboxEntry.seq.desc()).limit(1)
+    )

@@ -1,0 +1,272 @@
+"""Peers: pairing out of band, approval on both sides, and who may read which feed.
+
+No trust on first use. An administrator adds a peer by its address and the fingerprint its
+administrator read to her; the node fetches the peer's signed document and refuses it unless
+the key matches. Adding is her approval; the node then asks the peer to pair, and the peer's
+administrator approves by typing *this* node's fingerprint. Each side serves its feeds only
+to peers it approved, and pulls only from them: until both approve, nothing flows.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+
+from sqlalchemy import func, select
+
+from core import audit, clock
+from core.extensions import db
+from federation import identity, protocol, signing
+from federation.identity import KeyInfo, NodeDocument
+from federation.models import APPROVED, REMOVED, REQUESTED, Key, Peer
+from federation.protocol import HUB, PEERS, RELAY
+from federation.reasons import Refused
+from federation.settings import is_hub, setting
+
+KEYS_HEADER = "Rabita-Keys"  # a node's key chain, when its current key is not its first
+
+
+class PairingError(ValueError):
+    """Pairing cannot go on as asked; the message says why (for the administrator)."""
+
+
+# -- who may read what ----------------------------------------------------------------------
+
+
+def readable_feeds(peer: Peer) -> tuple[str, ...]:
+    """The feeds ``peer`` may read from this node: the hub reads the hub feed; a partner
+    node reads the partner feed, and a hub's members its relay feed."""
+    if peer.is_hub:
+        return (HUB,)
+    return (PEERS, RELAY) if is_hub() else (PEERS,)
+
+
+def feeds_to_pull(peer: Peer) -> tuple[str, ...]:
+    """The feeds this node reads from ``peer``."""
+    if is_hub() and not peer.is_hub:
+        return (HUB,)
+    return (RELAY,) if peer.is_hub else (PEERS,)
+
+
+def approved() -> list[Peer]:
+    return list(db.session.scalars(select(Peer).where(Peer.state == APPROVED)
+                                   .order_by(Peer.id)))
+
+
+def find(reference: str) -> Peer | None:
+    """A peer by node id (or its first characters) or label."""
+    reference = (reference or "").strip()
+    if not reference:
+        return None
+    peer = db.session.scalar(select(Peer).where(Peer.node_id == reference))
+    if peer is not None:
+        return peer
+    matches = list(db.session.scalars(select(Peer).where(
+        (Peer.label == reference) | Peer.node_id.startswith(reference.lower()))))
+    return matches[0] if len(matches) == 1 else None
+
+
+def everyone() -> list[Peer]:
+    return list(db.session.scalars(select(Peer).order_by(Peer.state, Peer.label, Peer.id)))
+
+
+def fingerprint_of(peer: Peer) -> str:
+    genesis = db.session.scalar(select(Key).where(Key.key_id == peer.node_id))
+    return identity.fingerprint(genesis.public_key)
+
+
+# -- pairing --------------------------------------------------------------------------------
+
+
+def add(url: str, fingerprint: str, label: str, user, *, document: dict | None = None,
+        send_request: bool = True) -> Peer:
+    """Add (and approve) a peer whose administrator read us ``fingerprint``; then ask it to
+    pair. Nothing is stored when the key does not match. Commits."""
+    from federation import client
+
+    url = url.strip().rstrip("/")
+    if not url.startswith(("http://", "https://")):
+        raise PairingError("Give the peer's address, starting with https:// or http://.")
+    document = document if document is not None else client.fetch_document(url)
+    peer_document = identity.read_node_document(document)
+    typed = identity.normalise_fingerprint(fingerprint)
+    if typed != peer_document.fingerprint:
+        raise Refused("fingerprint-mismatch")
+    if peer_document.node_id == signing.identity().node_id:
+        raise PairingError("That is this node's own address.")
+    peer = _store(peer_document, url, label)
+    if peer.state != APPROVED:
+        peer.state, peer.approved_at = APPROVED, clock.now()
+        peer.approved_by = getattr(user, "id", None)
+        audit.record("federation.peer_approved", actor=user, target_type="federation.peer",
+                     target_id=peer.node_id)
+    db.session.commit()
+    if send_request:
+        request_pairing(peer)
+    return peer
+
+
+def request_pairing(peer: Peer) -> str:
+    """Ask ``peer`` to pair with this node; return its answer (requested or approved)."""
+    from federation import client
+
+    own = identity.node_document()
+    answer = client.PeerClient(peer.url, peer=peer).post(
+        "/federation/pair", {"type": protocol.PAIR_TYPE, "document": own, "to": peer.node_id})
+    state = protocol.strict_loads(answer).get("state")
+    return state if state in (REQUESTED, APPROVED) else "unknown"
+
+
+def receive_request(document: NodeDocument) -> Peer:
+    """A node asked to pair (its request is verified): keep it waiting for approval. A node
+    an administrator removed stays removed until she adds it again herself."""
+    existing = db.session.scalar(select(Peer).where(Peer.node_id == document.node_id))
+    if existing is not None and existing.state == REMOVED:
+        return existing
+    if existing is None:
+        waiting = db.session.scalar(select(func.count()).select_from(Peer)
+                                    .where(Peer.state == REQUESTED))
+        if waiting >= setting("FEDERATION_MAX_PENDING"):
+            raise Refused("too-many-requests")
+    peer = _store(document, document.url, existing.label if existing else "")
+    if existing is None:
+        audit.record("federation.pair_requested", target_type="federation.peer",
+                     target_id=peer.node_id)
+    return peer
+
+
+def approve(peer: Peer, fingerprint: str, user) -> None:
+    """Approve a waiting request once the administrator typed the fingerprint she was read.
+    Commits."""
+    if identity.normalise_fingerprint(fingerprint) != fingerprint_of(peer):
+        raise Refused("fingerprint-mismatch")
+    peer.state, peer.approved_at = APPROVED, clock.now()
+    peer.approved_by = getattr(user, "id", None)
+    audit.record("federation.peer_approved", actor=user, target_type="federation.peer",
+                 target_id=peer.node_id)
+    db.session.commit()
+
+
+def remove(peer: Peer, user) -> None:
+    """Stop serving and pulling this peer (what it already holds, it holds). Commits."""
+    peer.state = REMOVED
+    audit.record("federation.peer_removed", actor=user, target_type="federation.peer",
+                 target_id=peer.node_id)
+    db.session.commit()
+
+
+def _store(document: NodeDocument, url: str, label: str) -> Peer:
+    peer = db.session.scalar(select(Peer).where(Peer.node_id == document.node_id))
+    if peer is None:
+        peer = Peer(node_id=document.node_id, state=REQUESTED, requested_at=clock.now())
+        db.session.add(peer)
+    peer.url = url or peer.url or ""
+    peer.role = document.role
+    peer.label = (label or peer.label or document.name or "")[:100]
+    learn_keys(document.node_id, document.keys, source="pairing")
+    db.session.flush()
+    return peer
+
+
+def learn_keys(origin: str, keys, *, source: str, vouched_by: str | None = None) -> int:
+    """Remember keys of ``origin`` this node did not know (revocations only tighten)."""
+    learned = 0
+    for info in keys:
+        known = db.session.scalar(select(Key).where(Key.key_id == info.key_id))
+        if known is None:
+            db.session.add(Key(origin=origin, key_id=info.key_id, public_key=info.public_key,
+                               valid_from=info.valid_from, superseded_at=info.superseded_at,
+                               revoked_at=info.revoked_at, source=source,
+                               vouched_by=vouched_by))
+            learned += 1
+        elif known.origin == origin:
+            known.superseded_at = _earliest(known.superseded_at, info.superseded_at)
+            known.revoked_at = _earliest(known.revoked_at, info.revoked_at)
+    return learned
+
+
+def _earliest(a: datetime | None, b: datetime | None) -> datetime | None:
+    if a is None:
+        return b
+    return a if b is None or a <= b else b
+
+
+# -- keys for the transport -----------------------------------------------------------------
+
+
+def key_usable_now(key: Key | KeyInfo) -> bool:
+    return key.revoked_at is None or key.revoked_at > clock.now()
+
+
+def transport_key_resolver(peer: Peer | None = None):
+    """Resolve the key id of a signed message to a public key of a paired node (of ``peer``
+    only, when given): revoked keys resolve to nothing."""
+
+    def resolve(key_id: str) -> bytes | None:
+        query = select(Key).join(Peer, Peer.node_id == Key.origin).where(Key.key_id == key_id)
+        if peer is not None:
+            query = query.where(Key.origin == peer.node_id)
+        key = db.session.scalar(query)
+        return key.public_key if key is not None and key_usable_now(key) else None
+
+    return resolve
+
+
+def keys_header() -> str | None:
+    """This node's key chain for the ``Rabita-Keys`` header, once it has rotated its key."""
+    own = signing.identity()
+    if len(own.keys) == 1:
+        return None
+    return protocol.b64(protocol.canonical([key.as_json() for key in own.keys]))
+
+
+def read_keys_header(value: str | None) -> tuple[str, list[KeyInfo]] | None:
+    """A peer's key chain from its ``Rabita-Keys`` header, checked from its pinned first key."""
+    if not value or len(value) > 16384:
+        return None
+    try:
+        keys = protocol.strict_loads(protocol.unb64(value))
+        if not isinstance(keys, list) or not keys or not isinstance(keys[0], dict):
+            return None
+        origin = keys[0].get("key_id")
+        pinned = db.session.scalar(select(Key).join(Peer, Peer.node_id == Key.origin)
+                                   .where(Key.key_id == origin, Key.origin == origin))
+        chain = identity.read_key_chain(origin, keys)
+    except Refused:
+        return None
+    if pinned is None or chain[0].public_key != pinned.public_key:
+        return None
+    return origin, chain
+
+
+def resolver_with_chain(peer: Peer | None, header: str | None):
+    """Like ``transport_key_resolver``, also trusting keys a peer's header chains to the key
+    pinned at pairing (a peer that rotated its key before this node read its feed)."""
+    plain = transport_key_resolver(peer)
+    learned: list = []
+
+    def resolve(key_id: str) -> bytes | None:
+        found = plain(key_id)
+        if found is not None:
+            return found
+        chain = read_keys_header(header)
+        if chain is None or (peer is not None and chain[0] != peer.node_id):
+            return None
+        key = next((k for k in chain[1] if k.key_id == key_id), None)
+        if key is None or not key_usable_now(key):
+            return None
+        learned.append(chain)
+        return key.public_key
+
+    resolve.learned = learned
+    return resolve
+
+
+def remember_chain(resolve) -> None:
+    """After a message verified with a chained key was accepted: remember those keys."""
+    for origin, chain in getattr(resolve, "learned", []):
+        learn_keys(origin, chain, source="chain")
+
+
+def heads_sent(peer: Peer) -> dict:
+    return json.loads(peer.hint_sent_heads or "{}")

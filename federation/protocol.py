@@ -1,0 +1,298 @@
+"""Protocol objects: how entries and signed documents look, are canonicalised and are read.
+
+Everything signed is an RFC 8785 (JCS) canonical JSON text. It travels *as that text* (a
+JSON string inside the page, bundle or envelope), so a receiver hashes and verifies the exact
+bytes that were signed and never re-canonicalises (the costliest step, STACK-NOTES). Every
+JSON text a node accepts is parsed strictly: UTF-8 only, no duplicate keys, no NaN.
+
+Nothing here signs or touches a key; ``federation.signing`` signs and ``federation.identity``
+verifies.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import json
+import re
+from datetime import UTC, date, datetime
+from typing import Any, NamedTuple
+
+import rfc8785
+
+from federation.reasons import Refused
+
+ENTRY_TYPE = "rabita.entry/1"
+NODE_TYPE = "rabita.node/1"
+KEY_TYPE = "rabita.key/1"
+RECEIPT_TYPE = "rabita.receipt/1"
+RECEIPTS_TYPE = "rabita.receipts/1"
+VOUCH_TYPE = "rabita.vouch/1"
+HINT_TYPE = "rabita.hint/1"
+PAIR_TYPE = "rabita.pair/1"
+PAGE_TYPE = "rabita.page/1"
+BUNDLE_TYPE = "rabita.bundle/1"
+
+GENESIS = "0" * 64
+# Feeds: one hash chain per audience an origin shares with, and a hub's relay feed.
+PEERS, HUB, RELAY = "peers", "hub", "relay"
+ENTRY_FEEDS = (PEERS, HUB)
+FEED_RANK = {HUB: 1, PEERS: 2}  # ties of one version: the partner nodes' payload wins
+RECORD, TOMBSTONE, KEY = "record", "tombstone", "key"
+TOMBSTONE_REASONS = ("withdrawn", "expired", "superseded", "retracted")
+ROLES = ("node", "hub")
+CONSENT_AUDIENCES = ("peers", "hub", "public-aggregate")
+CONSENT_PURPOSES = ("advocacy", "urgent-appeal", "statistics", "referral")
+MAX_INT = 2**53 - 1  # JCS numbers are IEEE doubles: larger integers would not survive
+
+NODE_ID = re.compile(r"^[a-z2-7]{32}$")
+HEX64 = re.compile(r"^[0-9a-f]{64}$")
+UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
+RECORD_TYPE = re.compile(r"^[a-z][a-z0-9_]{0,31}\.[a-z][a-z0-9_-]{0,31}$")
+AT = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$")
+DAY = re.compile(r"^\d{4}-\d\d-\d\d$")
+
+
+# -- canonical text, hashes, strict reading ----------------------------------------------
+
+
+def canonical(value: Any) -> bytes:
+    """The RFC 8785 canonical UTF-8 bytes of ``value``: what is hashed and signed."""
+    return rfc8785.dumps(value)
+
+
+def sha256_hex(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def b64(data: bytes) -> str:
+    return base64.b64encode(data).decode("ascii")
+
+
+def unb64(text: Any, length: int | None = None, code: str = "bad-request") -> bytes:
+    if not isinstance(text, str):
+        raise Refused(code, "expected base64 text")
+    try:
+        data = base64.b64decode(text.encode("ascii"), validate=True)
+    except (binascii.Error, UnicodeEncodeError):
+        raise Refused(code, "malformed base64") from None
+    if length is not None and len(data) != length:
+        raise Refused(code, "wrong length")
+    return data
+
+
+class _DuplicateKey(ValueError):
+    pass
+
+
+def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict:
+    result = dict(pairs)
+    if len(result) != len(pairs):
+        raise _DuplicateKey()
+    return result
+
+
+def _no_constants(name: str):
+    raise ValueError(f"{name} is not JSON")
+
+
+def strict_loads(data: bytes | str) -> Any:
+    """Parse JSON text: UTF-8 only, duplicate keys and NaN/Infinity refused."""
+    try:
+        text = data.decode("utf-8") if isinstance(data, bytes | bytearray) else data
+        return json.loads(text, object_pairs_hook=_no_duplicates, parse_constant=_no_constants)
+    except _DuplicateKey:
+        raise Refused("duplicate-key") from None
+    except (ValueError, UnicodeDecodeError, RecursionError):
+        raise Refused("json-invalid") from None
+
+
+def dumps(value: Any) -> bytes:
+    """Compact JSON for message bodies (not canonical: bodies are covered by digests)."""
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+
+# -- time ----------------------------------------------------------------------------------
+
+
+def at_text(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def parse_at(text: Any, code: str = "entry-invalid") -> datetime:
+    if not isinstance(text, str) or not AT.match(text):
+        raise Refused(code, "bad timestamp")
+    try:  # by hand: strptime costs more than the rest of reading an entry
+        return datetime(int(text[0:4]), int(text[5:7]), int(text[8:10]), int(text[11:13]),
+                        int(text[14:16]), int(text[17:19]), tzinfo=UTC)
+    except ValueError:
+        raise Refused(code, "bad timestamp") from None
+
+
+def parse_day(text: Any, code: str = "entry-invalid") -> date | None:
+    if text is None:
+        return None
+    if not isinstance(text, str) or not DAY.match(text):
+        raise Refused(code, "bad date")
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise Refused(code, "bad date") from None
+
+
+# -- entries -------------------------------------------------------------------------------
+
+
+class Entry(NamedTuple):
+    """One signed outbox entry, as verified bytes and the fields read from them."""
+
+    raw: bytes  # the canonical text that was signed
+    hash: str  # SHA-256 of ``raw``: what the next entry's ``prev`` names
+    origin: str
+    feed: str
+    seq: int
+    prev: str
+    at: datetime
+    key: str  # the id of the key that signed it
+    kind: str
+    record_type: str | None = None
+    record_id: str | None = None
+    version: int | None = None
+    consent: dict | None = None
+    payload_hash: str | None = None
+    relay: bool = False
+    reason: str | None = None
+    key_event: dict | None = None
+
+    @property
+    def expires_on(self) -> date | None:
+        return parse_day(self.consent.get("expires")) if self.consent else None
+
+
+_COMMON = frozenset({"type", "origin", "feed", "seq", "prev", "at", "key", "kind"})
+_FIELDS = {
+    RECORD: _COMMON | {"record_type", "record_id", "version", "consent", "payload_hash", "relay"},
+    TOMBSTONE: _COMMON | {"record_type", "record_id", "version", "reason"},
+    KEY: _COMMON | {"key_event"},
+}
+_CONSENT_FIELDS = frozenset({"audiences", "purposes", "expires"})
+
+
+def entry_body(**fields: Any) -> dict:
+    """The JSON object of a new entry (``federation.outbox`` fills in the fields)."""
+    return {"type": ENTRY_TYPE, **fields}
+
+
+def read_entry(raw: bytes) -> Entry:
+    """Check an entry's form (not its signature or place in a chain) and return it.
+
+    Every field is checked by type and pattern; this runs once per entry received, so it is
+    written plainly rather than generically.
+    """
+    body = strict_loads(raw)
+    if type(body) is not dict or body.get("type") != ENTRY_TYPE:
+        raise Refused("entry-invalid", "not an entry")
+    kind = body.get("kind")
+    if kind not in _FIELDS or body.keys() != _FIELDS[kind]:
+        raise Refused("entry-invalid", "unexpected fields")
+    origin, feed, seq, prev, key = (body["origin"], body["feed"], body["seq"], body["prev"],
+                                    body["key"])
+    if not (_is_id(origin) and feed in ENTRY_FEEDS and _positive(seq) and _is_hex(prev)
+            and _is_id(key)):
+        raise Refused("entry-invalid", "a field has the wrong form")
+    common = (bytes(raw), sha256_hex(raw), origin, feed, seq, prev, parse_at(body["at"]), key,
+              kind)
+    if kind == KEY:
+        return Entry(*common, key_event=_key_event(body["key_event"]))
+    record_type, record_id, version = body["record_type"], body["record_id"], body["version"]
+    if not (type(record_type) is str and RECORD_TYPE.match(record_type)
+            and type(record_id) is str and UUID.match(record_id) and _positive(version)):
+        raise Refused("entry-invalid", "a field has the wrong form")
+    if kind == TOMBSTONE:
+        if body["reason"] not in TOMBSTONE_REASONS:
+            raise Refused("entry-invalid", "a field has the wrong form")
+        return Entry(*common, record_type, record_id, version, reason=body["reason"])
+    relay = body["relay"]
+    if not _is_hex(body["payload_hash"]) or type(relay) is not bool:
+        raise Refused("entry-invalid", "a field has the wrong form")
+    if relay and feed != HUB:
+        raise Refused("entry-invalid", "only hub entries are relayed")
+    return Entry(*common, record_type, record_id, version, _consent(body["consent"]),
+                 body["payload_hash"], relay)
+
+
+def _is_id(value: Any) -> bool:
+    return type(value) is str and NODE_ID.match(value) is not None
+
+
+def _is_hex(value: Any) -> bool:
+    return type(value) is str and HEX64.match(value) is not None
+
+
+def _consent(value: Any) -> dict:
+    if type(value) is not dict or value.keys() != _CONSENT_FIELDS:
+        raise Refused("entry-invalid", "bad consent")
+    for name, allowed in (("audiences", CONSENT_AUDIENCES), ("purposes", CONSENT_PURPOSES)):
+        items = value[name]
+        if (type(items) is not list or not items or len(set(items)) != len(items)
+                or any(item not in allowed for item in items)):
+            raise Refused("entry-invalid", f"bad consent {name}")
+    if value["expires"] is not None:
+        parse_day(value["expires"])
+    return value
+
+
+def _key_event(value: Any) -> dict:
+    if type(value) is not dict:
+        raise Refused("entry-invalid", "bad key event")
+    if value.get("action") == "rotate" and value.keys() == {"action", "key_id", "public_key"}:
+        if not _is_id(value["key_id"]):
+            raise Refused("entry-invalid", "bad key event")
+        unb64(value["public_key"], 32, code="entry-invalid")
+        return value
+    if value.get("action") == "revoke" and value.keys() == {"action", "key_id", "revoked_at"}:
+        if not _is_id(value["key_id"]):
+            raise Refused("entry-invalid", "bad key event")
+        parse_at(value["revoked_at"])
+        return value
+    raise Refused("entry-invalid", "bad key event")
+
+
+def _positive(value: Any) -> bool:
+    return type(value) is int and 0 < value <= MAX_INT
+
+
+def read_payload(text: Any, entry: Entry) -> bytes | None:
+    """Check a payload travelling beside ``entry`` against the hash the entry signs."""
+    if text is None:
+        return None  # purged at the origin or on the way: the entry still verifies
+    if entry.kind != RECORD or not isinstance(text, str):
+        raise Refused("payload-mismatch", "a payload beside a non-record entry")
+    data = text.encode("utf-8")
+    if sha256_hex(data) != entry.payload_hash:
+        raise Refused("payload-mismatch")
+    if not isinstance(strict_loads(data), dict):
+        raise Refused("payload-mismatch", "a payload must be an object")
+    return data
+
+
+# -- signed documents (node documents, receipts, vouches, certificates) ---------------------
+
+
+def envelope(text: bytes, signature: bytes) -> dict:
+    return {"signed": text.decode("utf-8"), "sig": b64(signature)}
+
+
+def open_envelope(value: Any, expected_type: str, code: str = "bad-request"
+                  ) -> tuple[bytes, dict, bytes]:
+    """Return (signed bytes, their object, signature) of an envelope, checking its form."""
+    if not isinstance(value, dict) or set(value) != {"signed", "sig"}:
+        raise Refused(code, "not an envelope")
+    if not isinstance(value["signed"], str):
+        raise Refused(code, "not an envelope")
+    raw = value["signed"].encode("utf-8")
+    body = strict_loads(raw)
+    if not isinstance(body, dict) or body.get("type") != expected_type:
+        raise Refused(code, "unexpected document type")
+    return raw, body, unb64(value["sig"], 64, code=code)

@@ -1,0 +1,227 @@
+"""The node's Ed25519 keys: the only module that reads, holds or uses a private key.
+
+Keys live in the instance folder, ``federation/keys/``: one file per key holding its 32-byte
+seed (mode 0600, in a 0700 folder), and ``state.json`` with the public half of every key,
+which one is current, and the certificates that chain each new key to the one before it.
+The node id is derived from the first (genesis) key, so it survives rotation. Nothing here
+logs, prints or returns a private key; callers get signatures and public keys.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import stat
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from flask import Flask, current_app
+from nacl.public import SealedBox
+from nacl.signing import SigningKey
+
+from core import clock
+from federation import protocol
+from federation.identity import key_id_of
+
+KEYS_FOLDER = "federation/keys"
+STATE_FILE = "state.json"
+EXTENSION_KEY = "federation.signer"
+
+
+class SigningError(Exception):
+    """The node's keys are missing or cannot be used; the message says what to do."""
+
+
+@dataclass(frozen=True)
+class PublicKey:
+    key_id: str
+    public_key: bytes
+    valid_from: str  # protocol timestamps (UTC, seconds)
+    superseded_at: str | None = None
+    revoked_at: str | None = None
+    certificate: dict | None = None  # the envelope by which the previous key vouches for it
+
+    def as_json(self) -> dict:
+        return {
+            "key_id": self.key_id, "public_key": protocol.b64(self.public_key),
+            "valid_from": self.valid_from, "superseded_at": self.superseded_at,
+            "revoked_at": self.revoked_at, "certificate": self.certificate,
+        }
+
+
+@dataclass(frozen=True)
+class Identity:
+    """The public side of this node's keys."""
+
+    node_id: str
+    current: str
+    keys: tuple[PublicKey, ...]
+
+    def key(self, key_id: str) -> PublicKey:
+        return next(k for k in self.keys if k.key_id == key_id)
+
+    @property
+    def genesis(self) -> PublicKey:
+        return self.keys[0]
+
+
+def keys_folder(app: Flask | None = None) -> Path:
+    return Path((app or current_app).instance_path) / KEYS_FOLDER
+
+
+def has_identity(app: Flask | None = None) -> bool:
+    return (keys_folder(app) / STATE_FILE).exists()
+
+
+def create_identity(app: Flask) -> Identity:
+    """Make the node's genesis key (``rabita init`` does it); refuse if there is one."""
+    folder = keys_folder(app)
+    if (folder / STATE_FILE).exists():
+        raise SigningError(f"{folder} already holds this node's keys. Nothing was changed.")
+    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+    os.chmod(folder, 0o700)
+    seed = SigningKey.generate()
+    public = bytes(seed.verify_key)
+    key_id = key_id_of(public)
+    _write_seed(folder, key_id, bytes(seed))
+    key = PublicKey(key_id, public, protocol.at_text(clock.now()))
+    _write_state(folder, Identity(key_id, key_id, (key,)))
+    app.extensions.pop(EXTENSION_KEY, None)
+    return identity(app)
+
+
+def identity(app: Flask | None = None) -> Identity:
+    return _signer(app).identity
+
+
+def sign(data: bytes, app: Flask | None = None, key_id: str | None = None) -> bytes:
+    """Sign ``data`` with the node's current key (or, to announce its successor, with the
+    key just replaced: ``key_id``); return the 64-byte signature."""
+    signer = _signer(app)
+    if key_id is None or key_id == signer.identity.current:
+        return signer.current_key.sign(data).signature
+    if signer.identity.key(key_id).revoked_at is not None:
+        raise SigningError("A revoked key signs nothing more.")
+    seed = (keys_folder(app) / f"{key_id}.key").read_bytes()
+    return SigningKey(seed).sign(data).signature
+
+
+def rotate(app: Flask | None = None, at: datetime | None = None) -> tuple[PublicKey, PublicKey]:
+    """Make a new current key, certified by the old one; return (old, new).
+
+    The old key stays on disk: it signed the entries made before the switch, and it signs
+    the certificate (and the ``key`` entries) that announce its successor.
+    """
+    app = app or current_app
+    signer = _signer(app)
+    old = signer.identity.key(signer.identity.current)
+    moment = protocol.at_text(at or clock.now())
+    seed = SigningKey.generate()
+    public = bytes(seed.verify_key)
+    key_id = key_id_of(public)
+    statement = protocol.canonical({
+        "type": protocol.KEY_TYPE, "node_id": signer.identity.node_id, "key_id": key_id,
+        "public_key": protocol.b64(public), "valid_from": moment,
+    })
+    certificate = protocol.envelope(statement, signer.current_key.sign(statement).signature)
+    _write_seed(keys_folder(app), key_id, bytes(seed))
+    new = PublicKey(key_id, public, moment, certificate=certificate)
+    keys = tuple(_replace(k, superseded_at=moment) if k.key_id == old.key_id else k
+                 for k in signer.identity.keys) + (new,)
+    _write_state(keys_folder(app), Identity(signer.identity.node_id, key_id, keys))
+    app.extensions.pop(EXTENSION_KEY, None)
+    return old, new
+
+
+def record_revocation(key_id: str, revoked_at: datetime, app: Flask | None = None) -> PublicKey:
+    """Mark one of this node's keys revoked from ``revoked_at`` (it may not be current)."""
+    app = app or current_app
+    current = identity(app)
+    if key_id == current.current:
+        raise SigningError("The current key cannot be revoked; rotate first.")
+    moment = protocol.at_text(revoked_at)
+    keys = tuple(_replace(k, revoked_at=moment) if k.key_id == key_id else k
+                 for k in current.keys)
+    _write_state(keys_folder(app), Identity(current.node_id, current.current, keys))
+    app.extensions.pop(EXTENSION_KEY, None)
+    return identity(app).key(key_id)
+
+
+def open_sealed(data: bytes, app: Flask | None = None) -> bytes:
+    """Decrypt a box sealed to this node's current key (offline bundles)."""
+    key = _signer(app).current_key.to_curve25519_private_key()
+    return SealedBox(key).decrypt(data)
+
+
+# -- the keys on disk ----------------------------------------------------------------------
+
+
+class _Signer:
+    def __init__(self, folder: Path):
+        self.seen = _file_identity(folder / STATE_FILE)
+        state = json.loads((folder / STATE_FILE).read_text())
+        keys = tuple(
+            PublicKey(k["key_id"], protocol.unb64(k["public_key"]), k["valid_from"],
+                      k.get("superseded_at"), k.get("revoked_at"), k.get("certificate"))
+            for k in state["keys"]
+        )
+        self.identity = Identity(state["node_id"], state["current"], keys)
+        seed = (folder / f"{self.identity.current}.key").read_bytes()
+        self.current_key = SigningKey(seed)
+        if key_id_of(bytes(self.current_key.verify_key)) != self.identity.current:
+            raise SigningError(f"The key file of {self.identity.current} does not match its id.")
+
+
+def _signer(app: Flask | None) -> _Signer:
+    app = app or current_app
+    signer = app.extensions.get(EXTENSION_KEY)
+    folder = keys_folder(app)
+    # Another process (`rabita federation keys rotate`) may have changed the keys since.
+    if signer is None or signer.seen != _file_identity(folder / STATE_FILE):
+        if not (folder / STATE_FILE).exists():
+            raise SigningError(
+                "This node has no federation key yet. Create it with `rabita federation init` "
+                "(`rabita init` does it for new nodes)."
+            )
+        signer = app.extensions[EXTENSION_KEY] = _Signer(folder)
+    return signer
+
+
+def _file_identity(path: Path) -> tuple[int, int] | None:
+    try:
+        info = path.stat()
+    except FileNotFoundError:
+        return None
+    return info.st_ino, info.st_mtime_ns
+
+
+def _write_seed(folder: Path, key_id: str, seed: bytes) -> None:
+    path = folder / f"{key_id}.key"
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, stat.S_IRUSR | stat.S_IWUSR)
+    with os.fdopen(descriptor, "wb") as handle:
+        handle.write(seed)
+        handle.flush()
+        os.fsync(handle.fileno())
+
+
+def _write_state(folder: Path, current: Identity) -> None:
+    state = {
+        "node_id": current.node_id,
+        "current": current.current,
+        "keys": [key.as_json() for key in current.keys],
+    }
+    temporary = folder / f".{STATE_FILE}.{secrets.token_hex(4)}"
+    descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(descriptor, "w") as handle:
+        json.dump(state, handle, indent=2)
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.replace(temporary, folder / STATE_FILE)
+
+
+def _replace(key: PublicKey, **changes) -> PublicKey:
+    from dataclasses import replace
+
+    return replace(key, **changes)

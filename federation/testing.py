@@ -1,0 +1,382 @@
+"""Test factories for federation, shipped so plugin authors test the same way.
+
+Nodes are real: each has its own instance folder, keys and database (an SQLite file, or a
+PostgreSQL schema of its own) and, when served, its own process answering HTTP on
+127.0.0.1. The test process also opens each node's app, to act as its people would::
+
+    def test_a_record_reaches_the_hub(three_nodes):
+        a, b, hub = three_nodes
+        ...
+        a.sync(); hub.sync(); b.sync()
+
+Loaded as a pytest plugin (entry point ``pytest11``, like core.testing). Anything that skips
+a protection for speed is named ``insecure_*``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import secrets
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+SERVE_TIMEOUT = 30
+UNREVIEWED = "0" * 64  # the policy hash of entries made without redaction or review
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+class Node:
+    """A test node: its folder, database, app (in this process) and server (a process)."""
+
+    def __init__(self, name: str, folder: Path, database_url: str, role: str,
+                 plugins: list[str], share_dir: Path, request_log: Path | None = None):
+        self.name, self.folder, self.role = name, folder, role
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.process: subprocess.Popen | None = None
+        self.request_log = request_log
+        self._write_config(database_url, plugins, share_dir)
+        self.app = self._create()
+
+    # -- the instance ---------------------------------------------------------------------
+
+    def _write_config(self, database_url: str, plugins: list[str], share_dir: Path) -> None:
+        from core.testing import TEST_PASSPHRASE
+
+        self.folder.mkdir(parents=True, exist_ok=True)
+        passphrase = self.folder / "passphrase.txt"
+        passphrase.write_text(TEST_PASSPHRASE + "\n")
+        (self.folder / "config.py").write_text(
+            f"NODE_NAME = {self.name!r}\n"
+            f"SECRET_KEY = {secrets.token_urlsafe(48)!r}\n"
+            f"PLUGINS = {plugins!r}\n"
+            f"SQLALCHEMY_DATABASE_URI = {database_url!r}\n"
+            f"KEY_SHARE_DIR = {str(share_dir)!r}\n"
+            f"PASSPHRASE_FILE = {str(passphrase)!r}\n"
+            f"FEDERATION_ROLE = {self.role!r}\n"
+            f"FEDERATION_URL = {self.url!r}\n"
+            "FEDERATION_TIMEOUT = (5, 30)\n"
+        )
+
+    def _create(self):
+        from core import create_app, keystore
+        from core.extensions import db
+        from core.testing import TEST_PASSPHRASE, RabitaClient
+        from federation import signing
+
+        keystore.create_keyring(self.folder / keystore.KEYRING_FILE, TEST_PASSPHRASE)
+        app = create_app({"INSTANCE_PATH": str(self.folder)})
+        app.test_client_class = RabitaClient
+        with app.app_context():
+            db.create_all()
+            app.config["NODE_ID"] = signing.create_identity(app).node_id
+        return app
+
+    @property
+    def node_id(self) -> str:
+        return self.app.config["NODE_ID"]
+
+    @property
+    def fingerprint(self) -> str:
+        from federation import identity, signing
+
+        return identity.fingerprint(signing.identity(self.app).genesis.public_key)
+
+    @contextlib.contextmanager
+    def context(self) -> Iterator:
+        """The node's app context, for acting as its people (a request context: templates
+        and redaction read the request's language)."""
+        with self.app.test_request_context():
+            yield self.app
+
+    def make_user(self, username: str, role: str = "member"):
+        from core import users
+        from core.extensions import db
+        from core.testing import TEST_PASSWORD
+
+        with self.context():
+            user = users.create(username, TEST_PASSWORD, role)
+            db.session.commit()
+            return user.id
+
+    def user(self, user_id: int):
+        from core.extensions import db
+        from core.models import User
+
+        return db.session.get(User, user_id)
+
+    # -- the server -------------------------------------------------------------------------
+
+    def start(self, wait: bool = True) -> Node:
+        if self.process is not None:
+            return self.wait() if wait else self
+        environment = dict(os.environ, RABITA_INSTANCE_PATH=str(self.folder))
+        if self.request_log is not None:
+            environment["RABITA_TEST_REQUEST_LOG"] = str(self.request_log)
+        self._log = (self.folder / "server.log").open("ab")  # a pipe would fill and block
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "federation.testing", "serve", str(self.port)],
+            cwd=ROOT, env=environment, stdout=subprocess.DEVNULL,
+            stderr=self._log,
+        )
+        return self.wait() if wait else self
+
+    def wait(self) -> Node:
+        """Until the server answers on its port."""
+        deadline = time.monotonic() + SERVE_TIMEOUT
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                log = (self.folder / "server.log").read_text(errors="replace")
+                raise RuntimeError(f"{self.name} did not start: {log[-2000:]}")
+            with contextlib.suppress(OSError), socket.create_connection(
+                    ("127.0.0.1", self.port), timeout=0.2):
+                return self
+            time.sleep(0.05)
+        raise RuntimeError(f"{self.name} did not start within {SERVE_TIMEOUT} s")
+
+    def stop(self) -> None:
+        if self.process is None:
+            return
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+        self.process = None
+        self._log.close()
+
+    # -- acting -------------------------------------------------------------------------------
+
+    def sync(self, peer: Node | None = None):
+        """One sync round (in this process), as `rabita sync` runs it."""
+        from federation import peers, sync
+
+        with self.context():
+            only = peers.find(peer.node_id) if peer is not None else None
+            outcomes = sync.sync(only)
+            return {o.peer.label or o.peer.node_id: o.error for o in outcomes}
+
+    def cli(self, *args: str, timeout: float = 300) -> subprocess.CompletedProcess:
+        """Run the real `rabita` command line against this node."""
+        return subprocess.run(
+            [sys.executable, "-m", "core.cli", "--instance", str(self.folder), *args],
+            cwd=ROOT, capture_output=True, text=True, timeout=timeout, check=False,
+            env=dict(os.environ, RABITA_INSTANCE_PATH=str(self.folder)),
+        )
+
+    def close(self) -> None:
+        from core import keystore
+        from core.extensions import db
+
+        self.stop()
+        with self.app.app_context():
+            keystore.keystore(self.app).lock()
+            db.session.remove()
+            db.engine.dispose()
+
+
+def pair(first: Node, second: Node) -> None:
+    """Pair two nodes as their administrators would: each reads the other her fingerprint;
+    the first adds the second, the second approves the first."""
+    from federation import peers
+
+    with first.context():
+        peers.add(second.url, second.fingerprint, second.name, None)
+    with second.context():
+        peers.approve(peers.find(first.node_id), first.fingerprint, None)
+        peer = peers.find(first.node_id)
+        peer.label = first.name
+        from core.extensions import db
+
+        db.session.commit()
+
+
+# -- load ----------------------------------------------------------------------------------
+
+
+def insecure_fill_outbox(node: Node, count: int, *, feed: str = "peers",
+                         payload_bytes: int = 2000, batch: int = 1000) -> list[str]:
+    """Append ``count`` signed record entries with made-up payloads straight to the outbox,
+    skipping consent and review (for load and crash tests only). Returns the record ids."""
+    with node.context():
+        return insecure_fill(count, feed=feed, payload_bytes=payload_bytes, batch=batch)
+
+
+def insecure_fill(count: int, *, feed: str = "peers", payload_bytes: int = 2000,
+                  batch: int = 1000) -> list[str]:
+    """``insecure_fill_outbox`` in the current app: the same entries ``outbox.append`` makes,
+    chained and signed, written many at a time."""
+    from sqlalchemy import insert, select, update
+
+    from core import clock
+    from core.extensions import db
+    from federation import protocol, signing
+    from federation.models import OutboxEntry, OutboxHead
+
+    own = signing.identity()
+    head = db.session.scalar(select(OutboxHead).where(OutboxHead.feed == feed))
+    seq, prev = head.seq, head.hash
+    moment = max(clock.now().replace(microsecond=0), head.at or clock.now())
+    at = protocol.at_text(moment)
+    ids, rows = [], []
+    for number in range(count):
+        record_id = str(uuid.uuid4())
+        payload = protocol.canonical({
+            "title": f"Record {number}", "tags": ["summons", "travel-ban"],
+            "narrative": ("Fictional narrative for load tests. " * 80)[:payload_bytes],
+        })
+        seq += 1
+        body = protocol.entry_body(
+            origin=own.node_id, feed=feed, seq=seq, prev=prev, at=at, key=own.current,
+            kind=protocol.RECORD, record_type="testimony.testimony", record_id=record_id,
+            version=1, payload_hash=protocol.sha256_hex(payload), relay=False,
+            consent={"audiences": [feed], "purposes": ["advocacy"], "expires": None})
+        text = protocol.canonical(body)
+        prev = protocol.sha256_hex(text)
+        rows.append({"feed": feed, "seq": seq, "entry_hash": prev, "kind": protocol.RECORD,
+                     "record_type": "testimony.testimony", "record_id": record_id,
+                     "version": 1, "at": moment, "entry": text.decode(),
+                     "sig": protocol.b64(signing.sign(text)), "payload": payload.decode(),
+                     "payload_hash": body["payload_hash"], "policy_hash": UNREVIEWED})
+        ids.append(record_id)
+        if len(rows) == batch or number == count - 1:
+            db.session.execute(insert(OutboxEntry), rows)
+            db.session.execute(update(OutboxHead).where(OutboxHead.feed == feed)
+                               .values(seq=seq, hash=prev, at=moment))
+            db.session.commit()
+            rows = []
+    return ids
+
+
+# -- fixtures --------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def federation_plugins() -> list[str]:
+    """The plugins test nodes run (override it to add your record types)."""
+    return ["federation"]
+
+
+@pytest.fixture
+def make_node(tmp_path, insecure_fast_kdf, postgres_server_url,
+              federation_plugins) -> Iterator[Callable[..., Node]]:
+    """Make a node: ``make_node("sfax", role="hub", database="postgresql", serve=True)``."""
+    from core.testing import missing
+
+    made: list[Node] = []
+    schemas: list[str] = []
+    share_dir = tmp_path / "shm"
+    share_dir.mkdir(exist_ok=True)
+
+    def factory(name: str, *, role: str = "node", database: str = "sqlite",
+                plugins: list[str] | None = None, serve: bool = True, wait: bool = True,
+                request_log: Path | None = None) -> Node:
+        if database == "sqlite":
+            url = f"sqlite:///{tmp_path / name / 'rabita.db'}"
+        else:
+            if postgres_server_url is None:
+                missing("PostgreSQL is not reachable; set RABITA_TEST_POSTGRES_URL")
+            url = _postgres_schema(postgres_server_url, schemas)
+        node = Node(name, tmp_path / name, url, role,
+                    plugins or federation_plugins,
+                    share_dir, request_log)
+        made.append(node)
+        if serve:
+            node.start(wait=wait)
+        return node
+
+    yield factory
+    for node in made:
+        node.close()
+    _drop_schemas(postgres_server_url, schemas)
+
+
+def _postgres_schema(server_url: str, schemas: list[str]) -> str:
+    from sqlalchemy import create_engine, text
+
+    schema = f"t_{uuid.uuid4().hex[:16]}"
+    engine = create_engine(server_url, isolation_level="AUTOCOMMIT")
+    with engine.connect() as connection:
+        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+    engine.dispose()
+    schemas.append(schema)
+    separator = "&" if "?" in server_url else "?"
+    return f"{server_url}{separator}options=-csearch_path%3D{schema}"
+
+
+def _drop_schemas(server_url: str | None, schemas: list[str]) -> None:
+    if not schemas:
+        return
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(server_url, isolation_level="AUTOCOMMIT")
+    with engine.connect() as connection:
+        for schema in schemas:
+            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+    engine.dispose()
+
+
+@pytest.fixture
+def two_nodes(make_node) -> tuple[Node, Node]:
+    """Two partner nodes, paired and serving."""
+    first, second = make_node("tunis", wait=False), make_node("sfax", wait=False)
+    first.wait(), second.wait()
+    pair(first, second)
+    return first, second
+
+
+@pytest.fixture
+def three_nodes(make_node) -> tuple[Node, Node, Node]:
+    """Nodes A and B (SQLite) and a hub (PostgreSQL), each paired with the hub only."""
+    a, b = make_node("tunis", wait=False), make_node("sfax", wait=False)
+    hub = make_node("hub", role="hub", database="postgresql", wait=False)
+    for node in (a, b, hub):
+        node.wait()
+    pair(a, hub)
+    pair(b, hub)
+    return a, b, hub
+
+
+# -- the server process ----------------------------------------------------------------------
+
+
+def serve(port: int) -> None:
+    """Serve the node of $RABITA_INSTANCE_PATH on 127.0.0.1:``port`` until it is stopped."""
+    from werkzeug.serving import make_server
+
+    from core import create_app
+
+    app = create_app()
+    log = os.environ.get("RABITA_TEST_REQUEST_LOG")
+    if log:
+        wsgi = app.wsgi_app
+
+        def logged(environ, start_response):
+            # Test-only: which pages were asked for (feed, after, limit), to count re-fetches.
+            if environ.get("PATH_INFO") == "/federation/outbox":
+                with open(log, "a") as handle:
+                    handle.write(json.dumps(environ.get("QUERY_STRING", "")) + "\n")
+            return wsgi(environ, start_response)
+
+        app.wsgi_app = logged
+    make_server("127.0.0.1", port, app, threaded=True).serve_forever()
+
+
+if __name__ == "__main__" and sys.argv[1:2] == ["serve"]:
+    serve(int(sys.argv[2]))

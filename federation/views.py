@@ -1,0 +1,285 @@
+"""Federation's pages: the endpoints other nodes call (signed), and the administrators'
+peers pages (pairing, approval, last sync, lag, errors, quarantines)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from urllib.parse import urlencode
+
+from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import select
+
+from core import clock
+from core.access import federation_signed, public
+from core.extensions import db
+from core.forms import ConfirmForm
+from core.permissions import require_permission
+from federation import (
+    hub,
+    identity,
+    inbox,
+    incoming,
+    outbox,
+    peers,
+    protocol,
+    receipts,
+    signing,
+    sync,
+)
+from federation.forms import AddPeerForm, ApprovePeerForm
+from federation.models import Cursor, Peer
+from federation.protocol import RELAY
+from federation.reasons import Refused
+from federation.settings import is_hub, setting
+
+MANAGE = "federation.manage"
+MAX_LIMIT = 1000
+MAX_HINT = 4 * 1024
+MAX_RECEIPTS = 1024 * 1024
+MAX_PAIR = 64 * 1024
+
+blueprint = Blueprint("federation", __name__, template_folder="templates",
+                      static_folder="static", static_url_path="/federation/static")
+
+
+# -- what other nodes call -------------------------------------------------------------------
+
+
+@blueprint.route("/.well-known/rabita")
+@public
+def node_document():
+    """This node's signed document (public: pairing starts by reading it)."""
+    if not signing.has_identity():
+        abort(404)
+    return jsonify(identity.node_document())
+
+
+def _signed(method: str, max_body: int, handle: Callable[[incoming.Incoming], dict], *,
+            pairing: bool = False):
+    """Verify, then handle; any refusal is answered with its reason and writes nothing.
+    Each endpoint takes GET and POST so that a changed method is refused by the signature
+    check (with a reason code), not by the router."""
+    message = None
+    try:
+        message = _message()
+        received = incoming.receive(max_body, pairing=pairing)
+        if request.method != method:
+            raise Refused("bad-request", "wrong method")
+        document = handle(received)
+        db.session.commit()
+        return incoming.answer(200, document, received.message)
+    except Refused as refused:
+        return incoming.refusal(refused, message)
+
+
+def _message():
+    from federation import transport
+
+    return transport.Request(request.method, incoming.target_uri(),
+                             transport.Headers(request.headers.items()))
+
+
+@blueprint.route("/federation/outbox", methods=["GET", "POST"])
+@federation_signed
+def outbox_page():
+    def handle(received: incoming.Incoming) -> dict:
+        if set(request.args) - {"feed", "after", "limit"}:
+            raise Refused("bad-request")
+        feed = request.args.get("feed", "")
+        after, limit = _number("after", 0), min(_number("limit", 500), MAX_LIMIT)
+        if limit < 1:
+            raise Refused("bad-request")
+        if feed not in peers.readable_feeds(received.peer):
+            raise Refused("feed-not-allowed")
+        if feed == RELAY:
+            items, head = inbox.relay_page(after, limit)
+        else:
+            items, head = outbox.page(feed, after, limit, recipient=received.peer.node_id)
+        return {"type": protocol.PAGE_TYPE, "feed": feed, "after": after, "head": head,
+                "items": items}
+
+    return _signed("GET", incoming.NO_BODY, handle)
+
+
+@blueprint.route("/federation/inbox", methods=["GET", "POST"])
+@federation_signed
+def inbox_hint():
+    """A push hint: the peer has new entries. Pull stays the source of truth."""
+
+    def handle(received: incoming.Incoming) -> dict:
+        hint = protocol.strict_loads(received.body)
+        if not isinstance(hint, dict) or set(hint) != {"type", "heads"} or \
+                hint["type"] != protocol.HINT_TYPE or not isinstance(hint["heads"], dict):
+            raise Refused("bad-request")
+        received.peer.hinted_at = clock.now()
+        return {"type": "rabita.ok/1"}
+
+    return _signed("POST", MAX_HINT, handle)
+
+
+@blueprint.route("/federation/receipts", methods=["GET", "POST"])
+@federation_signed
+def receipts_in():
+    def handle(received: incoming.Incoming) -> dict:
+        kept = receipts.receive(protocol.strict_loads(received.body), received.peer)
+        return {"type": "rabita.ok/1", "kept": kept}
+
+    return _signed("POST", MAX_RECEIPTS, handle)
+
+
+@blueprint.route("/federation/pair", methods=["GET", "POST"])
+@federation_signed
+def pair_request():
+    """A node asks to pair; its own signed document says which key signed the request."""
+
+    def handle(received: incoming.Incoming) -> dict:
+        return {"type": "rabita.pair-answer/1", "state": received.peer.state}
+
+    return _signed("POST", MAX_PAIR, handle, pairing=True)
+
+
+@blueprint.route("/federation/keys", methods=["GET", "POST"])
+@federation_signed
+def vouched_keys():
+    """A hub's signed list of the keys of its members."""
+
+    def handle(received: incoming.Incoming) -> dict:
+        if not is_hub():
+            raise Refused("not-a-hub")
+        if request.args:
+            raise Refused("bad-request")
+        return hub.vouch()
+
+    return _signed("GET", incoming.NO_BODY, handle)
+
+
+def _number(name: str, default: int) -> int:
+    value = request.args.get(name)
+    if value is None:
+        return default
+    if not value.isdigit() or len(value) > 15:
+        raise Refused("bad-request")
+    return int(value)
+
+
+# -- the administrators' pages ---------------------------------------------------------------
+
+
+@blueprint.route("/federation/peers")
+@require_permission(MANAGE)
+def peers_page():
+    own = signing.identity() if signing.has_identity() else None
+    everyone = peers.everyone()
+    return render_template(
+        "federation/peers.html", own=own, fingerprint=_own_fingerprint(own),
+        qr=_pairing_qr(own), url=setting("FEDERATION_URL"), role=setting("FEDERATION_ROLE"),
+        waiting=[p for p in everyone if p.state == "requested"],
+        approved=[p for p in everyone if p.state == "approved"],
+        removed=[p for p in everyone if p.state == "removed"],
+        lags={p.id: _lag(p) for p in everyone}, quarantined=sync.quarantined(),
+        approve_form=ApprovePeerForm(), action_form=ConfirmForm(), now=clock.now(),
+    )
+
+
+@blueprint.route("/federation/peers/add", methods=["GET", "POST"])
+@require_permission(MANAGE)
+def add_peer():
+    form = AddPeerForm()
+    if form.validate_on_submit():
+        try:
+            peer = peers.add(form.url.data, form.fingerprint.data, form.label.data or "",
+                             current_user, send_request=False)
+        except Refused as refused:
+            db.session.rollback()
+            form.form_errors.append(_refusal_text(refused.code))
+        except peers.PairingError as error:
+            db.session.rollback()
+            form.form_errors.append(str(error))
+        else:
+            try:
+                state = peers.request_pairing(peer)
+            except Refused:
+                flash(_("Added and approved on this node. The other node could not be "
+                        "reached to be asked; it can add this node itself."), "error")
+            else:
+                flash(_("Added and approved. The other node's administrator now approves "
+                        "this node with its fingerprint.") if state != "approved" else
+                      _("Added and approved on both nodes: they are paired."), "success")
+            return redirect(url_for("federation.peers_page"))
+    own = signing.identity() if signing.has_identity() else None
+    return render_template("federation/add.html", form=form,
+                           fingerprint=_own_fingerprint(own))
+
+
+@blueprint.route("/federation/peers/<int:peer_id>/approve", methods=["POST"])
+@require_permission(MANAGE)
+def approve_peer(peer_id: int):
+    peer = db.session.get(Peer, peer_id) or abort(404)
+    form = ApprovePeerForm()
+    if not form.validate_on_submit():
+        abort(400)
+    if form.label.data:
+        peer.label = form.label.data[:100]
+    try:
+        peers.approve(peer, form.fingerprint.data, current_user)
+    except Refused as refused:
+        db.session.rollback()
+        flash(_refusal_text(refused.code), "error")
+    else:
+        flash(_("Approved: the two nodes are paired."), "success")
+    return redirect(url_for("federation.peers_page"))
+
+
+@blueprint.route("/federation/peers/<int:peer_id>/remove", methods=["POST"])
+@require_permission(MANAGE)
+def remove_peer(peer_id: int):
+    peer = db.session.get(Peer, peer_id) or abort(404)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    peers.remove(peer, current_user)
+    flash(_("Removed: nothing more is sent to or taken from that node."), "success")
+    return redirect(url_for("federation.peers_page"))
+
+
+@blueprint.route("/federation/quarantine/<origin>/release", methods=["POST"])
+@require_permission(MANAGE)
+def release(origin: str):
+    if not ConfirmForm().validate_on_submit() or not protocol.NODE_ID.match(origin):
+        abort(400)
+    if sync.release(origin, current_user):
+        flash(_("The quarantine is lifted; the next sync checks that node's feed again."),
+              "success")
+    return redirect(url_for("federation.peers_page"))
+
+
+def _own_fingerprint(own) -> str | None:
+    return identity.fingerprint(own.genesis.public_key) if own is not None else None
+
+
+def _pairing_qr(own):
+    if own is None:
+        return None
+    text = "rabita:pair?" + urlencode({"url": setting("FEDERATION_URL"),
+                                       "fp": _own_fingerprint(own).replace(" ", "")})
+    return identity.qr_svg(text)
+
+
+def _lag(peer: Peer) -> int | None:
+    """How many entries the peer has that this node has not pulled yet (at the last sync)."""
+    cursors = list(db.session.scalars(select(Cursor).where(Cursor.peer_id == peer.id)))
+    if not cursors:
+        return None
+    return sum(max(c.remote_head - c.after, 0) for c in cursors)
+
+
+def _refusal_text(code: str) -> str:
+    texts = {
+        "fingerprint-mismatch": _("The fingerprint does not match that node's key. Check it "
+                                  "with its administrator; nothing was changed."),
+        "unreachable": _("That node could not be reached at this address; nothing was "
+                         "changed."),
+    }
+    return texts.get(code, _("The node's answer was refused (%(code)s); nothing was changed.",
+                             code=code))

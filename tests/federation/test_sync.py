@@ -1,0 +1,194 @@
+"""Pull sync between real node processes: cursors, hints, the circuit breaker, key changes."""
+
+import threading
+import time
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select
+
+from core import clock
+from core.extensions import db
+from federation import client, inbox, outbox, peers, sync
+from federation.models import Cursor, HeldRecord, ReceivedEntry
+from tests.federation.conftest import share_testimony, withdraw
+
+
+@pytest.fixture
+def waits(monkeypatch):
+    waited = []
+    monkeypatch.setattr(client, "sleep", waited.append)
+    return waited
+
+
+def held(node, origin):
+    with node.context():
+        return inbox.held_payloads(origin.node_id)
+
+
+def cursor(node, peer):
+    with node.context():
+        found = db.session.scalar(select(Cursor).where(
+            Cursor.peer_id == peers.find(peer.node_id).id))
+        return (found.after, found.remote_head) if found else None
+
+
+def test_entries_flow_and_a_round_with_nothing_new_changes_nothing(two_nodes, people):
+    tunis, sfax = two_nodes
+    salma, huda = people(tunis)
+    first = share_testimony(tunis, salma, huda)
+    assert sfax.sync() == {"tunis": None}
+    payload = held(sfax, tunis)[(tunis.node_id, first)]
+    assert payload["title"] == "Summons after a radio interview"
+    assert "Salma" not in str(payload)
+    assert cursor(sfax, tunis) == (1, 1)
+    with sfax.context():
+        count = db.session.scalar(select(db.func.count()).select_from(ReceivedEntry))
+    assert sfax.sync() == {"tunis": None}
+    with sfax.context():
+        assert db.session.scalar(select(db.func.count()).select_from(ReceivedEntry)) == count
+
+
+def test_the_cursor_moves_only_with_the_writes_it_covers(two_nodes, people, monkeypatch):
+    tunis, sfax = two_nodes
+    salma, huda = people(tunis)
+    share_testimony(tunis, salma, huda)
+
+    def crash(*args, **kwargs):
+        raise RuntimeError("the process dies here")
+
+    monkeypatch.setattr(inbox, "advance", crash)  # after the entries, before the commit
+    with pytest.raises(RuntimeError):
+        sfax.sync()
+    monkeypatch.undo()
+    with sfax.context():
+        db.session.rollback()
+        assert db.session.scalar(select(db.func.count()).select_from(ReceivedEntry)) == 0
+    assert cursor(sfax, tunis) is None
+    assert sfax.sync() == {"tunis": None} and len(held(sfax, tunis)) == 1
+
+
+def test_a_withdrawn_record_is_purged_and_the_receipt_fills_the_ledger(two_nodes, people):
+    from core import ledger
+
+    tunis, sfax = two_nodes
+    salma, huda = people(tunis)
+    uuid = share_testimony(tunis, salma, huda)
+    sfax.sync()
+    withdraw(tunis, uuid, salma)
+    sfax.sync()  # applies the tombstone, and sends its receipt back in the same round
+    assert held(sfax, tunis) == {(tunis.node_id, uuid): None}
+    with tunis.context():
+        (sent,) = ledger.entries()
+        assert sent.recipient == sfax.node_id and sent.receipt_at is not None
+        assert '"holder":"' + sfax.node_id in sent.receipt.replace("\\", "")
+
+
+def test_the_circuit_breaker_rests_a_failing_peer(two_nodes, waits):
+    tunis, sfax = two_nodes
+    sfax.app.config["FEDERATION_REST"] = 1  # seconds, doubled after each further failure
+    tunis.stop()
+    for _ in range(3):
+        assert sfax.sync() == {"tunis": "unreachable"}
+    with sfax.context():
+        peer = peers.find(tunis.node_id)
+        assert peer.failures == 3 and peer.open_until > clock.now()
+    attempts = len(waits)
+    assert sfax.sync() == {"tunis": "circuit-open"} and len(waits) == attempts
+    time.sleep(1.1)  # the real clock: the peer's signatures must stay within a minute of it
+    tunis.start()
+    assert sfax.sync() == {"tunis": None}
+    with sfax.context():
+        peer = peers.find(tunis.node_id)
+        assert peer.failures == 0 and peer.open_until is None and peer.last_error is None
+
+
+def test_the_rest_grows_with_each_failure(two_nodes, waits, fake_clock):
+    tunis, sfax = two_nodes
+    tunis.stop()
+    rests = []
+    for _ in range(5):
+        sfax.sync()
+        with sfax.context():
+            peer = peers.find(tunis.node_id)
+            if peer.open_until:
+                rests.append((peer.open_until - clock.now()).total_seconds())
+                peer.open_until = None  # as if the rest were over
+                db.session.commit()
+    assert rests == [60, 120, 240]
+
+
+def test_a_push_hint_starts_the_peers_round_at_once(two_nodes, people):
+    tunis, sfax = two_nodes
+    salma, huda = people(tunis)
+    tunis.sync()  # nothing to pull: it tells sfax it has nothing new either
+
+    def loop():
+        with sfax.context():
+            sync.every(6, None, None, rounds=1, tick=0.05)  # a round, then hints for 6 s
+
+    worker = threading.Thread(target=loop, daemon=True)
+    worker.start()
+    time.sleep(1.0)
+    uuid = share_testimony(tunis, salma, huda)
+    tunis.sync()  # its round ends with a hint to sfax: "pull me"
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline and (tunis.node_id, uuid) not in held(sfax, tunis):
+        time.sleep(0.1)
+    assert (tunis.node_id, uuid) in held(sfax, tunis)
+    worker.join()
+
+
+def test_a_rotated_key_keeps_the_peers_paired_and_old_entries_valid(two_nodes, people):
+    tunis, sfax = two_nodes
+    salma, huda = people(tunis)
+    first = share_testimony(tunis, salma, huda)
+    sfax.sync()
+    with tunis.context():
+        old, new = outbox.rotate_key()
+    second = share_testimony(tunis, salma, huda, title="After the rotation")
+    assert tunis.sync() == {"sfax": None}  # its requests are signed with the new key
+    assert sfax.sync() == {"tunis": None}  # its answers and entries too
+    assert set(held(sfax, tunis)) == {(tunis.node_id, first), (tunis.node_id, second)}
+    with sfax.context():
+        from federation.models import Key
+
+        keys = {k.key_id: k for k in db.session.scalars(
+            select(Key).where(Key.origin == tunis.node_id))}
+        assert set(keys) == {old, new} and keys[old].superseded_at is not None
+
+
+def test_a_revoked_key_is_rechecked_and_what_it_signed_is_signed_again(two_nodes, people):
+    tunis, sfax = two_nodes
+    salma, huda = people(tunis)
+    leaked_at = clock.now() - timedelta(seconds=5)
+    uuid = share_testimony(tunis, salma, huda)
+    sfax.sync()
+    with tunis.context():
+        old, _new = outbox.rotate_key()
+        assert outbox.revoke_key(old, leaked_at) == 1
+    assert sfax.sync() == {"tunis": None}
+    with sfax.context():
+        entries = list(db.session.scalars(select(ReceivedEntry).where(
+            ReceivedEntry.record_id == uuid).order_by(ReceivedEntry.seq)))
+        assert [e.invalid_reason for e in entries] == ["key-revoked", None]
+        held_now = db.session.scalar(select(HeldRecord).where(HeldRecord.record_id == uuid))
+        assert held_now.seq == entries[1].seq and entries[1].key_id != old
+    assert held(sfax, tunis)[(tunis.node_id, uuid)] is not None
+
+
+def test_the_command_shows_progress(two_nodes, people):
+    from federation.testing import insecure_fill_outbox
+
+    tunis, sfax = two_nodes
+    insecure_fill_outbox(tunis, 1100)
+    seen = []
+    with sfax.context():
+        sync.sync(peers.find("tunis"), lambda peer, feed, done, to_go: seen.append(
+            (feed, done, to_go)))
+    assert seen == [("peers", 500, 600), ("peers", 500, 100), ("peers", 100, 0)]
+    insecure_fill_outbox(tunis, 600)
+    result = sfax.cli("sync", "--peer", "tunis")
+    assert result.returncode == 0, result.stderr
+    assert "tunis: 600 entries in 2 pages" in result.stdout
+    assert "tunis peers" in result.stderr  # the progress bar's label (a bar on a terminal)

@@ -1,0 +1,119 @@
+"""The pages: the public node document, and the administrators' peers pages."""
+
+import re
+
+import pytest
+
+from core.testing import LiveServer
+from federation import identity, peers, signing
+
+
+@pytest.fixture
+def app(federation_app):
+    """This node, with federation on (core's user and sign-in fixtures use it)."""
+    return federation_app(FEDERATION_URL="https://tunis.example.org")
+
+
+@pytest.fixture
+def admin(app, make_user, login_as):
+    return login_as(make_user("nour", role="admin"))
+
+
+def test_the_node_document_is_public_and_signed(app, client):
+    response = client.get("/.well-known/rabita")
+    assert response.status_code == 200
+    document = identity.read_node_document(response.get_json())
+    assert document.node_id == app.config["NODE_ID"]
+    assert response.headers["Cache-Control"] == "no-store"
+
+
+def test_a_node_without_a_key_has_no_document(make_app):
+    assert make_app(PLUGINS=["federation"]).test_client().get("/.well-known/rabita"
+                                                             ).status_code == 404
+
+
+def test_the_peers_page_shows_the_fingerprint_and_its_qr_code(app, admin):
+    page = admin.get("/federation/peers").get_data(as_text=True)
+    with app.app_context():
+        fingerprint = identity.fingerprint(signing.identity().genesis.public_key)
+    assert fingerprint in page and "<svg" in page and "https://tunis.example.org" in page
+    assert "<script" not in page and "style=" not in page
+
+
+def test_the_peers_page_is_for_administrators(app, make_user, login_as):
+    member = login_as(make_user("amina", role="member"))
+    assert member.get("/federation/peers").status_code == 403
+    assert "Partner nodes" not in member.get("/").get_data(as_text=True)
+
+
+def test_the_peers_page_speaks_arabic(app, make_user, login_as):
+    page = login_as(make_user("nour", role="admin", locale="ar")).get(
+        "/federation/peers").get_data(as_text=True)
+    assert 'dir="rtl"' in page and "العقد الشريكة" in page and "هذه العقدة" in page
+
+
+def test_adding_a_node_with_a_wrong_fingerprint_changes_nothing(app, admin, make_node):
+    other = make_node("sfax")
+    wrong = other.fingerprint[:-1] + ("1" if other.fingerprint[-1] != "1" else "2")
+    response = admin.submit("/federation/peers/add", {
+        "url": other.url, "fingerprint": wrong, "label": "Sfax"})
+    assert "does not match" in response.get_data(as_text=True)
+    with app.app_context():
+        assert peers.everyone() == []
+    with other.context():
+        assert peers.everyone() == []
+
+
+def test_adding_a_node_asks_it_to_pair_and_it_approves_with_our_fingerprint(
+        app, admin, make_node):
+    other = make_node("sfax")
+    response = admin.submit("/federation/peers/add", {
+        "url": other.url, "fingerprint": other.fingerprint, "label": "Sfax"})
+    assert response.status_code == 302
+    with app.app_context():
+        (peer,) = peers.everyone()
+        assert (peer.label, peer.state, peer.node_id) == ("Sfax", "approved", other.node_id)
+        ours = identity.fingerprint(signing.identity().genesis.public_key)
+    with other.context():
+        (waiting,) = peers.everyone()
+        assert waiting.state == "requested" and waiting.node_id == app.config["NODE_ID"]
+        peers.approve(waiting, ours, None)
+        assert peers.find(app.config["NODE_ID"]).approved
+
+
+def test_approving_a_request_needs_the_fingerprint(app, admin, make_node):
+    other = make_node("sfax")
+    with app.app_context():
+        ours = identity.fingerprint(signing.identity().genesis.public_key)
+    with LiveServer(app) as server, other.context():
+        peers.add(server.url, ours, "Tunis", None)  # the other node adds us and asks us
+    with app.app_context():
+        peer_id = peers.find(other.node_id).id
+    page = admin.get("/federation/peers").get_data(as_text=True)
+    assert "Waiting for your approval" in page and other.node_id in page
+    wrong = admin.submit(f"/federation/peers/{peer_id}/approve", {"fingerprint": "12345"},
+                         page="/federation/peers")
+    assert wrong.status_code == 302
+    with app.app_context():
+        assert not peers.find(other.node_id).approved
+    admin.submit(f"/federation/peers/{peer_id}/approve",
+                 {"fingerprint": other.fingerprint, "label": "Sfax"}, page="/federation/peers")
+    with app.app_context():
+        assert peers.find(other.node_id).approved and peers.find("Sfax") is not None
+
+
+def test_removing_a_peer(app, admin, make_node):
+    other = make_node("sfax")
+    with app.app_context():
+        peer = peers.add(other.url, other.fingerprint, "Sfax", None, send_request=False)
+        peer_id = peer.id
+    admin.submit(f"/federation/peers/{peer_id}/remove", {}, page="/federation/peers")
+    with app.app_context():
+        assert peers.find("Sfax").state == "removed"
+    page = admin.get("/federation/peers").get_data(as_text=True)
+    assert re.search(r"Removed nodes", page)
+
+
+def test_federations_stylesheet_needs_no_sign_in(client):
+    with client.get("/federation/static/federation.css") as response:
+        assert response.status_code == 200 and b".fingerprint" in response.data
