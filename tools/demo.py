@@ -39,24 +39,11 @@ NODES = [
     {"key": "hub", "name": "Demo regional hub", "role": "hub", "port": 5002},
 ]
 NODE = NODES[0]  # the node the single-node demo was: its login page comes first
-# Until plugins/cases exists, the demo's records are of the small test record type; a
-# `rabita cases sample N` call will give the demo real cases.
-SAMPLE_PLUGINS = ["federation", "tests.fixtures.testimony"]
+# Fictional cases each node documents, and which of them it shares, with whom: (how many
+# cases, [audiences of the first shared case, of the second, ...]).
 SAMPLES = {
-    "tunis": [
-        ("Summons after a radio interview", "hub peers",
-         "She was summoned to the police station the day after speaking on the radio about "
-         "the detention of a colleague.", "TN-61:sakiet-ezzit"),
-        ("Smear campaign on social media", "hub peers",
-         "Fabricated pictures of her were shared by anonymous accounts after a protest.",
-         "TN-11"),
-        ("Travel ban at the airport", "hub",
-         "She was stopped at the airport on her way to a regional training.", "TN-11"),
-    ],
-    "sfax": [
-        ("Threats against her family", "hub peers",
-         "Her brother received threatening calls after she filed a complaint.", "TN-61"),
-    ],
+    "tunis": (40, ["hub peers", "hub peers", "hub"]),
+    "sfax": (25, ["hub peers"]),
 }
 
 
@@ -107,18 +94,16 @@ def _plugin_flags() -> list[str]:
     plugins = sorted(
         f"plugins.{p.name}" for p in (ROOT / "plugins").iterdir() if (p / "__init__.py").exists()
     )
-    return [flag for name in plugins + SAMPLE_PLUGINS for flag in ("--plugin", name)]
+    return [flag for name in [*plugins, "federation"] for flag in ("--plugin", name)]
 
 
 def _add_people(instance: Path, secrets: dict[str, str]) -> None:
-    """Demo only: the other demo accounts, each with a known second factor if she needs one;
-    and the tables of the test record type, which has no migrations of its own."""
+    """Demo only: the other demo accounts, each with a known second factor if she needs one."""
     from core import users
     from core.extensions import db
 
     app = _app(instance)
     with app.app_context():
-        db.create_all()
         for username, role in ACCOUNTS[1:]:
             users.create(username, DEMO_PASSWORD, role)
         for username, _role in ACCOUNTS:
@@ -138,27 +123,31 @@ def _app(instance: Path):
 
 
 def share_samples(app, key: str) -> int:
-    """Fictional testimonies, written by Salma, consented, approved by Huda: shared."""
-    from core import consent, records, review
-    from core.users import find
-    from tests.fixtures.testimony.models import Testimony
+    """Fictional cases written by Salma; for the first few, the defender's consent and
+    Huda's approval: shared. Returns how many cases were shared."""
+    import random
 
-    made = 0
+    from core import consent, review
+    from core.extensions import db
+    from core.users import find
+    from plugins.cases import sample
+
+    count, shared_audiences = SAMPLES.get(key, (0, []))
     with app.test_request_context():
         salma, huda = find("salma"), find("huda")
-        for title, audiences, narrative, place in SAMPLES.get(key, []):
-            record = records.new(Testimony, salma)
-            record.title, record.narrative, record.place = title, narrative, place
-            record.happened_on, record.tags = date(2026, 2, 3), ["demo"]
-            records.set_identifying(record, record, "teller_name", "Fictional Name")
-            records.save(record, salma)
-            consent.record(record, user=salma, given_by="defender", method="oral",
+        rng = random.Random(f"demo-{key}")
+        cases = [sample.build(rng, salma) for _ in range(count)]
+        for case in cases:
+            case.restricted = False  # need-to-know cases are not shared in the demo
+        sample.save(cases, salma)
+        db.session.commit()
+        for case, audiences in zip(cases, shared_audiences, strict=False):
+            consent.record(case, user=salma, given_by="defender", method="oral",
                            audiences=audiences.split(), purposes=["advocacy"],
                            obtained_on=date(2026, 1, 15))
             for audience in audiences.split():
-                review.approve(record, audience, huda)
-            made += 1
-    return made
+                review.approve(case, audience, huda)
+    return len(shared_audiences)
 
 
 def pair_and_sync(apps: dict, urls: dict[str, str]) -> list[str]:
@@ -217,7 +206,9 @@ def print_welcome(accounts: dict, urls: dict[str, str], report: list[str] | None
                   f"(secret for an authenticator app: {account['totp']})")
         else:
             print(f"  {username:<6} {account['role']:<10} (no second factor needed)")
-    print("Nour (admin) sees the pairing and sync on each node's Partner nodes page.")
+    print("Salma (documenter) and Huda (reviewer) see each node's fictional cases, and which "
+          "were consented, approved and shared; Nour (admin) sees the pairing and sync on "
+          "each node's Partner nodes page.")
     print("Fresh codes any time: make demo-codes. Stop with Ctrl-C.\n")
 
 

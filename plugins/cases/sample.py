@@ -139,11 +139,16 @@ def create(count: int, *, seed: int = 0, author=None, batch: int = 500) -> int:
     written = 0
     while written < count:
         cases = [build(rng, author) for _ in range(min(batch, count - written))]
-        db.session.add_all(cases)
-        db.session.flush()  # ids, for the search index, in the same transaction
-        search.index_many(cases)
-        for key, number in Counter(store.tally_key(case) for case in cases).items():
-            store.add_to_tally(key, number)
-        records.save_new(cases, author, action="cases.sample_created")
+        save(cases, author)
         written += len(cases)
     return written
+
+
+def save(cases: list[Case], author=None) -> None:
+    """Add built cases, their search index and tallies, in the current transaction."""
+    db.session.add_all(cases)
+    db.session.flush()  # ids, for the search index, in the same transaction
+    search.index_many(cases)
+    for key, number in Counter(store.tally_key(case) for case in cases).items():
+        store.add_to_tally(key, number)
+    records.save_new(cases, author, action="cases.sample_created")
