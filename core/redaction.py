@@ -106,13 +106,16 @@ def redact(values: Mapping[str, Any], schema: Schema, audience: str, policy: Pol
     if audience not in AUDIENCES:
         raise UnknownAudience(audience)
     blockers = tuple(sorted(set(policy.blockers)))
-    secrets = Secrets(never_strings(values, schema))
     withheld: list[str] = []
-    plan = _plan(type(schema))
-    texts: list = []
-    payload = {} if blockers else _redact_object(values, plan, audience, policy, "", withheld,
-                                                  texts)
-    _scrub_texts(texts, policy.scrubber, secrets)
+    payload: dict = {}
+    if not blockers:
+        # One walk: what may leave, where its free text stands, and the `never` values
+        # that free text must not repeat.
+        texts: list = []
+        found: list[tuple[str, str]] = []
+        payload = _redact_object(values, _steps(type(schema), audience, policy.withheld),
+                                 policy.places, withheld, texts, found)
+        _scrub_texts(texts, policy.scrubber, Secrets(found))
     return Redaction(
         audience=audience,
         payload=payload,
@@ -175,30 +178,80 @@ def _instance(schema_class: type) -> Schema:
     return schema_class()
 
 
-def _redact_object(values, plan, audience, policy, prefix, withheld, texts) -> dict:
-    """The fields that may leave; ``texts`` collects where free text stands, to scrub."""
-    out = {}
+# What the walk does with a field, for one audience and policy: worked out once.
+_NEVER, _WITHHOLD, _NESTED, _COARSEN, _COPY, _COPY_CODE = range(6)
+
+
+@dataclass(frozen=True)
+class _Step:
+    name: str
+    path: str
+    action: int
+    field: _Field
+    nested: tuple[_Step, ...] | None  # the nested object's steps, when it leaves
+
+
+@lru_cache(maxsize=1024)
+def _steps(schema_class: type, audience: str, withheld: frozenset[str]) -> tuple[_Step, ...]:
+    return _steps_of(_plan(schema_class), audience, withheld, "")
+
+
+def _steps_of(plan, audience: str, withheld: frozenset[str], prefix: str) -> tuple[_Step, ...]:
+    steps = []
     for field in plan:
-        if field.name not in values:
-            continue
         path = f"{prefix}{field.name}"
-        value = values[field.name]
-        if field.sharing == NEVER or audience not in field.audiences or path in policy.withheld:
-            withheld.append(path)
-            continue
-        if field.nested is not None:
-            out[field.name] = _redact_nested(value, field.nested, audience, policy, path,
-                                             withheld, texts)
+        if field.sharing == NEVER:
+            action = _NEVER
+        elif audience not in field.audiences or path in withheld:
+            action = _WITHHOLD
+        elif field.nested is not None:
+            action = _NESTED
         elif field.sharing == GENERALISE:
-            # A rule's output is a coarse code (a month, a band, a governorate): no free text.
-            coarse = None if value is None else RULES[field.rule](value, policy.places)
-            if value is not None and coarse is None:
-                withheld.append(path)  # could not be coarsened safely: not sent at all
-            else:
-                out[field.name] = coarse
+            action = _COARSEN
         else:
-            out[field.name] = value
-            _note_texts(out, field.name, field.code, texts)
+            action = _COPY_CODE if field.code else _COPY
+        nested = (_steps_of(field.nested, audience, withheld, f"{path}.")
+                  if action == _NESTED else None)
+        steps.append(_Step(field.name, path, action, field, nested))
+    return tuple(steps)
+
+
+def _redact_object(values, steps, places, withheld, texts, found) -> dict:
+    """The fields that may leave. ``texts`` collects where free text stands, to scrub;
+    ``found`` every string of a `never` field, withheld ones included, to scrub it out."""
+    out = {}
+    for step in steps:
+        if step.name not in values:
+            continue
+        value = values[step.name]
+        action = step.action
+        if action == _COPY:
+            out[step.name] = value
+            if isinstance(value, str):
+                texts.append((out, step.name))
+            elif isinstance(value, list | dict):
+                _note_texts(out, step.name, False, texts)
+        elif action == _NEVER:
+            withheld.append(step.path)
+            if value is not None:
+                found.extend((text, step.field.scrub) for text in _strings_in(value))
+        elif action == _NESTED:
+            out[step.name] = _redact_nested(value, step, places, withheld, texts, found)
+        elif action == _COARSEN:
+            # A rule's output is a coarse code (a month, a band, a governorate): no free text.
+            coarse = None if value is None else RULES[step.field.rule](value, places)
+            if value is not None and coarse is None:
+                withheld.append(step.path)  # could not be coarsened safely: not sent at all
+            else:
+                out[step.name] = coarse
+        elif action == _COPY_CODE:
+            out[step.name] = value
+            _note_texts(out, step.name, True, texts)
+        else:  # _WITHHOLD
+            withheld.append(step.path)
+            if step.field.nested is not None and value is not None:
+                for item in value if isinstance(value, list) else [value]:
+                    _never_strings(item, step.field.nested, found)
     return out
 
 
@@ -215,13 +268,13 @@ def _note_texts(container, key, code: bool, texts: list) -> None:
             _note_texts(value, item, code, texts)
 
 
-def _redact_nested(value, plan, audience, policy, path, withheld, texts):
+def _redact_nested(value, step: _Step, places, withheld, texts, found):
     if value is None:
         return None
     if isinstance(value, list):
-        return [_redact_object(item, plan, audience, policy, f"{path}.", withheld, texts)
+        return [_redact_object(item, step.nested, places, withheld, texts, found)
                 for item in value]
-    return _redact_object(value, plan, audience, policy, f"{path}.", withheld, texts)
+    return _redact_object(value, step.nested, places, withheld, texts, found)
 
 
 def _scrub_texts(texts: list, scrubber: Scrubber, secrets: Secrets) -> None:

@@ -20,10 +20,11 @@ from dataclasses import dataclass
 
 import phonenumbers
 
-from core.text import fold, fold_with_offsets
+from core.text import fold, fold_with_offsets, fold_words, folds_to_nothing
 
 PLACEHOLDER = "[redacted]"
 SCRUBBER_VERSION = 2
+SCRUB_WORDS = "words"  # how a value is looked for: word by word (the default), or whole
 MIN_VALUE = 2  # folded characters: shorter values cannot be found safely
 MIN_TOKEN = 3  # a word of a longer value, matched on its own
 SUBSTRING_TOKEN = 5  # from this length a word is matched even inside another word
@@ -43,11 +44,11 @@ STOPWORDS = frozenset(fold(" ".join([
 EMAIL = re.compile(r"[\w.+\-]+@[\w\-]+(?:\.[\w\-]+)+")
 DATE_LIKE = re.compile(r"^\d{4}[-/.]\d{1,2}[-/.]\d{1,2}$|^\d{1,2}[-/.]\d{1,2}[-/.]\d{2,4}$")
 DIGIT_CHARS = "0123456789"
-WORD = re.compile(r"[^\W_]+")
 DIGITS = re.compile(r"[0-9]+")
 ANY_DIGIT = re.compile(r"[0-9]")
 NOT_DIGIT = re.compile(r"\D")
 DIGIT_RUN = re.compile(r"\+?[0-9](?:[ \t().\-/]{0,2}[0-9])*")
+DIGIT_LEAD = re.compile(r"[+0-9]")  # where a run can start: found by a fast scan in C
 
 ARABIC = re.compile(r"[\u0600-\u06ff]")
 ARABIC_PREFIXES = frozenset(
@@ -80,38 +81,33 @@ class Secrets:
         needles: set[str] = set()
         short: set[str] = set()
         digits: set[str] = set()
-        items = [(item, "words") if isinstance(item, str) else item for item in values]
-        # Fold them all at once (one pass in C), then take each value's words and digits.
-        joined = fold("\n".join(value.replace("\n", " ") for value, _ in items))
-        with_digits = ANY_DIGIT.search(joined) is not None
-        for (_value, mode), folded in zip(items, joined.split("\n") if items else [],
-                                          strict=True):
-            words = WORD.findall(folded)
-            if words and sum(map(len, words)) >= MIN_VALUE:
-                self._add(words, mode, needles, short)
-            if with_digits:
-                run = "".join(DIGITS.findall(folded))
+        words_of_names: list[str] = []
+        items = [(item, SCRUB_WORDS) if isinstance(item, str) else item for item in values]
+        # Fold them all at once and cut them into words (both in C): one line per value.
+        joined = fold_words("\n".join(value.replace("\n", " ") for value, _ in items))
+        for (_value, mode), line in zip(items, joined.split("\n") if items else [],
+                                        strict=True):
+            words = line.split()
+            if len(words) > 1:
+                needles.add(" ".join(words))
+                if mode == SCRUB_WORDS:
+                    words_of_names += words
+            elif words and len(words[0]) >= MIN_VALUE:
+                (short if len(words[0]) < SUBSTRING_TOKEN else needles).add(words[0])
+            if not line.replace(" ", "").isalpha():  # it holds digits
+                run = "".join(DIGITS.findall(line))
                 if len(run) >= MIN_DIGITS:
                     digits.add(run)
-        self._needles = tuple(sorted(needles, key=len, reverse=True))
-        self._short = frozenset(short)
-        self.digit_runs = frozenset(digits)
-
-    @staticmethod
-    def _add(words: list[str], mode: str, needles: set[str], short: set[str]) -> None:
-        if len(words) == 1:
-            (short if len(words[0]) < SUBSTRING_TOKEN else needles).add(words[0])
-            return
-        needles.add(" ".join(words))
-        if mode != "words":
-            return
-        for word in words:
-            if word in STOPWORDS:
-                continue  # "rue", "with", "في": in every text, naming no one
+        # Each word of a name or an address, on its own; never "rue", "street" or "في",
+        # which are in every text and name no one.
+        for word in set(words_of_names) - STOPWORDS:
             if len(word) >= SUBSTRING_TOKEN:
                 needles.add(word)
             elif len(word) >= MIN_TOKEN:
                 short.add(word)
+        self._needles = tuple(sorted(needles, key=len, reverse=True))
+        self._short = frozenset(short)
+        self.digit_runs = frozenset(digits)
 
     def __bool__(self) -> bool:
         return bool(self._needles or self._short or self.digit_runs)
@@ -149,7 +145,8 @@ class Scrubber:
         joined = "\n".join(texts)
         folded, offsets = fold_with_offsets(joined)
         spans = [_to_original(joined, offsets, start, end)
-                 for start, end in secrets.spans(folded) + self._number_spans(folded, secrets)]
+                 for start, end in _merged(secrets.spans(folded)
+                                           + self._number_spans(folded, secrets))]
         if "@" in joined:
             spans += [m.span() for m in EMAIL.finditer(joined)]
         if not spans:
@@ -199,7 +196,17 @@ def _digit_runs(folded: str) -> list[tuple[int, int]]:
     (space, dot, dash, slash, brackets) between digits and a leading "+"."""
     if not any(digit in folded for digit in DIGIT_CHARS):
         return []
-    return [match.span() for match in DIGIT_RUN.finditer(folded)]
+    # As DIGIT_RUN.finditer, which tries the whole pattern at every position of the text:
+    # try it only where a "+" or a digit stands.
+    runs, position = [], 0
+    while (lead := DIGIT_LEAD.search(folded, position)) is not None:
+        run = DIGIT_RUN.match(folded, lead.start())
+        if run is None:
+            position = lead.start() + 1
+            continue
+        runs.append(run.span())
+        position = run.end()
+    return runs
 
 
 def _stands_alone(folded: str, start: int, end: int) -> bool:
@@ -218,12 +225,25 @@ def _stands_alone(folded: str, start: int, end: int) -> bool:
             and suffix in ARABIC_SUFFIXES)
 
 
+def _merged(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """The spans sorted, those that overlap or touch made one (a name's words lie inside the
+    whole name: one placeholder, and less work mapping them back to the original text)."""
+    merged: list[tuple[int, int]] = []
+    for start, end in sorted(spans):
+        if merged and start <= merged[-1][1]:
+            if end > merged[-1][1]:
+                merged[-1] = (merged[-1][0], end)
+        else:
+            merged.append((start, end))
+    return merged
+
+
 def _to_original(text: str, offsets: Sequence[int], start: int, end: int) -> tuple[int, int]:
     first, last = offsets[start], offsets[end - 1] + 1
     # Take along marks that fold to nothing (diacritics, tatweel) on either side.
-    while last < len(text) and not text[last].isascii() and not fold(text[last]):
+    while last < len(text) and not text[last].isascii() and folds_to_nothing(text[last]):
         last += 1
-    while first > 0 and not text[first - 1].isascii() and not fold(text[first - 1]):
+    while first > 0 and not text[first - 1].isascii() and folds_to_nothing(text[first - 1]):
         first -= 1
     return first, last
 
@@ -249,14 +269,8 @@ def _replace_each(texts: Sequence[str], spans: list[tuple[int, int]]) -> list[st
 
 
 def _replace(text: str, spans: list[tuple[int, int]]) -> str:
-    merged: list[list[int]] = []
-    for start, end in sorted(spans):
-        if merged and start <= merged[-1][1]:
-            merged[-1][1] = max(merged[-1][1], end)
-        else:
-            merged.append([start, end])
     pieces, position = [], 0
-    for start, end in merged:
+    for start, end in _merged(spans):
         pieces.append(text[position:start])
         pieces.append(PLACEHOLDER)
         position = end

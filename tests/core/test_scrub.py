@@ -1,8 +1,20 @@
 """Scrubbing free text: contacts, ID numbers and a record's own identifying values."""
 
-import pytest
+from itertools import pairwise
 
-from core.scrub import PLACEHOLDER, Scrubber, ScrubPattern, Secrets
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from core.scrub import (
+    DIGIT_RUN,
+    PLACEHOLDER,
+    Scrubber,
+    ScrubPattern,
+    Secrets,
+    _digit_runs,
+    _merged,
+)
 
 TUNISIA = Scrubber(["TN"], [ScrubPattern("tn.cin", r"(?<!\d)\d{8}(?!\d)")])
 NOTHING = Secrets([])
@@ -70,3 +82,18 @@ def test_the_fingerprint_names_the_rules():
     assert TUNISIA.fingerprint() == {
         "version": 2, "phone_regions": ["TN"], "patterns": [["tn.cin", r"(?<!\d)\d{8}(?!\d)"]],
     }
+
+
+@given(st.text(alphabet=st.sampled_from("+0123456789 -./()\tab٣")))
+def test_digit_runs_are_those_of_the_pattern(text):
+    """The fast scan finds exactly what DIGIT_RUN.finditer finds."""
+    assert _digit_runs(text) == [match.span() for match in DIGIT_RUN.finditer(text)]
+
+
+@given(st.lists(st.tuples(st.integers(0, 40), st.integers(1, 10))
+                .map(lambda pair: (pair[0], pair[0] + pair[1]))))
+def test_merged_spans_cover_the_same_characters_once(spans):
+    merged = _merged(spans)
+    covered = {i for start, end in spans for i in range(start, end)}
+    assert {i for start, end in merged for i in range(start, end)} == covered
+    assert all(end < next_start for (_, end), (next_start, _) in pairwise(merged))

@@ -1,10 +1,12 @@
 """Arabic-aware folding: one form for every way a word can be typed."""
 
+import re
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from core.text import Query, fold, fold_with_offsets, western_digits
+from core.text import Query, fold, fold_with_offsets, fold_words, folds_to_nothing, western_digits
 
 
 @pytest.mark.parametrize("typed, plain", [
@@ -49,3 +51,24 @@ def test_western_digits_keep_length():
 
 def test_a_query_splits_into_folded_terms():
     assert Query("  Salma  سَلمى ").terms == ["salma", "سلمي"]
+
+
+WORDS_ALPHABET = st.sampled_from("aZé_-.,\n 7٣ـَسلمىةأﻻß\u00a0")
+
+
+@given(st.text(alphabet=WORDS_ALPHABET) | st.text())
+def test_fold_words_keeps_the_words_of_the_folded_text(text):
+    """Same words as a regular expression over fold(text): letters and digits only, one line
+    per line."""
+    words = fold_words(text)
+    expected = [re.findall(r"[^\W_]+", line) for line in fold(text).split("\n")]
+    assert [line.split() for line in words.split("\n")] == expected
+
+
+@pytest.mark.parametrize("char, vanishes", [
+    ("\u0640", True), ("\u064e", True), ("\u0621", True), ("\u0301", True),
+    ("a", False), ("ة", False), ("٣", False), (" ", False),
+])
+def test_folds_to_nothing(char, vanishes):
+    assert folds_to_nothing(char) is vanishes
+    assert (fold(char) == "") is vanishes
