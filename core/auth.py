@@ -11,13 +11,15 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask import session
+from flask_babel import lazy_gettext as _l
 from flask_login import login_user
 
 from core import audit, clock, passwords, throttle, totp
 from core.extensions import db
 from core.models import User
-from core.users import find
+from core.users import UserError, find, replace_password
 
+THROTTLED_MESSAGE = _l("Too many failed attempts for this account. Wait a minute and try again.")
 # The second step must follow the password within this time, or she starts again.
 SECOND_STEP_WITHIN = timedelta(minutes=5)
 
@@ -84,6 +86,24 @@ def check_code(user: User, code: str) -> Attempt:
     throttle.clear(key)
     _complete(user)
     return Attempt(Outcome.SIGNED_IN, user)
+
+
+def change_password(user: User, current: str, new: str) -> None:
+    """Her own password change. The current password is checked under the sign-in throttle
+    (failures count against her account like failed sign-ins), so a session left open on a
+    seized laptop is no way to guess it. Raises ``UserError``; the caller rolls back."""
+    key = throttle.account_key(user.username)
+    if throttle.is_throttled(key):
+        audit.record("auth.throttled", actor=user, step="change-password")
+        db.session.commit()
+        raise UserError(THROTTLED_MESSAGE)
+    if not passwords.verify(user.password_hash, current):
+        throttle.record_failure(key)
+        audit.record("auth.failed", actor=user, step="change-password")
+        db.session.commit()
+        raise UserError(_l("The current password is not right."))
+    replace_password(user, new)
+    throttle.clear(key)
 
 
 def confirm_enrolment(user: User, secret: str, code: str) -> bool:

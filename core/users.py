@@ -108,9 +108,9 @@ def accept_invite(entry: Invite, password: str) -> User:
     return user
 
 
-def change_password(user: User, current: str, new: str) -> None:
-    if not passwords.verify(user.password_hash, current):
-        raise UserError(_l("The current password is not right."))
+def replace_password(user: User, new: str) -> None:
+    """Give her a new password and end every session of hers. The caller has checked her
+    current password (``core.auth.change_password``, under the sign-in throttle)."""
     _check_password(new, user.username)
     user.password_hash = passwords.hash_password(new)
     user.password_changed_at = clock.now()

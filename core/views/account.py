@@ -6,7 +6,7 @@ from flask import Blueprint, current_app, flash, redirect, render_template, sess
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from core import users
+from core import auth, users
 from core.extensions import db
 from core.forms import ChangePasswordForm, PreferencesForm, choices
 from core.i18n import NATIVE_NAMES
@@ -23,7 +23,7 @@ def settings():
     )
     if password_form.submit.data and password_form.validate_on_submit():
         try:
-            users.change_password(
+            auth.change_password(
                 current_user, password_form.current.data, password_form.password.data
             )
         except users.UserError as error:

@@ -8,7 +8,7 @@ from flask_login import current_user
 
 from core import auth, totp, users
 from core.access import public, signing_in
-from core.auth import Outcome
+from core.auth import THROTTLED_MESSAGE, Outcome
 from core.extensions import db
 from core.forms import CodeForm, ConfirmForm, EnrolForm, LoginForm, NewPasswordForm
 
@@ -104,7 +104,7 @@ def _after(attempt: auth.Attempt):
     if attempt.outcome is Outcome.ENROLMENT_NEEDED:
         return redirect(url_for("auth.enrol_second_factor"))
     if attempt.outcome is Outcome.THROTTLED:
-        message = _("Too many failed attempts for this account. Wait a minute and try again.")
+        message = str(THROTTLED_MESSAGE)
     else:
         message = _("Wrong username or password.")
     flash(message, "error")

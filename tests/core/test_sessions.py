@@ -96,3 +96,26 @@ def test_anonymous_visitors_store_only_what_a_form_needs(app):
         pass
     with app.app_context():
         assert db.session.scalar(select(func.count()).select_from(ServerSession)) == 0
+
+
+def test_guessing_the_current_password_is_throttled_like_signing_in(app, make_user, login_as):
+    """Five wrong guesses in a minute from an open session: the sixth, even right, is
+    refused, the password stays, and signing in to her account waits too."""
+    amina = make_user("amina")
+    client = login_as(amina)
+    form = {"password-password": "a brand new passphrase",
+            "password-confirm": "a brand new passphrase", "password-submit": "1"}
+    for guess in range(5):
+        response = client.submit("/account/", form | {"password-current": f"guess {guess}"})
+        assert "The current password is not right." in response.get_data(as_text=True)
+    response = client.submit("/account/", form | {"password-current": amina.password})
+    assert "Too many failed attempts" in response.get_data(as_text=True)
+    assert client.get("/").status_code == 200  # her session goes on
+    with app.app_context():
+        from core import passwords
+
+        assert passwords.verify(db.session.get(User, amina.id).password_hash, amina.password)
+    other_device = app.test_client()
+    other_device.submit("/login", {"username": "amina", "password": amina.password})
+    assert other_device.get("/").status_code == 302  # not signed in: throttled
+    assert "Too many failed attempts" in other_device.get("/login").get_data(as_text=True)
