@@ -14,7 +14,6 @@ that a text holds nothing to take out costs a few scans in C, not a loop per cha
 from __future__ import annotations
 
 import re
-from bisect import bisect_right
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
@@ -249,30 +248,22 @@ def _to_original(text: str, offsets: Sequence[int], start: int, end: int) -> tup
 
 
 def _replace_each(texts: Sequence[str], spans: list[tuple[int, int]]) -> list[str]:
-    """Apply spans of the joined text (texts + "\\n" between them) to each text; a span
-    that runs over a boundary is cut in two."""
-    starts, position = [], 0
+    """Apply spans of the joined text (texts + "\n" between them) to each text, in one sweep;
+    a span that runs over a boundary is cut in two."""
+    spans = _merged(spans)
+    scrubbed, base, index = [], 0, 0
     for text in texts:
-        starts.append(position)
-        position += len(text) + 1
-    own: list[list[tuple[int, int]]] = [[] for _ in texts]
-    for start, end in spans:
-        index = bisect_right(starts, start) - 1
-        while index < len(texts) and starts[index] < end:
-            base = starts[index]
-            piece = (max(start, base) - base, min(end, base + len(texts[index])) - base)
-            if piece[1] > piece[0]:
-                own[index].append(piece)
+        end_of_text = base + len(text)
+        pieces, position = [], 0
+        while index < len(spans) and spans[index][0] < end_of_text:
+            start, stop = spans[index]
+            cut_start, cut_stop = max(start, base) - base, min(stop, end_of_text) - base
+            if cut_stop > cut_start:
+                pieces += (text[position:cut_start], PLACEHOLDER)
+                position = cut_stop
+            if stop > end_of_text:
+                break  # it goes on into the next text
             index += 1
-    return [_replace(text, pieces) if pieces else text
-            for text, pieces in zip(texts, own, strict=True)]
-
-
-def _replace(text: str, spans: list[tuple[int, int]]) -> str:
-    pieces, position = [], 0
-    for start, end in _merged(spans):
-        pieces.append(text[position:start])
-        pieces.append(PLACEHOLDER)
-        position = end
-    pieces.append(text[position:])
-    return "".join(pieces)
+        scrubbed.append("".join(pieces) + text[position:] if pieces else text)
+        base = end_of_text + 1
+    return scrubbed

@@ -1,5 +1,6 @@
 """Scrubbing free text: contacts, ID numbers and a record's own identifying values."""
 
+import re
 from itertools import pairwise
 
 import pytest
@@ -14,6 +15,7 @@ from core.scrub import (
     Secrets,
     _digit_runs,
     _merged,
+    _replace_each,
 )
 
 TUNISIA = Scrubber(["TN"], [ScrubPattern("tn.cin", r"(?<!\d)\d{8}(?!\d)")])
@@ -97,3 +99,21 @@ def test_merged_spans_cover_the_same_characters_once(spans):
     covered = {i for start, end in spans for i in range(start, end)}
     assert {i for start, end in merged for i in range(start, end)} == covered
     assert all(end < next_start for (_, end), (next_start, _) in pairwise(merged))
+
+
+def _replaced_by_hand(texts, spans):
+    """Each run of covered characters of each text becomes one placeholder."""
+    covered = {i for start, end in spans for i in range(start, end)}
+    result, base = [], 0
+    for text in texts:
+        runs = "".join("\0" if base + i in covered else char for i, char in enumerate(text))
+        result.append(re.sub("\0+", PLACEHOLDER.replace("\\", "\\\\"), runs))
+        base += len(text) + 1
+    return result
+
+
+@given(st.lists(st.text(alphabet="ab c", max_size=8), min_size=1, max_size=4),
+       st.lists(st.tuples(st.integers(0, 40), st.integers(1, 10))
+                .map(lambda pair: (pair[0], pair[0] + pair[1])), max_size=6))
+def test_spans_of_the_joined_text_are_cut_at_each_text(texts, spans):
+    assert _replace_each(texts, spans) == _replaced_by_hand(texts, spans)
