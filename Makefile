@@ -46,6 +46,7 @@ leakcheck: $(STAMP) catalogs
 ## make bench: every benchmark (long: the cases and sync ones generate 100,000 records once)
 bench: $(STAMP) catalogs
 	$(BIN)/python -m bench.redaction
+	$(BIN)/python -m bench.audit
 	$(BIN)/python -m bench.cases
 	$(BIN)/python -m bench.sync
 

@@ -2,11 +2,13 @@
 
 import re
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
+from core import audit
 from core.extensions import db
 from core.models import AuditEntry, Invite, User
 from core.testing import all_databases
+from tests.core.test_audit import drop_append_only_guard
 
 pytestmark = all_databases
 
@@ -136,3 +138,32 @@ def test_the_audit_page_shows_an_intact_chain(make_user, login_as):
     client = login_as(make_user("nour", role="admin"))
     page = client.get("/admin/audit").get_data(as_text=True)
     assert "link up" in page and "user.created" in page
+
+
+def change_entry(app, seq):
+    """What an attacker with database access does, once she has dropped the guard."""
+    with app.app_context():
+        db.session.execute(
+            update(AuditEntry).where(AuditEntry.seq == seq).values(details='{"step":"x"}'))
+        db.session.commit()
+
+
+def test_a_long_log_is_checked_from_its_newest_entries_and_whole_on_demand(
+        app, make_user, login_as, monkeypatch):
+    monkeypatch.setattr("core.views.admin.AUDIT_CHECKED", 5)  # a long log, in small
+    client = login_as(make_user("nour", role="admin"))
+    with app.app_context():
+        for number in range(12):
+            audit.record("test.action", target_type="thing", target_id=number)
+        db.session.commit()
+        total = audit.head_seq()
+    page = client.get("/admin/audit").get_data(as_text=True)
+    assert f"The newest 5 of {total} entries link up" in page
+    with app.app_context():
+        drop_append_only_guard()
+    change_entry(app, 2)  # older than the newest five
+    assert "The chain is broken" not in client.get("/admin/audit").get_data(as_text=True)
+    whole = client.get("/admin/audit?check=all").get_data(as_text=True)
+    assert "The chain is broken at entry 2" in whole
+    change_entry(app, total - 1)  # among the newest: every view sees it
+    assert "The chain is broken at entry" in client.get("/admin/audit").get_data(as_text=True)
