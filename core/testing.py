@@ -273,27 +273,33 @@ class TestUser:
         return self.totp.at(clock.now().timestamp() + 30 * steps_ahead)
 
 
-@pytest.fixture
-def login_as(app) -> Callable[..., RabitaClient]:
-    """Return a client already signed in as ``user`` (a real server-side session)."""
+def signed_in_client(app: Flask, user_id: int, client=None):
+    """A test client of ``app`` signed in as user ``user_id`` (a real server-side session)."""
     from core import clock
     from core.extensions import db
     from core.models import ServerSession
     from core.sessions import token_hash
 
+    client = client or app.test_client()
+    token = secrets.token_urlsafe(32)
+    now = clock.now()
+    with app.app_context():
+        db.session.add(ServerSession(
+            token_hash=token_hash(token), user_id=user_id,
+            data=f'{{"_user_id": "{user_id}", "_fresh": true}}',
+            created_at=now, last_seen_at=now,
+        ))
+        db.session.commit()
+    client.set_cookie(app.config["SESSION_COOKIE_NAME"], token, domain="localhost")
+    return client
+
+
+@pytest.fixture
+def login_as(app) -> Callable[..., RabitaClient]:
+    """Return a client already signed in as ``user`` (a real server-side session)."""
+
     def factory(user: TestUser, client: RabitaClient | None = None) -> RabitaClient:
-        client = client or app.test_client()
-        token = secrets.token_urlsafe(32)
-        now = clock.now()
-        with app.app_context():
-            db.session.add(ServerSession(
-                token_hash=token_hash(token), user_id=user.id,
-                data=f'{{"_user_id": "{user.id}", "_fresh": true}}',
-                created_at=now, last_seen_at=now,
-            ))
-            db.session.commit()
-        client.set_cookie(app.config["SESSION_COOKIE_NAME"], token, domain="localhost")
-        return client
+        return signed_in_client(app, user.id, client)
 
     return factory
 

@@ -3,16 +3,18 @@
 This file is the table of contents: the hooks by which federation joins a node. The work is
 done in one module per concern: ``signing`` (the only one with private keys), ``identity``,
 ``protocol``, ``transport``, ``client`` (the only HTTP client), ``incoming``, ``outbox``,
-``inbox``, ``peers``, ``sync``, ``receipts``, ``hub``, ``bundles``.
+``inbox``, ``peers``, ``sync``, ``receipts``, ``hub``, ``bundles``, ``shared`` (what partners
+shared, for people to read).
 """
 
 from flask_babel import lazy_gettext as _l
 
 from core.dashboard import NavItem
 from core.hookspecs import hookimpl
-from core.permissions import ADMIN, Permission
+from core.permissions import ADMIN, DOCUMENTER, MEMBER, REVIEWER, Permission
 
 MANAGE = "federation.manage"
+READ_SHARED = "federation.read_shared"
 
 
 @hookimpl
@@ -31,13 +33,18 @@ def register_commands():
 
 @hookimpl
 def register_permissions():
-    return [Permission(MANAGE, _l("Pair with other nodes and the hub, and watch their sync"),
-                       {ADMIN})]
+    return [
+        Permission(MANAGE, _l("Pair with other nodes and the hub, and watch their sync"),
+                   {ADMIN}),
+        Permission(READ_SHARED, _l("Read the redacted records partner nodes shared"),
+                   {ADMIN, REVIEWER, DOCUMENTER, MEMBER}),
+    ]
 
 
 @hookimpl
 def navigation_items(user):
-    return [NavItem(_l("Partner nodes"), "federation.peers_page", MANAGE, order=80)]
+    return [NavItem(_l("Shared with us"), "federation.shared_page", READ_SHARED, order=70),
+            NavItem(_l("Partner nodes"), "federation.peers_page", MANAGE, order=80)]
 
 
 @hookimpl

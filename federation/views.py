@@ -11,12 +11,14 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
-from core import clock
+from core import clock, records
 from core.access import federation_signed, public
 from core.extensions import db
 from core.forms import ConfirmForm
 from core.permissions import require_permission
 from federation import (
+    MANAGE,
+    READ_SHARED,
     hub,
     identity,
     inbox,
@@ -25,6 +27,7 @@ from federation import (
     peers,
     protocol,
     receipts,
+    shared,
     signing,
     sync,
 )
@@ -34,7 +37,6 @@ from federation.protocol import RELAY
 from federation.reasons import Refused
 from federation.settings import is_hub, setting
 
-MANAGE = "federation.manage"
 MAX_LIMIT = 1000
 MAX_HINT = 4 * 1024
 MAX_RECEIPTS = 1024 * 1024
@@ -181,6 +183,25 @@ def peers_page():
         lags={p.id: _lag(p) for p in everyone}, quarantined=sync.quarantined(),
         approve_form=ApprovePeerForm(), action_form=ConfirmForm(), now=clock.now(),
     )
+
+
+@blueprint.route("/federation/shared")
+@require_permission(READ_SHARED)
+def shared_page():
+    number = max(1, request.args.get("page", 1, type=int))
+    found, more = shared.page(number)
+    return render_template("federation/shared.html", records=found, more=more, number=number,
+                           names=shared.origin_names(), types=records.record_types())
+
+
+@blueprint.route("/federation/shared/<origin>/<record_id>")
+@require_permission(READ_SHARED)
+def shared_record(origin: str, record_id: str):
+    found = shared.one(origin, record_id)
+    if found is None:
+        abort(404)
+    return render_template("federation/shared_record.html", record=found,
+                           names=shared.origin_names(), types=records.record_types())
 
 
 @blueprint.route("/federation/peers/add", methods=["GET", "POST"])
