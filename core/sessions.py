@@ -82,6 +82,9 @@ class DatabaseSessionInterface(SessionInterface):
 
     def save_session(self, app: Flask, session: DatabaseSession, response: Response) -> None:
         name = self.get_cookie_name(app)
+        now = clock.now()
+        if not _to_write(session, now):
+            return  # most requests: no connection taken, no transaction
         with db.engine.begin() as connection:
             if session.replaced_token:
                 connection.execute(
@@ -104,21 +107,18 @@ class DatabaseSessionInterface(SessionInterface):
                     )
                     response.delete_cookie(name, path=self.get_cookie_path(app))
                 return
-            now = clock.now()
             if session.new:
                 session.token = secrets.token_urlsafe(32)
                 _purge_expired(app, connection, now)
                 connection.execute(insert(ServerSession).values(_row(session, now) | {
                     "token_hash": token_hash(session.token), "created_at": now,
                 }))
-            elif session.modified or now - session.last_seen > TOUCH_EVERY:
+            else:  # changed, or last touched more than TOUCH_EVERY ago
                 connection.execute(
                     update(ServerSession)
                     .where(ServerSession.token_hash == token_hash(session.token))
                     .values(_row(session, now))
                 )
-            else:
-                return
         response.set_cookie(
             name,
             session.token,
@@ -127,6 +127,15 @@ class DatabaseSessionInterface(SessionInterface):
             secure=app.config["SESSION_COOKIE_SECURE"] or _request_is_secure(),
             path=self.get_cookie_path(app),
         )
+
+
+def _to_write(session: DatabaseSession, now: datetime) -> bool:
+    """Whether saving ``session`` writes anything (the cases ``save_session`` handles)."""
+    if session.replaced_token or session.ended:
+        return True
+    if not session:
+        return bool(session.token)  # emptied: its stored row goes
+    return session.new or session.modified or now - session.last_seen > TOUCH_EVERY
 
 
 def end_sessions_of(user_id: int) -> None:
