@@ -1,8 +1,11 @@
 """Helpers for federation's tests: people on test nodes who write, consent and approve."""
 
+from dataclasses import dataclass
 from datetime import date
 
 import pytest
+
+from core.testing import signed_in_client
 
 
 def share_testimony(node, author_id, reviewer_id, *, audiences=("peers",), approve=None,
@@ -226,3 +229,30 @@ class FakePeer:
 
     def close(self):
         self.server.shutdown()
+
+
+@dataclass
+class Shared:
+    tunis: object
+    sfax: object
+    uuid: str
+    author: int
+    member_id: int
+
+    @property
+    def url(self) -> str:
+        return f"/federation/shared/{self.tunis.node_id}/{self.uuid}"
+
+    def member(self):
+        return signed_in_client(self.sfax.app, self.member_id)
+
+
+@pytest.fixture
+def shared(two_nodes, people) -> Shared:
+    """A testimony shared by Tunis with its peers, pulled by Sfax, where Amina is a member."""
+    tunis, sfax = two_nodes
+    salma, huda = people(tunis)
+    uuid = share_testimony(tunis, salma, huda, title="Summons after a radio interview",
+                           narrative="Salma Ben Ali was summoned after the interview.")
+    sfax.sync()
+    return Shared(tunis, sfax, uuid, salma, sfax.make_user("amina", "member"))

@@ -1,43 +1,12 @@
 """What partners shared, on the receiving node's pages: read by its people, gone when the
 defender's consent ends, and nothing identifying on the way."""
 
-from dataclasses import dataclass
-
-import pytest
 from sqlalchemy import update
 
 from core import clock
 from core.extensions import db
-from core.testing import signed_in_client
 from federation.models import HeldRecord
-from tests.federation.conftest import share_testimony, withdraw
-
-
-@dataclass
-class Shared:
-    tunis: object
-    sfax: object
-    uuid: str
-    author: int
-    member_id: int
-
-    @property
-    def url(self) -> str:
-        return f"/federation/shared/{self.tunis.node_id}/{self.uuid}"
-
-    def member(self):
-        return signed_in_client(self.sfax.app, self.member_id)
-
-
-@pytest.fixture
-def shared(two_nodes, people) -> Shared:
-    """A testimony shared by Tunis with its peers, pulled by Sfax, where Amina is a member."""
-    tunis, sfax = two_nodes
-    salma, huda = people(tunis)
-    uuid = share_testimony(tunis, salma, huda, title="Summons after a radio interview",
-                           narrative="Salma Ben Ali was summoned after the interview.")
-    sfax.sync()
-    return Shared(tunis, sfax, uuid, salma, sfax.make_user("amina", "member"))
+from tests.federation.conftest import withdraw
 
 
 def test_a_member_reads_what_a_partner_shared_and_not_who_it_names(shared):
