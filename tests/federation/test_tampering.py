@@ -231,7 +231,9 @@ def request_tampering(url, peer, waiting, app, rng):
         yield (f"{name}: a node not approved", sign(method, base.url, body, waiting.key,
                                                     waiting.key_id), "peer-not-approved")
         # time
-        for seconds in (61, 62, 90, 120, 300, 600, 3600, 7200, 86400, 10**8):
+        # The boundary itself (60 s) is tested with a pinned clock in test_transport; here the
+        # message is signed a moment before the node reads it, so leave a few seconds.
+        for seconds in (65, 70, 90, 120, 300, 600, 3600, 7200, 86400, 10**8):
             yield (f"{name}: future-dated {seconds}s", sign(
                 method, base.url, body, peer.key, peer.key_id,
                 created=clock.now() + timedelta(seconds=seconds)), "future-dated")
