@@ -89,6 +89,13 @@ def test_removed_entries_at_the_end_are_found(app_context):
 
 
 @all_databases
+def test_a_removed_head_is_found_even_in_an_empty_log(app_context):
+    db.session.execute(text("DELETE FROM core_audit_head"))
+    db.session.commit()
+    assert audit.verify() == (0, audit.BrokenLink(1, "entries at the end were removed"))
+
+
+@all_databases
 @pytest.mark.parametrize("value", ["Salma Ben Ali", "سلمى", "192.168.1.20 x", "hunter2 password!"])
 def test_free_text_cannot_be_written(app_context, value):
     with pytest.raises(audit.AuditValueError):
