@@ -7,7 +7,7 @@ from sqlalchemy import select
 
 from core.extensions import db
 from federation import hub, inbox, peers, protocol, signing
-from federation.models import Key, RelayItem
+from federation.models import Key, Peer, RelayItem
 from federation.reasons import Refused
 from tests.federation.conftest import Origin, as_item
 
@@ -77,6 +77,15 @@ def test_a_node_refuses_a_relayed_record_its_consent_does_not_let_through(federa
     assert refused.value.code == "not-relayable"
 
 
+def pair_with_hub(hub_identity):
+    """On the node of the current context: the hub approved, its key pinned by pairing."""
+    db.session.add(Peer(node_id=hub_identity.node_id, state="approved", role="hub"))
+    db.session.add(Key(origin=hub_identity.node_id, key_id=hub_identity.node_id,
+                       public_key=hub_identity.genesis.public_key,
+                       valid_from=protocol.parse_at("2020-01-01T00:00:00Z"), source="pairing"))
+    db.session.commit()
+
+
 def test_the_vouch_lists_members_keys_and_verifies(the_hub, federation_app):
     member = Origin(seed=61)
     member.pin(the_hub)
@@ -85,14 +94,7 @@ def test_the_vouch_lists_members_keys_and_verifies(the_hub, federation_app):
         hub_identity = signing.identity()
     node = federation_app(name="node")
     with node.app_context():
-        from federation.models import Peer
-
-        db.session.add(Peer(node_id=hub_identity.node_id, state="approved", role="hub"))
-        db.session.add(Key(origin=hub_identity.node_id, key_id=hub_identity.node_id,
-                           public_key=hub_identity.genesis.public_key,
-                           valid_from=protocol.parse_at("2020-01-01T00:00:00Z"),
-                           source="pairing"))
-        db.session.commit()
+        pair_with_hub(hub_identity)
         the_hub_peer = peers.find(hub_identity.node_id)
         assert hub.learn_vouched(document, the_hub_peer) == 1
         (key,) = db.session.scalars(select(Key).where(Key.origin == member.node_id))
@@ -112,12 +114,5 @@ def test_a_hubs_word_never_replaces_a_key_pinned_by_pairing(the_hub, federation_
     node = federation_app(name="node")
     member.pin(node)  # this node paired with the member itself
     with node.app_context():
-        from federation.models import Peer
-
-        db.session.add(Peer(node_id=hub_identity.node_id, state="approved", role="hub"))
-        db.session.add(Key(origin=hub_identity.node_id, key_id=hub_identity.node_id,
-                           public_key=hub_identity.genesis.public_key,
-                           valid_from=protocol.parse_at("2020-01-01T00:00:00Z"),
-                           source="pairing"))
-        db.session.commit()
+        pair_with_hub(hub_identity)
         assert hub.learn_vouched(document, peers.find(hub_identity.node_id)) == 0
