@@ -44,7 +44,6 @@ EMAIL = re.compile(r"[\w.+\-]+@[\w\-]+(?:\.[\w\-]+)+")
 DATE_LIKE = re.compile(r"^\d{4}[-/.]\d{1,2}[-/.]\d{1,2}$|^\d{1,2}[-/.]\d{1,2}[-/.]\d{2,4}$")
 DIGIT_CHARS = "0123456789"
 DIGITS = re.compile(r"[0-9]+")
-ANY_DIGIT = re.compile(r"[0-9]")
 NOT_DIGIT = re.compile(r"\D")
 DIGIT_RUN = re.compile(r"\+?[0-9](?:[ \t().\-/]{0,2}[0-9])*")
 DIGIT_LEAD = re.compile(r"[+0-9]")  # where a run can start: found by a fast scan in C
