@@ -237,6 +237,22 @@ class CaseTally(db.Model):
     count: Mapped[int] = mapped_column(Integer, default=0)
 
 
+class CaseFacetTally(db.Model):
+    """How many cases there are of each kind with each facet (a violation type, a
+    governorate): the total of a list filtered by one facet without counting its rows. Kept
+    in step by store.save from the facet rows; see ``rabita cases recount``."""
+
+    __tablename__ = "cases_facet_tally"
+
+    kind: Mapped[str] = mapped_column(String(20), primary_key=True)
+    value: Mapped[str] = mapped_column(String(40), primary_key=True)
+    origin: Mapped[str] = mapped_column(String(64), primary_key=True)
+    restricted: Mapped[bool] = mapped_column(Boolean, primary_key=True)
+    status: Mapped[str] = mapped_column(String(20), primary_key=True)
+    risk: Mapped[str] = mapped_column(String(20), primary_key=True)
+    count: Mapped[int] = mapped_column(Integer, default=0)
+
+
 # Tests and `create_all` get the search index too (migrations make it in production).
 for _dialect in ("sqlite", "postgresql"):
     for _statement in search.ddl(_dialect):

@@ -151,4 +151,8 @@ def save(cases: list[Case], author=None) -> None:
     search.index_many(cases)
     for key, number in Counter(store.tally_key(case) for case in cases).items():
         store.add_to_tally(key, number)
+    for key, number in sum((store.facet_tally_keys(case) for case in cases), Counter()).items():
+        store.add_to_facet_tally(key, number)
+    for case in cases:
+        case._tallied_as = store.tally_key(case)
     records.save_new(cases, author, action="cases.sample_created")

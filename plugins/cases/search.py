@@ -140,11 +140,11 @@ def matching(words: list[str]) -> Matching | None:
     return Matching(words) if words else None
 
 
-def hits(found: Matching, conditions: list):
-    """The matching visible cases, in no order (to count them, up to a cap)."""
+def hits(found: Matching, conditions: list, *columns):
+    """The matching visible cases' ids (and ``columns``), in no order."""
     from .models import Case
 
-    return (select(Case.id)
+    return (select(Case.id, *columns)
             .select_from(found.table.join(Case.__table__, Case.id == found.id))
             .where(found.condition, *conditions))
 

@@ -94,10 +94,14 @@ def place_name(code: str | None) -> str:
 def index():
     filters = _filters()
     page = store.listing(current_user, filters, request.args.get("sort", "updated"),
-                         request.args.get("page", 1, type=int))
+                         request.args.get("page", 1, type=int),
+                         after=store.Cursor.parse(request.args.get("after")),
+                         before=store.Cursor.parse(request.args.get("before")))
     return render_template(
         "cases/list.html", page=page, rows=_shown_rows(page.cases), filters=filters,
-        args=request.args,
+        args=request.args, args_without_position={
+            key: value for key, value in request.args.items()
+            if key not in ("page", "after", "before")},
         statuses=STATUSES, risks=RISKS, violations=editing.violation_choices(terms._locale()),
         governorates=_governorates(), sort=request.args.get("sort", "updated"),
     )

@@ -148,3 +148,30 @@ def test_a_migrated_database_keeps_the_audit_log_append_only(migrating_app):
         db.session.execute(sa.text("DELETE FROM core_audit_entry"))
     db.session.rollback()
     assert audit.verify() == (1, None)
+
+
+@all_databases
+def test_the_facet_tally_migration_counts_the_facets_already_there(migrating_app):
+    flask_migrate.upgrade(revision="cases_0001")
+    fill_every_table(migrating_app)  # a case, for facets to point at
+    cases = sa.Table("cases_case", sa.MetaData(), autoload_with=db.engine)
+    with db.engine.begin() as connection:
+        first = connection.execute(sa.select(cases)).mappings().one()
+        connection.execute(cases.insert().values({**first, "id": first["id"] + 1,
+                                                  "uuid": "second-case"}))
+        connection.execute(sa.text("DELETE FROM cases_facet"))
+        for case_id, kind, value, status in ((first["id"], "violation", "travel-ban", "open"),
+                                             (first["id"] + 1, "violation", "travel-ban", "open"),
+                                             (first["id"], "governorate", "TN-61", "closed")):
+            connection.execute(sa.text(
+                "INSERT INTO cases_facet (kind, value, case_id, origin, restricted, status, "
+                "risk, updated_at, created_at) VALUES (:kind, :value, :case_id, 'local', "
+                ":restricted, :status, 'high', :moment, :moment)"),
+                {"kind": kind, "value": value, "case_id": case_id, "status": status,
+                 "restricted": False, "moment": dt.datetime(2026, 1, 2)})
+    flask_migrate.upgrade(revision="cases_0002")
+    with db.engine.connect() as connection:
+        tallies = connection.execute(sa.text(
+            "SELECT kind, value, status, count FROM cases_facet_tally ORDER BY kind")).all()
+    assert [tuple(t) for t in tallies] == [("governorate", "TN-61", "closed", 1),
+                                          ("violation", "travel-ban", "open", 2)]

@@ -146,7 +146,7 @@ def test_sample_cases_are_fictional_and_varied(app, make_cases):
 def test_tallies_follow_every_save_and_recount_agrees(app, make_cases, people):
     import random
 
-    from plugins.cases.models import CaseTally
+    from plugins.cases.models import CaseFacet, CaseFacetTally, CaseTally
 
     make_cases(30, seed=2)
     rng = random.Random(5)
@@ -157,18 +157,29 @@ def test_tallies_follow_every_save_and_recount_agrees(app, make_cases, people):
             case.risk = rng.choice(["low", "high"])
             case.restricted = rng.random() < 0.3
             case.assigned_to_id = people["salma"].id
+            if case.incidents:  # a violation type changes: one facet goes, another comes
+                case.incidents[0].violation = rng.choice(["travel-ban", "smear-campaign"])
             store.save(case, None)
 
         def tallies():
             return {(t.origin, t.restricted, t.status, t.risk): t.count
                     for t in db.session.scalars(select(CaseTally)) if t.count}
 
+        def facet_tallies():
+            return {(t.kind, t.value, t.origin, t.restricted, t.status, t.risk): t.count
+                    for t in db.session.scalars(select(CaseFacetTally)) if t.count}
+
+        columns = (Case.origin, Case.restricted, Case.status, Case.risk)
         counted = {tuple(row[:-1]): row[-1] for row in db.session.execute(
-            select(Case.origin, Case.restricted, Case.status, Case.risk, func.count())
-            .group_by(Case.origin, Case.restricted, Case.status, Case.risk)).all()}
-        assert tallies() == counted
+            select(*columns, func.count()).group_by(*columns)).all()}
+        facet_columns = (CaseFacet.kind, CaseFacet.value, CaseFacet.origin,
+                         CaseFacet.restricted, CaseFacet.status, CaseFacet.risk)
+        facets_counted = {tuple(row[:-1]): row[-1] for row in db.session.execute(
+            select(*facet_columns, func.count()).group_by(*facet_columns)).all()}
+        assert len(facets_counted) > 10
+        assert tallies() == counted and facet_tallies() == facets_counted
         assert store.recount() == 30
-        assert tallies() == counted
+        assert tallies() == counted and facet_tallies() == facets_counted
 
 
 def test_list_totals_match_the_rows_for_every_role(app, make_cases, people):
@@ -181,10 +192,37 @@ def test_list_totals_match_the_rows_for_every_role(app, make_cases, people):
         for name in ("salma", "amina", "huda"):
             user = db.session.get(User, people[name].id)
             for filters in (store.Filters(), store.Filters(status="open"),
-                            store.Filters(risk="high", status="open")):
+                            store.Filters(risk="high", status="open"),
+                            store.Filters(violation="travel-ban"),
+                            store.Filters(violation="travel-ban", status="open"),
+                            store.Filters(governorate="TN-61", risk="high")):
                 page = store.listing(user, filters)
                 seen = [c for c in db.session.scalars(select(Case))
                         if store.may_open(c, user)
                         and (not filters.status or c.status == filters.status)
-                        and (not filters.risk or c.risk == filters.risk)]
+                        and (not filters.risk or c.risk == filters.risk)
+                        and (not filters.violation or any(
+                            f.kind == "violation" and f.value == filters.violation
+                            for f in c.facets))
+                        and (not filters.governorate or any(
+                            f.kind == "governorate" and f.value == filters.governorate
+                            for f in c.facets))]
                 assert page.total == len(seen), (name, filters)
+                assert (page.total > 0) == bool(page.cases), (name, filters)
+
+
+def test_a_page_found_from_a_cursor_is_the_page_of_that_number(app, documenter, make_cases):
+    make_cases(80, seed=3)
+    with app.test_request_context():
+        user = db.session.merge(documenter)
+        by_number = [store.listing(user, store.Filters(), number=n).cases for n in (1, 2, 3, 4)]
+        after = store.listing(user, store.Filters(), number=2, after=store.listing(
+            user, store.Filters(), number=1).next_cursor)
+        assert after.cases == by_number[1]
+        before = store.listing(user, store.Filters(), number=3,
+                               before=store.Page(by_number[3], 80, 4, keyed=True)
+                               .previous_cursor)
+        assert before.cases == by_number[2]
+        cursor = store.Cursor.parse(str(after.next_cursor))
+        assert cursor == after.next_cursor and cursor.id == by_number[1][-1].id
+        assert store.listing(user, store.Filters(), number=3, after=cursor).cases == by_number[2]

@@ -196,3 +196,81 @@ def test_the_dashboard_counts_cases(app, people, login_as, make_cases):
 def _restricted(app):
     with app.app_context():
         return db.session.scalar(select(func.count()).select_from(Case).where(Case.restricted))
+
+
+def _page_refs(client, url):
+    import html
+
+    page = client.get(url).get_data(as_text=True)
+    links = {rel: html.unescape(href) for href, rel in
+             re.findall(r'<a href="([^"]+)" rel="(next|prev)"', page)}
+    return re.findall(r">(C-\d+) ·", page), links
+
+
+@pytest.mark.parametrize("filtered", [False, True])
+def test_next_and_previous_links_walk_the_same_pages_as_page_numbers(
+        app, people, login_as, make_cases, filtered):
+    from plugins.cases import store
+
+    make_cases(130, seed=4)
+    query = ""
+    if filtered:  # a list read from the facets: 60 cases with a travel ban
+        with app.test_request_context():
+            for case in db.session.scalars(select(Case).where(Case.id % 2 == 0).limit(60)):
+                case.incidents[0].violation = "travel-ban"
+                store.save(case, None)
+            db.session.commit()
+        query = "&violation=travel-ban"
+    client = login_as(people["salma"])
+    url, walked = f"/cases/?sort=updated{query}", []
+    while url:
+        refs, links = _page_refs(client, url)
+        walked.append(refs)
+        url = links.get("next")
+        assert url is None or "after=" in url
+    assert len(walked) >= 2 and all(len(refs) == 25 for refs in walked[:-1])
+    for number, refs in enumerate(walked, start=1):
+        assert _page_refs(client, f"/cases/?sort=updated{query}&page={number}")[0] == refs
+    # from the last page, Previous links lead back through every page to the first
+    refs, links = _page_refs(client, f"/cases/?page={len(walked)}{query}")
+    seen = [refs]
+    while "prev" in links:
+        refs, links = _page_refs(client, links["prev"])
+        seen.append(refs)
+    assert seen[::-1] == walked
+
+
+def test_a_forged_or_stale_cursor_shows_the_page_by_its_number(app, people, login_as,
+                                                             make_cases):
+    make_cases(60, seed=5)
+    client = login_as(people["amina"])  # a member: restricted cases are not hers
+    second = _page_refs(client, "/cases/?page=2")[0]
+    for cursor in ("nonsense", "12@yesterday", "0@2026-01-01T00:00:00Z", "-4@2026-01-01T00:00Z",
+                   "5@2026-01-01T00:00:00", "9" * 80):
+        response = client.get(f"/cases/?page=2&after={cursor}")
+        assert response.status_code == 200
+        assert _page_refs(client, f"/cases/?page=2&after={cursor}")[0] == second
+    # a well-formed cursor from before every case: nothing after it, not an error
+    assert _page_refs(client, "/cases/?page=2&after=1@2000-01-01T00:00:00Z")[0] == []
+
+
+def test_a_cursor_never_reaches_a_case_the_user_may_not_open(app, people, login_as,
+                                                           make_cases):
+    make_cases(40, seed=6)
+    with app.app_context():
+        hidden = db.session.scalars(select(Case).order_by(Case.id).limit(5)).all()
+        for case in hidden:
+            case.restricted = True
+            case.assigned_to_id = people["salma"].id
+        db.session.commit()
+        hidden_refs = {f"C-{c.id:05d}" for c in hidden}
+        open_to_her = db.session.scalar(select(func.count()).select_from(Case)
+                                        .where(Case.restricted.is_(False)))
+    client = login_as(people["amina"])
+    url, seen = "/cases/", set()
+    while url:
+        refs, links = _page_refs(client, url)
+        seen.update(refs)
+        url = links.get("next")
+    assert seen and not seen & hidden_refs
+    assert len(seen) == open_to_her
