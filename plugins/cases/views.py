@@ -20,7 +20,7 @@ from flask_login import current_user
 
 from core import audit, clock, consent, keystore, records, review
 from core.extensions import db
-from core.forms import ConfirmForm
+from core.forms import ConfirmForm, option_tags
 from core.permissions import VIEW_IDENTIFYING, require_permission
 from core.redaction import AUDIENCES, sharing_of
 from core.redaction import _nested_schema as nested_schema
@@ -53,7 +53,7 @@ LABELS = {
 @blueprint.context_processor
 def _helpers() -> dict:
     return {"labels": _labels(), "term": terms.label, "terms": terms, "sharing": sharing,
-            "place_name": place_name}
+            "place_name": place_name, "option_tags": option_tags}
 
 
 _LABELS_BY_LOCALE: dict[str, dict[str, dict[str, str]]] = {}
@@ -102,8 +102,9 @@ def index():
         args=request.args, args_without_position={
             key: value for key, value in request.args.items()
             if key not in ("page", "after", "before")},
-        statuses=STATUSES, risks=RISKS, violations=editing.violation_choices(terms._locale()),
-        governorates=_governorates(), sort=request.args.get("sort", "updated"),
+        statuses=STATUSES, risks=RISKS, violations=_violation_options(terms._locale()),
+        governorates=_governorate_options(terms._locale()),
+        sort=request.args.get("sort", "updated"),
     )
 
 
@@ -276,12 +277,24 @@ def _date(value: str | None) -> date | None:
         return None
 
 
-def _governorates():
-    from core.places import GOVERNORATE, gazetteer
+def _violation_options(locale: str) -> tuple[tuple[str, str], ...]:
+    """(code, label) of every violation type, for the list's filter."""
+    return tuple((c.value, c.label) for c in editing.violation_choices(locale) if c.value)
 
-    locale = terms._locale()
-    return sorted(((p.code, p.name(locale)) for p in gazetteer().of_kind(GOVERNORATE)),
-                  key=lambda item: item[1])
+
+def _governorate_options(locale: str) -> tuple[tuple[str, str], ...]:
+    from core.places import gazetteer
+
+    return _governorates(gazetteer(), locale)
+
+
+@lru_cache(maxsize=16)
+def _governorates(places, locale: str) -> tuple[tuple[str, str], ...]:
+    """(code, name) of every governorate by name, once per gazetteer and language."""
+    from core.places import GOVERNORATE
+
+    return tuple(sorted(((p.code, p.name(locale)) for p in places.of_kind(GOVERNORATE)),
+                        key=lambda item: item[1]))
 
 
 def _shareability(case: Case) -> dict:
