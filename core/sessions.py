@@ -69,8 +69,8 @@ def token_hash(token: str) -> str:
 class DatabaseSessionInterface(SessionInterface):
     def open_session(self, app: Flask, request: Request) -> DatabaseSession:
         token = request.cookies.get(self.get_cookie_name(app))
-        if not token or len(token) > 128:
-            return DatabaseSession()
+        if not token or len(token) > 128 or _is_static(app, request):
+            return DatabaseSession()  # a static file needs no session: no query, no write
         # Her user row comes with the session row, in one query: Flask-Login's loader then
         # finds it in the ORM session (one round trip fewer on every signed-in request).
         row = db.session.execute(SESSION_AND_USER, {"token_hash": token_hash(token)}).one_or_none()
@@ -175,6 +175,10 @@ def _purge_expired(app: Flask, connection, now: datetime) -> None:
             )
         )
     )
+
+
+def _is_static(app: Flask, request: Request) -> bool:
+    return request.path.startswith(f"{app.static_url_path}/")
 
 
 def _request_is_secure() -> bool:

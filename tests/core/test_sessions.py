@@ -119,3 +119,22 @@ def test_guessing_the_current_password_is_throttled_like_signing_in(app, make_us
     other_device.submit("/login", {"username": "amina", "password": amina.password})
     assert other_device.get("/").status_code == 302  # not signed in: throttled
     assert "Too many failed attempts" in other_device.get("/login").get_data(as_text=True)
+
+
+def test_a_static_file_reads_no_session(app, make_user, login_as):
+    from sqlalchemy import event
+
+    client = login_as(make_user("salma"))
+    statements = []
+    with app.app_context():
+        engine = db.engine
+    listener = lambda *args: statements.append(args[2])  # noqa: E731
+    event.listen(engine, "before_cursor_execute", listener)
+    try:
+        with client.get("/static/rabita.css") as response:
+            assert response.status_code == 200 and "Set-Cookie" not in response.headers
+        assert statements == []
+        assert client.get("/account/").status_code == 200  # still signed in
+        assert any("core_session" in statement for statement in statements)
+    finally:
+        event.remove(engine, "before_cursor_execute", listener)
