@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
 from datetime import UTC, datetime
 from operator import itemgetter
 from pathlib import Path
 
 from flask import Flask
-from sqlalchemy import DateTime, event
+from sqlalchemy import DateTime, String, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.types import TypeDecorator
 
@@ -32,6 +34,45 @@ class UTCDateTime(TypeDecorator):
 
     def process_result_value(self, value: datetime | None, dialect):
         return None if value is None else value.replace(tzinfo=UTC)
+
+
+class SealedBase32(TypeDecorator):
+    """A base32 secret of at most 20 bytes (a TOTP key) stored sealed under the instance's
+    SECRET_KEY (``core.keystore.seal_for_instance``): sealed as it is written, opened as it
+    is read, so code sees the base32 text. 64 characters stored for a 32-character secret."""
+
+    impl = String(64)
+    cache_ok = True
+    MAX_BYTES = 20
+
+    def __init__(self, purpose: str):
+        super().__init__()
+        self.purpose = purpose
+
+    def process_bind_param(self, value: str | None, dialect):
+        from core.keystore import seal_for_instance
+
+        if value is None:
+            return None
+        raw = base32_bytes(value)
+        if raw is None or len(raw) > self.MAX_BYTES:
+            raise ValueError("not a base32 secret of at most 20 bytes")
+        return seal_for_instance(raw, self.purpose)
+
+    def process_result_value(self, value: str | None, dialect):
+        from core.keystore import open_for_instance
+
+        if value is None:
+            return None
+        return base64.b32encode(open_for_instance(value, self.purpose)).decode().rstrip("=")
+
+
+def base32_bytes(text: str) -> bytes | None:
+    """The bytes of base32 ``text`` (any case, padding optional), or None."""
+    try:
+        return base64.b32decode(text.upper() + "=" * (-len(text) % 8))
+    except (binascii.Error, ValueError):
+        return None
 
 
 def insert_rows(table, rows: list[dict]) -> int:

@@ -9,10 +9,11 @@ from sqlalchemy import DDL, Date, ForeignKey, Index, Integer, String, Text, even
 from sqlalchemy.orm import Mapped, mapped_column
 
 from core import clock
-from core.db import UTCDateTime
+from core.db import SealedBase32, UTCDateTime
 from core.extensions import db
 
 GENESIS_HASH = "0" * 64
+TOTP_SEAL = "core_user.totp_secret"
 
 
 class User(UserMixin, db.Model):
@@ -23,7 +24,8 @@ class User(UserMixin, db.Model):
     password_hash: Mapped[str] = mapped_column(String(255))
     role: Mapped[str] = mapped_column(String(20))
     locale: Mapped[str | None] = mapped_column(String(8))
-    totp_secret: Mapped[str | None] = mapped_column(String(64))
+    # Sealed under the instance secret: a copy of the database alone gives no second factor.
+    totp_secret: Mapped[str | None] = mapped_column(SealedBase32(TOTP_SEAL))
     # The last accepted TOTP time step: a code is accepted once, and never an older one.
     totp_last_step: Mapped[int | None] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)

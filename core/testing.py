@@ -176,11 +176,14 @@ def make_app(tmp_path, database_url, insecure_fast_kdf) -> Iterator[Callable[...
     from core.extensions import db
 
     made: list[Flask] = []
+    # One per test, like one node's workers: apps on one database open each other's sealed
+    # second-factor secrets.
+    secret_key = secrets.token_urlsafe(48)
 
     def factory(create_tables: bool = True, unlocked: bool = False, **config: Any) -> Flask:
         settings = {
             "TESTING": True,
-            "SECRET_KEY": secrets.token_urlsafe(48),
+            "SECRET_KEY": secret_key,
             "SQLALCHEMY_DATABASE_URI": database_url,
             "INSTANCE_PATH": str(tmp_path / "instance"),
             "KEY_SHARE_DIR": str(tmp_path / "shm"),

@@ -175,3 +175,23 @@ def test_the_facet_tally_migration_counts_the_facets_already_there(migrating_app
             "SELECT kind, value, status, count FROM cases_facet_tally ORDER BY kind")).all()
     assert [tuple(t) for t in tallies] == [("governorate", "TN-61", "closed", 1),
                                           ("violation", "travel-ban", "open", 2)]
+
+
+@all_databases
+def test_the_second_factor_migration_seals_the_secrets_already_there(migrating_app):
+    from core.models import User
+
+    flask_migrate.upgrade(revision="core_0002")
+    fill_every_table(migrating_app)
+    secret = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
+    with db.engine.begin() as connection:
+        connection.execute(sa.text("UPDATE core_user SET totp_secret = :s"), {"s": secret})
+    flask_migrate.upgrade(revision="core_0003")
+    with db.engine.connect() as connection:
+        stored = connection.execute(sa.text("SELECT totp_secret FROM core_user")).scalar()
+    assert stored != secret and len(stored) == 64
+    assert db.session.scalar(sa.select(User.totp_secret)) == secret
+    db.session.rollback()
+    flask_migrate.downgrade(revision="core_0002")
+    with db.engine.connect() as connection:
+        assert connection.execute(sa.text("SELECT totp_secret FROM core_user")).scalar() == secret
