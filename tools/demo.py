@@ -66,6 +66,8 @@ def set_up(folder: Path, ports: dict[str, int] | None = None) -> dict:
         raise SystemExit(f"{folder} was made by the single-node demo; remove it "
                          "(make clean, or rm -rf .demo) and run make demo again.")
     if accounts_file.exists():
+        for node in NODES:  # made by older code: bring its database up to this code's
+            rabita(folder / node["key"], "db", "upgrade")
         return json.loads(accounts_file.read_text())
     folder.mkdir(parents=True, exist_ok=True)
     ports = ports or {node["key"]: node["port"] for node in NODES}
