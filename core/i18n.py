@@ -64,6 +64,14 @@ def select_locale() -> str:
     return request.accept_languages.best_match(languages) or default
 
 
+def language() -> str:
+    """The language code ("ar", "en", "fr") the current request speaks."""
+    from flask_babel import get_locale
+
+    locale = get_locale()
+    return locale.language if locale else current_app.config["BABEL_DEFAULT_LOCALE"]
+
+
 def direction(locale: str) -> str:
     return "rtl" if locale.split("_")[0] in RIGHT_TO_LEFT else "ltr"
 

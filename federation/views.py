@@ -11,7 +11,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
-from core import clock, records
+from core import clock, i18n, records
 from core.access import federation_signed, public
 from core.extensions import db
 from core.forms import ConfirmForm
@@ -201,6 +201,7 @@ def shared_record(origin: str, record_id: str):
     if found is None:
         abort(404)
     return render_template("federation/shared_record.html", record=found,
+                           shown=shared.readable(found, i18n.language()),
                            names=shared.origin_names(), types=records.record_types())
 
 

@@ -15,6 +15,15 @@ from marshmallow import Schema, fields
 
 from core.redaction import NEVER, OPEN, SCRUB_VALUE, SCRUB_WORDS, generalised
 
+from .forms import (
+    GENDER_LABELS,
+    INTERVENTION_STATUS_LABELS,
+    KIND_LABELS,
+    RISK_LABELS,
+    STATUS_LABELS,
+)
+from .terms import ACTIVISM, PERPETRATORS, VIOLATIONS
+
 NARRATIVE_AUDIENCES = ["peers", "hub"]  # never in public statistics
 
 
@@ -22,9 +31,11 @@ def _open(label, **extra):
     return {"sharing": OPEN, "label": label, **extra}
 
 
-def _code(label):
-    """An open field holding codes (ids, vocabulary codes), not free text."""
-    return {"sharing": OPEN, "label": label, "code": True}
+def _code(label, *, vocabulary=None, labels=None):
+    """An open field holding codes (ids, vocabulary codes), not free text. ``vocabulary``
+    or ``labels`` name its codes for people (a recipient's "Shared with us" pages)."""
+    named = {"vocabulary": vocabulary} if vocabulary else {"labels": labels} if labels else {}
+    return {"sharing": OPEN, "label": label, "code": True, **named}
 
 
 def _never(label, scrub=SCRUB_WORDS):
@@ -38,9 +49,10 @@ def _generalised(rule, label):
 class DefenderSchema(Schema):
     uuid = fields.String(metadata=_code(_l("Part id")))
     pseudonym = fields.String(metadata=_open(_l("Pseudonym")))
-    gender = fields.String(allow_none=True, metadata=_code(_l("Gender")))
+    gender = fields.String(allow_none=True, metadata=_code(_l("Gender"), labels=GENDER_LABELS))
     age = fields.Integer(allow_none=True, metadata=_generalised("age_to_band", _l("Age")))
-    activism = fields.List(fields.String(), metadata=_code(_l("Fields of activism")))
+    activism = fields.List(fields.String(),
+                           metadata=_code(_l("Fields of activism"), vocabulary=ACTIVISM))
     residence = fields.String(
         allow_none=True, metadata=_generalised("place_to_governorate", _l("Residence"))
     )
@@ -59,8 +71,9 @@ class IncidentSchema(Schema):
     place = fields.String(
         allow_none=True, metadata=_generalised("place_to_governorate", _l("Place"))
     )
-    violation = fields.String(metadata=_code(_l("Violation")))
-    perpetrator_type = fields.String(allow_none=True, metadata=_code(_l("Perpetrator type")))
+    violation = fields.String(metadata=_code(_l("Violation"), vocabulary=VIOLATIONS))
+    perpetrator_type = fields.String(
+        allow_none=True, metadata=_code(_l("Perpetrator type"), vocabulary=PERPETRATORS))
     narrative = fields.String(
         metadata=_open(_l("What happened"), audiences=NARRATIVE_AUDIENCES)
     )
@@ -74,8 +87,8 @@ class IncidentSchema(Schema):
 
 class InterventionSchema(Schema):
     uuid = fields.String(metadata=_code(_l("Part id")))
-    kind = fields.String(metadata=_code(_l("Support")))
-    status = fields.String(metadata=_code(_l("Status")))
+    kind = fields.String(metadata=_code(_l("Support"), labels=KIND_LABELS))
+    status = fields.String(metadata=_code(_l("Status"), labels=INTERVENTION_STATUS_LABELS))
     started_on = fields.Date(
         allow_none=True, metadata=_generalised("date_to_month", _l("Started"))
     )
@@ -86,8 +99,8 @@ class InterventionSchema(Schema):
 class CaseSchema(Schema):
     title = fields.String(metadata=_open(_l("Title")))
     summary = fields.String(metadata=_open(_l("Summary"), audiences=NARRATIVE_AUDIENCES))
-    status = fields.String(metadata=_code(_l("Status")))
-    risk = fields.String(metadata=_code(_l("Risk level")))
+    status = fields.String(metadata=_code(_l("Status"), labels=STATUS_LABELS))
+    risk = fields.String(metadata=_code(_l("Risk level"), labels=RISK_LABELS))
     defender = fields.Nested(DefenderSchema, allow_none=True, metadata=_open(_l("Defender")))
     incidents = fields.List(fields.Nested(IncidentSchema), metadata=_open(_l("Incidents")))
     interventions = fields.List(

@@ -59,3 +59,50 @@ def test_the_shared_pages_need_signing_in_and_refuse_unknown_ids(shared):
     assert member.get(f"/federation/shared/{shared.sfax.node_id}/{uuid}").status_code == 404
     assert member.get(f"{shared.url}x").status_code == 404
     assert member.get(f"/federation/shared/{'a' * 40}/{uuid}").status_code == 404
+
+
+def test_a_shared_case_is_read_in_words_labels_and_places_named(make_app):
+    """A cases payload, as redaction makes it for peers, read on a node that has the cases
+    plugin: field labels, vocabulary codes and places named in her language."""
+    import random
+
+    from core import records
+    from federation.shared import SharedRecord, readable
+    from plugins.cases import sample
+
+    app = make_app(PLUGINS=["plugins.cases", "plugins.country_tn", "federation"], unlocked=True)
+    with app.test_request_context():
+        case = sample.build(random.Random(3))
+        case.incidents[0].violation, case.incidents[0].place = "travel-ban", "TN-61"
+        case.status = "monitoring"
+        sample.save([case])
+        payload = records.redaction(case, "peers").payload
+        record = SharedRecord("o" * 10, case.uuid, "cases.case", 1, clock.now(), False, None,
+                              payload)
+        arabic, english = flatten(readable(record, "ar")), flatten(readable(record, "en"))
+    assert "Violation" in english and "Travel ban" in english and "Monitoring" in english
+    assert "Sfax" in english and "TN-61" not in english
+    assert "travel-ban" not in english and "monitoring" not in english
+    assert "صفاقس" in arabic and "Sfax" not in arabic
+    # A field this node's schema does not know (a newer version's) is shown as sent.
+    with app.test_request_context():
+        shown = readable(SharedRecord("o" * 10, case.uuid, "cases.case", 1, clock.now(), False,
+                                      None, {**payload, "new_field": "TN-61"}), "en")
+        unknown = readable(SharedRecord("o" * 10, case.uuid, "other.kind", 1, clock.now(),
+                                        False, None, {"place": "TN-61"}), "en")
+    assert ("new field", "TN-61") in [(s.label, s.value) for s in shown]
+    assert [(s.label, s.value) for s in unknown] == [("place", "TN-61")]
+
+
+def flatten(shown) -> str:
+    """Every label and value of a readable payload, as one text."""
+    parts = []
+    for item in shown if isinstance(shown, list) else [shown]:
+        if isinstance(item, str):
+            parts.append(item)
+        elif isinstance(item, list):
+            parts.append(flatten(item))
+        else:
+            parts.extend([item.label, flatten(item.value) if isinstance(item.value, list)
+                          else item.value])
+    return " | ".join(parts)
