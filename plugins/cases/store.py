@@ -257,11 +257,6 @@ def _order_columns(table, sort: str) -> tuple:
     return key, (table.id if table is Case else table.case_id)
 
 
-def _order(table, sort: str) -> tuple:
-    key, identity = _order_columns(table, sort)
-    return key.desc(), identity.desc()
-
-
 def _case_page(user, filters: Filters, at: Position) -> Found:
     conditions = [visible(user), *_case_conditions(filters)]
     matching = search.matching(filters.words)
