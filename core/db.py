@@ -12,6 +12,7 @@ from flask import Flask
 from sqlalchemy import DateTime, String, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.types import TypeDecorator
+from werkzeug.exceptions import HTTPException
 
 from core.extensions import db, migrate
 
@@ -112,11 +113,57 @@ def is_sqlite(engine: Engine) -> bool:
 
 
 def init_engine(app: Flask) -> None:
-    """Tune SQLite connections as they open: WAL, 16 KiB pages, foreign keys, a busy wait."""
+    """Tune SQLite connections as they open: WAL, 16 KiB pages, foreign keys, a busy wait;
+    and guard the connections of pages that only read (``reads_only``)."""
     with app.app_context():
         engine = db.engine
         if is_sqlite(engine):
             event.listen(engine, "connect", _tune_sqlite)
+        event.listen(engine, "before_cursor_execute", _refuse_writes_when_reading)
+        event.listen(engine, "checkin", lambda _dbapi, record: record.info.pop(READING, None))
+
+
+# -- pages that only read --------------------------------------------------------------------
+
+READING = "rabita_reads_only"
+READ_STATEMENTS = ("SELECT", "WITH")
+
+
+class WriteWhileReading(RuntimeError):
+    """A view marked ``reads_only`` tried to write: mark it no longer, or write elsewhere."""
+
+
+def reads_only(view):
+    """Mark a GET view that only reads. Its request runs without a database transaction: no
+    BEGIN and ROLLBACK around its queries (two round trips fewer on PostgreSQL). Reads see
+    what they saw before — under PostgreSQL's READ COMMITTED, and SQLite's reads outside a
+    transaction, each statement sees its own snapshot either way — and any write on that
+    connection is refused (``WriteWhileReading``). ``core.permissions.deny`` first rolls
+    back, so a refusal still audits in a transaction of its own."""
+    setattr(view, READING, True)
+    return view
+
+
+def read_without_transaction(app: Flask, request) -> None:
+    """At the start of a request for a ``reads_only`` view, take the ORM session's
+    connection in autocommit mode, before anything begins a transaction."""
+    if request.method not in ("GET", "HEAD"):
+        return
+    try:
+        endpoint, _arguments = app.url_map.bind_to_environ(request.environ).match()
+    except HTTPException:
+        return
+    if not getattr(app.view_functions.get(endpoint), READING, False):
+        return
+    connection = db.session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
+    connection.connection.info[READING] = True
+
+
+def _refuse_writes_when_reading(connection, _cursor, statement, _parameters, _context,
+                                _many) -> None:
+    if connection.connection.info.get(READING) and \
+            statement.lstrip()[:6].upper().split(None, 1)[0] not in READ_STATEMENTS:
+        raise WriteWhileReading(f"A page that only reads tried to write: {statement[:40]}")
 
 
 def _tune_sqlite(dbapi_connection, _record) -> None:

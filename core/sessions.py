@@ -19,6 +19,7 @@ from sqlalchemy import bindparam, delete, insert, or_, select, update
 from werkzeug.datastructures import CallbackDict
 
 from core import clock
+from core.db import read_without_transaction
 from core.extensions import db
 from core.models import ServerSession, User
 
@@ -68,6 +69,7 @@ def token_hash(token: str) -> str:
 
 class DatabaseSessionInterface(SessionInterface):
     def open_session(self, app: Flask, request: Request) -> DatabaseSession:
+        read_without_transaction(app, request)  # before the first query of the request
         token = request.cookies.get(self.get_cookie_name(app))
         if not token or len(token) > 128 or _is_static(app, request):
             return DatabaseSession()  # a static file needs no session: no query, no write

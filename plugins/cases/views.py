@@ -19,6 +19,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from core import audit, clock, consent, keystore, records, review
+from core.db import reads_only
 from core.extensions import db
 from core.forms import ConfirmForm, option_tags
 from core.permissions import VIEW_IDENTIFYING, require_permission
@@ -90,6 +91,7 @@ def place_name(code: str | None) -> str:
 
 
 @blueprint.route("/")
+@reads_only
 @require_permission(VIEW)
 def index():
     filters = _filters()

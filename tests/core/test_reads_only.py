@@ -1,0 +1,71 @@
+"""Pages that only read run without a transaction, and cannot write."""
+
+import pytest
+from sqlalchemy import func, select, text
+
+from core.db import reads_only
+from core.extensions import db
+from core.models import AuditEntry
+from core.permissions import require_permission
+from core.testing import all_databases
+
+pytestmark = all_databases
+
+
+def _in_transaction() -> bool:
+    dbapi = db.session.connection().connection.dbapi_connection
+    if db.engine.dialect.name == "sqlite":
+        return dbapi.isolation_level is not None
+    return not dbapi.autocommit
+
+
+@pytest.fixture
+def pages(app):
+    def reading():
+        return {"in_transaction": _in_transaction(),
+                "users": db.session.scalar(select(func.count()).select_from(text("core_user")))}
+
+    def writing():
+        db.session.execute(text("UPDATE core_user SET locale = 'fr'"))
+        db.session.commit()
+        return "written"
+
+    def marked_writing():  # reads_only marks the function itself: one of its own
+        return writing()
+
+    app.add_url_rule("/test/reading", "test_reading", reads_only(reading))
+    app.add_url_rule("/test/unmarked", "test_unmarked",
+                     lambda: {"in_transaction": _in_transaction()})
+    app.add_url_rule("/test/marked-writing", "test_marked_writing", reads_only(marked_writing))
+    app.add_url_rule("/test/writing", "test_writing", writing)
+    app.add_url_rule("/test/forbidden", "test_forbidden",
+                     reads_only(require_permission("core.users.manage")(reading)))
+    return app
+
+
+def test_a_page_that_only_reads_runs_outside_a_transaction(pages, make_user, login_as):
+    client = login_as(make_user("salma"))
+    assert client.get("/test/reading").get_json() == {"in_transaction": False, "users": 1}
+    assert client.get("/test/unmarked").get_json() == {"in_transaction": True}
+
+
+def test_a_marked_page_that_writes_is_refused_and_writes_nothing(pages, make_user, login_as,
+                                                               caplog):
+    client = login_as(make_user("salma"))
+    assert client.get("/test/marked-writing").status_code == 500
+    assert "WriteWhileReading" in caplog.text
+    with pages.app_context():
+        assert db.session.scalar(text("SELECT locale FROM core_user")) is None
+    # The connection went back to the pool as any other: the next page writes as before.
+    assert client.get("/test/writing").get_data(as_text=True) == "written"
+    with pages.app_context():
+        assert db.session.scalar(text("SELECT locale FROM core_user")) == "fr"
+
+
+def test_a_refusal_on_a_page_that_only_reads_is_still_audited(pages, make_user, login_as):
+    client = login_as(make_user("salma"))
+    assert client.get("/test/forbidden").status_code == 403
+    with pages.app_context():
+        denied = db.session.scalars(select(AuditEntry.action)
+                                    .where(AuditEntry.action == "access.denied")).all()
+    assert denied == ["access.denied"]
