@@ -149,8 +149,10 @@ def read_without_transaction(app: Flask, request) -> None:
     connection in autocommit mode, before anything begins a transaction."""
     if request.method not in ("GET", "HEAD"):
         return
-    try:
-        endpoint, _arguments = app.url_map.bind_to_environ(request.environ).match()
+    from flask.globals import request_ctx
+
+    try:  # the request's own URL adapter: binding a new one cost more than matching
+        endpoint, _arguments = request_ctx.url_adapter.match()
     except HTTPException:
         return
     if not getattr(app.view_functions.get(endpoint), READING, False):

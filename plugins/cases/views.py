@@ -260,14 +260,14 @@ def _shown_rows(rows: list[store.Row]) -> list[dict]:
     else:
         cases = store.full_cases(rows)
         shown = {row.id: records.scrub_for(cases[row.id], current_user) for row in rows}
-    taxonomy, locale = vocabulary(terms.VIOLATIONS), terms._locale()
+    taxonomy, locale, labels = vocabulary(terms.VIOLATIONS), terms._locale(), _labels()
     return [{
         "row": row,
         "title": shown[row.id](row.title),
         "pseudonym": shown[row.id](row.pseudonym) if row.pseudonym else "—",
         "violations": [taxonomy.label(code, locale) for code in row.violations],
-        "status": _labels()["status"].get(row.status, row.status),
-        "risk": _labels()["risk"].get(row.risk, row.risk),
+        "status": labels["status"].get(row.status, row.status),
+        "risk": labels["risk"].get(row.risk, row.risk),
     } for row in rows]
 
 
