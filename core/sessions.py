@@ -69,10 +69,12 @@ def token_hash(token: str) -> str:
 
 class DatabaseSessionInterface(SessionInterface):
     def open_session(self, app: Flask, request: Request) -> DatabaseSession:
+        if _is_static(app, request):
+            return DatabaseSession()  # a static file needs no session: no query, no write
         read_without_transaction(app, request)  # before the first query of the request
         token = request.cookies.get(self.get_cookie_name(app))
-        if not token or len(token) > 128 or _is_static(app, request):
-            return DatabaseSession()  # a static file needs no session: no query, no write
+        if not token or len(token) > 128:
+            return DatabaseSession()
         # Her user row comes with the session row, in one query: Flask-Login's loader then
         # finds it in the ORM session (one round trip fewer on every signed-in request).
         row = db.session.execute(SESSION_AND_USER, {"token_hash": token_hash(token)}).one_or_none()
@@ -80,10 +82,11 @@ class DatabaseSessionInterface(SessionInterface):
             return DatabaseSession()
         created, last_seen = row.created_at, row.last_seen_at
         if _expired(app, created, last_seen, clock.now()):
-            db.session.execute(
-                delete(ServerSession).where(ServerSession.token_hash == token_hash(token))
-            )
-            db.session.commit()
+            # On its own connection: the request's may be one that only reads (reads_only).
+            with db.engine.begin() as connection:
+                connection.execute(
+                    delete(ServerSession).where(ServerSession.token_hash == token_hash(token))
+                )
             return DatabaseSession()
         opened = DatabaseSession(json.loads(row.data), token=token, last_seen=last_seen)
         opened.user = row.User  # the ORM session holds rows weakly: keep hers for the loader

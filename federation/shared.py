@@ -97,8 +97,8 @@ def readable(record: SharedRecord, locale: str) -> list[Shown]:
     field labels, vocabulary codes and places named in ``locale``. What the schema does not
     describe (a newer version's field, a type no plugin here declares) is shown as sent."""
     known = records.record_types()
-    schema = known.get(record.record_type).schema() \
-        if record.record_type in known and known.get(record.record_type).schema else None
+    declared = known.get(record.record_type) if record.record_type in known else None
+    schema = declared.schema() if declared is not None and declared.schema else None
     return _fields(record.payload or {}, schema, locale)
 
 
@@ -115,10 +115,10 @@ def _value(value, field, locale: str, meta: dict | None = None):
     meta = meta if meta is not None else (field.metadata if field is not None else {})
     if isinstance(value, dict):
         return _fields(value, field.schema if isinstance(field, fields.Nested) else None, locale)
-    if isinstance(value, list):
+    if isinstance(value, list):  # a list's items are named by the list's metadata
         inner = field.inner if isinstance(field, fields.List) else None
-        return [_value(item, inner, locale, meta if inner is None or not inner.metadata
-                       else None) for item in value]
+        item_meta = inner.metadata if inner is not None and inner.metadata else meta
+        return [_value(item, inner, locale, item_meta) for item in value]
     if value is None or value == "":
         return "—"
     return _named(str(value), meta, locale)

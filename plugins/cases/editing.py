@@ -11,6 +11,7 @@ from wtforms import SelectChoice
 
 from core import records
 from core.extensions import db
+from core.i18n import language
 from core.models import User
 from core.permissions import ADMIN, DOCUMENTER, REVIEWER
 from core.places import GOVERNORATE, LOCALITY, gazetteer
@@ -26,7 +27,7 @@ INCIDENT_IDENTIFYING = ("place_detail", "perpetrator_identity", "sources", "sour
 
 def prepare(form: CaseForm) -> CaseForm:
     """Give the form its choices, in the page's language."""
-    locale = terms._locale()
+    locale = language()
     places = place_choices(locale)
     violations = violation_choices(locale)
     perpetrators = [SelectChoice("", "—")] + [

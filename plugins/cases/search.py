@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import re
 
-from flask_babel import get_locale
 from sqlalchemy import Integer, column, func, literal_column, select, table, text
 
 from core import records
@@ -175,8 +174,3 @@ def _place_names(code: str | None) -> list[str]:
         names += list(place.names.values())
         code = place.parent
     return names
-
-
-def locale_code() -> str:
-    locale = get_locale()
-    return locale.language if locale else "en"

@@ -10,8 +10,7 @@ import json
 from functools import lru_cache
 from pathlib import Path
 
-from flask_babel import get_locale
-
+from core.i18n import language
 from core.vocabularies import Term, vocabulary
 
 VIOLATIONS = "cases.violation"
@@ -34,7 +33,7 @@ def violation_codes() -> set[str]:
 
 
 def label(vocabulary_name: str, code: str | None) -> str:
-    return vocabulary(vocabulary_name).label(code, _locale())
+    return vocabulary(vocabulary_name).label(code, language())
 
 
 def all_labels(vocabulary_name: str, code: str | None) -> list[str]:
@@ -42,7 +41,3 @@ def all_labels(vocabulary_name: str, code: str | None) -> list[str]:
     term = vocabulary(vocabulary_name).get(code) if code else None
     return list(term.labels.values()) if term else []
 
-
-def _locale() -> str:
-    locale = get_locale()
-    return locale.language if locale else "en"

@@ -22,6 +22,7 @@ from core import audit, clock, consent, keystore, records, review
 from core.db import reads_only
 from core.extensions import db
 from core.forms import ConfirmForm, option_tags
+from core.i18n import language
 from core.permissions import VIEW_IDENTIFYING, require_permission
 from core.redaction import AUDIENCES, sharing_of
 from core.redaction import _nested_schema as nested_schema
@@ -63,7 +64,7 @@ _LABELS_BY_LOCALE: dict[str, dict[str, dict[str, str]]] = {}
 def _labels() -> dict[str, dict[str, str]]:
     """The code labels in the page's language, as plain strings: translated once per
     language and process, not each time a template shows one."""
-    locale = terms._locale()
+    locale = language()
     found = _LABELS_BY_LOCALE.get(locale)
     if found is None:
         found = _LABELS_BY_LOCALE[locale] = {
@@ -87,7 +88,7 @@ def place_name(code: str | None) -> str:
     from core.places import gazetteer
 
     place = gazetteer().get(code) if code else None
-    return place.name(terms._locale()) if place else (code or "")
+    return place.name(language()) if place else (code or "")
 
 
 @blueprint.route("/")
@@ -104,8 +105,8 @@ def index():
         args=request.args, args_without_position={
             key: value for key, value in request.args.items()
             if key not in ("page", "after", "before")},
-        statuses=STATUSES, risks=RISKS, violations=_violation_options(terms._locale()),
-        governorates=_governorate_options(terms._locale()),
+        statuses=STATUSES, risks=RISKS, violations=_violation_options(language()),
+        governorates=_governorate_options(language()),
         sort=request.args.get("sort", "updated"),
     )
 
@@ -260,7 +261,7 @@ def _shown_rows(rows: list[store.Row]) -> list[dict]:
     else:
         cases = store.full_cases(rows)
         shown = {row.id: records.scrub_for(cases[row.id], current_user) for row in rows}
-    taxonomy, locale, labels = vocabulary(terms.VIOLATIONS), terms._locale(), _labels()
+    taxonomy, locale, labels = vocabulary(terms.VIOLATIONS), language(), _labels()
     return [{
         "row": row,
         "title": shown[row.id](row.title),

@@ -69,3 +69,15 @@ def test_a_refusal_on_a_page_that_only_reads_is_still_audited(pages, make_user, 
         denied = db.session.scalars(select(AuditEntry.action)
                                     .where(AuditEntry.action == "access.denied")).all()
     assert denied == ["access.denied"]
+
+
+def test_an_expired_session_on_a_page_that_only_reads_signs_her_out(pages, make_user, login_as,
+                                                                     fake_clock):
+    from core.models import ServerSession
+
+    client = login_as(make_user("salma"))
+    fake_clock.advance(minutes=31)
+    response = client.get("/test/reading")
+    assert response.status_code == 302 and "/login" in response.location
+    with pages.app_context():
+        assert db.session.scalar(select(func.count()).select_from(ServerSession)) == 0
