@@ -98,14 +98,44 @@ def _no_constants(name: str):
 
 
 def strict_loads(data: bytes | str) -> Any:
-    """Parse JSON text: UTF-8 only, duplicate keys and NaN/Infinity refused."""
+    """Parse JSON text: UTF-8 only, duplicate keys, NaN/Infinity and lone surrogates
+    (``"\\ud800"``: no character, and no UTF-8 to hash or store) refused."""
     try:
         text = data.decode("utf-8") if isinstance(data, bytes | bytearray) else data
-        return json.loads(text, object_pairs_hook=_no_duplicates, parse_constant=_no_constants)
+        value = _STRICT.decode(text)
     except _DuplicateKey:
         raise Refused("duplicate-key") from None
     except (ValueError, UnicodeDecodeError, RecursionError):
         raise Refused("json-invalid") from None
+    if "\\u" in text and _SURROGATE_ESCAPE.search(text) and _lone_surrogate(value):
+        raise Refused("json-invalid")
+    return value
+
+
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
+
+
+def _lone_surrogate(value: Any) -> bool:
+    """Whether a parsed value holds a string that is not whole Unicode (an escaped
+    surrogate without its pair). Only looked for when the text has such an escape."""
+    try:
+        if type(value) is str:
+            value.encode("utf-8")
+        elif type(value) is list:
+            return any(_lone_surrogate(item) for item in value)
+        elif type(value) is dict:
+            return any(_lone_surrogate(key) or _lone_surrogate(item)
+                       for key, item in value.items())
+    except UnicodeEncodeError:
+        return True
+    except RecursionError:
+        return True  # too deep to look at: refused
+    return False
+
+
+# One decoder for every text (``json.loads`` would build one per call); a byte order mark is
+# refused like any other character outside JSON.
+_STRICT = json.JSONDecoder(object_pairs_hook=_no_duplicates, parse_constant=_no_constants)
 
 
 def dumps(value: Any) -> bytes:
@@ -233,14 +263,24 @@ def _is_hex(value: Any) -> bool:
 def _consent(value: Any) -> dict:
     if type(value) is not dict or value.keys() != _CONSENT_FIELDS:
         raise Refused("entry-invalid", "bad consent")
-    for name, allowed in (("audiences", CONSENT_AUDIENCES), ("purposes", CONSENT_PURPOSES)):
-        items = value[name]
-        if (type(items) is not list or not items or len(set(items)) != len(items)
-                or any(item not in allowed for item in items)):
+    for name, allowed in (("audiences", _AUDIENCES), ("purposes", _PURPOSES)):
+        if not _some_of(value[name], allowed):
             raise Refused("entry-invalid", f"bad consent {name}")
     if value["expires"] is not None:
         parse_day(value["expires"])
     return value
+
+
+_AUDIENCES, _PURPOSES = frozenset(CONSENT_AUDIENCES), frozenset(CONSENT_PURPOSES)
+
+
+def _some_of(items: Any, allowed: frozenset) -> bool:
+    """A non-empty list of distinct names from ``allowed``."""
+    try:
+        return (type(items) is list and len(items) > 0 and allowed.issuperset(items)
+                and len(set(items)) == len(items))
+    except TypeError:  # a list or object among them
+        return False
 
 
 def _key_event(value: Any) -> dict:

@@ -120,6 +120,13 @@ def record_fields(**changes):
     {"consent": {"audiences": ["hub", "hub"], "purposes": ["advocacy"], "expires": None}},
     {"consent": {"audiences": ["hub"], "purposes": ["advocacy"], "expires": "soon"}},
     {"consent": {"audiences": ["hub"], "purposes": ["advocacy"]}},
+    # lists or objects among the names: refused, not a crash (they cannot be hashed)
+    {"consent": {"audiences": [["hub"]], "purposes": ["advocacy"], "expires": None}},
+    {"consent": {"audiences": ["hub"], "purposes": [{}], "expires": None}},
+    {"consent": {"audiences": ["hub", 1], "purposes": ["advocacy"], "expires": None}},
+    {"consent": {"audiences": "hub", "purposes": ["advocacy"], "expires": None}},
+    {"at": "2026-02-30T09:30:00Z"}, {"at": "2026-01-15T24:00:00Z"},
+    {"at": "2026-01-15T09:30:00+00:00"},
     {"extra": 1}, {"type": "rabita.entry/2"},
 ])
 def test_malformed_entries_are_refused(changes):
@@ -165,3 +172,20 @@ def test_envelopes_are_read_strictly():
             protocol.open_envelope(broken, protocol.RECEIPT_TYPE)
     with pytest.raises(Refused):
         protocol.open_envelope(envelope, protocol.VOUCH_TYPE)
+
+
+@pytest.mark.parametrize("text", [b'{"a":"\\ud800"}', b'["x",["\\uDFFF"]]', b'{"\\udbff":1}',
+                                  b'"\\ud83d"'])
+def test_lone_surrogates_are_refused(text):
+    with pytest.raises(Refused) as refused:
+        protocol.strict_loads(text)
+    assert refused.value.code == "json-invalid"
+
+
+@pytest.mark.parametrize(("text", "value"), [
+    (b'"\\ud83d\\ude00"', "\U0001f600"),  # a pair: one character
+    (b'"\\\\ud800"', "\\ud800"),  # an escaped backslash, then letters
+    (b'"\\u00e9"', "\u00e9"),
+])
+def test_whole_characters_written_as_escapes_are_read(text, value):
+    assert protocol.strict_loads(text) == value

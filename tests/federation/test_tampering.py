@@ -457,6 +457,15 @@ def page_tampering(origin, rng):
                                                   '"kind":"record","kind":"record"'))])), \
         "duplicate-key", False
     yield "not JSON", serve(b"{not json"), "json-invalid", False
+    # a lone surrogate: no character, no UTF-8 to hash or store (it once crashed the sync)
+    assert b"testimony.testimony" in good
+    yield "a lone surrogate in the page", serve(
+        good.replace(b"testimony.testimony", b"testimony.testimony\\ud800", 1)), \
+        "json-invalid", False
+    yield "a lone surrogate in an entry", serve(page("peers", 0, [dict(
+        items[0], entry=items[0]["entry"].replace('"kind":"record"',
+                                                  '"kind":"record\\udc00"'))])), \
+        "json-invalid", False
     yield "answers another request", serve(page("peers", 5, [])), "bad-request", False
     yield "a head behind its entries", serve(page("peers", 0, items, head=2)), "bad-request", \
         False
