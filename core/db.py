@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import binascii
 from datetime import UTC, datetime
+from functools import lru_cache
 from operator import itemgetter
 from pathlib import Path
 
@@ -93,19 +94,31 @@ def insert_rows(table, rows: list[dict]) -> int:
     statement = (f"INSERT INTO {quote(table.name)} ({', '.join(quote(c) for c in columns)}) "  # noqa: S608 - names from the model, values bound
                  f"VALUES ({', '.join([mark] * len(columns))})")
     values = [itemgetter(*columns)(row) for row in rows]
-    moments = [i for i, column in enumerate(columns)
-               if any(isinstance(row[column], datetime) for row in rows[:1])]
+    moments = _moment_columns(table, tuple(columns))
     if moments:
-        values = [tuple(_naive_utc(value) if i in moments else value
-                        for i, value in enumerate(row)) for row in values]
+        values = [list(row) for row in values]
+        naive: dict[datetime, datetime] = {}  # rows often share one moment: convert it once
+        for row in values:
+            for i in moments:
+                value = row[i]
+                if value is not None and value.tzinfo is not None:
+                    if value not in naive:
+                        naive[value] = value.astimezone(UTC).replace(tzinfo=None)
+                    row[i] = naive[value]
+        values = [tuple(row) for row in values]
     connection.exec_driver_sql(statement, values)
     return len(rows)
 
 
-def _naive_utc(value):
-    if isinstance(value, datetime) and value.tzinfo is not None:
-        return value.astimezone(UTC).replace(tzinfo=None)
-    return value
+@lru_cache(maxsize=256)
+def _moment_columns(table, columns: tuple[str, ...]) -> list[int]:
+    """Which of ``columns`` hold date-times (by the table's own types)."""
+    found = []
+    for i, name in enumerate(columns):
+        kind = table.c[name].type
+        if isinstance(getattr(kind, "impl_instance", kind), DateTime):
+            found.append(i)
+    return found
 
 
 def is_sqlite(engine: Engine) -> bool:

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-from sqlalchemy import select
+from sqlalchemy import Select, String, bindparam, insert, select
 
 from core import clock
-from core.db import insert_rows
+from core.db import UTCDateTime, insert_rows
 from core.extensions import db
 from core.models import LedgerEntry
 
@@ -43,6 +43,28 @@ def record_sent_many(sent: list[Sent]) -> int:
     hundreds of versions leave at once). Returns how many."""
     now = clock.now()
     return insert_rows(LedgerEntry.__table__, [{**one._asdict(), "sent_at": now} for one in sent])
+
+
+def record_sent_selected(versions: Select, parameters: dict, *, audience: str,
+                         recipient: str) -> int:
+    """Add, in one statement, an entry for each record version ``versions`` selects (with
+    ``parameters``) — columns record type, record uuid, version, payload hash, policy hash,
+    consent id — that is leaving for ``recipient`` now. Versions already sent to it are not
+    added again (a page fetched twice). Returns how many were added."""
+    chosen = versions.subquery()
+    already = select(LedgerEntry.id).where(
+        LedgerEntry.record_type == chosen.c[0], LedgerEntry.record_uuid == chosen.c[1],
+        LedgerEntry.version == chosen.c[2], LedgerEntry.recipient == bindparam("recipient"))
+    rows = select(chosen.c[0], chosen.c[1], chosen.c[2], bindparam("audience", type_=String),
+                  bindparam("recipient", type_=String), chosen.c[3], chosen.c[4],
+                  chosen.c[5], bindparam("sent_at", type_=UTCDateTime)
+                  ).where(~already.exists())
+    statement = insert(LedgerEntry).from_select(
+        ["record_type", "record_uuid", "version", "audience", "recipient", "payload_hash",
+         "policy_hash", "consent_id", "sent_at"], rows)
+    return db.session.connection().execute(statement, {
+        **parameters, "audience": audience, "recipient": recipient, "sent_at": clock.now(),
+    }).rowcount
 
 
 def attach_receipt(*, recipient: str, record_uuid: str, version: int, receipt: str) -> int:

@@ -308,9 +308,12 @@ class SharedRecord:
         return None if self.payload_text is None else json.loads(self.payload_text)
 
 
-def announce_shared_received(shared: SharedRecord) -> None:
-    """Tell plugins a newer version of a shared record is being stored (in its transaction)."""
-    plugin_manager().hook.shared_record_received(shared=shared)
+def announce_shared_received(*shared: SharedRecord) -> None:
+    """Tell plugins newer versions of shared records are being stored (in the transaction
+    that stores them: a page of a sync announces hundreds)."""
+    hook = plugin_manager().hook
+    for one in shared:
+        hook.shared_record_received(shared=one)
 
 
 def announce_shared_purged(shared: SharedRecord) -> None:

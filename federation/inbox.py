@@ -14,6 +14,7 @@ import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
+from typing import NamedTuple
 
 from sqlalchemy import and_, delete, or_, select, update
 
@@ -22,7 +23,7 @@ from core.db import insert_rows
 from core.extensions import db
 from core.records import SharedRecord, announce_shared_purged, announce_shared_received
 from federation import protocol
-from federation.identity import KeyInfo, verify
+from federation.identity import KeyInfo, Signatures, checked_together
 from federation.models import (
     Chain,
     Cursor,
@@ -39,8 +40,7 @@ from federation.reasons import Refused
 MAX_ITEMS = 1000
 
 
-@dataclass(frozen=True)
-class Item:
+class Item(NamedTuple):
     """One verified entry with its payload (None: purged, or never sent)."""
 
     entry: Entry
@@ -52,7 +52,11 @@ class Item:
 
 @dataclass
 class Page:
-    """A verified page: its items, the feed's head, and where the cursor goes next."""
+    """A verified page: its items, the feed's head, and where the cursor goes next.
+
+    ``signatures``: the items' signatures, when the page was verified with ``settle=False``
+    and they are still being checked; ``apply`` settles them before anything leaves its
+    transaction."""
 
     feed: str
     items: list[Item]
@@ -60,6 +64,7 @@ class Page:
     after: int
     last_hash: str
     skipped: int = 0  # relayed entries of quarantined origins, or this node's own
+    signatures: Signatures | None = None
 
 
 @dataclass
@@ -97,10 +102,12 @@ class Keys:
             }
         return self._by_origin[origin]
 
-    def check(self, entry: Entry, signature: bytes) -> None:
+    def check(self, entry: Entry, signature: bytes, signatures: Signatures) -> None:
+        """Check the entry's key may sign it; its signature joins ``signatures``."""
         key = self.of(entry.origin).get(entry.key)
-        if key is None or not verify(key.public_key, entry.raw, signature):
+        if key is None:
             raise Refused("entry-signature-invalid")
+        signatures.add(key.public_key, entry.raw, signature)
         problem = key.may_sign_at(entry.at)
         if problem == "key-revoked" and _rotation(entry):
             # The rotation that introduced the key which then revoked this one stays valid:
@@ -155,8 +162,9 @@ def read_page(body: bytes, feed: str, after: int) -> tuple[list[dict], int]:
 
 
 def verify_feed(origin: str, feed: str, raw_items: list, head: int, keys: Keys,
-                own_node_id: str) -> Page:
-    """Verify items of ``origin``'s own ``feed`` (pulled from it, or in its bundle)."""
+                own_node_id: str, *, settle: bool = True) -> Page:
+    """Verify items of ``origin``'s own ``feed`` (pulled from it, or in its bundle).
+    ``settle=False``: the signatures may still be being checked (``Page.signatures``)."""
     if origin == own_node_id:
         raise Refused("wrong-origin")
     if _quarantined(origin):
@@ -164,83 +172,91 @@ def verify_feed(origin: str, feed: str, raw_items: list, head: int, keys: Keys,
     chain = _chain(origin, feed)
     expected, prev, prev_at = chain
     items = []
-    for raw in raw_items:
-        item = _read_item(raw)
-        entry = item.entry
-        if entry.origin != origin:
-            raise Refused("wrong-origin")
-        if entry.feed != feed:
-            raise Refused("wrong-feed")
-        if raw["seq"] != entry.seq:
-            raise Refused("entry-invalid", "the item and its entry disagree")
-        if entry.seq < expected + 1 and not items:
-            _check_known(entry)  # a bundle may start before what this node has: same entries?
-            continue
-        if entry.seq != expected + 1:
-            raise Refused("gap")
-        if entry.prev != prev:
-            raise Refused("fork")
-        if prev_at is not None and entry.at < prev_at:
-            raise Refused("time-regression")
-        keys.check(entry, protocol.unb64(item.sig, 64, "entry-signature-invalid"))
-        if entry.kind == KEY:
-            keys.follow(entry)
-        items.append(item)
-        expected, prev, prev_at = entry.seq, entry.hash, entry.at
+    with checked_together(Signatures(), settle=settle) as signatures:
+        for raw in raw_items:
+            item = _read_item(raw)
+            entry = item.entry
+            if entry.origin != origin:
+                raise Refused("wrong-origin")
+            if entry.feed != feed:
+                raise Refused("wrong-feed")
+            if raw["seq"] != entry.seq:
+                raise Refused("entry-invalid", "the item and its entry disagree")
+            if entry.seq < expected + 1 and not items:
+                _check_known(entry)  # a bundle may start before what this node has
+                continue
+            if entry.seq != expected + 1:
+                raise Refused("gap")
+            if entry.prev != prev:
+                raise Refused("fork")
+            if prev_at is not None and entry.at < prev_at:
+                raise Refused("time-regression")
+            keys.check(entry, protocol.unb64(item.sig, 64, "entry-signature-invalid"),
+                       signatures)
+            if entry.kind == KEY:
+                keys.follow(entry)
+            items.append(item)
+            expected, prev, prev_at = entry.seq, entry.hash, entry.at
     if head < expected:
+        signatures.settle()  # the first thing wrong: a signature, if one is bad
         raise Refused("bad-request", "the head is behind the entries")
-    return Page(feed, items, head, expected, prev)
+    return Page(feed, items, head, expected, prev, signatures=None if settle else signatures)
 
 
 def verify_relay(hub: str, raw_items: list, head: int, after: int, link: str, keys: Keys,
-                 own_node_id: str) -> Page:
+                 own_node_id: str, *, settle: bool = True) -> Page:
     """Verify a hub's relay feed: its own order and links, then each member entry's origin
     signature, audience and place in its origin's chain (of which it carries a subset)."""
     items, skipped, unknown = [], 0, set()
     chains: dict[str, tuple[int, str, datetime | None]] = {}
     quarantined: dict[str, bool] = {}
     expected = after
-    for raw in raw_items:
-        if not isinstance(raw, dict) or set(raw) != {"seq", "entry", "sig", "payload", "link"}:
-            raise Refused("bad-request", "bad item")
-        entry = _entry(raw)
-        if raw["seq"] != expected + 1:
-            raise Refused("gap")
-        if raw["link"] != relay_link(link, entry.hash):
-            raise Refused("fork")
-        expected, link = raw["seq"], raw["link"]
-        if entry.feed != HUB:
-            raise Refused("wrong-feed")
-        if entry.kind == RECORD and not (entry.relay and "peers" in entry.consent["audiences"]):
-            raise Refused("not-relayable")
-        if entry.origin not in quarantined:
-            quarantined[entry.origin] = _quarantined(entry.origin)
-        if entry.origin in (own_node_id, hub) or quarantined[entry.origin]:
-            skipped += 1
-            continue
-        if entry.key not in keys.of(entry.origin):
-            unknown.add(entry.key)
-            continue
-        last_seq, last_hash, last_at = chains.get(entry.origin) or _chain(entry.origin, HUB)
-        if entry.seq <= last_seq:
-            _check_known(entry)
-            continue
-        if entry.seq == last_seq + 1 and entry.prev != last_hash:
-            raise Refused("fork", origin=entry.origin)
-        if last_at is not None and entry.at < last_at:
-            raise Refused("time-regression")
-        item = Item(entry, raw["sig"], protocol.read_payload(raw["payload"], entry),
-                    raw["seq"], raw["link"])
-        keys.check(entry, protocol.unb64(item.sig, 64, "entry-signature-invalid"))
-        if entry.kind == KEY:
-            keys.follow(entry)
-        chains[entry.origin] = (entry.seq, entry.hash, entry.at)
-        items.append(item)
+    with checked_together(Signatures(), settle=settle) as signatures:
+        for raw in raw_items:
+            if not isinstance(raw, dict) or set(raw) != {"seq", "entry", "sig", "payload", "link"}:
+                raise Refused("bad-request", "bad item")
+            entry = _entry(raw)
+            if raw["seq"] != expected + 1:
+                raise Refused("gap")
+            if raw["link"] != relay_link(link, entry.hash):
+                raise Refused("fork")
+            expected, link = raw["seq"], raw["link"]
+            if entry.feed != HUB:
+                raise Refused("wrong-feed")
+            if entry.kind == RECORD and not (entry.relay and "peers" in entry.consent["audiences"]):
+                raise Refused("not-relayable")
+            if entry.origin not in quarantined:
+                quarantined[entry.origin] = _quarantined(entry.origin)
+            if entry.origin in (own_node_id, hub) or quarantined[entry.origin]:
+                skipped += 1
+                continue
+            if entry.key not in keys.of(entry.origin):
+                unknown.add(entry.key)
+                continue
+            last_seq, last_hash, last_at = chains.get(entry.origin) or _chain(entry.origin, HUB)
+            if entry.seq <= last_seq:
+                _check_known(entry)
+                continue
+            if entry.seq == last_seq + 1 and entry.prev != last_hash:
+                raise Refused("fork", origin=entry.origin)
+            if last_at is not None and entry.at < last_at:
+                raise Refused("time-regression")
+            item = Item(entry, raw["sig"], protocol.read_payload(raw["payload"], entry),
+                        raw["seq"], raw["link"])
+            keys.check(entry, protocol.unb64(item.sig, 64, "entry-signature-invalid"),
+                       signatures)
+            if entry.kind == KEY:
+                keys.follow(entry)
+            chains[entry.origin] = (entry.seq, entry.hash, entry.at)
+            items.append(item)
+    if unknown or head < expected:
+        signatures.settle()  # the first thing wrong: a signature, if one is bad
     if unknown:
         raise UnknownKeys(unknown)
     if head < expected:
         raise Refused("bad-request", "the head is behind the entries")
-    return Page(RELAY, items, head, expected, link, skipped)
+    return Page(RELAY, items, head, expected, link, skipped,
+                signatures=None if settle else signatures)
 
 
 def relay_link(previous: str, entry_hash: str) -> str:
@@ -290,15 +306,34 @@ def rank(version: int, feed: str, seq: int) -> tuple[int, int, int]:
     return version, protocol.FEED_RANK[feed], seq
 
 
-def apply(items: Iterable[Item], *, received_from: str, relay: bool = False) -> Applied:
+def apply(items: Iterable[Item], *, received_from: str, relay: bool = False,
+          signatures: Signatures | None = None) -> Applied:
     """Store and apply verified items in the current transaction (the caller commits).
 
     ``relay``: this node is a hub, and relays what its members' consent lets it pass on.
+    ``signatures``: the items' signatures, if still being checked (``Page.signatures``):
+    settled once the rows are written, before plugins hear of anything or anything is
+    relayed; a bad one refuses the page, and the caller's rollback leaves nothing written.
     """
     items = list(items)
     done = Applied()
-    if not items:
-        return done
+    with checked_together(signatures or Signatures()):
+        if not items:
+            return done
+        received, purged, revoked = _write(items, received_from, done)
+    for key in revoked:
+        invalidate_signed_after_revocation(key)
+    announce_shared_received(*(shared for key, shared in received.items() if key not in purged))
+    for shared in purged.values():
+        announce_shared_purged(shared)
+    if relay:
+        _relay(items)
+    return done
+
+
+def _write(items: list[Item], received_from: str, done: Applied):
+    """The rows of ``items``: received entries, held records, purged payloads, changed keys.
+    Returns what to announce (received, purged) and the keys revoked."""
     now = clock.now()
     received_at = now.astimezone(UTC).replace(tzinfo=None)  # as stored: see _row
     stored = _stored([item.entry for item in items])
@@ -331,16 +366,7 @@ def apply(items: Iterable[Item], *, received_from: str, relay: bool = False) -> 
         insert_rows(ReceivedEntry.__table__, rows)  # hundreds at once
     _purge(purge_entries, purge_records)
     _save_held(keep)
-    for key in revoked:
-        invalidate_signed_after_revocation(key)
-    for key in received:
-        if key not in purged:
-            announce_shared_received(received[key])
-    for shared in purged.values():
-        announce_shared_purged(shared)
-    if relay:
-        _relay(items)
-    return done
+    return received, purged, revoked
 
 
 def _apply_record(entry, payload, held, keep, purge_entries, received):

@@ -14,11 +14,10 @@ import json
 from collections.abc import Iterable
 from datetime import datetime
 
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, func, select, update
 
 from core import audit, clock, consent, ledger, records, review
 from core.extensions import db
-from core.models import LedgerEntry
 from federation import protocol, signing
 from federation.models import OutboxEntry, OutboxHead
 from federation.protocol import HUB, KEY, PEERS, RECORD, TOMBSTONE
@@ -252,45 +251,35 @@ def revoke_key(key_id: str, since: datetime) -> int:
 # -- serving --------------------------------------------------------------------------------
 
 
+# Built once: a page is asked for hundreds of times in a sync, and building the statement
+# costs SQLAlchemy more than running it.
+_PAGE = (select(OutboxEntry.seq, OutboxEntry.entry, OutboxEntry.sig, OutboxEntry.payload,
+                OutboxEntry.kind)
+         .where(OutboxEntry.feed == bindparam("feed"), OutboxEntry.seq > bindparam("after"))
+         .order_by(OutboxEntry.seq).limit(bindparam("limit")))
+_LEAVING = (select(OutboxEntry.record_type, OutboxEntry.record_id, OutboxEntry.version,
+                   OutboxEntry.payload_hash, OutboxEntry.policy_hash, OutboxEntry.consent_id)
+            .where(OutboxEntry.feed == bindparam("feed"),
+                   OutboxEntry.seq.in_(bindparam("seqs", expanding=True))))
+
+
 def page(feed: str, after: int, limit: int, *, recipient: str) -> tuple[list[dict], int]:
     """Entries of ``feed`` after ``after`` (at most ``limit``) and the feed's head; writes
     the outbound ledger for every record version that leaves with its payload."""
-    rows = db.session.execute(
-        select(OutboxEntry.seq, OutboxEntry.entry, OutboxEntry.sig, OutboxEntry.payload,
-               OutboxEntry.kind, OutboxEntry.record_type, OutboxEntry.record_id,
-               OutboxEntry.version, OutboxEntry.payload_hash, OutboxEntry.policy_hash,
-               OutboxEntry.consent_id)
-        .where(OutboxEntry.feed == feed, OutboxEntry.seq > after)
-        .order_by(OutboxEntry.seq).limit(limit)
-    ).all()
+    rows = db.session.connection().execute(
+        _PAGE, {"feed": feed, "after": after, "limit": limit}).all()
     head = db.session.scalar(select(OutboxHead.seq).where(OutboxHead.feed == feed)) or 0
-    _write_ledger(feed, [row for row in rows if row.kind == RECORD and row.payload is not None],
-                  recipient)
-    items = [{"seq": row.seq, "entry": row.entry, "sig": row.sig, "payload": row.payload}
-             for row in rows]
+    items, leaving = [], []
+    for seq, entry, sig, payload, kind in rows:
+        items.append({"seq": seq, "entry": entry, "sig": sig, "payload": payload})
+        if kind == RECORD and payload is not None:
+            leaving.append(seq)
+    if leaving:
+        # What an entry says of its record never changes (only its payload may be purged),
+        # so the ledger reads it by the sequence numbers that left with a payload.
+        ledger.record_sent_selected(_LEAVING, {"feed": feed, "seqs": leaving},
+                                    audience=feed, recipient=recipient)
     return items, head
-
-
-def _write_ledger(feed: str, rows: list, recipient: str) -> None:
-    if not rows:
-        return
-    already = set()
-    for record_type in {row.record_type for row in rows}:  # core's index: type, then uuid
-        already.update(db.session.execute(
-            select(LedgerEntry.record_uuid, LedgerEntry.version).where(
-                LedgerEntry.record_type == record_type,
-                LedgerEntry.record_uuid.in_({r.record_id for r in rows
-                                             if r.record_type == record_type}),
-                LedgerEntry.recipient == recipient)
-        ).all())
-    sent = []
-    for row in rows:
-        if (row.record_id, row.version) in already:
-            continue  # a page fetched again: the version already left
-        already.add((row.record_id, row.version))
-        sent.append(ledger.Sent(row.record_type, row.record_id, row.version, feed, recipient,
-                                row.payload_hash, row.policy_hash, row.consent_id))
-    ledger.record_sent_many(sent)
 
 
 def record_version_for_receipt(record_id: str, version: int) -> OutboxEntry | None:

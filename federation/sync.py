@@ -93,9 +93,12 @@ def _pull(peer: Peer, remote: client.PeerClient, feed: str, outcome: Outcome,
         raw_items, head = inbox.read_page(body, feed, after)
         if not raw_items and head <= after:
             return  # nothing new: a round that changes nothing writes nothing
+        # The page's signatures are checked on another core while it is read and written;
+        # apply settles them before anything is announced, relayed or committed.
         page = _verify(peer, remote, feed, raw_items, head, after, link, own)
         applied = inbox.apply(page.items, received_from=peer.node_id,
-                              relay=is_hub() and feed == protocol.HUB)
+                              relay=is_hub() and feed == protocol.HUB,
+                              signatures=page.signatures)
         for tombstone, to in applied.receipts:
             receipts.make(tombstone, to)
         inbox.advance(peer.id, page)
@@ -104,22 +107,24 @@ def _pull(peer: Peer, remote: client.PeerClient, feed: str, outcome: Outcome,
         outcome.pages += 1
         if progress is not None:
             progress(peer, feed, len(raw_items), max(head - page.after, 0))
-        if page.after >= head or not raw_items:
-            return
+        if page.after >= head or page.after <= after:
+            return  # the end, or a page that moved nothing (a peer sending what is held)
 
 
 def _verify(peer, remote, feed, raw_items, head, after, link, own) -> inbox.Page:
+    """Everything but the signatures, which are left for ``inbox.apply`` to settle."""
     keys = inbox.Keys()
     if feed != RELAY:
-        return inbox.verify_feed(peer.node_id, feed, raw_items, head, keys, own)
+        return inbox.verify_feed(peer.node_id, feed, raw_items, head, keys, own, settle=False)
     try:
-        return inbox.verify_relay(peer.node_id, raw_items, head, after, link, keys, own)
+        return inbox.verify_relay(peer.node_id, raw_items, head, after, link, keys, own,
+                                  settle=False)
     except inbox.UnknownKeys:
         # Members this node never paired with: the hub vouches for their keys.
         hub.learn_vouched(protocol.strict_loads(remote.get("/federation/keys")), peer)
         db.session.flush()
         return inbox.verify_relay(peer.node_id, raw_items, head, after, link, inbox.Keys(),
-                                  own)
+                                  own, settle=False)
 
 
 def _send_receipts(peer: Peer, remote: client.PeerClient) -> int:

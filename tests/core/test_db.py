@@ -195,3 +195,29 @@ def test_the_second_factor_migration_seals_the_secrets_already_there(migrating_a
     flask_migrate.downgrade(revision="core_0002")
     with db.engine.connect() as connection:
         assert connection.execute(sa.text("SELECT totp_secret FROM core_user")).scalar() == secret
+
+
+@all_databases
+def test_insert_rows_stores_every_aware_moment_as_utc(app_context):
+    from core.db import insert_rows
+    from core.models import LedgerEntry
+
+    tunis = dt.timezone(dt.timedelta(hours=1))
+    sent = dt.datetime(2026, 11, 28, 10, 30, tzinfo=tunis)
+    receipt = dt.datetime(2026, 11, 28, 23, 15, tzinfo=dt.timezone(dt.timedelta(hours=3)))
+    common = {"record_type": "testimony.testimony", "version": 1, "audience": "hub",
+              "recipient": "r" * 32, "payload_hash": "0" * 64, "policy_hash": "0" * 64,
+              "consent_id": None, "sent_at": sent}
+    # the first row has no receipt time: a later row's must still be converted
+    insert_rows(LedgerEntry.__table__, [
+        {**common, "record_uuid": "first", "receipt_at": None},
+        {**common, "record_uuid": "second", "receipt_at": receipt},
+    ])
+    db.session.commit()
+    first, second = db.session.scalars(sa.select(LedgerEntry).order_by(LedgerEntry.record_uuid))
+    assert first.receipt_at is None
+    assert first.sent_at == second.sent_at == sent
+    assert second.receipt_at == receipt and second.receipt_at.utcoffset() == dt.timedelta(0)
+    stored = db.session.execute(sa.text(
+        "SELECT receipt_at FROM core_ledger_entry WHERE record_uuid = 'second'")).scalar()
+    assert str(stored).startswith("2026-11-28 20:15:00")  # naive UTC, as UTCDateTime stores
