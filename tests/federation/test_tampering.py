@@ -535,3 +535,21 @@ def test_a_fork_quarantines_the_origin_and_alerts_the_administrators(puller):
         assert sync.sync_peer(peer).error == "quarantined"
         sync.release(origin.node_id, None)
         assert sync.sync_peer(peer).error is None
+
+
+def test_a_peer_resending_held_entries_cannot_keep_a_round_asking(puller):
+    app, origin, fake = puller
+    items = [origin.record("peers", str(uuid.UUID(int=n))) for n in range(3)]
+    fake.page = lambda after: (page("peers", after, items), {})
+    assert pull(app, origin) == (None, False)
+    asked = []
+
+    def the_same_entries_again(after):
+        asked.append(after)
+        if len(asked) > 3:  # a round that kept asking: end it with an error the test sees
+            return b"{not json", {}
+        return page("peers", after, items, head=after + 10), {}  # "there is more"
+
+    fake.page = the_same_entries_again
+    assert pull(app, origin) == (None, False)  # the same entries: accepted, nothing new
+    assert asked == [3]  # asked once; the page moved the cursor nowhere, so the round ended
