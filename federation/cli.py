@@ -146,10 +146,15 @@ def sync_command(reference, every, quiet):
             failed += 1
             click.echo(f"{name}: {outcome.error}")
         else:
-            click.echo(f"{name}: {outcome.pulled} entries in {outcome.pages} pages, "
-                       f"{outcome.sent_receipts} receipts sent")
+            click.echo(f"{name}: {_count(outcome.pulled, 'entry', 'entries')} in "
+                       f"{_count(outcome.pages, 'page')}, "
+                       f"{_count(outcome.sent_receipts, 'receipt')} sent")
     if failed:
         raise SystemExit(1)
+
+
+def _count(number: int, one: str, many: str | None = None) -> str:
+    return f"{number} {one if number == 1 else many or one + 's'}"
 
 
 # -- bundles ---------------------------------------------------------------------------------

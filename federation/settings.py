@@ -16,7 +16,7 @@ DEFAULTS = {
     "FEDERATION_PROXY": None,
     # (connect, read) time-outs in seconds; raise them for Tor.
     "FEDERATION_TIMEOUT": (10, 60),
-    "FEDERATION_PAGE_SIZE": 500,
+    "FEDERATION_PAGE_SIZE": 1000,
     # The circuit breaker: after this many failed rounds in a row a peer is rested, for
     # FEDERATION_REST seconds doubled with each further failure, up to FEDERATION_MAX_REST.
     "FEDERATION_FAILURES_BEFORE_REST": 3,

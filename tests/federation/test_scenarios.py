@@ -98,8 +98,8 @@ def test_an_offline_node_catches_up_when_it_returns(three_nodes, people, waits):
 
 
 RECORDS = 10_000
-KILLS_AFTER_PAGES = (2, 7, 13)
-PAUSES = (0.0, 0.03, 0.12)  # after the page was asked for: in the fetch, the apply, the commit
+KILLS_AFTER_PAGES = (2, 5, 8)  # pages of 1,000: ten in all, plus one re-fetched a kill
+PAUSES = (0.0, 0.06, 0.24)  # after the page was asked for: in the fetch, the apply, the commit
 
 
 def requested_afters(log):

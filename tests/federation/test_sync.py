@@ -186,9 +186,12 @@ def test_the_command_shows_progress(two_nodes, people):
     with sfax.context():
         sync.sync(peers.find("tunis"), lambda peer, feed, done, to_go: seen.append(
             (feed, done, to_go)))
-    assert seen == [("peers", 500, 600), ("peers", 500, 100), ("peers", 100, 0)]
-    insecure_fill_outbox(tunis, 600)
+    assert seen == [("peers", 1000, 100), ("peers", 100, 0)]
+    insecure_fill_outbox(tunis, 1001)
     result = sfax.cli("sync", "--peer", "tunis")
     assert result.returncode == 0, result.stderr
-    assert "tunis: 600 entries in 2 pages" in result.stdout
+    assert "tunis: 1001 entries in 2 pages, 0 receipts sent" in result.stdout
+    insecure_fill_outbox(tunis, 1)
+    result = sfax.cli("sync", "--peer", "tunis")
+    assert "tunis: 1 entry in 1 page, 0 receipts sent" in result.stdout
     assert "tunis peers" in result.stderr  # the progress bar's label (a bar on a terminal)
