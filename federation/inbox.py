@@ -148,7 +148,7 @@ def _earliest(current: datetime | None, new: datetime) -> datetime:
 
 def read_page(body: bytes, feed: str, after: int) -> tuple[list[dict], int]:
     """The raw items and head of a page answering ``GET outbox?feed=&after=``."""
-    page = protocol.strict_loads(body)
+    page = protocol.strict_loads_written(body)
     if not isinstance(page, dict) or set(page) != {"type", "feed", "after", "head", "items"} \
             or page["type"] != protocol.PAGE_TYPE:
         raise Refused("bad-request", "not a page")

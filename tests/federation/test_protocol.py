@@ -189,3 +189,26 @@ def test_lone_surrogates_are_refused(text):
 ])
 def test_whole_characters_written_as_escapes_are_read(text, value):
     assert protocol.strict_loads(text) == value
+
+
+@pytest.mark.parametrize("canonical", [False, True])
+@pytest.mark.parametrize("text", [
+    b'{"a":1,"b":[true,null,"\\u00e9"]}', b'{"b":1,"a":2}', b'{ "a" : 1 }',
+    b'[18446744073709551617]', b'{"a":"\\ud83d\\ude00"}', b'{"a":1.5}', b'"x"',
+])
+def test_reading_written_text_gives_what_strict_reading_gives(text, canonical):
+    value = protocol.strict_loads_written(text, canonical=canonical)
+    assert value == protocol.strict_loads(text)
+    assert type(value) is type(protocol.strict_loads(text))
+
+
+@pytest.mark.parametrize(("text", "code"), [
+    (b'{"a":1,"a":1}', "duplicate-key"), (b'{"a":{"b":1,"b":1}}', "duplicate-key"),
+    (b'{"a":"\\ud800"}', "json-invalid"), (b'{"a":NaN}', "json-invalid"),
+    (b'\xef\xbb\xbf{}', "json-invalid"), (b'{"a":1', "json-invalid"),
+])
+def test_reading_written_text_refuses_what_strict_reading_refuses(text, code):
+    for canonical in (False, True):
+        with pytest.raises(Refused) as refused:
+            protocol.strict_loads_written(text, canonical=canonical)
+        assert refused.value.code == code
