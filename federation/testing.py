@@ -114,6 +114,22 @@ class Node:
             db.session.commit()
             return user.id
 
+    def make_person(self, username: str, role: str = "member"):
+        """A user of this node as a browser test signs her in: a ``core.testing.TestUser``,
+        with a second factor when her role needs one."""
+        import pyotp
+
+        from core import users
+        from core.extensions import db
+        from core.testing import TEST_PASSWORD, TestUser
+
+        with self.context():
+            user = users.create(username, TEST_PASSWORD, role)
+            if user.needs_second_factor():
+                user.totp_secret = pyotp.random_base32()
+            db.session.commit()
+            return TestUser(user.id, username, role, TEST_PASSWORD, user.totp_secret)
+
     def user(self, user_id: int):
         from core.extensions import db
         from core.models import User
