@@ -20,6 +20,7 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import os
+import select
 import struct
 import subprocess
 import sys
@@ -28,6 +29,7 @@ from collections.abc import Callable, Iterable
 Check = tuple[bytes, bytes, bytes]  # public key, signed bytes, signature
 
 PIPE_SIZE = 1 << 20  # so that handing a batch over does not wait for the child to read
+ANSWER_TIMEOUT = 30.0  # seconds; a batch of 50 checks takes a few milliseconds
 _COUNT = struct.Struct(">I")
 _HEAD = struct.Struct(">II")  # batch number, count
 _ANSWER = struct.Struct(">I?")  # batch number, every signature holds
@@ -88,20 +90,37 @@ class Child:
         return self.numbered
 
     def answer(self, number: int) -> bool | None:
-        """Whether every signature of batch ``number`` holds; None if the child is gone.
-        Answers to older batches, never collected, are passed over."""
+        """Whether every signature of batch ``number`` holds; None if the child is gone or
+        has not answered within ``ANSWER_TIMEOUT`` (it is then ended). Answers to older
+        batches, never collected, are passed over."""
         while True:
-            try:
-                data = self.process.stdout.read(_ANSWER.size)
-            except (OSError, ValueError):
-                return None
-            if len(data) != _ANSWER.size:
+            data = self._read_answer()
+            if data is None:
                 return None
             answered, holds = _ANSWER.unpack(data)
             if answered == number:
                 return holds
             if answered > number:
                 return None  # cannot happen with one reader; never guess
+
+    def _read_answer(self) -> bytes | None:
+        """One answer's bytes, read straight from the pipe (nothing buffered elsewhere, so
+        waiting on it is exact)."""
+        data = b""
+        descriptor = self.process.stdout.fileno()
+        while len(data) < _ANSWER.size:
+            ready, _, _ = select.select([descriptor], [], [], ANSWER_TIMEOUT)
+            if not ready:
+                self.process.kill()  # stopped or stuck: the checks are made elsewhere
+                return None
+            try:
+                chunk = os.read(descriptor, _ANSWER.size - len(data))
+            except OSError:
+                return None
+            if not chunk:
+                return None
+            data += chunk
+        return data
 
     def close(self) -> None:
         """End the child (it ends by itself once its input closes) and its pipes."""

@@ -120,6 +120,26 @@ def test_a_checking_process_that_dies_changes_only_the_speed(node, origin):
         assert identity._child() is not child  # a new one starts when next needed
 
 
+def test_a_checking_process_that_stops_answering_is_ended_and_replaced(node, origin,
+                                                                        monkeypatch):
+    import signal
+
+    monkeypatch.setattr(verifier, "ANSWER_TIMEOUT", 0.5)  # a test need not wait 30 s
+    items = long_page(origin)
+    with node.app_context():
+        page = inbox.verify_feed(origin.node_id, "peers", with_bad_signature(items, 60), LONG,
+                                 inbox.Keys(), signing.identity().node_id, settle=False)
+        child = identity._children.child
+        child.process.send_signal(signal.SIGSTOP)  # alive, but answering nothing
+        with pytest.raises(Refused) as refused:
+            page.signatures.settle()  # waits ANSWER_TIMEOUT, then checks here
+        assert refused.value.code == "entry-signature-invalid"
+        assert child.process.wait(timeout=5) == -signal.SIGKILL
+    assert receive(node, origin, items) is None  # a new child checks the next page
+    assert identity._children.child is not child
+    assert rows(node) == (LONG, LONG)
+
+
 def test_an_answer_never_collected_is_not_taken_for_a_later_one(node, origin):
     items = long_page(origin)
     with node.app_context():
