@@ -237,23 +237,39 @@ def make_user(app, insecure_fast_kdf) -> Callable[..., Any]:
     Users whose role needs a second factor get one; ``user.totp`` makes her codes and
     ``user.password`` is her password.
     """
+    def factory(username: str, role: str = "member", **options):
+        with app.app_context():
+            return add_person(username, role, **options)
+
+    return factory
+
+
+def add_person(username: str, role: str = "member", *, password: str = TEST_PASSWORD,
+               second_factor: bool | None = None, locale: str | None = None) -> TestUser:
+    """Create a user in the current app and commit; a second factor when her role needs one
+    (or as ``second_factor`` says). ``make_user`` and ``Node.make_person`` call this."""
     from core import users
     from core.extensions import db
 
-    def factory(username: str, role: str = "member", *, password: str = TEST_PASSWORD,
-                second_factor: bool | None = None, locale: str | None = None):
-        with app.app_context():
-            user = users.create(username, password, role)
-            user.locale = locale
-            if second_factor is None:
-                second_factor = user.needs_second_factor()
-            if second_factor:
-                user.totp_secret = pyotp.random_base32()
-            db.session.commit()
-            user_id, secret = user.id, user.totp_secret
-        return TestUser(user_id, username, role, password, secret)
+    user = users.create(username, password, role)
+    user.locale = locale
+    if second_factor is None:
+        second_factor = user.needs_second_factor()
+    if second_factor:
+        user.totp_secret = pyotp.random_base32()
+    db.session.commit()
+    return TestUser(user.id, username, role, password, user.totp_secret)
 
-    return factory
+
+def sign_in(page, base_url: str, person: TestUser) -> None:
+    """In a browser on the login page: password, then her authenticator's code."""
+    page.fill("#username", person.username)
+    page.fill("#password", person.password)
+    page.click("#submit")
+    page.wait_for_url(f"{base_url}/login/code")
+    page.fill("#code", person.code())
+    page.click("#submit")
+    page.wait_for_url(f"{base_url}/")
 
 
 class TestUser:

@@ -197,9 +197,8 @@ def verify_feed(origin: str, feed: str, raw_items: list, head: int, keys: Keys,
                 keys.follow(entry)
             items.append(item)
             expected, prev, prev_at = entry.seq, entry.hash, entry.at
-    if head < expected:
-        signatures.settle()  # the first thing wrong: a signature, if one is bad
-        raise Refused("bad-request", "the head is behind the entries")
+        if head < expected:
+            raise Refused("bad-request", "the head is behind the entries")
     return Page(feed, items, head, expected, prev, signatures=None if settle else signatures)
 
 
@@ -249,12 +248,10 @@ def verify_relay(hub: str, raw_items: list, head: int, after: int, link: str, ke
                 keys.follow(entry)
             chains[entry.origin] = (entry.seq, entry.hash, entry.at)
             items.append(item)
-    if unknown or head < expected:
-        signatures.settle()  # the first thing wrong: a signature, if one is bad
-    if unknown:
-        raise UnknownKeys(unknown)
-    if head < expected:
-        raise Refused("bad-request", "the head is behind the entries")
+        if unknown:
+            raise UnknownKeys(unknown)
+        if head < expected:
+            raise Refused("bad-request", "the head is behind the entries")
     return Page(RELAY, items, head, expected, link, skipped,
                 signatures=None if settle else signatures)
 

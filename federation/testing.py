@@ -115,20 +115,11 @@ class Node:
             return user.id
 
     def make_person(self, username: str, role: str = "member"):
-        """A user of this node as a browser test signs her in: a ``core.testing.TestUser``,
-        with a second factor when her role needs one."""
-        import pyotp
-
-        from core import users
-        from core.extensions import db
-        from core.testing import TEST_PASSWORD, TestUser
+        """A user of this node as a browser test signs her in (``core.testing.TestUser``)."""
+        from core.testing import add_person
 
         with self.context():
-            user = users.create(username, TEST_PASSWORD, role)
-            if user.needs_second_factor():
-                user.totp_secret = pyotp.random_base32()
-            db.session.commit()
-            return TestUser(user.id, username, role, TEST_PASSWORD, user.totp_secret)
+            return add_person(username, role)
 
     def user(self, user_id: int):
         from core.extensions import db

@@ -2,7 +2,7 @@
 
 import pytest
 
-from core.testing import TEST_PASSWORD, screenshot
+from core.testing import TEST_PASSWORD, screenshot, sign_in
 
 pytestmark = pytest.mark.browser
 
@@ -31,17 +31,6 @@ def test_a_member_reads_a_shared_record_in_arabic(shared, browser_page):
     assert requested and all(url.startswith(sfax.url) for url in requested)
 
 
-def sign_in(page, node, person):
-    page.goto(f"{node.url}/login")
-    page.fill("#username", person.username)
-    page.fill("#password", person.password)
-    page.click("#submit")
-    page.wait_for_url(f"{node.url}/login/code")
-    page.fill("#code", person.code())
-    page.click("#submit")
-    page.wait_for_url(f"{node.url}/")
-
-
 def test_two_administrators_pair_their_nodes_by_fingerprint(make_node, chromium_browser):
     from federation import peers
 
@@ -53,8 +42,9 @@ def test_two_administrators_pair_their_nodes_by_fingerprint(make_node, chromium_
     requested = []
     for page in (at_tunis, at_sfax):
         page.on("request", lambda request: requested.append(request.url))
-    sign_in(at_tunis, tunis, hana)
-    sign_in(at_sfax, sfax, rim)
+    for page, node, person in ((at_tunis, tunis, hana), (at_sfax, sfax, rim)):
+        page.goto(f"{node.url}/login")
+        sign_in(page, node.url, person)
 
     # Each reads her node's fingerprint on its page, to read to the other by phone.
     at_sfax.goto(f"{sfax.url}/federation/peers")
