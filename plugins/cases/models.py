@@ -14,7 +14,7 @@ from datetime import date, datetime
 from sqlalchemy import DDL, JSON, Boolean, Date, ForeignKey, Index, Integer, String, Text, event
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from core import clock
+from core import clock, references
 from core.db import UTCDateTime, declare_unmodelled_tables
 from core.extensions import db
 from core.records import RecordMixin, RecordPartMixin, blind_index_column, sealed_column
@@ -33,6 +33,7 @@ INTERVENTION_KINDS = (
 )
 INTERVENTION_STATUSES = ("planned", "ongoing", "done", "cancelled")
 RELIABILITY = ("confirmed", "reliable", "unverified", "doubtful")
+REFERENCE_PREFIX = "C"
 
 
 class Case(RecordMixin, db.Model):
@@ -51,6 +52,8 @@ class Case(RecordMixin, db.Model):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    # What people call it (core.references): random, so it tells nothing of the others.
+    reference_code: Mapped[str] = mapped_column(String(8), unique=True, index=True)
     title: Mapped[str] = mapped_column(String(200))
     summary: Mapped[str] = mapped_column(Text, default="")
     # active_history: a change keeps the value it replaces, for the tallies (store.save).
@@ -87,8 +90,8 @@ class Case(RecordMixin, db.Model):
 
     @property
     def reference(self) -> str:
-        """A short, stable label for people: the case's number on this node."""
-        return f"C-{self.id:05d}" if self.id else "C-new"
+        """A short, stable label for people: ``C-7K3M-9XQ2`` (random, see core.references)."""
+        return references.shown(REFERENCE_PREFIX, self.reference_code)
 
 
 class Defender(RecordPartMixin, db.Model):

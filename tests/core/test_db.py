@@ -221,3 +221,33 @@ def test_insert_rows_stores_every_aware_moment_as_utc(app_context):
     stored = db.session.execute(sa.text(
         "SELECT receipt_at FROM core_ledger_entry WHERE record_uuid = 'second'")).scalar()
     assert str(stored).startswith("2026-11-28 20:15:00")  # naive UTC, as UTCDateTime stores
+
+
+@all_databases
+def test_the_reference_migration_gives_every_case_its_own_random_reference(migrating_app):
+    from core import references
+
+    flask_migrate.upgrade(revision="cases_0002")
+    fill_every_table(migrating_app)
+    cases = sa.Table("cases_case", sa.MetaData(), autoload_with=db.engine)
+    with db.engine.begin() as connection:
+        first = connection.execute(sa.select(cases)).mappings().one()
+        connection.execute(cases.insert(), [
+            {**first, "id": first["id"] + n, "uuid": f"case-{n}"} for n in range(1, 40)])
+    flask_migrate.upgrade(revision="cases_0003")
+    with db.engine.connect() as connection:
+        codes = connection.execute(sa.text(
+            "SELECT reference_code FROM cases_case ORDER BY id")).scalars().all()
+    assert len(codes) == 40 and len(set(codes)) == 40
+    assert all(references.parse("C", code) == code for code in codes)
+    # random, not the numbers in disguise: in the cases' order they are not in order (1/40!)
+    assert sorted(codes) != codes
+    with db.engine.begin() as connection, pytest.raises(sa.exc.IntegrityError):
+        connection.execute(sa.text("UPDATE cases_case SET reference_code = :code"),
+                           {"code": codes[0]})
+    flask_migrate.downgrade(revision="cases_0002")
+    columns = {c["name"] for c in sa.inspect(db.engine).get_columns("cases_case")}
+    assert "reference_code" not in columns
+    with db.engine.connect() as connection:
+        assert connection.execute(sa.text("SELECT COUNT(*) FROM cases_case")).scalar() == 40
+        assert connection.execute(sa.text("SELECT COUNT(*) FROM cases_defender")).scalar() == 1
