@@ -31,10 +31,10 @@ from sqlalchemy import (
     type_coerce,
     update,
 )
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import Session, selectinload
 from sqlalchemy.types import NullType as Unprocessed
 
-from core import clock, records
+from core import clock, records, references
 from core.extensions import db
 from core.permissions import ADMIN, REVIEWER
 from core.places import gazetteer
@@ -42,6 +42,7 @@ from core.places import gazetteer
 from . import search
 from .models import (
     FACET_COPIES,
+    REFERENCE_PREFIX,
     RISKS,
     STATUSES,
     Case,
@@ -89,6 +90,7 @@ class Row:
 
     id: int
     uuid: str
+    reference_code: str
     title: str
     pseudonym: str | None
     restricted: bool
@@ -100,7 +102,7 @@ class Row:
 
     @property
     def reference(self) -> str:
-        return f"C-{self.id:05d}"
+        return references.shown(REFERENCE_PREFIX, self.reference_code)
 
 
 @dataclass(frozen=True)
@@ -418,8 +420,8 @@ def _load(ids: list[int]) -> list[Row]:
 def _page_rows():
     """What a list shows of some cases (built once, run as Core rows: building the
     statement and loading ORM rows cost more than PostgreSQL's answer)."""
-    return (select(Case.id, Case.uuid, Case.title, Defender.pseudonym, Case.restricted,
-                   Case.status, Case.risk, Case.updated_at, Case.last_incident_on,
+    return (select(Case.id, Case.uuid, Case.reference_code, Case.title, Defender.pseudonym,
+                   Case.restricted, Case.status, Case.risk, Case.updated_at, Case.last_incident_on,
                    Case.violation_codes)
             .outerjoin(Defender, Defender.case_id == Case.id)
             .where(Case.id.in_(bindparam("ids", expanding=True))))
@@ -572,3 +574,41 @@ def recount() -> int:
                                  risk=risk, count=count))
     db.session.flush()
     return sum(row[-1] for row in rows)
+
+
+# -- references ------------------------------------------------------------------------------
+
+
+@event.listens_for(Session, "before_flush")
+def _give_references(session: Session, _context, _instances) -> None:
+    """Every new case gets its reference as it is first written, whichever path made it
+    (the form, sample data, an import): drawn at random, drawn again while taken."""
+    new = [item for item in session.new if isinstance(item, Case) and not item.reference_code]
+    if not new:
+        return
+    for case, code in zip(new, unused_codes(session, len(new)), strict=True):
+        case.reference_code = code
+
+
+def unused_codes(session: Session, count: int) -> list[str]:
+    """``count`` distinct reference codes that no case of this database holds yet. (Two
+    writers drawing the same code at the same moment: the unique index refuses the second.)"""
+    chosen: set[str] = set()
+    while len(chosen) < count:
+        drawn = {references.draw() for _ in range(count - len(chosen))} - chosen
+        with session.no_autoflush:
+            taken = set(session.scalars(select(Case.reference_code).where(
+                Case.reference_code.in_(drawn))))
+        chosen |= drawn - taken
+    return list(chosen)
+
+
+def by_reference(typed: str, user) -> Row | None:
+    """The case whose reference people typed (any case, dashes, look-alikes), if ``user``
+    may open it; None for no such case and for one she may not see alike."""
+    code = references.parse(REFERENCE_PREFIX, typed)
+    if code is None:
+        return None
+    found = db.session.scalar(select(Case.id).where(Case.reference_code == code,
+                                                    visible(user)))
+    return _load([found])[0] if found is not None else None
