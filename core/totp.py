@@ -10,17 +10,34 @@ import segno
 from markupsafe import Markup
 from sqlalchemy import or_, update
 
-from core import clock
+from core import clock, keystore
 from core.extensions import db
 from core.models import User
 from core.text import western_digits
 
 STEP_SECONDS = 30
 DRIFT_STEPS = 1  # accept the previous and next code, for clocks a little off
+ENROL_SEAL = "core_session.enrol_secret"
+ENROL_KEY = "enrol_secret"
 
 
 def new_secret() -> str:
     return pyotp.random_base32()
+
+
+def enrolling_secret(session) -> str:
+    """The secret being enrolled in this sign-in ``session``: kept there sealed under the
+    instance secret (sessions are database rows, and SQLite's WAL keeps old rows), opened
+    here; a new one at the first visit, or when the sealed one does not open."""
+    sealed = session.get(ENROL_KEY)
+    if isinstance(sealed, str):
+        try:
+            return keystore.open_for_instance(sealed, ENROL_SEAL).decode("ascii")
+        except (keystore.InstanceSealBroken, UnicodeDecodeError):
+            pass  # altered, or left in clear by an older version: start again
+    secret = new_secret()
+    session[ENROL_KEY] = keystore.seal_for_instance(secret.encode("ascii"), ENROL_SEAL)
+    return secret
 
 
 def provisioning_uri(secret: str, username: str, issuer: str) -> str:

@@ -4,15 +4,18 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, session, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user
 
-from core import auth, totp, users
+from core import auth, recovery, totp, users
 from core.access import public, signing_in
 from core.auth import THROTTLED_MESSAGE, Outcome
 from core.extensions import db
 from core.forms import CodeForm, ConfirmForm, EnrolForm, LoginForm, NewPasswordForm
 
 blueprint = Blueprint("auth", __name__)
+# Set in a session that passed the second step with a recovery code: she may replace it.
+RECOVERED = "signed_in_with_recovery_code"
 
 @blueprint.route("/login", methods=["GET", "POST"])
 @public
@@ -34,6 +37,8 @@ def code():
         return _start_again()
     form = CodeForm()
     if form.validate_on_submit():
+        if recovery.normalise(form.code.data) is not None:
+            return _after_recovery_code(auth.check_recovery_code(user, form.code.data))
         return _after(auth.check_code(user, form.code.data))
     return render_template("auth/code.html", form=form)
 
@@ -44,21 +49,25 @@ def enrol_second_factor():
     user = current_user if current_user.is_authenticated else auth.pending_user()
     if user is None:
         return _start_again()
-    if user.totp_secret:
+    # A second factor is replaced only by someone who just signed in with a recovery code
+    # (her phone is lost); anyone else asks an administrator to reset it.
+    replacing = bool(user.totp_secret) and session.get(RECOVERED) is True
+    if user.totp_secret and not replacing:
         flash(_("Your second factor is already on. An administrator can reset it."), "info")
         return redirect(url_for("home.index"))
-    secret = session.get("enrol_secret") or totp.new_secret()
-    session["enrol_secret"] = secret
+    secret = totp.enrolling_secret(session)
     form = EnrolForm()
     if form.validate_on_submit():
-        if auth.confirm_enrolment(user, secret, form.code.data):
-            session.pop("enrol_secret", None)
-            flash(_("Your second factor is on."), "success")
-            return redirect(url_for("home.index"))
+        codes = auth.confirm_enrolment(user, secret, form.code.data)
+        if codes is not None:
+            session.pop(totp.ENROL_KEY, None)
+            session.pop(RECOVERED, None)
+            return render_template("auth/recovery_codes.html", codes=codes, enrolled=True)
         form.code.errors.append(_("This code is not right. Check the clock of your phone."))
     uri = totp.provisioning_uri(secret, user.username, current_app.config["NODE_NAME"])
     return render_template(
-        "auth/enrol.html", form=form, qr=totp.qr_svg(uri), secret=_grouped(secret)
+        "auth/enrol.html", form=form, qr=totp.qr_svg(uri), secret=_grouped(secret),
+        replacing=replacing,
     )
 
 
@@ -109,6 +118,18 @@ def _after(attempt: auth.Attempt):
         message = _("Wrong username or password.")
     flash(message, "error")
     return redirect(url_for("auth.code" if session.get("pending_user") else "auth.login"))
+
+
+def _after_recovery_code(attempt: auth.Attempt):
+    """Signed in with a recovery code: to her settings, where she may set up a new phone
+    (this session only) and make new codes."""
+    if attempt.outcome is not Outcome.SIGNED_IN:
+        return _after(attempt)
+    session[RECOVERED] = True
+    flash(ngettext("You signed in with a recovery code. %(num)d code is left.",
+                   "You signed in with a recovery code. %(num)d codes are left.",
+                   attempt.codes_left), "info")
+    return redirect(url_for("account.settings"))
 
 
 def _start_again():
