@@ -95,6 +95,23 @@ def share_blockers(record, audience):
 
 
 @hookspec
+def access_blockers(record, user):
+    """Return a list of reason codes that keep ``user`` from opening ``record`` (need to know).
+
+    Asked by ``core.records.find`` and ``core.records.may_open``, the one lookup that every
+    record page uses. Any reason from any plugin hides the record: it answers 404, exactly as
+    a record that does not exist. Example (a restricted case is for those assigned to it)::
+
+        @hookimpl
+        def access_blockers(record, user):
+            if record.__record_type__ == "cases.case" and record.restricted \
+                    and record.assigned_to_id != user.id:
+                return ["restricted"]
+            return []
+    """
+
+
+@hookspec
 def record_approved(record, approval):
     """Called after a reviewer's approval of ``record``'s payload for one audience commits."""
 

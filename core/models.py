@@ -194,6 +194,22 @@ class Approval(db.Model):
     revoked_because: Mapped[str | None] = mapped_column(String(30))
 
 
+class RecordWriter(db.Model):
+    """Who wrote one version of a record: what review asks so that an approval means two
+    people. ``writer_id`` is None for a version no known person wrote (imports, sample data,
+    a deleted account)."""
+
+    __tablename__ = "core_record_writer"
+    __table_args__ = (Index("ix_core_record_writer_record", "record_type", "record_uuid"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    record_type: Mapped[str] = mapped_column(String(64))
+    record_uuid: Mapped[str] = mapped_column(String(36))
+    version: Mapped[int] = mapped_column(Integer)
+    writer_id: Mapped[int | None] = mapped_column(ForeignKey("core_user.id", ondelete="SET NULL"))
+    written_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
+
+
 class LedgerEntry(db.Model):
     """One record version that left the node: to whom, when, under which consent and policy."""
 

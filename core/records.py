@@ -27,6 +27,7 @@ from sqlalchemy.orm import Mapped, declared_attr, mapped_column
 from core import audit, clock, keystore
 from core.db import UTCDateTime
 from core.extensions import db
+from core.models import RecordWriter
 from core.permissions import VIEW_IDENTIFYING
 from core.places import gazetteer
 from core.plugins import PluginError, plugin_manager, require_prefix, results_by_plugin
@@ -261,6 +262,7 @@ def save_new(batch: list, user, *, action: str) -> None:
     for record in batch:
         record.__dict__.pop(UNSAVED, None)
     db.session.add_all(batch)
+    db.session.add_all(_writer_of(record, user) for record in batch)
     db.session.flush()
     audit.record(action, actor=user, target_type=batch[0].__record_type__, records=len(batch))
     db.session.commit()
@@ -277,12 +279,19 @@ def save(record, user, *, action: str = "record.saved", at: datetime | None = No
         record.version += 1
     record.updated_at = at or clock.now()
     db.session.add(record)
+    db.session.add(_writer_of(record, user))
     db.session.flush()
     review.revoke_if_changed(record)
     audit.record(action, actor=user, target_type=record.__record_type__, target_id=record.uuid,
                  version=record.version)
     db.session.commit()
     announce_saved(record, user)
+
+
+def _writer_of(record, user) -> RecordWriter:
+    """Who wrote this version (None: no known person — an import, sample data)."""
+    return RecordWriter(record_type=record.__record_type__, record_uuid=record.uuid,
+                        version=record.version, writer_id=getattr(user, "id", None))
 
 
 def announce_saved(record: Any, user: Any) -> None:
@@ -325,15 +334,31 @@ def announce_shared_purged(shared: SharedRecord) -> None:
 # -- reading -------------------------------------------------------------------------------
 
 
-def find(record_type_name: str, record_uuid: str):
-    """The record of that type and id, or a 404: ids from URLs are never trusted."""
+def find(record_type_name: str, record_uuid: str, user):
+    """The record of that type and id if ``user`` may open it; otherwise a 404, the same as
+    for a record that does not exist. Every page that opens a record by id asks here."""
     if record_type_name not in record_types():
         abort(404)
     model = record_types().get(record_type_name).model
-    if model is None or len(record_uuid) != 36:
+    if model is None or not _is_uuid(record_uuid):
         abort(404)
     record = db.session.scalar(select(model).where(model.uuid == record_uuid))
-    return record if record is not None else abort(404)
+    if record is None or not may_open(record, user):
+        abort(404)
+    return record
+
+
+def may_open(record, user) -> bool:
+    """Need to know: no plugin gives a reason to keep ``record`` from ``user``."""
+    hook = plugin_manager().hook
+    return not any(reasons for reasons in hook.access_blockers(record=record, user=user))
+
+
+def _is_uuid(text: str) -> bool:
+    try:
+        return len(text) == 36 and str(uuid_module.UUID(text)) == text.lower()
+    except ValueError:
+        return False
 
 
 def identifying_value(record, row, field: str) -> Any:
@@ -356,6 +381,8 @@ def reveal(record, user, *, purpose: str = "view") -> dict:
         from core.permissions import deny
 
         deny(VIEW_IDENTIFYING)
+    if not may_open(record, user):
+        abort(404)
     result = values(record, identifying=True)
     audit.record("record.identifying_viewed", actor=user, target_type=record.__record_type__,
                  target_id=record.uuid, purpose=purpose)

@@ -1,5 +1,5 @@
-"""Review before sharing: a reviewer who is not the record's author approves the exact
-redacted payload, audience by audience. An edit that changes a payload revokes its approval.
+"""Review before sharing: a reviewer who wrote none of it approves the exact redacted
+payload, audience by audience. An edit that changes a payload revokes its approval.
 """
 
 from __future__ import annotations
@@ -7,11 +7,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from core import audit, clock, consent, keystore
 from core.extensions import db
-from core.models import Approval
+from core.models import Approval, RecordWriter
 from core.permissions import REVIEW_RECORDS
 from core.plugins import plugin_manager
 from core.records import redaction, review_required, type_of
@@ -40,12 +40,48 @@ def current_approval(record, audience: str) -> Approval | None:
     )
 
 
+def writers_since_approval(record, audience: str) -> set[int | None]:
+    """Who wrote the versions of ``record`` that no approval for ``audience`` has covered
+    (every version if none ever did). ``None`` stands for a version no known person wrote."""
+    last = db.session.scalar(
+        select(func.max(Approval.version))
+        .where(Approval.record_type == record.__record_type__,
+               Approval.record_uuid == record.uuid, Approval.audience == audience)
+    ) or 0
+    written = dict(db.session.execute(
+        select(RecordWriter.version, RecordWriter.writer_id)
+        .where(RecordWriter.record_type == record.__record_type__,
+               RecordWriter.record_uuid == record.uuid, RecordWriter.version > last)
+    ).all())
+    # Versions saved before writers were recorded: the first is its author's, others unknown.
+    for version in range(last + 1, record.version + 1):
+        written.setdefault(version, record.author_id if version == 1 else None)
+    return set(written.values())
+
+
+def why_not_approver(record, audience: str, reviewer) -> str | None:
+    """Why ``reviewer`` may not approve ``record`` for ``audience`` (a sentence), or None.
+
+    An approval means two people: she must not have written any version it would cover,
+    and someone else must be known to have written it."""
+    if not reviewer.can(REVIEW_RECORDS):
+        return str(_l("Only a reviewer can approve what leaves the node."))
+    writers = writers_since_approval(record, audience)
+    if reviewer.id in writers:
+        return str(_l("You wrote or edited this record since it was last approved for this "
+                      "audience, so another reviewer must approve it."))
+    if not writers - {None}:
+        return str(_l("No one else is known to have written this version (sample data, an "
+                      "import or a deleted account). A documenter must check and save it "
+                      "before it can be approved."))
+    return None
+
+
 def approve(record, audience: str, reviewer) -> Approval:
     """Approve what ``audience`` would receive now; commits, then announces it."""
-    if not reviewer.can(REVIEW_RECORDS):
-        raise ReviewError(_l("Only a reviewer can approve what leaves the node."))
-    if record.author_id is not None and record.author_id == reviewer.id:
-        raise ReviewError(_l("The record's author cannot approve it; another reviewer must."))
+    refusal = why_not_approver(record, audience, reviewer)
+    if refusal is not None:
+        raise ReviewError(refusal)
     if consent.allows(record, audience) is None:
         raise ReviewError(_l("There is no consent for this audience."))
     prepared = redaction(record, audience)

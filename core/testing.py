@@ -106,11 +106,13 @@ def db_backend(request) -> str:
     return getattr(request, "param", "sqlite")
 
 
+# The server the Makefile names too: a plain `pytest` finds it without the environment.
+DEFAULT_POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+
+
 @pytest.fixture(scope="session")
 def postgres_server_url() -> str | None:
-    url = os.environ.get(POSTGRES_URL_ENV)
-    if not url:
-        return None
+    url = os.environ.get(POSTGRES_URL_ENV) or DEFAULT_POSTGRES_URL
     from sqlalchemy import create_engine, text
 
     engine = create_engine(url)

@@ -27,7 +27,7 @@ def nested_schema(schema_field):
 @blueprint.route("/<record_type>/<record_uuid>/consent", methods=["GET", "POST"])
 @require_permission(MANAGE_CONSENT)
 def consent_page(record_type: str, record_uuid: str):
-    record = records.find(record_type, record_uuid)
+    record = records.find(record_type, record_uuid, current_user)
     form = ConsentForm()
     if form.validate_on_submit():
         try:
@@ -55,7 +55,7 @@ def consent_page(record_type: str, record_uuid: str):
                  methods=["POST"])
 @require_permission(MANAGE_CONSENT)
 def withdraw(record_type: str, record_uuid: str, consent_id: int):
-    record = records.find(record_type, record_uuid)
+    record = records.find(record_type, record_uuid, current_user)
     entry = db.session.get(Consent, consent_id)
     if entry is None or (entry.record_type, entry.record_uuid) != (record_type, record.uuid):
         abort(404)
@@ -77,7 +77,7 @@ def withdraw(record_type: str, record_uuid: str, consent_id: int):
 @blueprint.route("/<record_type>/<record_uuid>/review")
 @require_permission(REVIEW_RECORDS)
 def review_page(record_type: str, record_uuid: str):
-    record = records.find(record_type, record_uuid)
+    record = records.find(record_type, record_uuid, current_user)
     original = records.reveal(record, current_user, purpose="review")
     db.session.commit()  # the audit entry of the reveal
     audiences = []
@@ -89,11 +89,12 @@ def review_page(record_type: str, record_uuid: str):
             "redaction": records.redaction(record, audience),
             "approval": review.current_approval(record, audience),
             "shareable": review.shareable(record, audience),
+            "not_approver": review.why_not_approver(record, audience, current_user),
         })
     return render_template(
         "records/review.html", record=record, record_type=records.type_of(record),
         original=original, audiences=audiences, schema=records.schema_of(records.type_of(record)),
-        is_author=record.author_id == current_user.id, confirm_form=ConfirmForm(),
+        confirm_form=ConfirmForm(),
         review_required=records.review_required(records.type_of(record)),
     )
 
@@ -101,7 +102,7 @@ def review_page(record_type: str, record_uuid: str):
 @blueprint.route("/<record_type>/<record_uuid>/review/<audience>", methods=["POST"])
 @require_permission(REVIEW_RECORDS)
 def approve(record_type: str, record_uuid: str, audience: str):
-    record = records.find(record_type, record_uuid)
+    record = records.find(record_type, record_uuid, current_user)
     if audience not in AUDIENCES:
         abort(404)
     if not ConfirmForm().validate_on_submit():

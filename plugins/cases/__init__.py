@@ -35,6 +35,15 @@ def register_record_types():
 
 
 @hookimpl
+def access_blockers(record, user):
+    from .store import may_open
+
+    if record.__record_type__ != "cases.case" or may_open(record, user):
+        return []
+    return ["need-to-know"]
+
+
+@hookimpl
 def register_terms():
     from .terms import declared
 

@@ -236,7 +236,7 @@ def find():
     if request.args and form.validate():
         defenders = records.find_by_identifying(
             Defender, "real_name", form.name.data, current_user, record_type=Case.__record_type__)
-        found = [d.case for d in defenders if store.may_open(d.case, current_user)]
+        found = [d.case for d in defenders if records.may_open(d.case, current_user)]
         db.session.commit()
     return render_template("cases/find.html", form=form, found=found)
 

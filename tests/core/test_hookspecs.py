@@ -159,6 +159,36 @@ def _redacted(make_app, make_plugin, **hooks):
         return records.redaction(record, "hub")
 
 
+def test_hook_access_blockers(make_app, make_plugin):
+    """A record any plugin hides from her answers 404 on every record page, like a record
+    that does not exist; others still open it."""
+    from core import records
+    from core.extensions import db
+    from core.models import User
+    from core.testing import add_person, signed_in_client
+    from tests.conftest import TESTIMONY
+    from tests.fixtures.testimony.models import Testimony
+
+    hidden_from = set()
+    app = make_app(PLUGINS=[TESTIMONY, "plugins.country_tn", make_plugin(
+        "secrecy", access_blockers=lambda record, user:
+        ["policy.secret"] if user.username in hidden_from else [])], unlocked=True)
+    with app.app_context():
+        salma, huda = add_person("salma", role="admin"), add_person("huda", role="admin")
+        record = records.new(Testimony, db.session.get(User, salma.id))
+        record.title = "Summons"
+        records.save(record, db.session.get(User, salma.id))
+        uuid = record.uuid
+    hidden_from.add("huda")
+    page = f"/records/testimony.testimony/{uuid}/consent"
+    assert signed_in_client(app, salma.id).get(page).status_code == 200
+    assert signed_in_client(app, huda.id).get(page).status_code == 404
+    with app.test_request_context():
+        record = records.find("testimony.testimony", uuid, db.session.get(User, salma.id))
+        assert records.may_open(record, db.session.get(User, salma.id))
+        assert not records.may_open(record, db.session.get(User, huda.id))
+
+
 def test_hook_register_places(make_app, make_plugin):
     from core.places import Place, gazetteer
 

@@ -165,14 +165,18 @@ def test_key_rotation_rewraps_every_record(records_app, make_testimony):
         assert records.identifying_value(testimony, testimony, "teller_name") == "Salma Ben Ali"
 
 
-def test_an_unknown_or_forged_id_is_a_404(records_app):
+def test_an_unknown_or_forged_id_is_a_404(records_app, make_user):
     from werkzeug.exceptions import NotFound
 
+    admin = make_user("amal", role="admin")
     with records_app.test_request_context():
+        user = db.session.get(User, admin.id)
         for record_type, uuid in [("testimony.testimony", "x" * 36), ("nope.nope", "x" * 36),
-                                  ("testimony.testimony", "1 OR 1=1")]:
+                                  ("testimony.testimony", "1 OR 1=1"),
+                                  ("testimony.testimony", "\x00" * 36),
+                                  ("testimony.testimony", "{" + "0" * 34 + "}")]:
             with pytest.raises(NotFound):
-                records.find(record_type, uuid)
+                records.find(record_type, uuid, user)
 
 
 def test_the_test_plugin_is_a_real_plugin(records_app):

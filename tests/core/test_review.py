@@ -89,9 +89,70 @@ def test_the_author_cannot_approve_her_own_record(node, make_user, make_testimon
         consent.record(load_testimony(node, uuid), user=db.session.get(User, huda.id),
                        given_by="defender", method="oral", audiences=["hub"],
                        purposes=["advocacy"], obtained_on=date(2026, 1, 1))
-    with pytest.raises(review.ReviewError, match="author cannot approve"):
+    with pytest.raises(review.ReviewError, match="another reviewer must approve"):
         approve_as(node, uuid, huda)
     assert not shareable(node, uuid)
+
+
+def edit_as(node, uuid, user, narrative):
+    with node.test_request_context():
+        record = load_testimony(node, uuid)
+        record.narrative = narrative
+        records.save(record, db.session.get(User, user.id))
+
+
+def test_a_reviewer_who_edited_it_cannot_approve_what_her_edit_produced(
+        node, consented, people, make_user):
+    """She is not its author, but she wrote the version the approval would cover."""
+    _salma, huda = people
+    edit_as(node, consented, huda, "Summoned by the police.")
+    with pytest.raises(review.ReviewError, match="wrote or edited"):
+        approve_as(node, consented, huda)
+    approve_as(node, consented, make_user("noura", role="reviewer"))
+    assert shareable(node, consented).ok
+
+
+def test_an_edit_after_an_approval_bars_its_writer_from_the_next_one(
+        node, consented, people, make_user):
+    salma, huda = people
+    noura = make_user("noura", role="reviewer")
+    approve_as(node, consented, huda)
+    edit_as(node, consented, huda, "Summoned twice.")
+    with pytest.raises(review.ReviewError, match="wrote or edited"):
+        approve_as(node, consented, huda)
+    approve_as(node, consented, noura)  # she wrote nothing since the last approval
+    edit_as(node, consented, salma, "Summoned three times.")
+    approve_as(node, consented, huda)  # her edit is covered by noura's approval
+    assert shareable(node, consented).ok
+
+
+def test_a_record_no_known_person_wrote_is_approved_by_nobody(node, people):
+    """Sample data, imports, a deleted account: someone must stand behind it first."""
+    from tests.fixtures.testimony.models import Testimony
+
+    salma, huda = people
+    with node.app_context():
+        record = records.new(Testimony, None)
+        record.narrative = "A summons."
+        records.save_new([record], None, action="record.imported")
+        consent.record(record, user=db.session.get(User, salma.id), given_by="defender",
+                       method="oral", audiences=["hub"], purposes=["advocacy"],
+                       obtained_on=date(2026, 1, 1))
+        uuid = record.uuid
+    with pytest.raises(review.ReviewError, match="No one else is known"):
+        approve_as(node, uuid, huda)
+    edit_as(node, uuid, salma, "A summons, checked.")
+    approve_as(node, uuid, huda)
+    assert shareable(node, uuid).ok
+
+
+def test_a_deleted_authors_record_needs_a_known_writer(node, consented, people):
+    salma, huda = people
+    with node.app_context():
+        db.session.delete(db.session.get(User, salma.id))
+        db.session.commit()
+    with pytest.raises(review.ReviewError, match="No one else is known"):
+        approve_as(node, consented, huda)
 
 
 def test_only_reviewers_approve(node, consented, people):

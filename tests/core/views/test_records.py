@@ -87,6 +87,21 @@ def test_the_reviewer_sees_the_original_beside_what_the_hub_will_see(records_app
     assert "record.identifying_viewed" in actions and "record.approved" in actions
 
 
+def test_a_reviewer_who_wrote_it_is_told_why_she_cannot_approve(records_app, login_as,
+                                                                 make_testimony, people):
+    huda = people[1]
+    mine = make_testimony(huda, teller_name="Salma Ben Ali", narrative="A summons.")
+    login_as(people[0]).submit(url(mine, "consent"), consent_form())
+    client = login_as(huda)
+    page = client.get(url(mine, "review")).get_data(as_text=True)
+    assert "another reviewer must approve it" in page
+    assert url(mine, "review/hub") not in page  # no button to press
+    response = client.submit(url(mine, "review/hub"), page=url(mine, "review"),
+                             follow_redirects=True)
+    assert "another reviewer must approve it" in response.get_data(as_text=True)
+    assert count(records_app, Approval) == 0
+
+
 def test_members_and_documenters_cannot_review(login_as, people, uuid):
     assert login_as(people[2]).get(url(uuid, "review")).status_code == 403
     assert login_as(people[0]).get(url(uuid, "review")).status_code == 403
