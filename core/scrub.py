@@ -19,7 +19,13 @@ from dataclasses import dataclass
 
 import phonenumbers
 
-from core.text import fold, fold_with_offsets, fold_words, folds_to_nothing
+from core.text import (
+    fold,
+    fold_with_offsets,
+    fold_words,
+    fold_words_with_offsets,
+    folds_to_nothing,
+)
 
 PLACEHOLDER = "[redacted]"
 SCRUBBER_VERSION = 2
@@ -49,6 +55,8 @@ DIGIT_RUN = re.compile(r"\+?[0-9](?:[ \t().\-/]{0,2}[0-9])*")
 DIGIT_LEAD = re.compile(r"[+0-9]")  # where a run can start: found by a fast scan in C
 
 ARABIC = re.compile(r"[\u0600-\u06ff]")
+WORD = re.compile(r"[^\W_]+")
+YEAR = re.compile(r"(?:19|20)\d\d")
 ARABIC_PREFIXES = frozenset(
     {"", "و", "ف", "ب", "ل", "ك", "ال", "وال", "بال", "فال", "كال", "لل", "ولل"}
 )
@@ -266,3 +274,96 @@ def _replace_each(texts: Sequence[str], spans: list[tuple[int, int]]) -> list[st
         scrubbed.append("".join(pieces) + text[position:] if pieces else text)
         base = end_of_text + 1
     return scrubbed
+
+
+# -- what still looks identifying, for the reviewer's eye ------------------------------------
+
+NAME, NUMBER, DATE = "name", "number", "date"
+
+
+@dataclass(frozen=True)
+class Span:
+    """A stretch of an outgoing text that still looks like a name, a number or a date:
+    ``text[start:end]``, of ``kind`` NAME, NUMBER or DATE."""
+
+    start: int
+    end: int
+    kind: str
+
+
+def suspicious_spans(text: str) -> list[Span]:
+    """Where ``text`` (an outgoing, already scrubbed text) still looks like a name, a number
+    or a date, so a reviewer's eye is drawn to it. Stable interface for the review page:
+    positions index ``text`` itself, spans are sorted and do not overlap, and the
+    placeholder scrubbing leaves is never marked. It marks more than scrubbing takes out
+    (any capitalised word that is not an ordinary word, any word after a title or a
+    kinship word, any run of two or more digits, any month name next to a number): it is
+    a pointer for a person, not a rule."""
+    from core.lexicon import NAME_CUES, ORDINARY, month_names
+
+    words, offsets = fold_words_with_offsets(text.replace(PLACEHOLDER, " " * len(PLACEHOLDER)))
+    months = month_names()
+    found: list[tuple[int, int, str]] = []
+    tokens = [(match.start(), match.end(), match.group()) for match in WORD.finditer(words)]
+    index = 0
+    while index < len(tokens):
+        start, end, word = tokens[index]
+        before = tokens[index - 1][2] if index else ""
+        if word.isdigit():
+            last = index  # a run of numbers, one separator apart: one number or one date
+            while last + 1 < len(tokens) and tokens[last + 1][2].isdigit() \
+                    and tokens[last + 1][0] == tokens[last][1] + 1:
+                last += 1
+            run = [token[2] for token in tokens[index:last + 1]]
+            after = tokens[last + 1][2] if last + 1 < len(tokens) else ""
+            near_month = before in months or after in months
+            if near_month or _looks_like_a_date(run):
+                found.append((start, tokens[last][1], DATE))
+            elif len("".join(run)) >= 2:
+                found.append((start, tokens[last][1], NUMBER))
+            index = last + 1
+            continue
+        original = text[offsets[start]:offsets[end - 1] + 1]
+        after = tokens[index + 1][2] if index + 1 < len(tokens) else ""
+        if word in months and (before.isdigit() or after.isdigit()):
+            found.append((start, end, DATE))
+        elif word not in ORDINARY and (
+            before in NAME_CUES or (original[:1].isupper() and not original.isupper())
+            or (original.isupper() and len(original) >= 2)
+            or (after in ("بن", "بنت", "ben", "bent", "bint") and ARABIC.match(word))
+        ):
+            found.append((start, end, NAME))
+        index += 1
+    if "@" in text:
+        found += [(m.start(), m.end(), NAME) for m in EMAIL.finditer(words)]
+    return _to_spans(text, offsets, found)
+
+
+def _looks_like_a_date(run: list[str]) -> bool:
+    """A year alone, or day and month (and year) in either order: 14 11, 2024 11 14."""
+    if len(run) == 1:
+        return YEAR.fullmatch(run[0]) is not None
+    numbers = [int(part) for part in run]
+    if len(run) == 2:
+        return all(len(part) <= 2 for part in run) and 1 <= min(numbers) <= 12 \
+            and max(numbers) <= 31
+    if len(run) == 3:
+        day_first = numbers[0] <= 31 and numbers[1] <= 12 and len(run[2]) in (2, 4)
+        year_first = len(run[0]) == 4 and numbers[1] <= 12 and numbers[2] <= 31
+        month_first = numbers[0] <= 12 and numbers[1] <= 31 and len(run[2]) in (2, 4)
+        return day_first or year_first or month_first
+    return False
+
+
+def _to_spans(text: str, offsets: Sequence[int], found) -> list[Span]:
+    spans: list[Span] = []
+    for start, end, kind in sorted(found):
+        first, last = offsets[start], offsets[end - 1] + 1
+        joined = spans and kind == spans[-1].kind != NAME \
+            and not text[spans[-1].end:first].strip(" \t\n,./-\u2013\u066b")
+        if spans and (first <= spans[-1].end or joined):
+            previous = spans.pop()
+            kind = previous.kind if previous.kind == DATE or kind == NAME else kind
+            first, last = previous.start, max(last, previous.end)
+        spans.append(Span(first, last, kind))
+    return spans

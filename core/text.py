@@ -163,3 +163,90 @@ class Query:
     @property
     def terms(self) -> list[str]:
         return self.folded.split()
+
+
+# -- one folding for values and texts, punctuation included --------------------------------
+
+_ALNUM_TABLE: np.ndarray | None = None
+
+
+def _alnum_table() -> np.ndarray:
+    global _ALNUM_TABLE
+    if _ALNUM_TABLE is None:
+        _ALNUM_TABLE = np.array([chr(code).isalnum() if not 0xD800 <= code <= 0xDFFF else False
+                                 for code in range(_BMP)], dtype=bool)
+    return _ALNUM_TABLE
+
+
+def fold_words_with_offsets(text: str) -> tuple[str, Sequence[int]]:
+    """``fold(text)`` with every run of characters that are neither letters nor digits
+    (punctuation, dashes, line ends, ``٫``…) made one space, and for each character its index
+    in ``text``. Values and texts are compared in this one form, so "Ben-Ali", "Ben Ali" and
+    "Ben\\nAli", or "(AHPE)" and "AHPE", are the same words."""
+    folded, offsets = fold_with_offsets(text)
+    if not folded:
+        return folded, offsets
+    codes = np.frombuffer(folded.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+    if codes.max() >= _BMP:
+        return _fold_words_slowly(folded, offsets)
+    alnum = _alnum_table()[codes]
+    after_alnum = np.empty_like(alnum)
+    after_alnum[0] = True
+    after_alnum[1:] = alnum[:-1]
+    keep = alnum | after_alnum  # letters and digits, and the first of each run of others
+    spaced = np.where(alnum, codes, 32)[keep]
+    kept = np.asarray(offsets)[keep]
+    return _decode(spaced), kept
+
+
+def fold_for_matching(text: str) -> str:
+    """The words of ``text`` folded, one space between them (see fold_words_with_offsets)."""
+    return fold_words_with_offsets(text)[0]
+
+
+def _fold_words_slowly(folded: str, offsets: Sequence[int]) -> tuple[str, list[int]]:
+    out, kept, previous_alnum = [], [], True
+    for char, index in zip(folded, offsets, strict=True):
+        if char.isalnum():
+            out.append(char)
+            kept.append(index)
+            previous_alnum = True
+        elif previous_alnum:
+            out.append(" ")
+            kept.append(index)
+            previous_alnum = False
+    return "".join(out), kept
+
+
+# -- a name's consonant skeleton, the same in Arabic and Latin letters ----------------------
+
+# Latin spellings of one Arabic sound, made one class letter (capitals never occur in folded
+# text, so a replaced digraph is not read again). Order matters: "dj" before "j".
+_DIGRAPHS = (("dj", "J"), ("sh", "S"), ("ch", "S"), ("sch", "S"), ("kh", "K"), ("gh", "K"),
+             ("th", "T"), ("dh", "D"), ("ph", "F"), ("ck", "K"), ("qu", "K"), ("ce", "Se"),
+             ("ci", "Si"), ("cy", "Sy"), ("x", "KS"))
+# Each consonant to its class; vowels, w, y, alef, waw, yaa, ayn and hamza to nothing (they
+# are the letters transliterations disagree on). Close sounds share a class: ت ط ث / t th;
+# د ض ذ ظ ز / d dh z; س ص ش / s sh ch; ك ق خ غ / k q kh gh g c; ح ه / h; ب / b p; ف / f v ph.
+_KEY_CLASSES = {
+    "B": "bpب", "T": "tتطث", "D": "dzدضذظز", "S": "sسصش", "K": "kqgcكقخغ", "J": "jج",
+    "H": "hحه", "F": "fvف", "L": "lل", "M": "mم", "N": "nن", "R": "rر",
+}
+_KEY_DROPPED = "aeiouywاويعىءئؤ"
+_KEY_TABLE = str.maketrans(
+    {char: key for key, chars in _KEY_CLASSES.items() for char in chars}
+    | {char: None for char in _KEY_DROPPED + "0123456789"}
+)
+_FINAL_H = re.compile(r"(?<=[aeiou])h(?= |$)|ه(?= |$)")  # Fatimah, فاطمه: a vowel, not h
+_DOUBLED = re.compile(r"([A-Z])\1+")
+
+
+def name_keys(words: str) -> str:
+    """The consonant skeleton of each word of ``words`` (folded, one space between words):
+    as many space-separated keys as words, a key possibly empty. "Salma", "Selma" and
+    "سلمى" are all ``SLM``; "Trabelsi", "Ettrabelsi" and "طرابلسي" are ``TRBLS``."""
+    keyed = _FINAL_H.sub("", words)
+    for digraph, key in _DIGRAPHS:
+        if digraph in keyed:
+            keyed = keyed.replace(digraph, key)
+    return _DOUBLED.sub(r"\1", keyed.translate(_KEY_TABLE))

@@ -117,3 +117,40 @@ def _replaced_by_hand(texts, spans):
                 .map(lambda pair: (pair[0], pair[0] + pair[1])), max_size=6))
 def test_spans_of_the_joined_text_are_cut_at_each_text(texts, spans):
     assert _replace_each(texts, spans) == _replaced_by_hand(texts, spans)
+
+
+def _marked(text):
+    from core.scrub import suspicious_spans
+
+    return [(text[span.start:span.end], span.kind) for span in suspicious_spans(text)]
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("Me Trabelsi called on 14 November 2024.",
+     [("Trabelsi", "name"), ("14 November 2024", "date")]),
+    ("اتصلت المحامية سعاد يوم ١٤/١١ على 20-123-456",
+     [("سعاد", "name"), ("١٤/١١", "date"), ("20-123-456", "number")]),
+    ("Elle travaille à l'AHPE depuis 2019.", [("AHPE", "name"), ("2019", "date")]),
+    ("اعتقلت سلمى بن علي", [("سلمى", "name"), ("علي", "name")]),
+])
+def test_what_still_looks_identifying_is_marked(text, expected):
+    assert _marked(text) == expected
+
+
+@pytest.mark.parametrize("text", [
+    "The police came to her home and took her phone.",
+    f"She met {PLACEHOLDER} at the court.",
+    "جاءت الشرطة إلى منزلها وأخذت هاتفها.",
+    "Three officers came at 7 in the morning.",
+])
+def test_ordinary_text_and_the_placeholder_are_not_marked(text):
+    assert _marked(text) == []
+
+
+@given(st.text())
+def test_marked_spans_are_sorted_inside_the_text_and_apart(text):
+    from core.scrub import suspicious_spans
+
+    spans = suspicious_spans(text)
+    assert all(0 <= s.start < s.end <= len(text) for s in spans)
+    assert all(a.end <= b.start for a, b in pairwise(spans))
