@@ -7,9 +7,14 @@ passphrase and the unwrapped node key are never written to disk: a copied databa
 backup reveals nothing identifying.
 
 A node starts **locked**. An admin unlocks it (unlock page, or ``PASSPHRASE_FILE`` for an
-unattended server). So that every worker process of one node shares the state, the
-unlocked keyring is kept in a RAM-only file (``KEY_SHARE_DIR``, /dev/shm by default), mode
-0600; locking removes it, and a reboot forgets it.
+unattended server). So that every worker process of one node shares the state, the key that
+opens the keyring file is kept in a RAM-only file (``KEY_SHARE_DIR``, /dev/shm by default)
+inside a folder only the service user can reach (``KeyShare``); a worker believes it only if
+it opens this node's own keyring file. Locking removes it, and a reboot forgets it.
+
+Other secrets the node must keep at rest (its federation signing keys) are wrapped by the
+node key too (``store_secret`` / ``open_secret``), so a locked node cannot use them and a
+copied instance folder does not reveal them.
 """
 
 from __future__ import annotations
@@ -18,22 +23,33 @@ import base64
 import hashlib
 import hmac
 import json
+import logging
 import os
+import re
 import secrets
 import stat
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import TypeVar
 
 from argon2.low_level import Type, hash_secret_raw
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from flask import Flask, current_app
 
+from core.config import StartupError
 from core.text import fold
 
 KEYRING_FILE = "keys/keyring.json"
 KEYRING_AAD = b"rabita keyring v1"
+SECRETS_FOLDER = "secrets"  # beside the keyring file: named secrets wrapped by the node key
+SECRET_NAME = re.compile(r"[a-z0-9][a-z0-9.-]{0,99}")
+SECRET_AAD = b"rabita secret v1\x00"
+SHARE_FORMAT = "rabita-share-1"
+MAX_SHARE_BYTES = 4096
 NONCE_BYTES = 12
 KEY_BYTES = 32
 KID_BYTES = 4
@@ -41,6 +57,9 @@ MIN_PASSPHRASE = 16
 
 # RFC 9106's second recommended profile; tests swap in a fast one (`insecure_fast_kdf`).
 KDF = {"memory_kib": 65536, "time_cost": 3, "parallelism": 4}
+
+_log = logging.getLogger(__name__)
+Built = TypeVar("Built")
 
 
 class KeyStoreError(Exception):
@@ -64,6 +83,22 @@ class WrongPassphrase(KeyStoreError):
 
 class IntegrityError(KeyStoreError):
     """A sealed value failed authentication: it was changed, or moved from elsewhere."""
+
+
+class ShareRefused(KeyStoreError):
+    """The folder or file through which workers share the unlocked node is not the service
+    user's alone, or what it holds does not open this node's keyring: it is not believed."""
+
+    def __init__(self, where: Path, reason: str):
+        super().__init__(
+            f"The key share {where} was refused: {reason}. The node stays locked. Remove it, "
+            "or set KEY_SHARE_DIR to a folder only the service user can reach, then unlock."
+        )
+
+
+class SecretMissing(KeyStoreError):
+    def __init__(self, name: str):
+        super().__init__(f"The key store holds no secret named {name!r}.")
 
 
 @dataclass(frozen=True)
@@ -120,22 +155,38 @@ def create_keyring(path: Path, passphrase: str) -> Keyring:
 
 
 def open_keyring(path: Path, passphrase: str) -> Keyring:
+    return _unlock_file(path, passphrase)[0]
+
+
+def _unlock_file(path: Path, passphrase: str) -> tuple[Keyring, bytes]:
+    """The keyring, and the key derived from the passphrase that opened it (what workers
+    share: it opens this keyring file and no other)."""
+    envelope = _read_envelope(path)
+    kek = _derive(passphrase, _unb64(envelope["salt"]), envelope["kdf"])
     try:
-        envelope = json.loads(path.read_text())
+        return _open_envelope(envelope, kek), kek
+    except InvalidTag:
+        raise WrongPassphrase() from None
+
+
+def _read_envelope(path: Path) -> dict:
+    try:
+        return json.loads(path.read_text())
     except FileNotFoundError:
         raise KeyStoreError(
             f"This node has no keyring at {path}. Create one with `rabita keys init`."
         ) from None
-    kek = _derive(passphrase, _unb64(envelope["salt"]), envelope["kdf"])
-    try:
-        plain = AESGCM(kek).decrypt(_unb64(envelope["nonce"]), _unb64(envelope["wrapped"]),
-                                    KEYRING_AAD)
-    except InvalidTag:
-        raise WrongPassphrase() from None
+
+
+def _open_envelope(envelope: dict, kek: bytes) -> Keyring:
+    """Raises ``InvalidTag`` unless ``kek`` is the key this keyring file was wrapped with."""
+    plain = AESGCM(kek).decrypt(_unb64(envelope["nonce"]), _unb64(envelope["wrapped"]),
+                                KEYRING_AAD)
     return Keyring.from_json(plain)
 
 
-def _write_keyring(path: Path, keyring: Keyring, passphrase: str) -> None:
+def _write_keyring(path: Path, keyring: Keyring, passphrase: str) -> bytes:
+    """Write ``keyring`` wrapped by ``passphrase`` (a new salt); return the wrapping key."""
     salt, nonce = secrets.token_bytes(16), secrets.token_bytes(NONCE_BYTES)
     kdf = dict(KDF)
     kek = _derive(passphrase, salt, kdf)
@@ -148,6 +199,7 @@ def _write_keyring(path: Path, keyring: Keyring, passphrase: str) -> None:
     }
     path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     _atomic_write(path, json.dumps(envelope, indent=2).encode())
+    return kek
 
 
 def _derive(passphrase: str, salt: bytes, kdf: dict) -> bytes:
@@ -157,34 +209,151 @@ def _derive(passphrase: str, salt: bytes, kdf: dict) -> bytes:
     )
 
 
+# -- the share between workers ------------------------------------------------------------
+
+
+class KeyShare:
+    """How one node's worker processes learn that it is unlocked: a file in a folder only the
+    service user can reach (``KEY_SHARE_DIR``/rabita-<uid>, mode 0700, made if missing),
+    opened without following links, owner and mode checked. It holds the key that opens this
+    node's keyring file, so it is believed only if it opens that file (AES-GCM's tag): a
+    planted, altered or other node's share opens nothing and leaves the node locked."""
+
+    def __init__(self, parent: Path, keyring_file: Path):
+        self.folder = parent / f"rabita-{os.geteuid()}"
+        digest = hashlib.sha256(str(keyring_file).encode()).hexdigest()[:16]
+        self.name = f"{digest}.unlocked"
+
+    @property
+    def path(self) -> Path:
+        return self.folder / self.name
+
+    def seen(self) -> tuple | None:
+        """What stands at the share's place now, folder and file (two ``lstat``): any change,
+        of contents, owner or mode, means it is read and checked again."""
+        try:
+            return _identity(os.lstat(self.folder)) + _identity(os.lstat(self.path))
+        except (FileNotFoundError, NotADirectoryError):
+            return None
+
+    def read(self) -> bytes | None:
+        """The share's contents, if its folder and file are the service user's alone."""
+        with self._folder(create=False) as folder:
+            if folder is None:
+                return None
+            try:
+                descriptor = os.open(self.name, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK
+                                     | os.O_CLOEXEC, dir_fd=folder)
+            except FileNotFoundError:
+                return None
+            except OSError:  # ELOOP: a symbolic link in its place
+                raise ShareRefused(self.path, "it is a link, or cannot be opened") from None
+            with os.fdopen(descriptor, "rb") as handle:
+                _check_private(os.fstat(handle.fileno()), stat.S_ISREG, self.path)
+                return handle.read(MAX_SHARE_BYTES + 1)
+
+    def write(self, data: bytes) -> None:
+        with self._folder(create=True) as folder:
+            temporary = f".{self.name}.{secrets.token_hex(4)}"
+            descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW
+                                 | os.O_CLOEXEC, stat.S_IRUSR | stat.S_IWUSR, dir_fd=folder)
+            with os.fdopen(descriptor, "wb") as handle:
+                handle.write(data)
+                handle.flush()
+                os.fsync(handle.fileno())
+            os.replace(temporary, self.name, src_dir_fd=folder, dst_dir_fd=folder)
+
+    def remove(self) -> None:
+        with self._folder(create=False) as folder:
+            if folder is not None:
+                with suppress(FileNotFoundError):
+                    os.unlink(self.name, dir_fd=folder)
+
+    @contextmanager
+    def _folder(self, create: bool) -> Iterator[int | None]:
+        """The share folder, opened (not through a link) and checked: every name inside is
+        then reached through this descriptor, so nothing can be swapped in between."""
+        if create:
+            try:
+                os.mkdir(self.folder, 0o700)
+            except FileExistsError:
+                pass
+            except OSError:
+                raise ShareRefused(self.folder, "it cannot be made (does KEY_SHARE_DIR "
+                                                "exist?)") from None
+        try:
+            descriptor = os.open(self.folder, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW
+                                 | os.O_CLOEXEC)
+        except FileNotFoundError:
+            descriptor = None
+        except OSError:  # ELOOP or ENOTDIR: a link, or a file, in its place
+            raise ShareRefused(self.folder, "it is a link or not a folder") from None
+        if descriptor is None:
+            yield None
+            return
+        try:
+            _check_private(os.fstat(descriptor), stat.S_ISDIR, self.folder)
+            yield descriptor
+        finally:
+            os.close(descriptor)
+
+
+def _check_private(info: os.stat_result, is_kind: Callable[[int], bool], where: Path) -> None:
+    if not is_kind(info.st_mode):
+        raise ShareRefused(where, "it is not what it should be (a folder, or a plain file)")
+    if info.st_uid != os.geteuid():
+        raise ShareRefused(where, "it belongs to another user")
+    if info.st_mode & 0o077:
+        raise ShareRefused(where, f"others may reach it (mode {stat.S_IMODE(info.st_mode):o})")
+
+
+def _share_bytes(kek: bytes) -> bytes:
+    return json.dumps({"format": SHARE_FORMAT, "kek": _b64(kek)}).encode()
+
+
+def _kek_of_share(data: bytes) -> bytes:
+    share = json.loads(data)
+    if not isinstance(share, dict) or share.get("format") != SHARE_FORMAT:
+        raise ValueError("not a key share")
+    kek = base64.b64decode(share["kek"], validate=True)
+    if len(kek) != KEY_BYTES:
+        raise ValueError("not a key share")
+    return kek
+
+
 # -- locked and unlocked -------------------------------------------------------------------
 
 
 class KeyStore:
-    """One node's lock state, shared by its worker processes through a RAM-only file."""
+    """One node's lock state, shared by its worker processes through a ``KeyShare``."""
 
     def __init__(self, app: Flask):
         self.path = keyring_path(app)
+        self.secrets_folder = self.path.parent / SECRETS_FOLDER
         share_dir = app.config.get("KEY_SHARE_DIR")
-        digest = hashlib.sha256(str(self.path).encode()).hexdigest()[:16]
-        self.shared = Path(share_dir) / f"rabita-{digest}.unlocked" if share_dir else None
+        self.share = KeyShare(Path(share_dir), self.path) if share_dir else None
         self._keyring: Keyring | None = None
-        self._seen: tuple[int, int] | None = None
+        self._seen: tuple | None = None
         self._pinned: Keyring | None = None  # unlocked for this process only (CLI tools)
+        self._opened: dict[tuple[str, Callable], object] = {}  # named secrets in use
 
     def unlock(self, passphrase: str) -> None:
         """Unlock the node for every worker (the web unlock page, unattended start)."""
-        self._share(open_keyring(self.path, passphrase))
+        self._share(*_unlock_file(self.path, passphrase))
 
     def unlock_here(self, passphrase: str) -> None:
         """Unlock for this process only, leaving the serving node as it is (CLI tools)."""
         self._pinned = open_keyring(self.path, passphrase)
+        self._opened.clear()
 
     def lock(self) -> None:
-        self._keyring, self._seen, self._pinned = None, None, None
-        _aead.cache_clear()  # forget the data keys in use too
-        if self.shared is not None:
-            self.shared.unlink(missing_ok=True)
+        self._forget()
+        self._seen, self._pinned = None, None
+        if self.share is not None:
+            try:
+                self.share.remove()
+            except ShareRefused as refused:
+                _log.warning("Locking: %s", refused)
 
     @property
     def unlocked(self) -> bool:
@@ -196,9 +365,19 @@ class KeyStore:
             raise NodeLocked()
         return keyring
 
+    def opened(self, name: str, build: Callable[[bytes], Built]) -> Built:
+        """The named secret, unwrapped and passed through ``build``; kept while the node
+        stays unlocked with this keyring, forgotten when it locks."""
+        keyring = self.keyring()
+        if (name, build) not in self._opened:
+            blob = _read_secret(self.secrets_folder, name)
+            self._opened[(name, build)] = build(_unwrap_secret(keyring, name, blob))
+        return self._opened[(name, build)]  # type: ignore[return-value]
+
     def change_passphrase(self, old: str, new: str) -> None:
         check_passphrase(new)
-        _write_keyring(self.path, open_keyring(self.path, old), new)
+        keyring = open_keyring(self.path, old)
+        self._replace(keyring, _write_keyring(self.path, keyring, new))
 
     def begin_rotation(self, passphrase: str) -> Keyring:
         """Add a new current node key, keeping the old ones to unwrap until re-wrapped."""
@@ -206,48 +385,70 @@ class KeyStore:
         kid = secrets.token_hex(KID_BYTES)
         rotated = Keyring({**keyring.node_keys, kid: AESGCM.generate_key(256)}, kid,
                           keyring.index_key)
-        _write_keyring(self.path, rotated, passphrase)
-        self._replace(rotated)
+        self._replace(rotated, _write_keyring(self.path, rotated, passphrase))
         return rotated
 
     def finish_rotation(self, passphrase: str) -> Keyring:
-        """Drop the old node keys once every data key is wrapped by the current one."""
+        """Re-wrap the named secrets with the current node key, then drop the old node keys
+        (every data key is wrapped by the current one by now: ``records.rewrap_all``)."""
         keyring = open_keyring(self.path, passphrase)
+        _rewrap_secrets(self.secrets_folder, keyring)
         finished = Keyring({keyring.current: keyring.node_keys[keyring.current]},
                            keyring.current, keyring.index_key)
-        _write_keyring(self.path, finished, passphrase)
-        self._replace(finished)
+        self._replace(finished, _write_keyring(self.path, finished, passphrase))
         return finished
 
     def _current(self) -> Keyring | None:
         if self._pinned is not None:
             return self._pinned
-        if self.shared is None:
+        if self.share is None:
             return self._keyring
-        seen = _identity(self.shared)
+        seen = self.share.seen()
         if seen is None:  # locked by any worker: forget here too
             if self._keyring is not None:
-                _aead.cache_clear()
-            self._keyring, self._seen = None, None
+                self._forget()
+            self._seen = None
         elif seen != self._seen:
-            self._keyring = Keyring.from_json(self.shared.read_bytes())
-            self._seen = seen
+            self._forget()
+            self._keyring, self._seen = self._believe_share(), seen
         return self._keyring
 
-    def _share(self, keyring: Keyring) -> None:
-        self._keyring = keyring
-        if self.shared is not None:
-            _atomic_write(self.shared, keyring.to_json())
-            self._seen = _identity(self.shared)
+    def _believe_share(self) -> Keyring | None:
+        """The keyring the share opens, or None (and a warning, without values)."""
+        try:
+            data = self.share.read()
+            if data is None:
+                return None
+            return _open_envelope(_read_envelope(self.path), _kek_of_share(data))
+        except ShareRefused as refused:
+            _log.warning("%s", refused)
+        except (InvalidTag, ValueError, KeyError, TypeError, KeyStoreError):
+            _log.warning("%s", ShareRefused(self.share.path, "it does not open this node's "
+                                            "keyring (planted, altered, or another node's)"))
+        return None
 
-    def _replace(self, keyring: Keyring) -> None:
-        """After a rotation step: whoever held the keyring now holds the new one."""
+    def _share(self, keyring: Keyring, kek: bytes) -> None:
+        if self.share is not None:
+            self.share.write(_share_bytes(kek))  # first: a refused share unlocks nothing
+        self._forget()
+        self._keyring = keyring
+        if self.share is not None:
+            self._seen = self.share.seen()
+
+    def _replace(self, keyring: Keyring, kek: bytes) -> None:
+        """After the keyring file changed: whoever held the keyring now holds the new one."""
         if self._pinned is not None:
             self._pinned = keyring
-        if (self.shared is not None and self.shared.exists()) or (
-            self.shared is None and self._keyring is not None
+            self._opened.clear()
+        if (self.share is not None and self.share.seen() is not None) or (
+            self.share is None and self._keyring is not None
         ):
-            self._share(keyring)
+            self._share(keyring, kek)
+
+    def _forget(self) -> None:
+        self._keyring = None
+        self._opened.clear()
+        _aead.cache_clear()  # forget the data keys in use too
 
 
 def init_app(app: Flask) -> None:
@@ -255,7 +456,10 @@ def init_app(app: Flask) -> None:
     app.extensions["rabita.keystore"] = store
     passphrase_file = app.config.get("PASSPHRASE_FILE")
     if passphrase_file and not store.unlocked:
-        store.unlock(Path(passphrase_file).read_text().rstrip("\n"))
+        try:
+            store.unlock(Path(passphrase_file).read_text().rstrip("\n"))
+        except ShareRefused as refused:
+            raise StartupError(str(refused)) from None
 
 
 def keystore(app: Flask | None = None) -> KeyStore:
@@ -321,6 +525,80 @@ def blind_index(purpose: str, value: str) -> str:
     return hmac.new(key, message, hashlib.sha256).hexdigest()
 
 
+# -- named secrets, wrapped by the node key ------------------------------------------------
+
+
+def store_secret(name: str, secret: bytes, app: Flask | None = None) -> None:
+    """Keep ``secret`` (a private key the node needs, such as its federation signing key) in
+    the instance folder, wrapped by the current node key and bound to ``name``: a locked
+    node cannot use it, and a copied instance folder without the passphrase does not
+    reveal it. Key rotation re-wraps it. Needs the node unlocked."""
+    store = keystore(app)
+    _write_secret(store.secrets_folder, name, _wrap_secret(store.keyring(), name, secret))
+
+
+def open_secret(name: str, build: Callable[[bytes], Built] = bytes,
+                app: Flask | None = None) -> Built:
+    """The secret kept under ``name``, as ``build`` makes it (``build(secret)``, made once
+    per unlock). Raises ``NodeLocked``, ``SecretMissing`` or ``IntegrityError``."""
+    return keystore(app).opened(name, build)
+
+
+def has_secret(name: str, app: Flask | None = None) -> bool:
+    return _secret_path(keystore(app).secrets_folder, name).exists()
+
+
+def _wrap_secret(keyring: Keyring, name: str, secret: bytes) -> bytes:
+    nonce = secrets.token_bytes(NONCE_BYTES)
+    sealed = AESGCM(keyring.node_keys[keyring.current]).encrypt(nonce, secret,
+                                                                 SECRET_AAD + name.encode())
+    return bytes.fromhex(keyring.current) + nonce + sealed
+
+
+def _unwrap_secret(keyring: Keyring, name: str, blob: bytes) -> bytes:
+    kid, nonce, sealed = _split(blob, KID_BYTES)
+    node_key = keyring.node_keys.get(kid.hex())
+    if node_key is None:
+        raise IntegrityError(f"The secret {name!r} is wrapped by a node key this keyring "
+                             "does not hold.")
+    try:
+        return AESGCM(node_key).decrypt(nonce, sealed, SECRET_AAD + name.encode())
+    except InvalidTag:
+        raise IntegrityError(f"The secret {name!r} failed its integrity check: it was "
+                             "changed, or copied from another name.") from None
+
+
+def _secret_path(folder: Path, name: str) -> Path:
+    if not SECRET_NAME.fullmatch(name):
+        raise KeyStoreError(f"{name!r} is not a secret's name (a-z, 0-9, '.' and '-').")
+    return folder / f"{name}.sealed"
+
+
+def _read_secret(folder: Path, name: str) -> bytes:
+    try:
+        return _secret_path(folder, name).read_bytes()
+    except FileNotFoundError:
+        raise SecretMissing(name) from None
+
+
+def _write_secret(folder: Path, name: str, blob: bytes) -> None:
+    path = _secret_path(folder, name)
+    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+    _atomic_write(path, blob)
+
+
+def _rewrap_secrets(folder: Path, keyring: Keyring) -> int:
+    """Wrap every named secret with the current node key (before the old ones are dropped)."""
+    count = 0
+    for path in sorted(folder.glob("*.sealed")) if folder.is_dir() else []:
+        name, blob = path.name.removesuffix(".sealed"), path.read_bytes()
+        if blob[:KID_BYTES].hex() != keyring.current:
+            _write_secret(folder, name, _wrap_secret(keyring, name,
+                                                     _unwrap_secret(keyring, name, blob)))
+            count += 1
+    return count
+
+
 # -- sealed under the instance secret ------------------------------------------------------
 
 
@@ -357,6 +635,15 @@ def open_for_instance(token: str, purpose: str) -> bytes:
         raise InstanceSealBroken from error
 
 
+def instance_mac(data: bytes, purpose: str) -> str:
+    """A keyed hash (HMAC-SHA256, hex) of ``data`` under a key derived from the instance's
+    SECRET_KEY: for one-time secrets the node only has to recognise (recovery codes), so a
+    copy of the database alone gives nothing to try offline."""
+    key = hmac.new(current_app.config["SECRET_KEY"].encode(),
+                   f"rabita instance mac\x00{purpose}".encode(), hashlib.sha256).digest()
+    return hmac.new(key, data, hashlib.sha256).hexdigest()
+
+
 @lru_cache(maxsize=8)
 def _instance_cipher(secret_key: str, purpose: str) -> AESGCM:
     key = hmac.new(secret_key.encode(), f"rabita instance seal\x00{purpose}".encode(),
@@ -382,12 +669,9 @@ def _split(blob: bytes, kid_bytes: int) -> tuple[bytes, bytes, bytes]:
     return blob[:kid_bytes], blob[kid_bytes:kid_bytes + NONCE_BYTES], blob[kid_bytes + NONCE_BYTES:]
 
 
-def _identity(path: Path) -> tuple[int, int] | None:
-    try:
-        info = path.stat()
-    except FileNotFoundError:
-        return None
-    return info.st_ino, info.st_mtime_ns
+def _identity(info: os.stat_result) -> tuple[int, ...]:
+    return info.st_dev, info.st_ino, info.st_mtime_ns, info.st_ctime_ns, info.st_mode, \
+        info.st_uid
 
 
 def _atomic_write(path: Path, data: bytes) -> None:
