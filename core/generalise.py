@@ -17,12 +17,12 @@ COUNT_RANGES = ((0, 0, "0"), (1, 1, "1"), (2, 5, "2-5"), (6, 10, "6-10"), (11, 5
 
 
 def date_to_month(value, places: Gazetteer) -> str | None:
-    parsed = _date(value)
+    parsed = as_date(value)
     return f"{parsed.year:04d}-{parsed.month:02d}" if parsed else None
 
 
 def date_to_year(value, places: Gazetteer) -> str | None:
-    parsed = _date(value)
+    parsed = as_date(value)
     return f"{parsed.year:04d}" if parsed else None
 
 
@@ -61,7 +61,7 @@ RULES: dict[str, Callable] = {
 }
 
 
-def _date(value) -> date | None:
+def as_date(value) -> date | None:
     if isinstance(value, date):
         return value
     if not isinstance(value, str):

@@ -44,6 +44,7 @@ ORDINARY = frozenset(fold_for_matching(" ".join([
     "wife uncle aunt cousin family friend colleague neighbour neighbor women woman rights",
     "association union league network center centre committee office group collective",
     "human defender defenders police court station judge prison ministry national",
+    "org com net gmail yahoo hotmail outlook mail email",
     "said told asked came went took called saw left home work day days month year years",
     "old age aged born since later early late morning evening night week",
     # French

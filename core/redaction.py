@@ -25,9 +25,9 @@ from typing import Any
 import rfc8785
 from marshmallow import Schema, fields
 
-from core.generalise import RULES
-from core.places import Gazetteer
-from core.scrub import Scrubber, Secrets
+from core.generalise import RULES, as_date
+from core.places import COUNTRY, GOVERNORATE, Gazetteer
+from core.scrub import QuotedDate, Scrubber, Secrets
 
 OPEN, GENERALISE, NEVER = "open", "generalise", "never"
 CLASSES = (OPEN, GENERALISE, NEVER)
@@ -112,10 +112,10 @@ def redact(values: Mapping[str, Any], schema: Schema, audience: str, policy: Pol
         # One walk: what may leave, where its free text stands, and the `never` values
         # that free text must not repeat.
         texts: list = []
-        found: list[tuple[str, str]] = []
+        found = _Found()
         payload = _redact_object(values, _steps(type(schema), audience, policy.withheld),
                                  policy.places, withheld, texts, found)
-        _scrub_texts(texts, policy.scrubber, Secrets(found))
+        _scrub_texts(texts, policy.scrubber, found.secrets())
     return Redaction(
         audience=audience,
         payload=payload,
@@ -179,7 +179,8 @@ def _instance(schema_class: type) -> Schema:
 
 
 # What the walk does with a field, for one audience and policy: worked out once.
-_NEVER, _WITHHOLD, _NESTED, _COARSEN, _COPY, _COPY_CODE = range(6)
+_NEVER, _WITHHOLD, _NESTED, _COARSEN, _COPY, _COPY_CODE, _CODES_ONLY = range(7)
+PUBLIC = "public-aggregate"  # counts only: no free text at all, scrubbed or not
 
 
 @dataclass(frozen=True)
@@ -210,6 +211,8 @@ def _steps_of(plan, audience: str, withheld: frozenset[str], prefix: str) -> tup
             action = _COARSEN
         else:
             action = _COPY_CODE if field.code else _COPY
+        if audience == PUBLIC and action in (_COPY, _COPY_CODE):
+            action = _CODES_ONLY if field.code else _WITHHOLD
         nested = (_steps_of(field.nested, audience, withheld, f"{path}.")
                   if action == _NESTED else None)
         steps.append(_Step(field.name, path, action, field, nested))
@@ -240,6 +243,7 @@ def _redact_object(values, steps, places, withheld, texts, found) -> dict:
         elif action == _COARSEN:
             # A rule's output is a coarse code (a month, a band, a governorate): no free text.
             coarse = None if value is None else RULES[step.field.rule](value, places)
+            found.quote(step.field.rule, value, coarse, places)
             if value is not None and coarse is None:
                 withheld.append(step.path)  # could not be coarsened safely: not sent at all
             else:
@@ -247,12 +251,68 @@ def _redact_object(values, steps, places, withheld, texts, found) -> dict:
         elif action == _COPY_CODE:
             out[step.name] = value
             _note_texts(out, step.name, True, texts)
+        elif action == _CODES_ONLY:
+            codes = _codes_in(value)
+            if codes is None:
+                withheld.append(step.path)
+            else:
+                out[step.name] = codes
         else:  # _WITHHOLD
             withheld.append(step.path)
+            if step.field.sharing == GENERALISE:
+                found.quote(step.field.rule, value, None, places)
             if step.field.nested is not None and value is not None:
                 for item in value if isinstance(value, list) else [value]:
                     _never_strings(item, step.field.nested, found)
     return out
+
+
+class _Found(list):
+    """What the record's open texts must not repeat: the strings of its `never` fields with
+    how to look for them (the list), and the exact values of its `generalise` fields."""
+
+    def __init__(self):
+        super().__init__()
+        self.dates: list[QuotedDate] = []
+        self.ages: list[int] = []
+        self.places: list[str] = []
+
+    def quote(self, rule: str, value, coarse, places) -> None:
+        """Note an exact value that ``rule`` coarsened to ``coarse`` (None: withheld)."""
+        if value is None or value == coarse:
+            return
+        if rule in ("date_to_month", "date_to_year"):
+            parsed = as_date(value)
+            if parsed is not None:
+                self.dates.append(QuotedDate(parsed, "month" if rule == "date_to_month"
+                                             else "year"))
+        elif rule == "age_to_band" and isinstance(value, int) and not isinstance(value, bool):
+            self.ages.append(value)
+        elif rule in ("place_to_governorate", "place_to_country") and isinstance(value, str):
+            self.places += _place_names(value, places)
+
+    def secrets(self) -> Secrets:
+        return Secrets(self, dates=self.dates, ages=self.ages, places=self.places)
+
+
+def _place_names(code: str, places) -> list[str]:
+    """What a text may call an exact place: its names in every language and the words of
+    its code (``TN-61:sakiet-ezzit``); a value that is no known place, as it is."""
+    place = places.get(code)
+    if place is None:
+        return [code]
+    if place.kind in (COUNTRY, GOVERNORATE) and ":" not in code:
+        return []  # as coarse as a rule makes it (a governorate kept by place_to_governorate)
+    return [*place.names.values(), code.partition(":")[2].replace("-", " ")]
+
+
+def _codes_in(value):
+    """Only what looks like a code: a code field's free text is not for public statistics."""
+    if isinstance(value, str):
+        return value if CODE.fullmatch(value) else None
+    if isinstance(value, list):
+        return [item for item in value if not isinstance(item, str) or CODE.fullmatch(item)]
+    return None if isinstance(value, dict) else value
 
 
 def _note_texts(container, key, code: bool, texts: list) -> None:

@@ -1,14 +1,35 @@
 """Free-text scrubbing: what is taken out of `open` text before it leaves a node.
 
-Replaced by a visible placeholder: e-mail addresses; phone numbers (the ``phonenumbers``
-library, for the regions country plugins declare, in Western or Arabic-Indic digits);
-national ID numbers (patterns country plugins declare); and every value of the record's own
-`never` fields wherever it appears — in any case, with or without Arabic diacritics,
-tatweel or hamza/alef variants, and with common Arabic prefixes (و ف ب ل ك ال) attached.
-When in doubt, scrubbing takes more rather than less.
+Replaced by a visible placeholder:
 
-All the texts of one record are scrubbed together, folded once (``core.text``): finding
-that a text holds nothing to take out costs a few scans in C, not a loop per character.
+- e-mail addresses, written plainly or spelled out ("salma at example dot org");
+- phone numbers (the ``phonenumbers`` library, for the regions country plugins declare, in
+  Western or Arabic-Indic digits) and national ID numbers (patterns country plugins
+  declare), their groups joined across any separator: spaces, dots, slashes, " - ", an en
+  dash, the Arabic decimal separator ``٫``, a line end;
+- every value of the record's own `never` fields wherever it appears. Values and texts are
+  folded the same way (``core.text.fold_words_with_offsets``: case, diacritics, tatweel,
+  hamza/alef forms, punctuation), so "Ben-Ali", "BEN ALI" and "بن علي" quoted with other
+  punctuation or across a line end are found. A name's, an address's or a contact's every
+  word is a secret of its own (not the ordinary words of ``core.lexicon``), with Arabic
+  clitics attached (و ف ب ل ك ال…); a free-text value (``scrub="value"``: an organisation,
+  an exact place, sources, notes) is a secret as a whole, and so is each of its name-like
+  words (capitalised, an acronym, an Arabic word that is not an ordinary one) and the
+  acronym of its capitalised words;
+- other spellings of those names: each name word is also matched by its consonant
+  skeleton (``core.text.name_keys``), so "Salma", "Selma" and "سلمى" or "Trabelsi" and
+  "الطرابلسي" are one; names too short for a skeleton get the spellings
+  ``core.spellings`` proposes;
+- the exact value of the record's `generalise` fields quoted in a text, coarsened there as
+  in the field: the day of a date (and its month, for a year rule) written in digits or
+  with a month name of the region (``core.lexicon.MONTHS``), an age or the birth year it
+  gives, the name of an exact place.
+
+When in doubt, scrubbing takes more rather than less. What it cannot know — a name never
+recorded, in a spelling no rule links — ``suspicious_spans`` marks for the reviewer.
+
+All the texts of one record are scrubbed together, folded once: finding that a text holds
+nothing to take out costs a few scans in C, not a loop per character.
 """
 
 from __future__ import annotations
@@ -16,123 +37,256 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from datetime import date
 
 import phonenumbers
 
-from core.text import (
-    fold,
-    fold_with_offsets,
-    fold_words,
-    fold_words_with_offsets,
-    folds_to_nothing,
-)
+from core.lexicon import NAME_CUES, ORDINARY, month_names
+from core.spellings import word_spellings
+from core.text import fold_words_with_offsets, folds_to_nothing, name_keys
 
 PLACEHOLDER = "[redacted]"
-SCRUBBER_VERSION = 2
+SCRUBBER_VERSION = 3
 SCRUB_WORDS = "words"  # how a value is looked for: word by word (the default), or whole
+SCRUB_VALUE = "value"
 MIN_VALUE = 2  # folded characters: shorter values cannot be found safely
 MIN_TOKEN = 3  # a word of a longer value, matched on its own
 SUBSTRING_TOKEN = 5  # from this length a word is matched even inside another word
 MIN_DIGITS = 6  # a value's digits, this many or more, are matched across separators
 ALWAYS_SCRUBBED_DIGITS = 9  # a run of this many digits is taken out, whatever it is
 PHONE_DIGITS = (7, 8)  # shorter runs are never numbers; longer ones are always taken
-# Words of a longer value that are never looked for alone (folded): they name no one.
-STOPWORDS = frozenset(fold(" ".join([
-    "the and with for from that this was were her his she him their about into over after",
-    "street road avenue building floor apartment flat house village city town district near",
-    "les des une que qui dans pour par sur avec sans chez elle ils rue avenue route cite",
-    "quartier immeuble etage appartement maison village ville pres",
-    "في من على إلى عن مع هذا هذه التي الذي كان كانت عند بعد قبل شارع نهج طريق حي عمارة",
-    "الطابق شقة منزل قرية مدينة قرب",
-])).split())
+MIN_KEY = 2  # consonants of a name's skeleton, for it to be matched by skeleton
 
 EMAIL = re.compile(r"[\w.+\-]+@[\w\-]+(?:\.[\w\-]+)+")
-DATE_LIKE = re.compile(r"^\d{4}[-/.]\d{1,2}[-/.]\d{1,2}$|^\d{1,2}[-/.]\d{1,2}[-/.]\d{2,4}$")
-DIGIT_CHARS = "0123456789"
-DIGITS = re.compile(r"[0-9]+")
-NOT_DIGIT = re.compile(r"\D")
-DIGIT_RUN = re.compile(r"\+?[0-9](?:[ \t().\-/]{0,2}[0-9])*")
-DIGIT_LEAD = re.compile(r"[+0-9]")  # where a run can start: found by a fast scan in C
-
-ARABIC = re.compile(r"[\u0600-\u06ff]")
+# An address spelled out, in the folded words: "salma benali at example dot org".
+SPELLED_EMAIL = re.compile(
+    r"(?:[a-z0-9]+ (?:dot|point|punto|underscore|tiret) )*[a-z0-9]+ (?:at|arobase|chez)"
+    r" [a-z0-9]+ (?:(?:dot|point|punto) [a-z0-9]+ )*(?:dot|point|punto) [a-z]{2,6}\b")
 WORD = re.compile(r"[^\W_]+")
 YEAR = re.compile(r"(?:19|20)\d\d")
+NUMBER_RUN = re.compile(r"[0-9]+(?: [0-9]+)*")  # in folded words: groups, any separator
+ARABIC = re.compile(r"[\u0600-\u06ff]")
 ARABIC_PREFIXES = frozenset(
     {"", "و", "ف", "ب", "ل", "ك", "ال", "وال", "بال", "فال", "كال", "لل", "ولل"}
 )
 ARABIC_SUFFIXES = frozenset(
     {"", "ه", "ها", "هم", "هما", "هن", "ي", "نا", "ك", "كم", "ين", "ون", "ان", "ات"}
 )
+# The same clitics as consonant keys (alef and waw have none): ب ل ك ف, ال, بال, لل…
+KEY_PREFIXES = ("", "L", "B", "BL", "K", "KL", "F", "FL")
+NAME_PARTICLES = frozenset({"ben", "bent", "bint", "bin", "ibn", "el", "al", "bou", "abou",
+                            "abu", "oum", "umm", "بن", "بنت", "ابن", "ابو", "ام"})
+
+_MONTHS = month_names()
+_MONTH_WORDS = "|".join(sorted((re.escape(name) for name in _MONTHS), key=len, reverse=True))
+_DAY = r"(?<![0-9])(?P<day>[0-3]?[0-9])(?:st|nd|rd|th|er|eme|e)?"
+# A date written with a month name, in folded words: "14 november", "le 14 de novembre",
+# "14 من شهر نوفمبر", "november 14th". Its day (and month) is what coarsening takes out.
+DAY_MONTH = re.compile(
+    rf"{_DAY} (?:(?:de|of|the|من|شهر) ){{0,2}}(?P<month>{_MONTH_WORDS})(?![^\W_])"
+    rf"|(?<![^\W_])(?P<month2>{_MONTH_WORDS}) (?:the )?(?P<day2>[0-3]?[0-9])"
+    r"(?:st|nd|rd|th)?(?![0-9])")
 
 
 @dataclass(frozen=True)
 class ScrubPattern:
     """A national ID (or similar) format a country plugin declares. It is matched against
-    each run of digits in a text (0-9, with the separators inside the run)."""
+    the digits of each run of numbers in a text (the groups joined, separators dropped)."""
 
     name: str
     regex: str
 
 
-class Secrets:
-    """The `never` values of one record, prepared once for finding them in its texts.
+@dataclass(frozen=True)
+class QuotedDate:
+    """The exact value of a `generalise` date field, and what its rule keeps ("month" or
+    "year"): a text quoting the date loses what the field lost."""
 
-    A value is given as a string (looked for word by word) or as ``(text, "value")`` (a
-    free-text value, looked for only as a whole). Long words, whole values and digit runs
-    are matched anywhere; short words only as whole words, with an Arabic prefix or suffix
-    attached. Very common words are never looked for alone.
+    value: date
+    keeps: str = "month"
+
+
+class Secrets:
+    """What one record's texts must not repeat, prepared once for finding it in them.
+
+    ``values``: the strings of the record's `never` fields, each given as a string (looked
+    for word by word: a name, an address, a contact) or as ``(text, mode)`` with mode
+    SCRUB_WORDS or SCRUB_VALUE (free text: looked for as a whole and by its name-like
+    words). ``dates``, ``ages`` and ``places``: the exact values of its `generalise` fields
+    (QuotedDate, int, and the names of an exact place), coarsened where a text quotes them.
     """
 
-    def __init__(self, values: Iterable[str | tuple[str, str]]):
-        needles: set[str] = set()
-        short: set[str] = set()
-        digits: set[str] = set()
-        words_of_names: list[str] = []
+    def __init__(self, values: Iterable[str | tuple[str, str]] = (), *,
+                 dates: Iterable[QuotedDate] = (), ages: Iterable[int] = (),
+                 places: Iterable[str] = ()):
+        self._needles: set[str] = set()  # found anywhere (clitics attached)
+        self._short: set[str] = set()  # found as whole words, Arabic clitics allowed
+        self._keys: set[str] = set()  # consonant skeletons of name words
+        self.digit_runs: set[str] = set()
         items = [(item, SCRUB_WORDS) if isinstance(item, str) else item for item in values]
-        # Fold them all at once and cut them into words (both in C): one line per value.
-        joined = fold_words("\n".join(value.replace("\n", " ") for value, _ in items))
-        for (_value, mode), line in zip(items, joined.split("\n") if items else [],
-                                        strict=True):
-            words = line.split()
-            if len(words) > 1:
-                needles.add(" ".join(words))
-                if mode == SCRUB_WORDS:
-                    words_of_names += words
-            elif words and len(words[0]) >= MIN_VALUE:
-                (short if len(words[0]) < SUBSTRING_TOKEN else needles).add(words[0])
-            if not line.replace(" ", "").isalpha():  # it holds digits
-                run = "".join(DIGITS.findall(line))
-                if len(run) >= MIN_DIGITS:
-                    digits.add(run)
-        # Each word of a name or an address, on its own; never "rue", "street" or "في",
-        # which are in every text and name no one.
-        for word in set(words_of_names) - STOPWORDS:
-            if len(word) >= SUBSTRING_TOKEN:
-                needles.add(word)
-            elif len(word) >= MIN_TOKEN:
-                short.add(word)
-        self._needles = tuple(sorted(needles, key=len, reverse=True))
-        self._short = frozenset(short)
-        self.digit_runs = frozenset(digits)
+        items += [(place, SCRUB_WORDS) for place in places]
+        for value, mode in items:
+            if value:
+                self._add(value, mode)
+        self.dates = {(d.value.day, d.value.month, d.value.year): d.keeps for d in dates}
+        self.numbers = _age_numbers(ages, [d[2] for d in self.dates])
+        self.needles = tuple(sorted(self._needles, key=len, reverse=True))
+        self.short = frozenset(self._short)
+        self.keys = frozenset(prefix_key for key in self._keys
+                              for prefix_key in _with_clitics(key))
 
     def __bool__(self) -> bool:
-        return bool(self._needles or self._short or self.digit_runs)
+        return bool(self.needles or self.short or self.digit_runs or self.keys
+                    or self.dates or self.numbers)
+
+    def _add(self, value: str, mode: str) -> None:
+        folded = fold_words_with_offsets(value)[0].strip()
+        words = folded.split()
+        if not words:
+            return
+        if len(words) > 1 or len(words[0]) >= SUBSTRING_TOKEN:
+            self._needles.add(folded)
+        elif len(words[0]) >= MIN_VALUE and not words[0].isdigit():
+            self._short.add(words[0])  # a one-word value is a secret, ordinary or not
+        self._add_numbers(words)
+        if mode == SCRUB_VALUE:
+            originals = WORD.findall(value)
+            named = [word for word, original in zip(words, originals, strict=False)
+                     if _name_like(word, original)]
+            named += _acronyms(originals)
+        else:
+            named = [word for word in words if word not in ORDINARY]
+        # An e-mail address's words are secrets, but not names to match by their skeleton.
+        keyed = "@" not in value and "www" not in words
+        for word in named:
+            self._add_word(word, keyed)
+
+    def _add_word(self, word: str, keyed: bool = True) -> None:
+        if word.isdigit() or len(word) < MIN_TOKEN:
+            return
+        if len(word) >= SUBSTRING_TOKEN:
+            self._needles.add(word)
+        elif len(word) >= 2:
+            self._short.add(word)
+        if word in NAME_PARTICLES or not keyed:
+            return
+        key = name_keys(word)
+        if len(key) >= MIN_KEY:
+            self._keys.add(key)
+        else:  # too short a skeleton to match safely: its other spellings, as written
+            for spelling in word_spellings(word):
+                folded = fold_words_with_offsets(spelling)[0].strip()
+                if folded and folded not in ORDINARY and " " not in folded:
+                    self._short.add(folded)
+
+    def _add_numbers(self, words: list[str]) -> None:
+        joined = " ".join(words)
+        for run in NUMBER_RUN.findall(joined):
+            digits = run.replace(" ", "")
+            if len(digits) >= MIN_DIGITS:
+                self.digit_runs.add(digits)
 
     def spans(self, folded: str) -> list[tuple[int, int]]:
         """Where the values stand in a folded text (positions in the folded text)."""
         found = []
-        for needle in self._needles:
+        for needle in self.needles:
             start = folded.find(needle)
             while start >= 0:
                 found.append((start, start + len(needle)))
                 start = folded.find(needle, start + 1)
-        for token in self._short:
+        for token in self.short:
             start = folded.find(token)
             while start >= 0:
                 if _stands_alone(folded, start, start + len(token)):
                     found.append((start, start + len(token)))
                 start = folded.find(token, start + 1)
+        if self.keys:
+            found += _key_spans(folded, self.keys)
+        if self.dates and any(char.isdigit() for char in folded):
+            found += _date_spans(folded, self.dates)
         return found
+
+
+def _name_like(word: str, original: str) -> bool:
+    """A word of a free-text value that may name someone or something: capitalised or an
+    acronym in Latin letters, or any Arabic word, and not an ordinary word."""
+    if word in ORDINARY or word.isdigit() or len(word) < 2:
+        return False
+    return bool(ARABIC.match(word)) or original[:1].isupper()
+
+
+def _acronyms(originals: list[str]) -> list[str]:
+    """The acronym of a value's capitalised words ("Association Tunisienne des Femmes
+    Démocrates" → "atfd"), with and without its small words."""
+    capitals = [word for word in originals if word[:1].isupper() and not word.isupper()]
+    initials = "".join(word[0] for word in capitals).lower()
+    return [initials] if len(initials) >= 3 else []
+
+
+def _with_clitics(key: str) -> list[str]:
+    """``key`` with the consonant keys of Arabic clitics before it (بسلمى, الطرابلسي)."""
+    keys = []
+    for prefix in KEY_PREFIXES:
+        keyed = prefix + key
+        keys.append(re.sub(r"([A-Z])\1+", r"\1", keyed))
+    return keys
+
+
+def _age_numbers(ages: Iterable[int], years: list[int]) -> frozenset[str]:
+    """An age as written, and the birth years it gives with the record's own dates."""
+    numbers = set()
+    for age in ages:
+        numbers.add(str(age))
+        for year in years:
+            numbers.update({str(year - age), str(year - age - 1)})
+    return frozenset(numbers)
+
+
+def _key_spans(folded: str, keys: frozenset[str]) -> list[tuple[int, int]]:
+    """Words whose consonant skeleton is a name's (not ordinary words)."""
+    keyed = name_keys(folded).split(" ")
+    if not keys.intersection(keyed):
+        return []
+    found, position = [], 0
+    for word, key in zip(folded.split(" "), keyed, strict=True):
+        if key in keys and word not in ORDINARY:
+            found.append((position, position + len(word)))
+        position += len(word) + 1
+    return found
+
+
+def _date_spans(folded: str, dates: dict) -> list[tuple[int, int]]:
+    """A date of the record quoted with its day: the day (and month, for a year rule) with a
+    month name; the whole date when written in numbers."""
+    found = []
+    for match in DAY_MONTH.finditer(folded):
+        day = match.group("day") or match.group("day2")
+        month_name = match.group("month") or match.group("month2")
+        month = _MONTHS[month_name]
+        for (d, m, _year), keeps in dates.items():
+            if int(day) == d and month == m:
+                if keeps == "month":
+                    day_group = "day" if match.group("day") else "day2"
+                    found.append(match.span(day_group))
+                else:
+                    found.append(match.span())
+    for match in NUMBER_RUN.finditer(folded):
+        groups = [int(group) for group in match.group().split(" ")]
+        if any(_is_numeric_date(groups[i:i + 3], dates) for i in range(len(groups) - 1)):
+            found.append(match.span())
+    return found
+
+
+def _is_numeric_date(groups: list[int], dates: dict) -> bool:
+    """Two or three numbers that spell a date of the record: 14 11, 14 11 2024, 2024 11 14,
+    11 14 24."""
+    for d, m, y in dates:
+        years = (y, y % 100)
+        if groups[:2] in ([d, m], [m, d]) and (len(groups) == 2 or groups[2] in years):
+            return True
+        if len(groups) == 3 and groups[0] in years and groups[1:] == [m, d]:
+            return True
+    return False
 
 
 class Scrubber:
@@ -149,10 +303,13 @@ class Scrubber:
     def scrub_many(self, texts: Sequence[str], secrets: Secrets) -> list[str]:
         """Scrub the texts of one record, all at once."""
         joined = "\n".join(texts)
-        folded, offsets = fold_with_offsets(joined)
-        spans = [_to_original(joined, offsets, start, end)
-                 for start, end in _merged(secrets.spans(folded)
-                                           + self._number_spans(folded, secrets))]
+        folded, offsets = fold_words_with_offsets(joined)
+        found = secrets.spans(folded) if secrets else []
+        if any(char.isdigit() for char in folded):
+            found += self._number_spans(folded, secrets)
+        if " at " in folded or " arobase " in folded or " chez " in folded:
+            found += [m.span() for m in SPELLED_EMAIL.finditer(folded)]
+        spans = [_to_original(joined, offsets, start, end) for start, end in _merged(found)]
         if "@" in joined:
             spans += [m.span() for m in EMAIL.finditer(joined)]
         if not spans:
@@ -169,25 +326,36 @@ class Scrubber:
 
     def _number_spans(self, folded: str, secrets: Secrets) -> list[tuple[int, int]]:
         spans = []
-        for start, end in _digit_runs(folded):
-            run = folded[start:end]
-            digits = NOT_DIGIT.sub("", run) if len(run) > 1 else run
-            if (
-                len(digits) >= ALWAYS_SCRUBBED_DIGITS
-                or any(secret in digits for secret in secrets.digit_runs)
-                or (PHONE_DIGITS[0] <= len(digits) <= PHONE_DIGITS[1]
-                    and not DATE_LIKE.match(run) and self._is_phone(run))
-            ):
-                spans.append((start, end))
-                continue
-            for pattern in self._compiled:
-                spans += [(start + m.start(), start + m.end()) for m in pattern.finditer(run)]
+        for match in NUMBER_RUN.finditer(folded):
+            groups = match.group().split(" ")
+            digits = "".join(groups)
+            if self._identifies(groups, digits, secrets):
+                spans.append(match.span())
+            elif secrets.numbers:  # an age or a birth year, standing alone
+                start = match.start()
+                for group in groups:
+                    if group in secrets.numbers:
+                        spans.append((start, start + len(group)))
+                    start += len(group) + 1
         return spans
 
+    def _identifies(self, groups: list[str], digits: str, secrets: Secrets) -> bool:
+        """The run is one of the record's numbers, a long number, a phone number or an ID."""
+        trimmed = digits.lstrip("0")
+        if any(secret in digits or (len(trimmed) >= MIN_DIGITS and trimmed in secret)
+               for secret in secrets.digit_runs):
+            return True
+        if len(digits) < PHONE_DIGITS[0] or _years_or_date(groups):
+            return any(pattern.fullmatch(group) for pattern in self._compiled
+                       for group in groups)
+        if len(digits) >= ALWAYS_SCRUBBED_DIGITS:
+            return True
+        if len(digits) <= PHONE_DIGITS[1] and self._is_phone(" ".join(groups)):
+            return True
+        return any(pattern.search(digits) for pattern in self._compiled)
+
     def _is_phone(self, candidate: str) -> bool:
-        for region in (*self.phone_regions, None):
-            if region is None and not candidate.startswith("+"):
-                continue
+        for region in self.phone_regions:
             try:
                 number = phonenumbers.parse(candidate, region)
             except phonenumbers.NumberParseException:
@@ -197,22 +365,16 @@ class Scrubber:
         return False
 
 
-def _digit_runs(folded: str) -> list[tuple[int, int]]:
-    """Runs of digits in a folded text (digits there are 0-9), with up to two separators
-    (space, dot, dash, slash, brackets) between digits and a leading "+"."""
-    if not any(digit in folded for digit in DIGIT_CHARS):
-        return []
-    # As DIGIT_RUN.finditer, which tries the whole pattern at every position of the text:
-    # try it only where a "+" or a digit stands.
-    runs, position = [], 0
-    while (lead := DIGIT_LEAD.search(folded, position)) is not None:
-        run = DIGIT_RUN.match(folded, lead.start())
-        if run is None:
-            position = lead.start() + 1
-            continue
-        runs.append(run.span())
-        position = run.end()
-    return runs
+def _years_or_date(groups: list[str]) -> bool:
+    """Numbers that read as years ("2019 2020") or as a date ("14 11 2024"): not a phone."""
+    if all(YEAR.fullmatch(group) for group in groups):
+        return True
+    if not 2 <= len(groups) <= 3 or not all(len(group) <= 4 for group in groups):
+        return False
+    from_words = [int(group) for group in groups]
+    day_month = from_words[0] <= 31 and from_words[1] <= 12
+    return (day_month or (len(groups[0]) == 4 and from_words[1] <= 12)) and (
+        len(groups) == 2 or len(groups[2]) in (2, 4) or len(groups[0]) == 4)
 
 
 def _stands_alone(folded: str, start: int, end: int) -> bool:
@@ -250,6 +412,8 @@ def _to_original(text: str, offsets: Sequence[int], start: int, end: int) -> tup
     while last < len(text) and not text[last].isascii() and folds_to_nothing(text[last]):
         last += 1
     while first > 0 and not text[first - 1].isascii() and folds_to_nothing(text[first - 1]):
+        first -= 1
+    if first > 0 and text[first - 1] == "+":  # an international number's plus sign
         first -= 1
     return first, last
 
@@ -299,10 +463,8 @@ def suspicious_spans(text: str) -> list[Span]:
     (any capitalised word that is not an ordinary word, any word after a title or a
     kinship word, any run of two or more digits, any month name next to a number): it is
     a pointer for a person, not a rule."""
-    from core.lexicon import NAME_CUES, ORDINARY, month_names
-
     words, offsets = fold_words_with_offsets(text.replace(PLACEHOLDER, " " * len(PLACEHOLDER)))
-    months = month_names()
+    months = _MONTHS
     found: list[tuple[int, int, str]] = []
     tokens = [(match.start(), match.end(), match.group()) for match in WORD.finditer(words)]
     index = 0

@@ -106,3 +106,21 @@ def test_a_never_nested_part_is_withheld_whole():
 
     result = redact({"parts": [{"a": "Salma"}]}, Whole(), "hub", POLICY)
     assert result.payload == {} and result.withheld == ("parts",)
+
+
+def test_public_statistics_carry_no_free_text():
+    result = redact(VALUES, TestimonySchema(), "public-aggregate", POLICY)
+    assert set(result.payload) == {"place", "happened_on", "age", "people_affected",
+                                   "witnesses"}
+    assert result.payload["witnesses"] == [{"uuid": "w1"}]
+    assert {"title", "tags", "witnesses.statement"} <= set(result.withheld)
+
+
+def test_exact_generalised_values_quoted_in_text_are_coarsened_there():
+    values = {**VALUES, "narrative": "On 14 March 2025 at Sakiet Ezzit, aged 34, born 1991."}
+    places = Gazetteer([Place("TN", "country"), Place("TN-61", "governorate", parent="TN"),
+                        Place("TN-61:sakiet-ezzit", "locality", parent="TN-61",
+                              names={"fr": "Sakiet Ezzit", "ar": "ساقية الزيت"})])
+    result = redact(values, TestimonySchema(), "hub", Policy(Scrubber(["TN"]), places))
+    assert result.payload["narrative"] == (
+        f"On {PLACEHOLDER} March 2025 at {PLACEHOLDER}, aged {PLACEHOLDER}, born {PLACEHOLDER}.")
