@@ -6,7 +6,7 @@ from __future__ import annotations
 from functools import lru_cache
 
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import and_, or_, select
 from wtforms import SelectChoice
 
 from core import records
@@ -25,8 +25,9 @@ DEFENDER_IDENTIFYING = ("real_name", "contacts", "address", "organisation")
 INCIDENT_IDENTIFYING = ("place_detail", "perpetrator_identity", "sources", "source_reliability")
 
 
-def prepare(form: CaseForm) -> CaseForm:
-    """Give the form its choices, in the page's language."""
+def prepare(form: CaseForm, case: Case | None = None) -> CaseForm:
+    """Give the form its choices, in the page's language (``case``: the one being edited,
+    whose assigned documenter stays a choice even if her account was disabled since)."""
     locale = language()
     places = place_choices(locale)
     violations = violation_choices(locale)
@@ -42,11 +43,18 @@ def prepare(form: CaseForm) -> CaseForm:
         entry.violation.choices = violations
         entry.perpetrator_type.choices = perpetrators
     form.assigned_to.choices = [SelectChoice("", "—")] + [
-        SelectChoice(str(user.id), user.username) for user in db.session.scalars(
-            select(User).where(User.role.in_((DOCUMENTER, REVIEWER, ADMIN)),
-                               User.disabled_at.is_(None)).order_by(User.username))
+        SelectChoice(str(user.id), user.username) for user in _assignable(case)
     ]
     return form
+
+
+def _assignable(case: Case | None) -> list[User]:
+    """Active documenters, reviewers and administrators, and whoever the case has now."""
+    current = case.assigned_to_id if case is not None else None
+    return list(db.session.scalars(
+        select(User).where(or_(User.id == current, and_(
+            User.role.in_((DOCUMENTER, REVIEWER, ADMIN)), User.disabled_at.is_(None))))
+        .order_by(User.username)))
 
 
 def place_choices(locale: str) -> list[SelectChoice]:
@@ -114,9 +122,10 @@ def _fill_list(field_list, rows, revealed_rows, plain, identifying) -> None:
     field_list.append_entry()  # one empty row to add another
 
 
-def check(form: CaseForm) -> bool:
-    """Checks beyond single fields: codes must be known. Adds the errors to the form."""
-    ok = True
+def check(form: CaseForm, case: Case | None, user) -> bool:
+    """Checks beyond single fields: codes must be known, and only those entitled restrict a
+    case or choose who it is assigned to. Adds the errors to the form."""
+    ok = _check_access(form, case, user)
     violations, places = terms.violation_codes(), gazetteer()
     perpetrators = vocabulary(terms.PERPETRATORS)
     activism = vocabulary(terms.ACTIVISM)
@@ -148,12 +157,44 @@ def check(form: CaseForm) -> bool:
     return ok
 
 
+def may_change_access(case: Case | None, user) -> bool:
+    """Who may restrict a case or choose its assigned documenter: reviewers and
+    administrators, its author, its assigned documenter, and anyone writing a new case."""
+    if case is None or user.role in (ADMIN, REVIEWER):
+        return True
+    return user.id in (case.author_id, case.assigned_to_id)
+
+
+def _check_access(form: CaseForm, case: Case | None, user) -> bool:
+    restricted, assigned = bool(form.restricted.data), _assigned_id(form)
+    unchanged = case is not None and (case.restricted, case.assigned_to_id) == (restricted,
+                                                                                assigned)
+    if unchanged:
+        return True
+    if not may_change_access(case, user):
+        form.restricted.errors.append(_(
+            "Only the case's author, its assigned documenter, a reviewer or an administrator "
+            "can restrict it or change who it is assigned to."))
+        return False
+    if restricted and user.role not in (ADMIN, REVIEWER) and assigned != user.id:
+        form.assigned_to.errors.append(_(
+            "You could no longer open this restricted case: assign it to yourself, or ask a "
+            "reviewer to restrict it."))
+        return False
+    return True
+
+
+def _assigned_id(form: CaseForm) -> int | None:
+    """The chosen user's id; the field only accepts the offered choices (ids or empty)."""
+    return int(form.assigned_to.data) if form.assigned_to.data else None
+
+
 def apply(case: Case, form: CaseForm) -> None:
     """Change ``case`` to what the (checked) form says; identifying values are sealed."""
     case.title, case.summary = form.title.data.strip(), form.summary.data or ""
     case.status, case.risk = form.status.data, form.risk.data
     case.restricted = bool(form.restricted.data)
-    case.assigned_to_id = int(form.assigned_to.data) if form.assigned_to.data else None
+    case.assigned_to_id = _assigned_id(form)
     _apply_defender(case, form.defender.form)
     _apply_list(case, case.incidents, Incident, form.incidents, _apply_incident)
     _apply_list(case, case.interventions, Intervention, form.interventions, _apply_intervention)

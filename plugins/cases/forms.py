@@ -122,9 +122,15 @@ class CaseForm(FlaskForm):
     summary = TextAreaField(_l("Summary"), validators=[Length(max=20000)])
     status = SelectField(_l("Status"), choices=choices(STATUS_LABELS))
     risk = SelectField(_l("Risk level"), choices=choices(RISK_LABELS), default="medium")
-    restricted = BooleanField(_l("Restricted: only the assigned documenter, reviewers and "
-                                 "administrators can open it"))
-    assigned_to = SelectField(_l("Assigned documenter"), validate_choice=False)
+    restricted = BooleanField(
+        _l("Restricted: only the assigned documenter, reviewers and administrators can open "
+           "it"),
+        description=_l("Its author, too, can no longer open it unless she is the assigned "
+                       "documenter. Only the author, the assigned documenter, a reviewer or an "
+                       "administrator can restrict a case or change who it is assigned to."))
+    # Choices are the active documenters, reviewers and administrators (editing.prepare);
+    # anything else is refused as "Not a valid choice".
+    assigned_to = SelectField(_l("Assigned documenter"))
     defender = FormField(DefenderForm)
     incidents = FieldList(FormField(IncidentForm), min_entries=1, max_entries=50)
     interventions = FieldList(FormField(InterventionForm), min_entries=1, max_entries=50)

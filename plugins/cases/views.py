@@ -116,7 +116,7 @@ def index():
 def new():
     keystore.keystore().keyring()  # a locked node cannot seal: say so before the form
     form = editing.prepare(CaseForm())
-    if form.validate_on_submit() and editing.check(form):
+    if form.validate_on_submit() and editing.check(form, None, current_user):
         case = records.new(Case, current_user)
         editing.apply(case, form)
         store.save(case, current_user, action="record.created")
@@ -148,12 +148,12 @@ def detail(uuid: str):
 @require_permission(EDIT)
 def edit(uuid: str):
     case = store.get(uuid, current_user)
-    form = editing.prepare(CaseForm())
+    form = editing.prepare(CaseForm(), case)
     if request.method == "GET":
         editing.fill(form, case, records.reveal(case, current_user, purpose="edit"))
         db.session.commit()
-        editing.prepare(form)
-    elif form.validate_on_submit() and editing.check(form):
+        editing.prepare(form, case)
+    elif form.validate_on_submit() and editing.check(form, case, current_user):
         editing.apply(case, form)
         store.save(case, current_user)
         flash(_("The case is saved."), "success")

@@ -146,6 +146,66 @@ def test_a_restricted_case_is_need_to_know(app, people, login_as, make_user):
         assert "0 cases" in client.get("/cases/?q=questioned").get_data(as_text=True)
 
 
+def test_only_those_entitled_restrict_or_assign_a_case(app, people, login_as, make_user):
+    """A documenter cannot hide a colleague's case nor hand it to someone else; bad ids are
+    a clear error, not a crash; nothing is saved."""
+    rim = make_user("rim", role="documenter")
+    uuid = create(login_as(people["salma"]))
+    client = login_as(rim)
+    for change in ({"restricted": "y", "assigned_to": str(people["huda"].id)},
+                   {"restricted": "y", "assigned_to": str(rim.id)},
+                   {"assigned_to": str(rim.id)}):
+        response = client.submit(f"/cases/{uuid}/edit", case_form(**change))
+        assert response.status_code == 200
+        assert "Only the case&#39;s author" in response.get_data(as_text=True)
+    for bad in ("abc", "-1", "99999", str(2**63), "1\x00", str(people["amina"].id)):
+        response = client.submit(f"/cases/{uuid}/edit", case_form(assigned_to=bad))
+        assert response.status_code == 200, bad
+        assert "Not a valid choice" in response.get_data(as_text=True), bad
+    with app.app_context():
+        case = db.session.scalar(select(Case))
+        assert (case.restricted, case.assigned_to_id, case.version) == (False, None, 1)
+    assert login_as(people["salma"]).get(f"/cases/{uuid}").status_code == 200
+
+
+def test_a_documenter_restricting_her_case_keeps_access_or_is_told(app, people, login_as):
+    salma = login_as(people["salma"])
+    uuid = create(salma)
+    response = salma.submit(f"/cases/{uuid}/edit",
+                            case_form(restricted="y", assigned_to=str(people["huda"].id)))
+    assert "You could no longer open this restricted case" in response.get_data(as_text=True)
+    assert "Its author, too, can no longer open it" in response.get_data(as_text=True)
+    salma.submit(f"/cases/{uuid}/edit",
+                 case_form(restricted="y", assigned_to=str(people["salma"].id)))
+    assert salma.get(f"/cases/{uuid}").status_code == 200
+    huda = login_as(people["huda"])  # a reviewer may restrict it away from its author
+    huda.submit(f"/cases/{uuid}/edit",
+                case_form(restricted="y", assigned_to=str(people["huda"].id)))
+    assert salma.get(f"/cases/{uuid}").status_code == 404
+    with app.app_context():
+        case = db.session.scalar(select(Case))
+        assert (case.restricted, case.assigned_to_id) == (True, people["huda"].id)
+
+
+def test_a_case_assigned_to_a_disabled_account_can_still_be_edited(app, people, login_as,
+                                                                   make_user):
+    from core import users
+    from core.models import User
+
+    rim = make_user("rim", role="documenter")
+    nour = login_as(people["nour"])
+    uuid = create(nour, restricted="y", assigned_to=str(rim.id))
+    with app.app_context():
+        users.disable(db.session.get(User, rim.id), actor=db.session.get(User, people["nour"].id))
+        db.session.commit()
+    response = nour.submit(f"/cases/{uuid}/edit", case_form(
+        restricted="y", assigned_to=str(rim.id), title="Still hers"))
+    assert response.status_code == 302
+    response = nour.submit(f"/cases/{uuid}/edit", case_form(
+        restricted="y", assigned_to=str(people["amina"].id)))  # a member: not a choice
+    assert "Not a valid choice" in response.get_data(as_text=True)
+
+
 def test_forged_and_foreign_ids_are_not_found(app, people, login_as):
     uuid = create(login_as(people["salma"]))
     client = login_as(people["huda"])
