@@ -14,12 +14,15 @@ from flask import session
 from flask_babel import lazy_gettext as _l
 from flask_login import login_user
 
-from core import audit, clock, passwords, throttle, totp
+from core import audit, clock, passwords, recovery, throttle, totp
 from core.extensions import db
 from core.models import User
 from core.users import UserError, find, replace_password
 
 THROTTLED_MESSAGE = _l("Too many failed attempts for this account. Wait a minute and try again.")
+# Set in a session whose second step was a recovery code: her phone may be lost, and this
+# session (only) may replace the second factor without an administrator.
+RECOVERED = "signed_in_with_recovery_code"
 # The second step must follow the password within this time, or she starts again.
 SECOND_STEP_WITHIN = timedelta(minutes=5)
 
@@ -36,6 +39,7 @@ class Outcome(enum.Enum):
 class Attempt:
     outcome: Outcome
     user: User | None = None
+    codes_left: int | None = None  # after signing in with a recovery code
 
 
 def check_password(username: str, password: str) -> Attempt:
@@ -88,37 +92,82 @@ def check_code(user: User, code: str) -> Attempt:
     return Attempt(Outcome.SIGNED_IN, user)
 
 
+def check_recovery_code(user: User, code: str) -> Attempt:
+    """The second-factor step with one of her recovery codes instead of a code from her
+    phone: under the same throttle as codes; the code is spent as she signs in."""
+    key = throttle.account_key(user.username)
+    if throttle.is_throttled(key):
+        audit.record("auth.throttled", actor=user, step="recovery-code")
+        db.session.commit()
+        return Attempt(Outcome.THROTTLED)
+    if not user.is_active or not recovery.use(user, code):
+        throttle.record_failure(key)
+        audit.record("auth.failed", actor=user, step="recovery-code")
+        db.session.commit()
+        return Attempt(Outcome.REFUSED)
+    throttle.clear(key)
+    codes_left = recovery.left(user.id)
+    audit.record("auth.recovery_code_used", actor=user, target_type="user", target_id=user.id,
+                 left=codes_left)
+    _complete(user)
+    session[RECOVERED] = True
+    return Attempt(Outcome.SIGNED_IN, user, codes_left)
+
+
 def change_password(user: User, current: str, new: str) -> None:
     """Her own password change. The current password is checked under the sign-in throttle
     (failures count against her account like failed sign-ins), so a session left open on a
     seized laptop is no way to guess it. Raises ``UserError``; the caller rolls back."""
+    _confirm_password(user, current, "change-password")
+    replace_password(user, new)
+
+
+def remake_recovery_codes(user: User, password: str) -> list[str]:
+    """New recovery codes for her (the old ones revoked), once her password is confirmed
+    under the sign-in throttle, as for a password change: an open session alone is not
+    enough. Returns the codes to show once. Raises ``UserError``; the caller rolls back."""
+    if not user.totp_secret:
+        raise UserError(_l("Turn on the second factor first."))
+    _confirm_password(user, password, "recovery-codes")
+    return recovery.make_new(user)
+
+
+def _confirm_password(user: User, password: str, step: str) -> None:
+    """Check her password again before a sensitive change; failures count against her
+    account like failed sign-ins. Raises ``UserError``."""
     key = throttle.account_key(user.username)
     if throttle.is_throttled(key):
-        audit.record("auth.throttled", actor=user, step="change-password")
+        audit.record("auth.throttled", actor=user, step=step)
         db.session.commit()
         raise UserError(THROTTLED_MESSAGE)
-    if not passwords.verify(user.password_hash, current):
+    if not passwords.verify(user.password_hash, password):
         throttle.record_failure(key)
-        audit.record("auth.failed", actor=user, step="change-password")
+        audit.record("auth.failed", actor=user, step=step)
         db.session.commit()
         raise UserError(_l("The current password is not right."))
-    replace_password(user, new)
     throttle.clear(key)
 
 
-def confirm_enrolment(user: User, secret: str, code: str) -> bool:
-    """Save a new second factor when ``code`` proves it; complete sign-in if still pending."""
+def confirm_enrolment(user: User, secret: str, code: str) -> list[str] | None:
+    """Save a new second factor when ``code`` proves it, with new recovery codes (returned,
+    to be shown once; older ones are revoked); complete sign-in if still pending. None, and
+    nothing saved, when the code is wrong."""
     if not totp.confirm_enrolment(user, secret, code):
         audit.record("auth.enrolment_failed", actor=user)
         db.session.commit()
-        return False
+        return None
     audit.record("auth.second_factor_enrolled", actor=user, target_type="user", target_id=user.id)
+    codes = recovery.make_new(user)
     if pending_user() is not None:
         throttle.clear(throttle.account_key(user.username))
         _complete(user)
     else:
         db.session.commit()
-    return True
+    return codes
+
+
+def signed_in_with_recovery_code() -> bool:
+    return session.get(RECOVERED) is True
 
 
 def pending_user() -> User | None:

@@ -22,6 +22,7 @@ from wtforms.widgets import CheckboxInput, ListWidget
 
 from core.passwords import MAX_LENGTH
 from core.permissions import ROLE_LABELS, ROLES
+from core.recovery import MAX_TYPED as RECOVERY_CODE_MAX_TYPED
 
 
 class MultiCheckboxField(SelectMultipleField):
@@ -49,7 +50,7 @@ class LoginForm(FlaskForm):
 class CodeForm(FlaskForm):
     code = StringField(
         _l("Six-digit code"),
-        validators=[InputRequired(), Length(max=16)],
+        validators=[InputRequired(), Length(max=RECOVERY_CODE_MAX_TYPED)],
         render_kw={"autocomplete": "one-time-code", "inputmode": "numeric"},
     )
     submit = SubmitField(_l("Continue"))
@@ -77,6 +78,14 @@ class ChangePasswordForm(NewPasswordForm):
         _l("Current password"), validators=[InputRequired()],
         render_kw={"autocomplete": "current-password"},
     )
+
+
+class RecoveryCodesForm(FlaskForm):
+    password = PasswordField(
+        _l("Your password"), validators=[InputRequired()],
+        render_kw={"autocomplete": "current-password"},
+    )
+    submit = SubmitField(_l("Make new recovery codes"))
 
 
 class InviteForm(FlaskForm):

@@ -65,6 +65,20 @@ class Invite(db.Model):
     used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
+class RecoveryCode(db.Model):
+    """One unused recovery code of a user's second factor, stored only as a keyed hash under
+    the instance secret (``core.recovery``); the row is deleted when the code is used."""
+
+    __tablename__ = "core_recovery_code"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("core_user.id", ondelete="CASCADE"), index=True
+    )
+    code_mac: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
+
+
 class ServerSession(db.Model):
     """A browser session. The cookie holds a random token; only its SHA-256 is stored."""
 

@@ -14,7 +14,7 @@ from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
-from core import audit, clock, passwords
+from core import audit, clock, passwords, recovery
 from core.extensions import db
 from core.models import Invite, User
 from core.permissions import ADMIN, ROLES
@@ -108,6 +108,22 @@ def accept_invite(entry: Invite, password: str) -> User:
     return user
 
 
+def pending_invites() -> list[Invite]:
+    """Invitations not yet used nor expired, the soonest to expire first."""
+    return list(db.session.scalars(
+        select(Invite).where(Invite.used_at.is_(None), Invite.expires_at > clock.now())
+        .order_by(Invite.expires_at, Invite.id)))
+
+
+def revoke_invite(entry: Invite, *, actor) -> None:
+    """Withdraw an unused invitation: its link then gets the answer an unknown link gets."""
+    if entry.used_at is not None:
+        raise UserError(_l("This invitation was already used."))
+    db.session.delete(entry)
+    audit.record("user.invite_revoked", actor=actor, target_type="invite", target_id=entry.id,
+                 role=entry.role)
+
+
 def replace_password(user: User, new: str) -> None:
     """Give her a new password and end every session of hers. The caller has checked her
     current password (``core.auth.change_password``, under the sign-in throttle)."""
@@ -151,10 +167,13 @@ def change_role(user: User, role: str, *, actor) -> None:
 
 
 def reset_second_factor(user: User, *, actor) -> None:
+    """Her phone is lost and so are her recovery codes: remove her second factor and its
+    codes and end every session of hers; she enrols a new one at her next sign-in."""
     if user.totp_secret is None:
         raise UserError(_l("This user has no second factor to reset."))
     user.totp_secret = None
     user.totp_last_step = None
+    recovery.revoke_all(user.id)
     end_sessions_of(user.id)
     audit.record("user.second_factor_reset", actor=actor, target_type="user", target_id=user.id)
 

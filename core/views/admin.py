@@ -1,4 +1,5 @@
-"""Administration: users (invite, disable, enable, change role, reset second factor), audit log."""
+"""Administration: users (invite, disable, enable, change role, reset second factor),
+pending invitations, the audit log."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from sqlalchemy import select
 from core import audit, users
 from core.extensions import db
 from core.forms import ConfirmForm, InviteForm, RoleForm
-from core.models import AuditEntry, User
+from core.models import AuditEntry, Invite, User
 from core.permissions import MANAGE_USERS, READ_AUDIT, ROLE_LABELS, require_permission
 
 blueprint = Blueprint("admin", __name__, url_prefix="/admin")
@@ -37,8 +38,37 @@ def users_page():
     everyone = db.session.scalars(select(User).order_by(User.username)).all()
     return render_template(
         "admin/users.html", users=everyone, form=form, link=link, roles=ROLE_LABELS,
-        action_form=ConfirmForm(), role_form=RoleForm(),
+        action_form=ConfirmForm(), role_form=RoleForm(), invites=users.pending_invites(),
     )
+
+
+@blueprint.route("/users/<int:user_id>/reset-second-factor")
+@require_permission(MANAGE_USERS)
+def confirm_reset(user_id: int):
+    """The step before a reset: what it does, and to whom, before the button that does it."""
+    user = db.session.get(User, user_id) or abort(404)
+    if user.totp_secret is None:
+        flash(_("This user has no second factor to reset."), "error")
+        return redirect(url_for("admin.users_page"))
+    return render_template("admin/reset_second_factor.html", user=user,
+                           action_form=ConfirmForm())
+
+
+@blueprint.route("/invites/<int:invite_id>/revoke", methods=["POST"])
+@require_permission(MANAGE_USERS)
+def revoke_invite(invite_id: int):
+    entry = db.session.get(Invite, invite_id) or abort(404)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    try:
+        users.revoke_invite(entry, actor=current_user)
+    except users.UserError as error:
+        db.session.rollback()
+        flash(str(error), "error")
+    else:
+        db.session.commit()
+        flash(_("The invitation is revoked: its link no longer works."), "success")
+    return redirect(url_for("admin.users_page"))
 
 
 ACTIONS = {
@@ -46,7 +76,8 @@ ACTIONS = {
     "enable": (users.enable, _l("This user can sign in again.")),
     "reset-second-factor": (
         users.reset_second_factor,
-        _l("The second factor is reset; the user enrols a new one at her next sign-in."),
+        _l("The second factor and its recovery codes are reset, and every session of hers "
+           "has ended; she enrols a new one at her next sign-in."),
     ),
 }
 

@@ -14,8 +14,6 @@ from core.extensions import db
 from core.forms import CodeForm, ConfirmForm, EnrolForm, LoginForm, NewPasswordForm
 
 blueprint = Blueprint("auth", __name__)
-# Set in a session that passed the second step with a recovery code: she may replace it.
-RECOVERED = "signed_in_with_recovery_code"
 
 @blueprint.route("/login", methods=["GET", "POST"])
 @public
@@ -49,9 +47,9 @@ def enrol_second_factor():
     user = current_user if current_user.is_authenticated else auth.pending_user()
     if user is None:
         return _start_again()
-    # A second factor is replaced only by someone who just signed in with a recovery code
-    # (her phone is lost); anyone else asks an administrator to reset it.
-    replacing = bool(user.totp_secret) and session.get(RECOVERED) is True
+    # A second factor is replaced only in a session that began with a recovery code (her
+    # phone is lost); anyone else asks an administrator to reset it.
+    replacing = bool(user.totp_secret) and auth.signed_in_with_recovery_code()
     if user.totp_secret and not replacing:
         flash(_("Your second factor is already on. An administrator can reset it."), "info")
         return redirect(url_for("home.index"))
@@ -61,7 +59,7 @@ def enrol_second_factor():
         codes = auth.confirm_enrolment(user, secret, form.code.data)
         if codes is not None:
             session.pop(totp.ENROL_KEY, None)
-            session.pop(RECOVERED, None)
+            session.pop(auth.RECOVERED, None)
             return render_template("auth/recovery_codes.html", codes=codes, enrolled=True)
         form.code.errors.append(_("This code is not right. Check the clock of your phone."))
     uri = totp.provisioning_uri(secret, user.username, current_app.config["NODE_NAME"])
@@ -125,7 +123,6 @@ def _after_recovery_code(attempt: auth.Attempt):
     (this session only) and make new codes."""
     if attempt.outcome is not Outcome.SIGNED_IN:
         return _after(attempt)
-    session[RECOVERED] = True
     flash(ngettext("You signed in with a recovery code. %(num)d code is left.",
                    "You signed in with a recovery code. %(num)d codes are left.",
                    attempt.codes_left), "info")

@@ -6,7 +6,7 @@ from sqlalchemy import func, select, update
 
 from core import audit
 from core.extensions import db
-from core.models import AuditEntry, Invite, User
+from core.models import AuditEntry, Invite, ServerSession, User
 from core.testing import all_databases
 from tests.core.test_audit import drop_append_only_guard
 
@@ -50,7 +50,8 @@ def test_an_admin_invites_a_documenter_who_joins_and_enrols(app, make_user, logi
     import pyotp
 
     response = newcomer.submit("/second-factor", {"code": pyotp.TOTP(secret).now()})
-    assert response.location.endswith("/")
+    # Her recovery codes are shown, once, and she is signed in.
+    assert len(re.findall(r"<code>\d{4} \d{4} \d{4} \d{4}</code>", response.get_data(as_text=True))) == 10
     assert newcomer.get("/").status_code == 200
     with app.app_context():
         salma = db.session.scalar(select(User).where(User.username == "salma"))
@@ -114,10 +115,108 @@ def test_a_role_change_signs_her_out_and_may_require_a_second_factor(app, make_u
 
 
 def test_resetting_a_second_factor(app, make_user, login_as):
+    from core import recovery
+
     admin, salma = make_user("nour", role="admin"), make_user("salma", role="documenter")
-    login_as(admin).submit(f"/admin/users/{salma.id}/reset-second-factor", page="/admin/users")
+    with app.app_context():
+        recovery.make_new(db.session.get(User, salma.id))
+        db.session.commit()
+    on_her_phone, on_her_laptop = login_as(salma), login_as(salma)
+    client = login_as(admin)
+    # The users page leads to a confirmation step; looking at it changes nothing.
+    users_page = client.get("/admin/users").get_data(as_text=True)
+    assert f"/admin/users/{salma.id}/reset-second-factor" in users_page
+    confirm = client.get(f"/admin/users/{salma.id}/reset-second-factor").get_data(as_text=True)
+    assert "Reset the second factor of salma?" in confirm
+    assert "Every session of hers ends" in confirm
+    assert user_row(app, salma.id).totp_secret is not None
+    assert on_her_phone.get("/").status_code == 200
+    client.submit(f"/admin/users/{salma.id}/reset-second-factor",
+                  page=f"/admin/users/{salma.id}/reset-second-factor")
     assert user_row(app, salma.id).totp_secret is None
-    assert last_audit(app)[0] == "user.second_factor_reset"
+    assert last_audit(app) == ("user.second_factor_reset", admin.id, str(salma.id))
+    # Every session of hers ended; her recovery codes went with the second factor.
+    assert on_her_phone.get("/").status_code == 302 and on_her_laptop.get("/").status_code == 302
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(ServerSession).where(
+            ServerSession.user_id == salma.id)) == 0
+        assert recovery.left(salma.id) == 0
+    # Nothing left to reset: the confirmation page says so instead.
+    again = client.get(f"/admin/users/{salma.id}/reset-second-factor", follow_redirects=True)
+    assert "This user has no second factor to reset." in again.get_data(as_text=True)
+
+
+def test_a_reset_needs_the_form_token_and_an_admin(app, make_user, login_as):
+    admin, salma = make_user("nour", role="admin"), make_user("salma", role="documenter")
+    client = login_as(admin)
+    assert client.post(f"/admin/users/{salma.id}/reset-second-factor").status_code == 400
+    reviewer = login_as(make_user("huda", role="reviewer"))
+    assert reviewer.get(f"/admin/users/{salma.id}/reset-second-factor").status_code == 403
+    assert user_row(app, salma.id).totp_secret is not None
+
+
+def without_tokens(response) -> str:
+    """A page with what the language switch carries blanked: its form token, and the page's
+    own path (the link it was asked by)."""
+    return re.sub(r'name="(csrf_token|next)"[^>]*value="[^"]+"', "",
+                  response.get_data(as_text=True))
+
+
+def test_pending_invitations_are_listed_with_their_expiry_and_revocable(
+        app, make_user, login_as, fake_clock):
+    admin = make_user("nour", role="admin")
+    client = login_as(admin)
+    first = invite(client, "salma", "documenter")
+    fake_clock.advance(minutes=10)
+    invite(client, "rim", "member")
+    page = client.get("/admin/users").get_data(as_text=True)
+    listed = page.split("Invitations not yet used", 1)[1].split("Everyone on this node", 1)[0]
+    assert listed.index("salma") < listed.index("rim")  # the soonest to expire first
+    with app.app_context():
+        salma_invite = db.session.scalar(select(Invite).where(Invite.username == "salma"))
+        expiry, invite_id = salma_invite.expires_at, salma_invite.id
+    assert expiry.strftime("%Y-%m-%d %H:%M") in listed
+    client.submit(f"/admin/invites/{invite_id}/revoke", page="/admin/users")
+    assert last_audit(app) == ("user.invite_revoked", admin.id, str(invite_id))
+    # The revoked link gets exactly the answer of a link that never existed.
+    revoked = app.test_client().get(first.split("localhost", 1)[1])
+    unknown = app.test_client().get("/invite/" + "A" * 43)
+    assert revoked.status_code == unknown.status_code == 404
+    assert without_tokens(revoked) == without_tokens(unknown)
+    listed = client.get("/admin/users").get_data(as_text=True)
+    assert "salma" not in listed and "rim" in listed
+    # Nor can it be accepted by posting to it.
+    posted = app.test_client().submit(first.split("localhost", 1)[1], {
+        "password": "olive tree at dawn", "confirm": "olive tree at dawn"})
+    assert posted.status_code == 404
+    with app.app_context():
+        assert db.session.scalar(select(User).where(User.username == "salma")) is None
+
+
+def test_used_and_expired_invitations_are_not_listed(app, make_user, login_as, fake_clock):
+    nour = make_user("nour", role="admin")
+    client = login_as(nour)
+    link = invite(client, "salma", "member")
+    app.test_client().submit(link.split("localhost", 1)[1],
+                             {"password": "olive tree at dawn", "confirm": "olive tree at dawn"})
+    invite(client, "rim", "member")
+    page = client.get("/admin/users").get_data(as_text=True)
+    assert "Invitations not yet used" in page and "Revoke" in page
+    fake_clock.advance(hours=73)
+    page = login_as(nour).get("/admin/users").get_data(as_text=True)
+    assert "Everyone on this node" in page and "Invitations not yet used" not in page
+
+
+def test_members_cannot_revoke_invitations(app, make_user, login_as):
+    admin = make_user("nour", role="admin")
+    invite(login_as(admin), "salma", "member")
+    with app.app_context():
+        invite_id = db.session.scalar(select(Invite.id))
+    member = login_as(make_user("amina"))
+    response = member.post(f"/admin/invites/{invite_id}/revoke")
+    assert response.status_code in (400, 403)
+    with app.app_context():
+        assert db.session.get(Invite, invite_id) is not None
 
 
 def test_an_unknown_action_is_refused(make_user, login_as):
