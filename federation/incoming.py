@@ -85,7 +85,7 @@ def _pairing_request(message: transport.Request, body: bytes) -> Incoming:
 
     verified = transport.verify_message(message, body, resolve_key=resolve, now=clock.now())
     _use_nonce(verified)
-    peer = peers.receive_request(node)
+    peer = peers.receive_request(node, client=request.remote_addr)
     return Incoming(peer, body, message, verified)
 
 

@@ -5,25 +5,40 @@ administrator read to her; the node fetches the peer's signed document and refus
 the key matches. Adding is her approval; the node then asks the peer to pair, and the peer's
 administrator approves by typing *this* node's fingerprint. Each side serves its feeds only
 to peers it approved, and pulls only from them: until both approve, nothing flows.
+
+Anyone can make keys, so requests from strangers are bounded three ways: each client (one
+address, known only in memory under a key that changes every hour) may leave a few new
+requests an hour; a request waits ``FEDERATION_PENDING_DAYS`` at most and is then forgotten;
+and at most ``FEDERATION_MAX_PENDING`` wait at once. An administrator refuses them all in
+one action.
 """
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
-from datetime import datetime
+import secrets
+import threading
+from datetime import datetime, timedelta
 
-from sqlalchemy import func, select
+from flask import Flask, current_app
+from sqlalchemy import delete, func, select
 
 from core import audit, clock
 from core.extensions import db
 from federation import identity, protocol, signing
 from federation.identity import KeyInfo, NodeDocument
-from federation.models import APPROVED, REMOVED, REQUESTED, Key, Peer
+from federation.models import APPROVED, REMOVED, REQUESTED, Chain, Key, Peer
 from federation.protocol import HUB, PEERS, RELAY
 from federation.reasons import Refused
 from federation.settings import is_hub, setting
 
 KEYS_HEADER = "Rabita-Keys"  # a node's key chain, when its current key is not its first
+CLIENT_WINDOW = timedelta(hours=1)
+# Clients remembered in one window at most; beyond, new requests wait for the next window.
+MAX_CLIENTS = 10_000
+EXTENSION = "federation.requests_by_client"
 
 
 class PairingError(ValueError):
@@ -117,22 +132,119 @@ def request_pairing(peer: Peer) -> str:
     return state if state in (REQUESTED, APPROVED) else "unknown"
 
 
-def receive_request(document: NodeDocument) -> Peer:
+def receive_request(document: NodeDocument, client: str | None = None) -> Peer:
     """A node asked to pair (its request is verified): keep it waiting for approval. A node
-    an administrator removed stays removed until she adds it again herself."""
+    an administrator removed stays removed until she adds it again herself. A new request
+    is refused (``too-many-requests``) when ``client`` (its address) left its share this
+    hour, or when the waiting room is full; expired requests are forgotten first."""
     existing = db.session.scalar(select(Peer).where(Peer.node_id == document.node_id))
     if existing is not None and existing.state == REMOVED:
         return existing
+    if existing is not None and existing.state == REQUESTED and _expired(existing):
+        forget_requests([existing])
+        existing = None
     if existing is None:
-        waiting = db.session.scalar(select(func.count()).select_from(Peer)
-                                    .where(Peer.state == REQUESTED))
-        if waiting >= setting("FEDERATION_MAX_PENDING"):
+        forget_requests(expired_requests())
+        if waiting_count() >= setting("FEDERATION_MAX_PENDING"):
             raise Refused("too-many-requests")
+        if not requests_by_client().take(client):
+            raise Refused("too-many-requests", "this client asked too often; try in an hour")
     peer = _store(document, document.url, existing.label if existing else "")
     if existing is None:
         audit.record("federation.pair_requested", target_type="federation.peer",
                      target_id=peer.node_id)
     return peer
+
+
+def waiting() -> list[Peer]:
+    """Pairing requests waiting for an administrator (not expired), the oldest first."""
+    return list(db.session.scalars(
+        select(Peer).where(Peer.state == REQUESTED, Peer.requested_at > _expiry_horizon())
+        .order_by(Peer.requested_at, Peer.id)))
+
+
+def waiting_count() -> int:
+    return db.session.scalar(select(func.count()).select_from(Peer).where(
+        Peer.state == REQUESTED, Peer.requested_at > _expiry_horizon()))
+
+
+def expires_at(peer: Peer) -> datetime:
+    return peer.requested_at + timedelta(days=setting("FEDERATION_PENDING_DAYS"))
+
+
+def expired_requests() -> list[Peer]:
+    return list(db.session.scalars(select(Peer).where(
+        Peer.state == REQUESTED, Peer.requested_at <= _expiry_horizon())))
+
+
+def refuse_all(user) -> int:
+    """Refuse every waiting request at once (a flood of them, or none worth keeping): each is
+    forgotten with the keys it brought, so its node may ask again. Audited; commits.
+    Returns how many were refused."""
+    pending = list(db.session.scalars(select(Peer).where(Peer.state == REQUESTED)))
+    forget_requests(pending)
+    audit.record("federation.pair_requests_refused", actor=user, count=len(pending))
+    db.session.commit()
+    return len(pending)
+
+
+def forget_requests(pending: list[Peer]) -> None:
+    """Delete requests that were never approved, and the keys they brought, unless entries of
+    that node are already held (its keys then still check them)."""
+    if not pending:
+        return
+    node_ids = [peer.node_id for peer in pending]
+    db.session.execute(delete(Key).where(
+        Key.origin.in_(node_ids), Key.source == "pairing",
+        Key.origin.not_in(select(Chain.origin))).execution_options(synchronize_session=False))
+    for peer in pending:
+        db.session.delete(peer)
+    db.session.flush()
+
+
+def _expiry_horizon() -> datetime:
+    return clock.now() - timedelta(days=setting("FEDERATION_PENDING_DAYS"))
+
+
+def _expired(peer: Peer) -> bool:
+    return peer.requested_at <= _expiry_horizon()
+
+
+class RequestsByClient:
+    """New pairing requests per client in this process: at most ``limit`` a window. A client
+    is named by an HMAC of its address under a key made for the window and kept in memory
+    only; both are dropped when the window ends, so no address, nor anything derived from
+    one, outlives its hour or reaches a disk."""
+
+    def __init__(self, limit: int):
+        self.limit = limit
+        self._lock = threading.Lock()
+        self._window_start: datetime | None = None
+        self._key = b""
+        self._counts: dict[bytes, int] = {}
+
+    def take(self, address: str | None) -> bool:
+        """Count one new request of ``address``; False once it had its share this window."""
+        now = clock.now()
+        with self._lock:
+            if self._window_start is None or now - self._window_start >= CLIENT_WINDOW:
+                self._window_start, self._key, self._counts = now, secrets.token_bytes(32), {}
+            name = hmac.new(self._key, (address or "").encode(), hashlib.sha256).digest()
+            count = self._counts.get(name, 0)
+            if count >= self.limit or (count == 0 and len(self._counts) >= MAX_CLIENTS):
+                return False
+            self._counts[name] = count + 1
+            return True
+
+
+def requests_by_client(app: Flask | None = None) -> RequestsByClient:
+    """This process's count of pairing requests by client (each worker keeps its own)."""
+    app = app or current_app
+    found = app.extensions.get(EXTENSION)
+    if found is None:
+        found = app.extensions.setdefault(
+            EXTENSION, RequestsByClient(setting("FEDERATION_REQUESTS_PER_CLIENT", app)))
+    return found
 
 
 def approve(peer: Peer, fingerprint: str, user) -> None:

@@ -22,8 +22,13 @@ DEFAULTS = {
     "FEDERATION_FAILURES_BEFORE_REST": 3,
     "FEDERATION_REST": 60,
     "FEDERATION_MAX_REST": 3600,
-    # How many pairing requests may wait for an administrator at once.
+    # How many pairing requests may wait for an administrator at once; each waits this
+    # many days at most (then it is forgotten, and no longer counts).
     "FEDERATION_MAX_PENDING": 20,
+    "FEDERATION_PENDING_DAYS": 7,
+    # How many new pairing requests one client (one address) may leave waiting in an hour,
+    # counted in each worker's memory only.
+    "FEDERATION_REQUESTS_PER_CLIENT": 3,
     "FEDERATION_BUNDLE_MAX_BYTES": 512 * 1024 * 1024,
 }
 

@@ -8,6 +8,7 @@ from urllib.parse import urlencode
 
 from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -177,7 +178,7 @@ def peers_page():
     return render_template(
         "federation/peers.html", own=own, fingerprint=_own_fingerprint(own),
         qr=_pairing_qr(own), url=setting("FEDERATION_URL"), role=setting("FEDERATION_ROLE"),
-        waiting=[p for p in everyone if p.state == "requested"],
+        waiting=peers.waiting(), expires_at=peers.expires_at,
         approved=[p for p in everyone if p.state == "approved"],
         removed=[p for p in everyone if p.state == "removed"],
         lags={p.id: _lag(p) for p in everyone}, quarantined=sync.quarantined(),
@@ -262,6 +263,17 @@ def remove_peer(peer_id: int):
         abort(400)
     peers.remove(peer, current_user)
     flash(_("Removed: nothing more is sent to or taken from that node."), "success")
+    return redirect(url_for("federation.peers_page"))
+
+
+@blueprint.route("/federation/peers/refuse-all", methods=["POST"])
+@require_permission(MANAGE)
+def refuse_all_requests():
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    refused = peers.refuse_all(current_user)
+    flash(ngettext("%(num)d pairing request refused and forgotten.",
+                   "%(num)d pairing requests refused and forgotten.", refused), "success")
     return redirect(url_for("federation.peers_page"))
 
 

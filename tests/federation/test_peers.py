@@ -88,3 +88,153 @@ def test_a_peer_is_found_by_id_prefix_or_label(two_nodes):
         assert peers.find(sfax.node_id[:6]).node_id == sfax.node_id
         assert peers.find("sfax").node_id == sfax.node_id
         assert peers.find("") is None and peers.find("zzz-nobody") is None
+
+
+# -- strangers' requests: per client, expiry, refusing them all ----------------------------------
+
+
+def stranger_document(seed: int) -> tuple[dict, str, object]:
+    """A node document nobody vouches for, with a key made for the test (anyone can)."""
+    import hashlib
+    from datetime import UTC, datetime
+
+    from nacl.signing import SigningKey
+
+    from core import clock
+    from federation import protocol
+
+    key = SigningKey(hashlib.sha256(f"stranger {seed}".encode()).digest())
+    public = bytes(key.verify_key)
+    node_id = identity.key_id_of(public)
+    info = identity.KeyInfo(node_id, public, datetime(2026, 1, 1, tzinfo=UTC))
+    body = {"type": protocol.NODE_TYPE, "node_id": node_id, "name": "", "role": "node",
+            "url": "", "at": protocol.at_text(clock.now()), "key": node_id,
+            "keys": [info.as_json() | {"certificate": None}], "endpoints": identity.ENDPOINTS}
+    text = protocol.canonical(body)
+    return protocol.envelope(text, key.sign(text).signature), node_id, key
+
+
+def ask_to_pair(node, seed: int, address: str) -> tuple[int, str]:
+    """A signed pairing request over real HTTP, sent from ``address`` (127.0.0.0/8 reaches
+    the node from as many clients as a test needs); the answer's status and reason."""
+    import http.client
+
+    from core import clock
+    from federation import protocol, transport
+
+    document, node_id, key = stranger_document(seed)
+    body = protocol.dumps({"type": protocol.PAIR_TYPE, "document": document,
+                           "to": node.node_id})
+    headers = transport.Headers([("Content-Type", "application/json")])
+    request = transport.Request("POST", f"{node.url}/federation/pair", headers)
+    transport.sign(request, body, key_id=node_id, now=clock.now(),
+                   sign_bytes=lambda data: key.sign(data).signature)
+    connection = http.client.HTTPConnection("127.0.0.1", node.port, timeout=30,
+                                            source_address=(address, 0))
+    try:
+        connection.request("POST", "/federation/pair", body=body, headers=headers.as_dict())
+        answer = connection.getresponse()
+        return answer.status, protocol.strict_loads(answer.read()).get("error", "")
+    finally:
+        connection.close()
+
+
+def test_a_flood_from_one_client_is_limited_while_another_gets_through(make_node):
+    sfax = make_node("sfax", plugins=["federation"])  # pairing needs no record type
+    flood = [ask_to_pair(sfax, seed, "127.0.0.2") for seed in range(12)]
+    assert flood[:3] == [(200, "")] * 3  # FEDERATION_REQUESTS_PER_CLIENT
+    assert flood[3:] == [(429, "too-many-requests")] * 9
+    # A request already waiting is no new one: its node may ask again from anywhere.
+    assert ask_to_pair(sfax, 0, "127.0.0.2") == (200, "")
+    # Another client is not held back by the flood.
+    assert ask_to_pair(sfax, 100, "127.0.0.3") == (200, "")
+    assert ask_to_pair(sfax, 101, "127.0.0.4") == (200, "")
+    with sfax.context():
+        waiting = {peer.node_id for peer in peers.waiting()}
+    assert waiting == {stranger_document(seed)[1] for seed in (0, 1, 2, 100, 101)}
+
+
+def test_a_client_gets_its_share_again_an_hour_later(federation_app, fake_clock):
+    app = federation_app()
+    with app.app_context():
+        for seed in range(3):
+            peers.receive_request(_document(Origin(seed=60 + seed)), client="192.0.2.7")
+        with pytest.raises(Refused):
+            peers.receive_request(_document(Origin(seed=70)), client="192.0.2.7")
+        fake_clock.advance(minutes=61)
+        peers.receive_request(_document(Origin(seed=70)), client="192.0.2.7")
+        db.session.commit()
+        assert len(peers.waiting()) == 4
+
+
+def test_the_client_count_holds_no_address(federation_app):
+    app = federation_app()
+    with app.app_context():
+        peers.receive_request(_document(Origin(seed=80)), client="198.51.100.23")
+        counts = peers.requests_by_client()._counts
+    remembered = b"".join(counts)
+    assert counts and b"198.51.100.23" not in remembered and b"198.51" not in remembered
+    import hashlib
+
+    assert hashlib.sha256(b"198.51.100.23").digest() not in counts  # keyed, not a bare hash
+
+
+@pytest.mark.parametrize("db_backend", ["sqlite", "postgresql"], indirect=True)
+def test_expired_requests_do_not_count_and_are_forgotten(federation_app, fake_clock):
+    from sqlalchemy import func, select
+
+    from federation.models import Key, Peer
+
+    app = federation_app(FEDERATION_MAX_PENDING=2)
+    with app.app_context():
+        for seed in range(2):
+            peers.receive_request(_document(Origin(seed=40 + seed)), client=f"client-{seed}")
+        db.session.commit()
+        with pytest.raises(Refused):
+            peers.receive_request(_document(Origin(seed=50)), client="client-9")
+        db.session.rollback()
+        fake_clock.advance(days=7, seconds=1)
+        assert peers.waiting() == [] and peers.waiting_count() == 0
+        peers.receive_request(_document(Origin(seed=50)), client="client-9")
+        db.session.commit()
+        # The expired ones are gone, with the keys they brought; the new one waits.
+        assert [p.node_id for p in peers.waiting()] == [Origin(seed=50).node_id]
+        assert db.session.scalar(select(func.count()).select_from(Peer)) == 1
+        assert set(db.session.scalars(select(Key.origin))) == {Origin(seed=50).node_id}
+
+
+def test_an_expired_request_of_a_node_is_renewed_when_it_asks_again(federation_app, fake_clock):
+    app = federation_app()
+    with app.app_context():
+        peers.receive_request(_document(Origin(seed=90)), client="a")
+        db.session.commit()
+        fake_clock.advance(days=8)
+        peers.receive_request(_document(Origin(seed=90)), client="a")
+        db.session.commit()
+        (waiting,) = peers.waiting()
+        assert waiting.requested_at == fake_clock() and waiting.node_id == Origin(seed=90).node_id
+
+
+@pytest.mark.parametrize("db_backend", ["sqlite", "postgresql"], indirect=True)
+def test_refusing_all_forgets_every_waiting_request_and_is_audited(federation_app, fake_clock):
+    from sqlalchemy import select
+
+    from core.models import AuditEntry
+
+    app = federation_app()
+    with app.app_context():
+        two_nodes_paired = Origin(seed=30)
+        two_nodes_paired.pin(app)  # an approved peer: refusing requests leaves it alone
+        for seed in range(3):
+            peers.receive_request(_document(Origin(seed=10 + seed)), client=f"c{seed}")
+            fake_clock.advance(minutes=1)
+        db.session.commit()
+        assert peers.refuse_all(None) == 3
+        assert peers.waiting() == [] and [p.node_id for p in peers.approved()] == [
+            two_nodes_paired.node_id]
+        entry = db.session.scalars(select(AuditEntry).order_by(AuditEntry.seq.desc())).first()
+        assert entry.action == "federation.pair_requests_refused" and '"count":3' in \
+            entry.details.replace(" ", "")
+        # A refused node may ask again: nothing of it was kept.
+        peers.receive_request(_document(Origin(seed=10)), client="c9")
+        assert len(peers.waiting()) == 1

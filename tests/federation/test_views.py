@@ -117,3 +117,56 @@ def test_removing_a_peer(app, admin, make_node):
 def test_federations_stylesheet_needs_no_sign_in(client):
     with client.get("/federation/static/federation.css") as response:
         assert response.status_code == 200 and b".fingerprint" in response.data
+
+
+def test_waiting_requests_are_shown_oldest_first_and_refused_all_at_once(app, admin,
+                                                                        fake_clock):
+    from datetime import timedelta
+
+    from sqlalchemy import select
+
+    from core.extensions import db
+    from core.models import AuditEntry
+    from tests.federation.test_peers import stranger_document
+
+    asked = []
+    with app.app_context():
+        for seed in (7, 3, 5):
+            document, node_id, _key = stranger_document(seed)
+            peers.receive_request(identity.read_node_document(document), client=f"c{seed}")
+            asked.append(node_id)
+            fake_clock.advance(minutes=2)
+        db.session.commit()
+    page = admin.get("/federation/peers").get_data(as_text=True)
+    assert [page.index(node_id) for node_id in asked] == sorted(
+        page.index(node_id) for node_id in asked)
+    assert "3 requests waiting." in page
+    first_expiry = (fake_clock() - timedelta(minutes=6) + timedelta(days=7)).strftime(
+        "%Y-%m-%d %H:%M")
+    assert f"expires on {first_expiry} UTC" in page
+    # Without its form token the action is refused, and changes nothing.
+    assert admin.post("/federation/peers/refuse-all").status_code == 400
+    with app.app_context():
+        assert len(peers.waiting()) == 3
+    response = admin.submit("/federation/peers/refuse-all", page="/federation/peers",
+                            follow_redirects=True)
+    assert "3 pairing requests refused and forgotten." in response.get_data(as_text=True)
+    with app.app_context():
+        assert peers.waiting() == [] and peers.everyone() == []
+        entry = db.session.scalars(select(AuditEntry).order_by(AuditEntry.seq.desc())).first()
+        assert entry.action == "federation.pair_requests_refused" and entry.actor_id is not None
+    assert "Waiting for your approval" not in admin.get("/federation/peers").get_data(
+        as_text=True)
+
+
+def test_only_administrators_refuse_requests(app, make_user, login_as):
+    from core.extensions import db
+    from tests.federation.test_peers import stranger_document
+
+    with app.app_context():
+        peers.receive_request(identity.read_node_document(stranger_document(1)[0]))
+        db.session.commit()
+    documenter = login_as(make_user("salma", role="documenter"))
+    assert documenter.submit("/federation/peers/refuse-all", page="/").status_code == 403
+    with app.app_context():
+        assert len(peers.waiting()) == 1
