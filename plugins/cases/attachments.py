@@ -3,12 +3,11 @@ sealed under the case's data key, and never federated."""
 
 from __future__ import annotations
 
-from urllib.parse import quote
-
 from flask import Response, abort, current_app
 from flask_babel import lazy_gettext as _l
 
 from core import audit, records
+from core.downloads import clean_name, content_disposition
 from core.extensions import db
 
 from .models import Attachment, Case
@@ -66,7 +65,7 @@ def add(case: Case, upload, user) -> Attachment:
                          "WebP), audio (MP3, OGG, M4A) or plain text."))
     attachment = Attachment(content_type=content_type, size=len(data), uploaded_by=user.id)
     case.attachments.append(attachment)
-    name = (upload.filename or "file").replace("\\", "/").rsplit("/", 1)[-1][:200]
+    name = clean_name((upload.filename or "").replace("\\", "/").rsplit("/", 1)[-1])
     records.set_identifying(case, attachment, "filename", name)
     records.set_identifying_bytes(case, attachment, "content", data)
     audit.record("cases.file_added", actor=user, target_type=case.__record_type__,
@@ -77,7 +76,8 @@ def add(case: Case, upload, user) -> Attachment:
 
 def listing(case: Case, reveal: bool) -> list[dict]:
     return [
-        {"file": a, "name": records.identifying_value(case, a, "filename") if reveal else None}
+        {"file": a,
+         "name": clean_name(records.identifying_value(case, a, "filename")) if reveal else None}
         for a in case.attachments
     ]
 
@@ -87,10 +87,10 @@ def download(case: Case, file_uuid: str, user) -> Response:
     if attachment is None:
         abort(404)
     data = records.identifying_bytes(case, attachment, "content")
-    name = records.identifying_value(case, attachment, "filename") or "file"
+    name = records.identifying_value(case, attachment, "filename")
     audit.record("record.identifying_viewed", actor=user, target_type=case.__record_type__,
                  target_id=case.uuid, purpose="download")
     db.session.commit()
     response = Response(data, mimetype=attachment.content_type)
-    response.headers["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(name)}"
+    response.headers["Content-Disposition"] = content_disposition(name)
     return response

@@ -88,3 +88,44 @@ def test_members_cannot_upload(app, people, login_as, case_uuid):
                            data={"csrf_token": token, "file": (io.BytesIO(PDF), "a.pdf")},
                            content_type="multipart/form-data")
     assert response.status_code == 403 and stored(app) == 0
+
+
+@pytest.mark.parametrize("uploaded, expected", [
+    ("report\u202etxt.exe", "reporttxt.exe"),
+    ("\u2067تقرير\u2069\u200f.pdf", "تقرير.pdf"),
+    ("scan\u2066\u061c\u200e 2025\x07.pdf", "scan 2025.pdf"),
+])
+def test_download_names_keep_no_bidi_or_control_character(app, people, login_as, case_uuid,
+                                                          uploaded, expected):
+    from urllib.parse import unquote
+
+    client = login_as(people["salma"])
+    page = upload(client, case_uuid, PDF, uploaded).get_data(as_text=True)
+    assert expected in page and uploaded not in page
+    with app.app_context():
+        file_uuid = db.session.scalar(select(Attachment.uuid))
+    download = client.get(f"/cases/{case_uuid}/attachments/{file_uuid}")
+    header = download.headers["Content-Disposition"]
+    assert unquote(header.split("''", 1)[1]) == expected
+
+
+def test_a_name_stored_before_the_cleaning_is_cleaned_on_the_way_out(app, people, login_as,
+                                                                    case_uuid):
+    from urllib.parse import unquote
+
+    from core import records
+    from plugins.cases.models import Case
+
+    client = login_as(people["salma"])
+    upload(client, case_uuid, PDF, "old.pdf")
+    with app.test_request_context():
+        case = db.session.scalar(select(Case).where(Case.uuid == case_uuid))
+        attachment = case.attachments[0]
+        records.set_identifying(case, attachment, "filename", "old\u202efdp.exe")
+        db.session.commit()
+        file_uuid = attachment.uuid
+    page = client.get(f"/cases/{case_uuid}").get_data(as_text=True)
+    assert "old\u202efdp.exe" not in page and "oldfdp.exe" in page
+    header = client.get(f"/cases/{case_uuid}/attachments/{file_uuid}").headers[
+        "Content-Disposition"]
+    assert unquote(header.split("''", 1)[1]) == "oldfdp.exe"
