@@ -251,3 +251,32 @@ def test_the_reference_migration_gives_every_case_its_own_random_reference(migra
     with db.engine.connect() as connection:
         assert connection.execute(sa.text("SELECT COUNT(*) FROM cases_case")).scalar() == 40
         assert connection.execute(sa.text("SELECT COUNT(*) FROM cases_defender")).scalar() == 1
+
+
+@all_databases
+def test_the_recovery_code_migration_keeps_every_user_and_her_second_factor(migrating_app):
+    from core import recovery
+    from core.models import User
+
+    flask_migrate.upgrade(revision="core_0004")
+    fill_every_table(migrating_app)
+    secret = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
+    db.session.execute(sa.update(User).values(totp_secret=secret))  # sealed as it is written
+    # the sample audit entry took seq 1: the next one written goes after it
+    db.session.execute(sa.text("UPDATE core_audit_head SET seq = 1"))
+    db.session.commit()
+    flask_migrate.upgrade(revision="core_0005")
+    user = db.session.scalar(sa.select(User))
+    assert user.totp_secret == secret and recovery.left(user.id) == 0  # none made for her yet
+    codes = recovery.make_new(user)
+    db.session.commit()
+    assert recovery.use(user, codes[0]) and not recovery.use(user, codes[0])
+    db.session.commit()
+    user_id = user.id
+    db.session.remove()
+    flask_migrate.downgrade(revision="core_0004")
+    assert "core_recovery_code" not in sa.inspect(db.engine).get_table_names()
+    assert db.session.get(User, user_id).totp_secret == secret
+    db.session.remove()
+    flask_migrate.upgrade(revision="core_0005")
+    assert recovery.left(user_id) == 0  # codes do not come back: she makes new ones
