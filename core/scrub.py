@@ -64,14 +64,26 @@ SPELLED_EMAIL = re.compile(
     r" [a-z0-9]+ (?:(?:dot|point|punto) [a-z0-9]+ )*(?:dot|point|punto) [a-z]{2,6}\b")
 WORD = re.compile(r"[^\W_]+")
 YEAR = re.compile(r"(?:19|20)\d\d")
+LATIN_VOWEL_GROUP = re.compile(r"[aeiouy]+")
+GLIDE = re.compile(r"^(?:ou|o|u)(?=[aei])")
 NUMBER_RUN = re.compile(r"[0-9]+(?: [0-9]+)*")  # in folded words: groups, any separator
 ARABIC = re.compile(r"[\u0600-\u06ff]")
 ARABIC_PREFIXES = frozenset(
-    {"", "و", "ف", "ب", "ل", "ك", "ال", "وال", "بال", "فال", "كال", "لل", "ولل"}
+    {"", "و", "ف", "ب", "ل", "ك", "ال", "وال", "بال", "فال", "كال", "لل", "ولل", "وب", "ول",
+     "وك", "فب", "فل", "فك"}
 )
 ARABIC_SUFFIXES = frozenset(
     {"", "ه", "ها", "هم", "هما", "هن", "ي", "نا", "ك", "كم", "ين", "ون", "ان", "ات"}
 )
+# Words beside which a number is a house number.
+STREET_CUES = frozenset(fold_words_with_offsets(
+    "rue avenue av bd boulevard street st road rd route impasse lane nahj no n° numéro number"
+    " bis ter نهج شارع زنقة طريق عدد رقم")[0].split())
+# Articles and small words an acronym leaves out.
+ACRONYM_SKIPPED = frozenset({"des", "les", "the", "aux", "and"})
+# How one vowel sound of a name is written in Latin letters (for names too short for a key).
+_VOWEL_SETS = (("a", "e", "aa"), ("i", "y", "ee", "ie", "ey"), ("ou", "u", "o", "oo"))
+VOWEL_SPELLINGS = {spelling: list(group) for group in _VOWEL_SETS for spelling in group}
 # The same clitics as consonant keys (alef and waw have none): ب ل ك ف, ال, بال, لل…
 KEY_PREFIXES = ("", "L", "B", "BL", "K", "KL", "F", "FL")
 NAME_PARTICLES = frozenset({"ben", "bent", "bint", "bin", "ibn", "el", "al", "bou", "abou",
@@ -122,7 +134,11 @@ class Secrets:
         self._needles: set[str] = set()  # found anywhere (clitics attached)
         self._short: set[str] = set()  # found as whole words, Arabic clitics allowed
         self._keys: set[str] = set()  # consonant skeletons of name words
+        # Skeletons of one or two consonants, with the vowels each name word writes.
+        self.short_keys: dict[str, list[tuple[bool, tuple[str, ...]]]] = {}
         self.digit_runs: set[str] = set()
+        self.house_numbers: set[str] = set()  # short numbers of an address, and its words
+        self.address_words: set[str] = set(STREET_CUES)
         items = [(item, SCRUB_WORDS) if isinstance(item, str) else item for item in values]
         items += [(place, SCRUB_WORDS) for place in places]
         for value, mode in items:
@@ -132,8 +148,11 @@ class Secrets:
         self.numbers = _age_numbers(ages, [d[2] for d in self.dates])
         self.needles = tuple(sorted(self._needles, key=len, reverse=True))
         self.short = frozenset(self._short)
-        self.keys = frozenset(prefix_key for key in self._keys
-                              for prefix_key in _with_clitics(key))
+        # Skeletons of three consonants or more match any word (an Arabic one with its
+        # clitics); of two, only a capitalised Latin word: "Omar", not "عمارة" or "more".
+        self.keys = frozenset(key for key in self._keys if len(key) > MIN_KEY)
+        self.clitic_keys = frozenset(prefixed for key in self.keys
+                                     for prefixed in _with_clitics(key))
 
     def __bool__(self) -> bool:
         return bool(self.needles or self.short or self.digit_runs or self.keys
@@ -170,11 +189,17 @@ class Secrets:
             self._short.add(word)
         if word in NAME_PARTICLES or not keyed:
             return
-        key = name_keys(word)
-        if len(key) >= MIN_KEY:
+        # The article is a clitic, not part of the name: الحمامي and Hammami are one.
+        key = name_keys(_without_article(word))
+        if len(key) > MIN_KEY:
             self._keys.add(key)
-        else:  # too short a skeleton to match safely: its other spellings, as written
-            for spelling in word_spellings(word):
+        elif key:
+            self.short_keys.setdefault(key, []).append(
+                (bool(ARABIC.match(word)), _vowels(_without_article(word))))
+        if len(key) <= MIN_KEY:  # too short a skeleton for Arabic text: spellings, as written
+            spellings = word_spellings(word)
+            for spelling in [*spellings, *(variant for latin in [word, *spellings]
+                                           for variant in _vowel_variants(latin.lower()))]:
                 folded = fold_words_with_offsets(spelling)[0].strip()
                 if folded and folded not in ORDINARY and " " not in folded:
                     self._short.add(folded)
@@ -185,9 +210,14 @@ class Secrets:
             digits = run.replace(" ", "")
             if len(digits) >= MIN_DIGITS:
                 self.digit_runs.add(digits)
+            elif len(digits) <= 4:  # a house number: a secret beside its street's words
+                self.house_numbers.add(digits)
+                self.address_words.update(word for word in words if not word.isdigit())
 
-    def spans(self, folded: str) -> list[tuple[int, int]]:
-        """Where the values stand in a folded text (positions in the folded text)."""
+    def spans(self, folded: str, original: str = "", offsets: Sequence[int] = ()
+              ) -> list[tuple[int, int]]:
+        """Where the values stand in a folded text (positions in the folded text);
+        ``original`` and ``offsets`` (from fold_words_with_offsets) tell capitals apart."""
         found = []
         for needle in self.needles:
             start = folded.find(needle)
@@ -200,8 +230,8 @@ class Secrets:
                 if _stands_alone(folded, start, start + len(token)):
                     found.append((start, start + len(token)))
                 start = folded.find(token, start + 1)
-        if self.keys:
-            found += _key_spans(folded, self.keys)
+        if self.keys or self.short_keys:
+            found += _key_spans(folded, self, original, offsets)
         if self.dates and any(char.isdigit() for char in folded):
             found += _date_spans(folded, self.dates)
         return found
@@ -216,11 +246,28 @@ def _name_like(word: str, original: str) -> bool:
 
 
 def _acronyms(originals: list[str]) -> list[str]:
-    """The acronym of a value's capitalised words ("Association Tunisienne des Femmes
-    Démocrates" → "atfd"), with and without its small words."""
-    capitals = [word for word in originals if word[:1].isupper() and not word.isupper()]
-    initials = "".join(word[0] for word in capitals).lower()
-    return [initials] if len(initials) >= 3 else []
+    """The acronyms of a value's words: of its capitalised words ("Association Tunisienne
+    des Femmes Démocrates" → "atfd"), and of all but its articles ("Association Horizons
+    pour l'Égalité" → "ahpe")."""
+    latin = [word for word in originals if not ARABIC.match(word) and not word.isdigit()]
+    capitals = "".join(word[0] for word in latin if word[:1].isupper() and not word.isupper())
+    significant = "".join(word[0] for word in latin
+                          if len(word) > 2 and word.lower() not in ACRONYM_SKIPPED)
+    return [fold_words_with_offsets(initials)[0] for initials in {capitals, significant}
+            if len(initials) >= 3]
+
+
+def _vowel_variants(word: str) -> list[str]:
+    """A short Latin name with its vowels written the other usual ways: Aly, Ali, Alee."""
+    if ARABIC.match(word):
+        return []
+    parts = re.split(r"([aeiouy]+)", word)
+    options = [VOWEL_SPELLINGS.get(part, [part]) if index % 2 else [part]
+               for index, part in enumerate(parts)]
+    variants = [""]
+    for choices in options:
+        variants = [variant + choice for variant in variants for choice in choices][:64]
+    return variants
 
 
 def _with_clitics(key: str) -> list[str]:
@@ -242,17 +289,96 @@ def _age_numbers(ages: Iterable[int], years: list[int]) -> frozenset[str]:
     return frozenset(numbers)
 
 
-def _key_spans(folded: str, keys: frozenset[str]) -> list[tuple[int, int]]:
+def _key_spans(folded: str, secrets: Secrets, original: str, offsets) -> list[tuple[int, int]]:
     """Words whose consonant skeleton is a name's (not ordinary words)."""
     keyed = name_keys(folded).split(" ")
-    if not keys.intersection(keyed):
+    short = secrets.short_keys.keys()
+    if not (secrets.clitic_keys.intersection(keyed) or short & set(keyed)
+            or short & {key[1:] for key in keyed if key.startswith("L")}):
         return []
     found, position = [], 0
     for word, key in zip(folded.split(" "), keyed, strict=True):
-        if key in keys and word not in ORDINARY:
+        if key.startswith("L") and word.startswith("ال"):
+            key = key[1:] if key[1:] in secrets.short_keys else key  # the article
+        if word not in ORDINARY and (
+            key in secrets.keys
+            or (key in secrets.clitic_keys and ARABIC.match(word))
+            or (key in secrets.short_keys
+                and _short_name_fits(word, secrets.short_keys[key], original, offsets,
+                                     position))
+        ):
             found.append((position, position + len(word)))
         position += len(word) + 1
     return found
+
+
+def _short_name_fits(word: str, names: list[tuple[bool, tuple[str, ...]]], original: str,
+                     offsets, position: int) -> bool:
+    """A word with the skeleton of a short name is that name if its vowels fit: Arabic
+    writes only long vowels, so they must be among the Latin spelling's ("بلال" and
+    "Bilel", "Ayari" and "العياري"); in Latin letters it must be capitalised, and in Arabic
+    hold a long vowel (a skeleton of two consonants is too common otherwise)."""
+    forms = _vowels(_without_article(word))
+    if ARABIC.match(word):  # one consonant is too little to go on: Ali is found by spelling
+        vowels = forms[0]
+        return bool(vowels.strip("*")) and len(name_keys(_without_article(word))) == MIN_KEY \
+            and any(not arabic and _among(vowels, latin)
+                    for arabic, known in names for latin in known)
+    if not _capitalised(original, offsets, position):
+        return False
+    return any(_among(name, form) if arabic else (_among(form, name) or _among(name, form))
+               for arabic, known in names for name in known for form in forms)
+
+
+_VOWEL_CLASSES = str.maketrans({"a": "A", "e": "E", "i": "I", "y": "I", "o": "U", "u": "U",
+                                "ا": "A", "و": "U", "ي": "I"})
+
+
+def _vowels(word: str) -> tuple[str, ...]:
+    """The vowels a name word writes, as classes: A, I, U (E: a Latin "e", any of them;
+    *: a final Arabic yaa, which may be alef maqsura). An Arabic word's first letter is a
+    consonant or a hamza seat, not a vowel."""
+    if ARABIC.match(word):
+        body = word[1:]
+        # و and ي before a vowel letter are consonants (w, y): زواري is z-a-w-a-r-i.
+        vowels = "".join(char for char, following in zip(body[:-1], body[1:], strict=True)
+                         if char in "اوي" and not (char in "وي" and following in "اوي"))
+        return ((vowels + ("*" if body.endswith("ي") else "A" if body.endswith("ا") else "")
+                 ).translate(_VOWEL_CLASSES),)
+    word = word[1:] if word[:1] in "yw" else word  # a first y or w is a consonant
+    # "ou" before another vowel may be a w (Zouari is Zawari) or a long u (Bouazizi is
+    # بوعزيزي): both readings. A doubled vowel is one.
+    groups = LATIN_VOWEL_GROUP.findall(word)
+    return tuple({"".join(re.sub(r"(.)\1+", r"\1", (GLIDE.sub("", group) if glide else group)
+                                 .translate(_VOWEL_CLASSES)) for group in groups)
+                  for glide in (False, True)})
+
+
+def _among(fewer: str, more: str) -> bool:
+    """``fewer`` is a subsequence of ``more`` (E, a Latin "e", matches any vowel; *, a final
+    Arabic yaa, matches A, I or E)."""
+    position = 0
+    for vowel in fewer:
+        while position < len(more) and not _same_vowel(vowel, more[position]):
+            position += 1
+        if position == len(more):
+            return False
+        position += 1
+    return True
+
+
+def _same_vowel(one: str, other: str) -> bool:
+    return one == other or "*" in (one, other) or "E" in (one, other)
+
+
+def _without_article(word: str) -> str:
+    return word[2:] if word.startswith("ال") and len(word) > 4 else word
+
+
+def _capitalised(original: str, offsets, position: int) -> bool:
+    """The word at ``position`` of the folded text starts with a capital (a name, in Latin
+    letters); unknown without the original text, so taken as one."""
+    return not original or original[offsets[position]].isupper()
 
 
 def _date_spans(folded: str, dates: dict) -> list[tuple[int, int]]:
@@ -304,7 +430,7 @@ class Scrubber:
         """Scrub the texts of one record, all at once."""
         joined = "\n".join(texts)
         folded, offsets = fold_words_with_offsets(joined)
-        found = secrets.spans(folded) if secrets else []
+        found = secrets.spans(folded, joined, offsets) if secrets else []
         if any(char.isdigit() for char in folded):
             found += self._number_spans(folded, secrets)
         if " at " in folded or " arobase " in folded or " chez " in folded:
@@ -331,12 +457,8 @@ class Scrubber:
             digits = "".join(groups)
             if self._identifies(groups, digits, secrets):
                 spans.append(match.span())
-            elif secrets.numbers:  # an age or a birth year, standing alone
-                start = match.start()
-                for group in groups:
-                    if group in secrets.numbers:
-                        spans.append((start, start + len(group)))
-                    start += len(group) + 1
+            elif secrets.numbers or secrets.house_numbers:
+                spans += _short_numbers(folded, match, groups, secrets)
         return spans
 
     def _identifies(self, groups: list[str], digits: str, secrets: Secrets) -> bool:
@@ -363,6 +485,20 @@ class Scrubber:
             if phonenumbers.is_possible_number(number):
                 return True
         return False
+
+
+def _short_numbers(folded: str, match, groups: list[str], secrets: Secrets) -> list:
+    """An age or a birth year of the record, standing alone; a house number of its address
+    beside a word of the address or a street word ("17 rue", "عدد 17")."""
+    before = folded[max(0, match.start() - 40):match.start()].split()[-1:]
+    after = folded[match.end():match.end() + 40].split()[:1]
+    beside_address = bool(secrets.address_words.intersection(before + after))
+    spans, start = [], match.start()
+    for group in groups:
+        if group in secrets.numbers or (beside_address and group in secrets.house_numbers):
+            spans.append((start, start + len(group)))
+        start += len(group) + 1
+    return spans
 
 
 def _years_or_date(groups: list[str]) -> bool:

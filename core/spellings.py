@@ -20,6 +20,8 @@ from anyascii import anyascii
 from core.text import fold
 
 MAX_PROPOSALS = 8
+# A single a, e, o or u inside a Latin name is a short vowel, not written in Arabic.
+_SHORT_VOWELS = re.compile(r"(?<![aeiou])[aeou](?![aeiouy])")
 ARABIC_LETTER = re.compile(r"[\u0621-\u064a]")
 SUN_LETTERS = "تثدذرزسشصضطظلن"
 
@@ -125,18 +127,26 @@ def _arabic_forms(word: str) -> list[str]:
     if not letters:
         return []
     full = prefix + "".join(letters)
+    # Short vowels are not written: "Omar" → عمر, "Ahmed" → أحمد (long ones are: ou, ee, i).
+    inner = _SHORT_VOWELS.sub("", word[1:-1])
+    if word[:1] in "aeiou":
+        consonantal = prefix + "ا" + "".join(_letters(inner + word[-1:]))
+    else:
+        consonantal = prefix + "".join(_letters(word[:1] + inner + word[-1:]))
     # Short "a"s inside the word are usually not written: سلمى, not سالما.
     inner = [letter for index, letter in enumerate(letters)
              if not (letter == "ا" and 0 < index < len(letters) - 1)]
     short = prefix + "".join(inner)
     forms = []
-    for body in (short, full):
+    for body in (short, full, consonantal):
         if body.endswith("ا") and len(body) > 2:
             forms += [body[:-1] + "ى", body[:-1] + "ة", body]
         else:
             forms.append(body)
     if not prefix:
         forms = [variant for form in forms for variant in _with_ayn(form)]
+    # "h" is ه or ح: Ahmed is أحمد, Huda هدى.
+    forms += [form[:-1].replace("ه", "ح") + form[-1] for form in forms if "ه" in form[:-1]]
     return _unique(forms)
 
 
