@@ -50,7 +50,6 @@ bench: $(STAMP) catalogs
 	$(BIN)/python -m bench.audit
 	$(BIN)/python -m bench.cases
 	$(BIN)/python -m bench.sync
-	$(BIN)/python -m bench.signin
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
