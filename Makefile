@@ -50,6 +50,7 @@ bench: $(STAMP) catalogs
 	$(BIN)/python -m bench.audit
 	$(BIN)/python -m bench.cases
 	$(BIN)/python -m bench.sync
+	$(BIN)/python -m bench.signin
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

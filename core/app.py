@@ -47,7 +47,8 @@ def create_app(config: dict | None = None) -> Flask:
     load_config(app, config)
     if app.config["PROXY_COUNT"]:
         count = app.config["PROXY_COUNT"]
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_proto=count, x_host=count)
+        # x_for: the sign-in throttle tells clients apart (in memory only, core/throttle.py).
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count, x_host=count)
     init_logging()
 
     db.init_app(app)

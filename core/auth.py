@@ -2,6 +2,13 @@
 
 An unknown username, a disabled account and a wrong password get the same answer after
 the same work (one argon2id check), so the sign-in form never tells which usernames exist.
+
+Every step runs under ``core.throttle``. A stranger who fails on her username holds the
+account (5 failures a minute, 100 an hour), or a client on her connection holds it (behind
+one NAT or Tor, one address), but neither can keep her out: while a limit holds, a password
+is checked only together with a code from her authenticator, and both right sign her in; a
+wrong pair gets the same answer as no pair, so the hold tells nobody whether a password was
+right.
 """
 
 from __future__ import annotations
@@ -19,7 +26,6 @@ from core.extensions import db
 from core.models import User
 from core.users import UserError, find, replace_password
 
-THROTTLED_MESSAGE = _l("Too many failed attempts for this account. Wait a minute and try again.")
 # Set in a session whose second step was a recovery code: her phone may be lost, and this
 # session (only) may replace the second factor without an administrator.
 RECOVERED = "signed_in_with_recovery_code"
@@ -40,26 +46,37 @@ class Attempt:
     outcome: Outcome
     user: User | None = None
     codes_left: int | None = None  # after signing in with a recovery code
+    refusal: throttle.Refusal | None = None  # when throttled: which limit, how long to wait
 
 
-def check_password(username: str, password: str) -> Attempt:
-    """The password step. Commits what it records (failures, re-hashes, audit entries)."""
-    key = throttle.account_key(username)
+def check_password(username: str, password: str, code: str = "") -> Attempt:
+    """The password step (with ``code``, her authenticator's, while a limit holds).
+    Commits what it records (failures, re-hashes, audit entries)."""
+    client_held = throttle.take_client_share()
+    if client_held is not None and not code:
+        return Attempt(Outcome.THROTTLED, refusal=client_held)  # nothing written: cheap
     user = find(username) if len(username) <= 64 else None
     actor = user.id if user else None
-    if throttle.is_throttled(key):
-        audit.record("auth.throttled", actor=actor, step="password")
-        db.session.commit()
-        return Attempt(Outcome.THROTTLED)
+    counted = throttle.count_attempt(throttle.account_key(username))
+    held = counted.refusal or client_held
+    if held is not None and not code:
+        return _throttled(actor, "password", held)
+    refusal = throttle.take_hashing_token()
+    if refusal is not None:
+        throttle.forget(counted)
+        return _throttled(actor, "password", refusal)
     if user is not None and user.is_active:
         valid = passwords.verify(user.password_hash, password)
     else:
         valid = passwords.verify_nobody(password)
+    if held is not None:
+        return _past_the_hold(user, valid, code, counted, held, client_held is None)
     if not valid:
-        throttle.record_failure(key)
         audit.record("auth.failed", actor=actor, step="password")
         db.session.commit()
         return Attempt(Outcome.REFUSED)
+    throttle.forget(counted)
+    throttle.give_back_client_share()
     if passwords.needs_rehash(user.password_hash):
         user.password_hash = passwords.hash_password(password)
     if user.totp_secret:
@@ -67,7 +84,6 @@ def check_password(username: str, password: str) -> Attempt:
     elif user.needs_second_factor():
         outcome = Outcome.ENROLMENT_NEEDED
     else:
-        throttle.clear(key)
         _complete(user)
         return Attempt(Outcome.SIGNED_IN, user)
     _begin_second_step(user, outcome)
@@ -75,19 +91,39 @@ def check_password(username: str, password: str) -> Attempt:
     return Attempt(outcome, user)
 
 
+def _past_the_hold(user: User | None, valid: bool, code: str, counted: throttle.Counted,
+                   held: throttle.Refusal, share_taken: bool) -> Attempt:
+    """While her account or her connection is held: password and code both right sign her
+    in; anything else is a failure that gets the very answer of the hold."""
+    if valid and user.totp_secret and totp.check_once(user, code):
+        throttle.forget(counted)
+        if share_taken:
+            throttle.give_back_client_share()
+        audit.record("auth.held_account_opened", actor=user, limit=held.limit)
+        _complete(user)
+        return Attempt(Outcome.SIGNED_IN, user)
+    if counted.attempt_id is None:  # the account's limit removed it: count the failure
+        throttle.record_failure(counted.key)
+    return _throttled(user.id if user else None, "password", held)
+
+
+def _throttled(actor, step: str, refusal: throttle.Refusal) -> Attempt:
+    audit.record("auth.throttled", actor=actor, step=step, limit=refusal.limit)
+    db.session.commit()
+    return Attempt(Outcome.THROTTLED, refusal=refusal)
+
+
 def check_code(user: User, code: str) -> Attempt:
-    """The second-factor step for a user who passed the password step."""
-    key = throttle.account_key(user.username)
-    if throttle.is_throttled(key):
-        audit.record("auth.throttled", actor=user, step="code")
-        db.session.commit()
-        return Attempt(Outcome.THROTTLED)
+    """The second-factor step for a user who passed the password step. Codes have a limit
+    of their own: guesses at her password do not hold her second step."""
+    counted = throttle.count_attempt(throttle.account_key(user.username, "code"))
+    if counted.refusal is not None:
+        return _throttled(user, "code", counted.refusal)
     if not user.is_active or not totp.check_once(user, code):
-        throttle.record_failure(key)
         audit.record("auth.failed", actor=user, step="code")
         db.session.commit()
         return Attempt(Outcome.REFUSED)
-    throttle.clear(key)
+    throttle.forget(counted)
     _complete(user)
     return Attempt(Outcome.SIGNED_IN, user)
 
@@ -95,17 +131,14 @@ def check_code(user: User, code: str) -> Attempt:
 def check_recovery_code(user: User, code: str) -> Attempt:
     """The second-factor step with one of her recovery codes instead of a code from her
     phone: under the same throttle as codes; the code is spent as she signs in."""
-    key = throttle.account_key(user.username)
-    if throttle.is_throttled(key):
-        audit.record("auth.throttled", actor=user, step="recovery-code")
-        db.session.commit()
-        return Attempt(Outcome.THROTTLED)
+    counted = throttle.count_attempt(throttle.account_key(user.username, "code"))
+    if counted.refusal is not None:
+        return _throttled(user, "recovery-code", counted.refusal)
     if not user.is_active or not recovery.use(user, code):
-        throttle.record_failure(key)
         audit.record("auth.failed", actor=user, step="recovery-code")
         db.session.commit()
         return Attempt(Outcome.REFUSED)
-    throttle.clear(key)
+    throttle.forget(counted)
     codes_left = recovery.left(user.id)
     audit.record("auth.recovery_code_used", actor=user, target_type="user", target_id=user.id,
                  left=codes_left)
@@ -135,17 +168,16 @@ def remake_recovery_codes(user: User, password: str) -> list[str]:
 def _confirm_password(user: User, password: str, step: str) -> None:
     """Check her password again before a sensitive change; failures count against her
     account like failed sign-ins. Raises ``UserError``."""
-    key = throttle.account_key(user.username)
-    if throttle.is_throttled(key):
-        audit.record("auth.throttled", actor=user, step=step)
-        db.session.commit()
-        raise UserError(THROTTLED_MESSAGE)
+    counted = throttle.count_attempt(throttle.account_key(user.username))
+    if counted.refusal is not None:
+        _throttled(user, step, counted.refusal)
+        raise UserError(counted.refusal.message())
     if not passwords.verify(user.password_hash, password):
-        throttle.record_failure(key)
         audit.record("auth.failed", actor=user, step=step)
         db.session.commit()
         raise UserError(_l("The current password is not right."))
-    throttle.clear(key)
+    throttle.forget(counted)
+    db.session.commit()  # right: no failure, even if the change itself is then refused
 
 
 def confirm_enrolment(user: User, secret: str, code: str) -> list[str] | None:
@@ -159,7 +191,6 @@ def confirm_enrolment(user: User, secret: str, code: str) -> list[str] | None:
     audit.record("auth.second_factor_enrolled", actor=user, target_type="user", target_id=user.id)
     codes = recovery.make_new(user)
     if pending_user() is not None:
-        throttle.clear(throttle.account_key(user.username))
         _complete(user)
     else:
         db.session.commit()
@@ -197,6 +228,7 @@ def _begin_second_step(user: User, outcome: Outcome) -> None:
 def _complete(user: User) -> None:
     audit.record("auth.signed_in", actor=user)
     db.session.commit()
+    throttle.purge_old()
     _fresh_session()
     login_user(user)
 

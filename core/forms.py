@@ -44,6 +44,13 @@ def _role_choices():
 class LoginForm(FlaskForm):
     username = StringField(_l("Username"), validators=[InputRequired(), Length(max=64)])
     password = PasswordField(_l("Password"), validators=[InputRequired()])
+    # Shown only while her account is held after failures (core/auth.py): with it, she
+    # signs in all the same.
+    code = StringField(
+        _l("Six-digit code from your authenticator"),
+        validators=[Optional(), Length(max=16)],
+        render_kw={"autocomplete": "one-time-code", "inputmode": "numeric"},
+    )
     submit = SubmitField(_l("Sign in"))
 
 

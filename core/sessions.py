@@ -4,6 +4,12 @@ The cookie carries a random token; the table keeps only its SHA-256, so a copied
 holds no live session. A session ends after 30 minutes idle or 12 hours in all, gets a new
 token at every sign-in step, and every session of a user ends when her password changes,
 her role changes or she is disabled.
+
+A visitor who is not signing in gets no row: what her pages need (a form's CSRF token, a
+message, her language) travels in a second cookie, signed with the instance secret, that
+can never carry a user (``VISIT_COOKIE``). So anonymous visits write nothing to the
+database. Nothing derived from the client (Flask-Login's ``_id``, a hash of her address and
+browser) is kept in either.
 """
 
 from __future__ import annotations
@@ -15,6 +21,7 @@ from datetime import datetime, timedelta
 
 from flask import Flask, Request, Response
 from flask.sessions import SessionInterface, SessionMixin
+from itsdangerous import BadSignature, URLSafeTimedSerializer
 from sqlalchemy import bindparam, delete, insert, or_, select, update
 from werkzeug.datastructures import CallbackDict
 
@@ -26,6 +33,14 @@ from core.models import ServerSession, User
 # last_seen_at is written at most this often per session, not on every request.
 TOUCH_EVERY = timedelta(seconds=60)
 FLASK_LOGIN_USER_KEY = "_user_id"
+PENDING_USER_KEY = "pending_user"
+# A session holding one of these is someone signing in or signed in: it lives in a row.
+USER_KEYS = (FLASK_LOGIN_USER_KEY, PENDING_USER_KEY)
+# Flask-Login's session identifier: a SHA-512 of the client's address and browser, written
+# by login_user whatever session_protection says. Never stored.
+CLIENT_DERIVED_KEYS = ("_id",)
+VISIT_COOKIE = "rabita_visit"
+VISIT_SALT = "rabita.visit"
 # Built once: building the statement cost more than running it, on every request.
 SESSION_AND_USER = (
     select(ServerSession.data, ServerSession.created_at, ServerSession.last_seen_at, User)
@@ -46,6 +61,7 @@ class DatabaseSession(CallbackDict, SessionMixin):
         self.modified = False
         self.replaced_token: str | None = None
         self.ended = False
+        self.stale_token = False
         self.user: User | None = None
 
     def regenerate(self) -> None:
@@ -74,12 +90,12 @@ class DatabaseSessionInterface(SessionInterface):
         read_without_transaction(app, request)  # before the first query of the request
         token = request.cookies.get(self.get_cookie_name(app))
         if not token or len(token) > 128:
-            return DatabaseSession()
+            return _open_visit(app, request)
         # Her user row comes with the session row, in one query: Flask-Login's loader then
         # finds it in the ORM session (one round trip fewer on every signed-in request).
         row = db.session.execute(SESSION_AND_USER, {"token_hash": token_hash(token)}).one_or_none()
         if row is None:
-            return DatabaseSession()
+            return _open_visit(app, request, stale_token=True)  # ended elsewhere
         created, last_seen = row.created_at, row.last_seen_at
         if _expired(app, created, last_seen, clock.now()):
             # On its own connection: the request's may be one that only reads (reads_only).
@@ -87,12 +103,41 @@ class DatabaseSessionInterface(SessionInterface):
                 connection.execute(
                     delete(ServerSession).where(ServerSession.token_hash == token_hash(token))
                 )
-            return DatabaseSession()
+            return _open_visit(app, request, stale_token=True)
         opened = DatabaseSession(json.loads(row.data), token=token, last_seen=last_seen)
         opened.user = row.User  # the ORM session holds rows weakly: keep hers for the loader
         return opened
 
     def save_session(self, app: Flask, session: DatabaseSession, response: Response) -> None:
+        for key in CLIENT_DERIVED_KEYS:  # the one place they are dropped, before any write
+            dict.pop(session, key, None)  # (dict.pop: not a change worth a write on its own)
+        if session.ended or not _needs_row(session):
+            self._save_visit(app, session, response)
+        else:  # the visit cookie may stay: it is not read while a stored session is open
+            self._save_row(app, session, response)
+
+    def _save_visit(self, app: Flask, session: DatabaseSession, response: Response) -> None:
+        """No one is signing in: any stored row goes, what is left goes in the signed cookie."""
+        if session.token or session.replaced_token:
+            _delete_rows(session.token, session.replaced_token)
+        if session.token or session.replaced_token or session.stale_token:
+            response.delete_cookie(self.get_cookie_name(app), path=self.get_cookie_path(app))
+        if not session.modified and not session.token:
+            return  # most anonymous requests: nothing changed, nothing sent
+        if not session:
+            if _has_cookie(VISIT_COOKIE):
+                response.delete_cookie(VISIT_COOKIE, path=self.get_cookie_path(app))
+            return
+        response.set_cookie(
+            VISIT_COOKIE,
+            _visit_serializer(app).dumps(dict(session)),
+            httponly=True,
+            samesite=app.config["SESSION_COOKIE_SAMESITE"],
+            secure=app.config["SESSION_COOKIE_SECURE"] or _request_is_secure(),
+            path=self.get_cookie_path(app),
+        )
+
+    def _save_row(self, app: Flask, session: DatabaseSession, response: Response) -> None:
         name = self.get_cookie_name(app)
         now = clock.now()
         if not _to_write(session, now):
@@ -103,22 +148,6 @@ class DatabaseSessionInterface(SessionInterface):
                     delete(ServerSession)
                     .where(ServerSession.token_hash == token_hash(session.replaced_token))
                 )
-            if session.ended:
-                if session.token:
-                    connection.execute(
-                        delete(ServerSession)
-                        .where(ServerSession.token_hash == token_hash(session.token))
-                    )
-                response.delete_cookie(name, path=self.get_cookie_path(app))
-                return
-            if not session:
-                if session.token:  # emptied: nothing left worth keeping
-                    connection.execute(
-                        delete(ServerSession)
-                        .where(ServerSession.token_hash == token_hash(session.token))
-                    )
-                    response.delete_cookie(name, path=self.get_cookie_path(app))
-                return
             if session.new:
                 session.token = secrets.token_urlsafe(32)
                 _purge_expired(app, connection, now)
@@ -142,12 +171,54 @@ class DatabaseSessionInterface(SessionInterface):
 
 
 def _to_write(session: DatabaseSession, now: datetime) -> bool:
-    """Whether saving ``session`` writes anything (the cases ``save_session`` handles)."""
-    if session.replaced_token or session.ended:
+    """Whether saving the row of ``session`` writes anything."""
+    if session.replaced_token:
         return True
-    if not session:
-        return bool(session.token)  # emptied: its stored row goes
     return session.new or session.modified or now - session.last_seen > TOUCH_EVERY
+
+
+def _needs_row(session: DatabaseSession) -> bool:
+    return any(session.get(key) for key in USER_KEYS)
+
+
+def _delete_rows(*tokens: str | None) -> None:
+    hashes = [token_hash(token) for token in tokens if token]
+    with db.engine.begin() as connection:
+        connection.execute(delete(ServerSession).where(ServerSession.token_hash.in_(hashes)))
+
+
+def _visit_serializer(app: Flask) -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(app.secret_key, salt=VISIT_SALT)
+
+
+def _open_visit(app: Flask, request: Request, stale_token: bool = False) -> DatabaseSession:
+    """The anonymous session of the signed visit cookie, or an empty one. It never names a
+    user: such keys are dropped, whatever the cookie says. ``stale_token``: the request's
+    session cookie names no stored session any more (its cookie is then removed)."""
+    opened = DatabaseSession(_visit_data(app, request.cookies.get(VISIT_COOKIE)))
+    opened.stale_token = stale_token
+    return opened
+
+
+def _visit_data(app: Flask, value: str | None) -> dict:
+    if not value or len(value) > 4096:
+        return {}
+    try:
+        data = _visit_serializer(app).loads(
+            value, max_age=app.config["SESSION_ABSOLUTE_TIMEOUT"].total_seconds()
+        )
+    except BadSignature:
+        return {}
+    if not isinstance(data, dict):
+        return {}
+    return {key: value for key, value in data.items()
+            if key not in (*USER_KEYS, *CLIENT_DERIVED_KEYS)}
+
+
+def _has_cookie(name: str) -> bool:
+    from flask import request
+
+    return name in request.cookies
 
 
 def end_sessions_of(user_id: int) -> None:
@@ -156,7 +227,7 @@ def end_sessions_of(user_id: int) -> None:
 
 
 def _row(session: DatabaseSession, now: datetime) -> dict:
-    user = session.get(FLASK_LOGIN_USER_KEY) or session.get("pending_user")
+    user = session.get(FLASK_LOGIN_USER_KEY) or session.get(PENDING_USER_KEY)
     return {
         "user_id": int(user) if user else None,
         "data": json.dumps(dict(session), separators=(",", ":")),

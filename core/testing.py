@@ -66,11 +66,15 @@ def insecure_fast_kdf(monkeypatch):
     from argon2 import PasswordHasher
 
     from core import keystore, passwords
+    from core.config import Defaults
 
     monkeypatch.setattr(
         passwords, "HASHER", PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
     )
     monkeypatch.setattr(keystore, "KDF", {"memory_kib": 8, "time_cost": 1, "parallelism": 1})
+    # Cheap checks need no budget: tests sign in many times a second (a test of the budget
+    # sets SIGNIN_HASH_BURST itself).
+    monkeypatch.setattr(Defaults, "SIGNIN_HASH_BURST", 1_000_000)
     passwords._reference_hash.cache_clear()
     yield
     passwords._reference_hash.cache_clear()

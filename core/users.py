@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
+import unicodedata
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
@@ -28,7 +29,13 @@ class UserError(ValueError):
 
 
 def normalise_username(username: str) -> str:
-    return username.strip().lower()
+    """The one form of a username that lookup, throttle, invitations and new accounts use:
+    compatibility forms folded (NFKC: fullwidth letters, ligatures), invisible format
+    characters dropped, case folded, and every kind of space trimmed (tabs, U+3000...).
+    Stored usernames are already in this form (ASCII, lower case)."""
+    folded = unicodedata.normalize("NFKC", username)
+    folded = "".join(char for char in folded if unicodedata.category(char) != "Cf")
+    return unicodedata.normalize("NFKC", folded.casefold()).strip()
 
 
 def check_username(username: str) -> str:

@@ -7,9 +7,9 @@ from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user
 
-from core import auth, recovery, totp, users
+from core import auth, recovery, throttle, totp, users
 from core.access import public, signing_in
-from core.auth import THROTTLED_MESSAGE, Outcome
+from core.auth import Outcome
 from core.extensions import db
 from core.forms import CodeForm, ConfirmForm, EnrolForm, LoginForm, NewPasswordForm
 
@@ -22,9 +22,22 @@ def login():
         return redirect(url_for("home.index"))
     form = LoginForm()
     if form.validate_on_submit():
-        attempt = auth.check_password(form.username.data, form.password.data)
+        attempt = auth.check_password(form.username.data, form.password.data,
+                                      form.code.data or "")
+        if attempt.outcome is Outcome.THROTTLED:
+            return _not_now(attempt.refusal, form)
         return _after(attempt)
     return render_template("auth/login.html", form=form)
+
+
+def _not_now(refusal: throttle.Refusal, form):
+    """A sign-in refused for now: 429, when to come back (in words and in Retry-After), and
+    the code field while her account or connection is held (password and code open it)."""
+    flash(refusal.message(), "error")
+    form.password.data = form.code.data = ""
+    held = refusal.limit in (throttle.ACCOUNT, throttle.CLIENT)
+    page = render_template("auth/login.html", form=form, held=held)
+    return page, 429, {"Retry-After": str(refusal.seconds)}
 
 
 @blueprint.route("/login/code", methods=["GET", "POST"])
@@ -111,7 +124,7 @@ def _after(attempt: auth.Attempt):
     if attempt.outcome is Outcome.ENROLMENT_NEEDED:
         return redirect(url_for("auth.enrol_second_factor"))
     if attempt.outcome is Outcome.THROTTLED:
-        message = str(THROTTLED_MESSAGE)
+        message = attempt.refusal.message()
     else:
         message = _("Wrong username or password.")
     flash(message, "error")

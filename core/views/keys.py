@@ -7,6 +7,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from core import audit, keystore, ledger, throttle
+from core.db import row_id
 from core.extensions import db
 from core.forms import ConfirmForm, UnlockForm
 from core.permissions import MANAGE_KEYS, READ_LEDGER, require_permission
@@ -22,18 +23,19 @@ def keys_page():
     store = keystore.keystore()
     form = UnlockForm()
     if form.validate_on_submit():
-        key = throttle.account_key(UNLOCK_THROTTLE_KEY)
-        if throttle.is_throttled(key):
-            flash(_("Too many wrong passphrases. Wait a minute and try again."), "error")
+        counted = throttle.count_attempt(throttle.account_key(UNLOCK_THROTTLE_KEY))
+        if counted.refusal is not None:
+            flash(_("Too many wrong passphrases. Try again in %(wait)s.",
+                    wait=counted.refusal.wait_text()), "error")
         else:
             try:
                 store.unlock(form.passphrase.data)
             except keystore.KeyStoreError as error:
-                throttle.record_failure(key)
                 audit.record("keys.unlock_failed", actor=current_user)
                 db.session.commit()
                 flash(str(error), "error")
             else:
+                throttle.forget(counted)
                 audit.record("keys.unlocked", actor=current_user)
                 db.session.commit()
                 flash(_("The node is unlocked."), "success")
@@ -57,7 +59,7 @@ def lock():
 @blueprint.route("/ledger")
 @require_permission(READ_LEDGER)
 def ledger_page():
-    before = request.args.get("before", type=int)
+    before = request.args.get("before", type=row_id)
     entries = ledger.entries(before=before)
     return render_template("admin/ledger.html", entries=entries,
                            older=entries[-1].id if len(entries) == 200 else None)

@@ -76,10 +76,11 @@ def test_disabling_a_user_ends_her_sessions(app, make_user, login_as):
 
 def test_expired_sessions_are_purged_when_new_ones_start(app, make_user, login_as, fake_clock):
     login_as(make_user("amina"))
+    huda = make_user("huda")
     fake_clock.advance(hours=13)
-    app.test_client().get("/login")  # a new anonymous session is stored
+    app.test_client().submit("/login", {"username": "huda", "password": huda.password})
     with app.app_context():
-        assert db.session.scalar(select(func.count()).select_from(ServerSession)) == 1
+        assert db.session.scalar(select(ServerSession.user_id)) == huda.id  # hers only
 
 
 def test_a_forged_cookie_is_a_stranger(app):
@@ -109,16 +110,17 @@ def test_guessing_the_current_password_is_throttled_like_signing_in(app, make_us
         response = client.submit("/account/", form | {"password-current": f"guess {guess}"})
         assert "The current password is not right." in response.get_data(as_text=True)
     response = client.submit("/account/", form | {"password-current": amina.password})
-    assert "Too many failed attempts" in response.get_data(as_text=True)
+    assert "Too many failed attempts for this account. Try again in 60 seconds." in \
+        response.get_data(as_text=True)
     assert client.get("/").status_code == 200  # her session goes on
     with app.app_context():
         from core import passwords
 
         assert passwords.verify(db.session.get(User, amina.id).password_hash, amina.password)
     other_device = app.test_client()
-    other_device.submit("/login", {"username": "amina", "password": amina.password})
+    refused = other_device.submit("/login", {"username": "amina", "password": amina.password})
+    assert refused.status_code == 429 and "Too many failed attempts" in refused.get_data(as_text=True)
     assert other_device.get("/").status_code == 302  # not signed in: throttled
-    assert "Too many failed attempts" in other_device.get("/login").get_data(as_text=True)
 
 
 def test_a_static_file_reads_no_session(app, make_user, login_as):
@@ -138,3 +140,63 @@ def test_a_static_file_reads_no_session(app, make_user, login_as):
         assert any("core_session" in statement for statement in statements)
     finally:
         event.remove(engine, "before_cursor_execute", listener)
+
+
+def session_rows(app):
+    with app.app_context():
+        return db.session.scalar(select(func.count()).select_from(ServerSession))
+
+
+def test_anonymous_visits_and_failed_sign_ins_write_no_session_row(app, make_user):
+    make_user("amina")
+    for number in range(30):
+        client = app.test_client()
+        client.environ_base["REMOTE_ADDR"] = f"192.0.2.{number}"  # each her own budget
+        assert client.get("/login").status_code == 200
+        client.get("/")  # sent to the login page
+        client.submit("/login", {"username": f"someone{number}", "password": "x" * 12})
+        assert "Wrong username or password." in client.get("/login").get_data(as_text=True)
+    assert session_rows(app) == 0
+
+
+def test_a_visit_cookie_never_names_a_user(app, make_user):
+    """Even signed with the instance secret, a visit cookie that says who she is is not
+    believed: only a stored session can."""
+    from core.sessions import VISIT_COOKIE, _visit_serializer
+
+    amina = make_user("amina")
+    forged = _visit_serializer(app).dumps(
+        {"_user_id": str(amina.id), "pending_user": amina.id, "_fresh": True})
+    client = app.test_client()
+    client.set_cookie(VISIT_COOKIE, forged, domain="localhost")
+    assert client.get("/").status_code == 302
+    client.set_cookie(VISIT_COOKIE, forged[:-2] + "xx", domain="localhost")  # a bad signature
+    assert client.get("/login").status_code == 200
+    assert session_rows(app) == 0
+
+
+def test_signing_out_leaves_no_row_and_tells_her(app, client, make_user):
+    amina = make_user("amina")
+    client.submit("/login", {"username": "amina", "password": amina.password})
+    assert session_rows(app) == 1
+    response = client.submit("/logout", page="/")
+    assert session_rows(app) == 0
+    assert "You are signed out." in client.get(response.location).get_data(as_text=True)
+
+
+def test_no_hash_of_her_address_is_kept_in_her_session(make_app, make_user):
+    """Flask-Login writes _id = SHA-512(address | browser) at every sign-in: dropped."""
+    app = make_app(PROXY_COUNT=1)
+    with app.app_context():
+        from core.testing import add_person
+
+        salma = add_person("salma", "documenter")
+    client = app.test_client()
+    client.environ_base["HTTP_X_FORWARDED_FOR"] = "203.0.113.77"
+    client.submit("/login", {"username": "salma", "password": salma.password})
+    client.submit("/login/code", {"code": salma.code()})
+    assert client.get("/").status_code == 200
+    with app.app_context():
+        stored = db.session.scalars(select(ServerSession.data)).all()
+    assert len(stored) == 1 and '"_user_id"' in stored[0]
+    assert "_id\"" not in stored[0].replace('"_user_id"', "")

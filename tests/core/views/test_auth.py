@@ -98,9 +98,11 @@ def test_five_failures_a_minute_throttle_that_account_only(app, make_user, fake_
     for _ in range(5):
         sign_in(client, amina, password="wrong password!")
     # Even the right password is refused now, without being checked.
-    sign_in(client, amina)
+    refused = sign_in(client, amina)
+    assert refused.status_code == 429 and refused.headers["Retry-After"] == "60"
+    assert "Too many failed attempts for this account. Try again in 60 seconds." in \
+        refused.get_data(as_text=True)
     assert client.get("/").status_code == 302
-    assert "Too many failed attempts" in client.get("/login").get_data(as_text=True)
     # Another account is not affected.
     other = app.test_client()
     sign_in(other, huda)
@@ -128,9 +130,11 @@ def test_a_hundred_failures_an_hour_throttle_for_the_hour(app, make_user, fake_c
 
 def test_unknown_usernames_are_throttled_too(app):
     client = app.test_client()
-    for _ in range(6):
-        client.submit("/login", {"username": "ghost", "password": "x" * 12})
-    assert "Too many failed attempts" in client.get("/login").get_data(as_text=True)
+    for _ in range(5):
+        assert client.submit("/login", {"username": "ghost", "password": "x" * 12}).status_code == 302
+    refused = client.submit("/login", {"username": "ghost", "password": "x" * 12})
+    assert refused.status_code == 429
+    assert "Too many failed attempts for this account" in refused.get_data(as_text=True)
 
 
 def test_wrong_codes_count_towards_the_throttle(app, client, make_user):
@@ -154,21 +158,25 @@ def test_the_second_step_times_out(app, client, make_user, fake_clock):
 def test_a_new_session_id_at_each_sign_in_step(app, client, make_user):
     salma = make_user("salma", role="documenter")
     client.get("/login")
-    before = client.get_cookie("rabita_session").value
+    assert client.get_cookie("rabita_session") is None  # a visitor has no stored session
     sign_in(client, salma)
     middle = client.get_cookie("rabita_session").value
     client.submit("/login/code", {"code": salma.code()})
     after = client.get_cookie("rabita_session").value
-    assert len({before, middle, after}) == 3
+    assert middle != after
     with app.app_context():
         assert db.session.scalar(select(func.count()).select_from(ServerSession)) == 1
 
 
 def test_the_session_cookie_is_strict_and_http_only(app, client, make_user):
     amina = make_user("amina")
+    visit = client.get("/login").headers["Set-Cookie"]
+    assert visit.startswith("rabita_visit=")
     response = sign_in(client, amina)
     cookie = response.headers["Set-Cookie"]
-    assert "HttpOnly" in cookie and "SameSite=Strict" in cookie and "Secure" not in cookie
+    assert cookie.startswith("rabita_session=")
+    for each in (visit, cookie):
+        assert "HttpOnly" in each and "SameSite=Strict" in each and "Secure" not in each
     secure = app.test_client().submit(
         "/login", {"username": amina.username, "password": amina.password},
         base_url="https://localhost",
@@ -248,3 +256,153 @@ def test_a_password_is_rehashed_when_parameters_rise(app, client, make_user, mon
     with app.app_context():
         new = db.session.get(User, amina.id).password_hash
     assert new != old and "t=2" in new and "m=16" in new
+
+
+# -- throttling that strangers cannot turn against her ------------------------------------
+
+
+def from_address(client, address):
+    """The client as seen behind the proxy (PROXY_COUNT = 1): its own X-Forwarded-For."""
+    client.environ_base["HTTP_X_FORWARDED_FOR"] = address
+    return client
+
+
+def unicode_spaces():
+    """Every character Python calls a space, found by scanning Unicode, not from a list."""
+    return [chr(point) for point in range(0x3100) if chr(point).isspace()]
+
+
+def spellings(name):
+    """Spellings of ``name`` a person or a stranger may type: cases, fullwidth forms, and
+    each Unicode space before or after it."""
+    fullwidth = "".join(chr(ord(char) + 0xFEE0) for char in name)
+    forms = [name.upper(), name.title(), fullwidth, fullwidth.upper(), name.swapcase()]
+    spaced = [space + name for space in unicode_spaces()] + [name + s for s in unicode_spaces()]
+    return forms + spaced
+
+
+def test_every_spelling_of_a_name_shares_one_limit(make_app, fake_clock):
+    app = make_app(PROXY_COUNT=1)
+    amina = person(app, "amina")
+    variants = spellings("amina")
+    assert len(variants) > 40 and "\u3000amina" in variants and "\tamina" in variants
+    for number, variant in enumerate(variants[:5]):
+        client = from_address(app.test_client(), f"198.51.100.{number}")
+        assert sign_in_as(client, variant, "wrong password!").status_code == 302
+    for number, variant in enumerate(variants[5:]):
+        client = from_address(app.test_client(), f"203.0.113.{number % 250}")
+        refused = sign_in_as(client, variant, amina.password)
+        assert refused.status_code == 429, repr(variant)
+    # and every spelling signs her in once the minute is over
+    fake_clock.advance(seconds=61)
+    client = from_address(app.test_client(), "192.0.2.1")
+    assert sign_in_as(client, "\u3000ＡＭＩＮＡ\t", amina.password).location.endswith("/")
+
+
+def person(app, username, role="member"):
+    from core.testing import add_person
+
+    with app.app_context():
+        return add_person(username, role)
+
+
+def sign_in_as(client, username, password, code=None):
+    form = {"username": username, "password": password}
+    if code is not None:
+        form["code"] = code
+    return client.submit("/login", form)
+
+
+def test_a_strangers_failures_do_not_stop_her_second_factor(make_app):
+    app = make_app(PROXY_COUNT=1)
+    salma = person(app, "salma", "documenter")
+    stranger = from_address(app.test_client(), "198.51.100.66")
+    for _ in range(8):
+        sign_in_as(stranger, "salma", "a guess at her password")
+    # The stranger now holds the account: even the right password alone gets no further,
+    # and a wrong pair gets the very same answer as no pair.
+    answers = [
+        sign_in_as(stranger, "salma", salma.password),
+        sign_in_as(stranger, "salma", salma.password, code="000000"),
+        sign_in_as(stranger, "salma", "a guess at her password", code=salma.code()),
+    ]
+    assert {answer.status_code for answer in answers} == {429}
+    assert len({answer.get_data(as_text=True).count("Try again in") for answer in answers}) == 1
+    her = from_address(app.test_client(), "192.0.2.10")
+    held = sign_in_as(her, "salma", salma.password)
+    assert held.status_code == 429
+    assert 'name="code"' in held.get_data(as_text=True)  # the page asks for her code now
+    signed_in = sign_in_as(her, "salma", salma.password, code=salma.code(steps_ahead=1))
+    assert signed_in.status_code == 302 and signed_in.location.endswith("/")
+    assert her.get("/").status_code == 200
+    assert "auth.held_account_opened" in audit_actions(app)
+    assert stranger.get("/").status_code == 302
+
+
+def test_a_member_without_second_factor_waits_out_the_hold(make_app, fake_clock):
+    """The documented limit (docs/threat-model.md): with no second factor to prove who she
+    is, a held account opens again when the failures leave their window."""
+    app = make_app(PROXY_COUNT=1)
+    amina = person(app, "amina", "member")
+    stranger = from_address(app.test_client(), "198.51.100.66")
+    for _ in range(5):
+        sign_in_as(stranger, "amina", "a guess at her password")
+    her = from_address(app.test_client(), "192.0.2.10")
+    assert sign_in_as(her, "amina", amina.password, code="123456").status_code == 429
+    fake_clock.advance(seconds=61)
+    assert sign_in_as(her, "amina", amina.password).location.endswith("/")
+
+
+def test_one_client_spraying_names_is_slowed_after_its_budget(make_app, fake_clock):
+    app = make_app(PROXY_COUNT=1, SIGNIN_HASH_BURST=50)  # the clock stands: no refill
+    sprayer = from_address(app.test_client(), "198.51.100.23")
+    answers = [sign_in_as(sprayer, f"name{number}", "password guess 1") for number in range(100)]
+    assert [a.status_code for a in answers[:10]] == [302] * 10
+    refused = answers[10:]
+    assert {a.status_code for a in refused} == {429}
+    assert {a.headers["Retry-After"] for a in refused} == {"60"}
+    assert all("Too many failed attempts from your connection. Try again in 60 seconds."
+               in a.get_data(as_text=True) for a in refused)
+    # Another client is not held back by this one.
+    other = from_address(app.test_client(), "198.51.100.24")
+    assert sign_in_as(other, "name0", "password guess 1").status_code == 302
+    fake_clock.advance(seconds=61)
+    assert sign_in_as(sprayer, "name100", "password guess 1").status_code == 302
+
+
+def test_a_flood_of_guesses_waits_for_the_hashing_budget(make_app, fake_clock):
+    app = make_app(PROXY_COUNT=1, SIGNIN_HASHES_PER_SECOND=0.5, SIGNIN_HASH_BURST=2)
+    answers = [sign_in_as(from_address(app.test_client(), f"198.51.100.{number}"),
+                          f"name{number}", "password guess 1") for number in range(3)]
+    assert [a.status_code for a in answers] == [302, 302, 429]
+    assert answers[2].headers["Retry-After"] == "2"
+    assert "The server is checking many sign-ins right now. Try again in 2 seconds." in \
+        answers[2].get_data(as_text=True)
+    fake_clock.advance(seconds=2)
+    later = sign_in_as(from_address(app.test_client(), "198.51.100.9"), "name9", "guess")
+    assert later.status_code == 302
+
+
+def test_a_refused_code_step_says_when_to_try_again(app, client, make_user):
+    salma = make_user("salma", role="documenter")
+    sign_in(client, salma)
+    for _ in range(5):
+        client.submit("/login/code", {"code": "000000"})
+    client.submit("/login/code", {"code": salma.code()})
+    page = client.get("/login/code").get_data(as_text=True)
+    assert "Too many failed attempts for this account. Try again in 60 seconds." in page
+
+
+def test_a_stranger_on_her_connection_does_not_stop_her_second_factor(make_app):
+    """Behind one NAT or one Tor daemon, a stranger and she share an address."""
+    app = make_app(PROXY_COUNT=1, SIGNIN_HASH_BURST=50)
+    salma = person(app, "salma", "documenter")
+    stranger = from_address(app.test_client(), "192.0.2.200")
+    for number in range(12):
+        sign_in_as(stranger, f"name{number}", "a guess at some password")
+    her = from_address(app.test_client(), "192.0.2.200")
+    held = sign_in_as(her, "salma", salma.password)
+    assert held.status_code == 429 and "from your connection" in held.get_data(as_text=True)
+    assert 'name="code"' in held.get_data(as_text=True)
+    assert sign_in_as(stranger, "salma", salma.password + "?", code=salma.code()).status_code == 429
+    assert sign_in_as(her, "salma", salma.password, code=salma.code()).location.endswith("/")
