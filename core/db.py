@@ -20,6 +20,27 @@ from core.extensions import db, migrate
 # 16 KiB pages made ~2 KB-row upserts about 2.2x faster than 4 KiB here (STACK-NOTES).
 SQLITE_PAGE_SIZE = 16384
 
+# The largest id a row can have on every supported database (PostgreSQL's ``integer``). An
+# id or page number from a request is checked against it before any query: a larger one is
+# no row, not a database error. Routes say so with ``<int(min=1, max=MAX_ID):…>``.
+MAX_ID = 2**31 - 1
+
+
+def row_id(text: str) -> int:
+    """An id from a request: ASCII digits, 1 to MAX_ID; anything else raises ValueError, so
+    ``request.args.get("before", type=row_id)`` gives None for a malformed one."""
+    if not (text.isascii() and text.isdigit()) or len(text) > len(str(MAX_ID)):
+        raise ValueError("not an id")
+    number = int(text)
+    if not 1 <= number <= MAX_ID:
+        raise ValueError("not an id")
+    return number
+
+
+def page_number(text: str) -> int:
+    """A page number from a request, like an id (a page past MAX_ID holds no row)."""
+    return row_id(text)
+
 
 class UTCDateTime(TypeDecorator):
     """A timestamp stored as naive UTC and always returned timezone-aware."""
