@@ -93,15 +93,16 @@ def check_password(username: str, password: str, code: str = "") -> Attempt:
 
 def _past_the_hold(user: User | None, valid: bool, code: str, counted: throttle.Counted,
                    held: throttle.Refusal, share_taken: bool) -> Attempt:
-    """While her account or her connection is held: password and code both right sign her
-    in; anything else is a failure that gets the very answer of the hold."""
-    if valid and user.totp_secret and totp.check_once(user, code):
+    """While her account or her connection is held: password and code (her authenticator's,
+    or one of her recovery codes) both right sign her in; anything else is a failure that
+    gets the very answer of the hold."""
+    by_recovery_code = recovery.normalise(code) is not None
+    if valid and user.totp_secret and _second_factor_passes(user, code, by_recovery_code):
         throttle.forget(counted)
         if share_taken:
             throttle.give_back_client_share()
         audit.record("auth.held_account_opened", actor=user, limit=held.limit)
-        _complete(user)
-        return Attempt(Outcome.SIGNED_IN, user)
+        return _signed_in(user, by_recovery_code)
     if counted.attempt_id is None:  # the account's limit removed it: count the failure
         throttle.record_failure(counted.key)
     return _throttled(user.id if user else None, "password", held)
@@ -114,31 +115,33 @@ def _throttled(actor, step: str, refusal: throttle.Refusal) -> Attempt:
 
 
 def check_code(user: User, code: str) -> Attempt:
-    """The second-factor step for a user who passed the password step. Codes have a limit
-    of their own: guesses at her password do not hold her second step."""
+    """The second-factor step for a user who passed the password step: a code from her
+    authenticator, or one of her recovery codes (told apart by their length; a recovery
+    code is spent as she signs in). Codes have a limit of their own: guesses at her password
+    do not hold her second step."""
+    by_recovery_code = recovery.normalise(code) is not None
+    step = "recovery-code" if by_recovery_code else "code"
     counted = throttle.count_attempt(throttle.account_key(user.username, "code"))
     if counted.refusal is not None:
-        return _throttled(user, "code", counted.refusal)
-    if not user.is_active or not totp.check_once(user, code):
-        audit.record("auth.failed", actor=user, step="code")
+        return _throttled(user, step, counted.refusal)
+    if not user.is_active or not _second_factor_passes(user, code, by_recovery_code):
+        audit.record("auth.failed", actor=user, step=step)
         db.session.commit()
         return Attempt(Outcome.REFUSED)
     throttle.forget(counted)
-    _complete(user)
-    return Attempt(Outcome.SIGNED_IN, user)
+    return _signed_in(user, by_recovery_code)
 
 
-def check_recovery_code(user: User, code: str) -> Attempt:
-    """The second-factor step with one of her recovery codes instead of a code from her
-    phone: under the same throttle as codes; the code is spent as she signs in."""
-    counted = throttle.count_attempt(throttle.account_key(user.username, "code"))
-    if counted.refusal is not None:
-        return _throttled(user, "recovery-code", counted.refusal)
-    if not user.is_active or not recovery.use(user, code):
-        audit.record("auth.failed", actor=user, step="recovery-code")
-        db.session.commit()
-        return Attempt(Outcome.REFUSED)
-    throttle.forget(counted)
+def _second_factor_passes(user: User, code: str, by_recovery_code: bool) -> bool:
+    return recovery.use(user, code) if by_recovery_code else totp.check_once(user, code)
+
+
+def _signed_in(user: User, by_recovery_code: bool) -> Attempt:
+    """Complete her sign-in. After a recovery code: audited with how many are left (never
+    the code), and this session may replace her second factor (her phone may be lost)."""
+    if not by_recovery_code:
+        _complete(user)
+        return Attempt(Outcome.SIGNED_IN, user)
     codes_left = recovery.left(user.id)
     audit.record("auth.recovery_code_used", actor=user, target_type="user", target_id=user.id,
                  left=codes_left)

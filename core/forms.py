@@ -48,7 +48,7 @@ class LoginForm(FlaskForm):
     # signs in all the same.
     code = StringField(
         _l("Six-digit code from your authenticator"),
-        validators=[Optional(), Length(max=16)],
+        validators=[Optional(), Length(max=RECOVERY_CODE_MAX_TYPED)],
         render_kw={"autocomplete": "one-time-code", "inputmode": "numeric"},
     )
     submit = SubmitField(_l("Sign in"))

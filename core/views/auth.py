@@ -7,7 +7,7 @@ from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user
 
-from core import auth, recovery, throttle, totp, users
+from core import auth, throttle, totp, users
 from core.access import public, signing_in
 from core.auth import Outcome
 from core.extensions import db
@@ -48,8 +48,6 @@ def code():
         return _start_again()
     form = CodeForm()
     if form.validate_on_submit():
-        if recovery.normalise(form.code.data) is not None:
-            return _after_recovery_code(auth.check_recovery_code(user, form.code.data))
         return _after(auth.check_code(user, form.code.data))
     return render_template("auth/code.html", form=form)
 
@@ -117,6 +115,8 @@ def accept_invite(token: str):
 
 
 def _after(attempt: auth.Attempt):
+    if attempt.outcome is Outcome.SIGNED_IN and attempt.codes_left is not None:
+        return _after_recovery_code(attempt)
     if attempt.outcome is Outcome.SIGNED_IN:
         return redirect(url_for("home.index"))
     if attempt.outcome is Outcome.CODE_NEEDED:
@@ -134,8 +134,6 @@ def _after(attempt: auth.Attempt):
 def _after_recovery_code(attempt: auth.Attempt):
     """Signed in with a recovery code: to her settings, where she may set up a new phone
     (this session only) and make new codes."""
-    if attempt.outcome is not Outcome.SIGNED_IN:
-        return _after(attempt)
     flash(ngettext("You signed in with a recovery code. %(num)d code is left.",
                    "You signed in with a recovery code. %(num)d codes are left.",
                    attempt.codes_left), "info")

@@ -312,3 +312,40 @@ def test_she_makes_new_codes_with_her_password(app, make_user, login_as):
     assert len(new) == 10 and not set(new) & set(old)
     assert not spend(app, salma.id, old[0])
     assert spend(app, salma.id, new[0])
+
+
+def test_a_lost_phone_and_a_held_account_still_let_her_in_with_a_recovery_code(make_app):
+    """A stranger's failures hold her account; her phone is lost too: her password and one
+    recovery code on the sign-in page open it, once."""
+    from core.testing import add_person
+
+    app = make_app(PROXY_COUNT=1)
+    with app.app_context():
+        salma = add_person("salma", "documenter")
+    code = codes_of(app, salma.id)[0]
+    stranger = app.test_client()
+    stranger.environ_base["HTTP_X_FORWARDED_FOR"] = "198.51.100.66"
+    for _ in range(8):
+        sign_in(stranger, salma, password="a guess at her password")
+    # The stranger's guesses with a recovery-code shape get the answer of the hold too.
+    guessed = stranger.submit("/login", {"username": "salma", "password": "a guess",
+                                         "code": "1234 5678 9012 3456"})
+    assert guessed.status_code == 429
+    her = app.test_client()
+    her.environ_base["HTTP_X_FORWARDED_FOR"] = "192.0.2.10"
+    assert sign_in(her, salma).status_code == 429
+    wrong_password = her.submit("/login", {"username": "salma", "password": "not hers at all",
+                                           "code": code})
+    assert wrong_password.status_code == 429
+    with app.app_context():
+        assert recovery.left(salma.id) == 10  # a wrong password spends no code
+    opened = her.submit("/login", {"username": "salma", "password": salma.password,
+                                   "code": code})
+    assert opened.status_code == 302 and opened.location.endswith("/account/")
+    assert "9 codes are left" in her.get("/account/").get_data(as_text=True)
+    logged = [action for action, _ in actions(app)]
+    assert "auth.held_account_opened" in logged and "auth.recovery_code_used" in logged
+    again = app.test_client()
+    again.environ_base["HTTP_X_FORWARDED_FOR"] = "192.0.2.11"
+    assert again.submit("/login", {"username": "salma", "password": salma.password,
+                                   "code": code}).status_code == 429
