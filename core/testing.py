@@ -46,6 +46,16 @@ TEST_PASSPHRASE = "olive grove, blue door, seven lanterns"
 all_databases = pytest.mark.parametrize("db_backend", ["sqlite", "postgresql"], indirect=True)
 
 
+def builtin_plugins() -> list[str]:
+    """Every plugin shipped with Rabita: each folder of ``plugins/``, and federation. Tests
+    that enumerate the URL map load them all, so a new plugin's pages join by themselves."""
+    import plugins
+
+    folder = Path(plugins.__file__).parent
+    found = sorted(f"plugins.{p.name}" for p in folder.iterdir() if (p / "__init__.py").exists())
+    return [*found, "federation"]
+
+
 def in_ci() -> bool:
     return os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 
@@ -149,6 +159,31 @@ def database_url(db_backend, tmp_path, postgres_server_url) -> Iterator[str]:
     with admin.connect() as connection:
         connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
     admin.dispose()
+
+
+def database_copies(database_url: str) -> dict[str, bytes]:
+    """What a copy of the database shows, by name: an SQLite file, its WAL (read before any
+    checkpoint) and an SQL dump; or a pg_dump of the test's PostgreSQL schema."""
+    import sqlite3
+    import subprocess
+    from urllib.parse import parse_qs, urlsplit
+
+    parts = urlsplit(database_url)
+    if parts.scheme == "sqlite":
+        path = Path(parts.path)
+        wal = path.with_name(path.name + "-wal")
+        assert wal.exists(), "the database is not in WAL mode, or was checkpointed"
+        connection = sqlite3.connect(path)
+        dump = "\n".join(connection.iterdump()).encode()
+        connection.close()
+        return {"the file": path.read_bytes(), "the WAL": wal.read_bytes(), "the dump": dump}
+    if shutil.which("pg_dump") is None:
+        missing("pg_dump is not installed (apt-get install postgresql-client)")
+    schema = parse_qs(parts.query)["options"][0].split("=", 1)[1]
+    server = parts._replace(scheme="postgresql", query="").geturl()
+    dump = subprocess.run(["pg_dump", "--schema", schema, server],  # noqa: S603, S607 - the test's own server
+                          capture_output=True, check=True)
+    return {"pg_dump": dump.stdout}
 
 
 # -- apps and clients ----------------------------------------------------------------------

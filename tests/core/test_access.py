@@ -5,6 +5,7 @@ import re
 import pytest
 
 from core.access import FEDERATION_SIGNED, PUBLIC, SIGNING_IN, access_of
+from core.testing import builtin_plugins
 
 # Changing this list opens (or closes) a door: it must be a reviewed, visible change.
 PUBLIC_ENDPOINTS = {
@@ -32,8 +33,14 @@ SIGNING_IN_ENDPOINTS = {
 
 @pytest.fixture
 def app(make_app):
-    """A node with federation on: its doors are on the frozen lists too."""
-    return make_app(PLUGINS=["federation"])
+    """A node with every built-in plugin on: their doors are on the frozen lists too."""
+    return make_app(PLUGINS=builtin_plugins())
+
+
+def test_the_lists_are_frozen_with_every_built_in_plugin_loaded(app):
+    assert {"plugins.cases", "plugins.country_tn", "federation"} <= set(app.config["PLUGINS"])
+    assert {rule.endpoint.split(".")[0] for rule in app.url_map.iter_rules()} >= {
+        "cases", "federation"}
 
 
 def marked(app, level):
