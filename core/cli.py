@@ -126,6 +126,7 @@ def init_command(node_name, database_url, admin_name, admin_password_file, passp
         db.session.commit()
         from core.plugins import plugin_manager
 
+        keystore.keystore(app).unlock_here(passphrase)  # keys made now are wrapped by it
         plugin_manager(app).hook.node_initialised(app=app)
     click.echo(f"Initialised {folder}.")
     click.echo(f"Start the node with: rabita --instance {folder} run")

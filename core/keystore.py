@@ -223,6 +223,8 @@ class KeyShare:
         self.folder = parent / f"rabita-{os.geteuid()}"
         digest = hashlib.sha256(str(keyring_file).encode()).hexdigest()[:16]
         self.name = f"{digest}.unlocked"
+        # Where versions before the share folder kept the keyring itself, in clear.
+        self.former = parent / f"rabita-{digest}.unlocked"
 
     @property
     def path(self) -> Path:
@@ -262,12 +264,21 @@ class KeyShare:
                 handle.flush()
                 os.fsync(handle.fileno())
             os.replace(temporary, self.name, src_dir_fd=folder, dst_dir_fd=folder)
+        self._remove_former()
 
     def remove(self) -> None:
+        self._remove_former()
         with self._folder(create=False) as folder:
             if folder is not None:
                 with suppress(FileNotFoundError):
                     os.unlink(self.name, dir_fd=folder)
+
+    def _remove_former(self) -> None:
+        """Delete a keyring an older version left in clear beside the folder (never read)."""
+        with suppress(OSError):
+            info = os.lstat(self.former)
+            if stat.S_ISREG(info.st_mode) and info.st_uid == os.geteuid():
+                os.unlink(self.former)
 
     @contextmanager
     def _folder(self, create: bool) -> Iterator[int | None]:

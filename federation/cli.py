@@ -5,11 +5,13 @@ terminal; none prints a key, a payload or an address other than the one she type
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from functools import wraps
 from pathlib import Path
 
 import click
 from flask.cli import with_appcontext
 
+from core import keystore
 from core.extensions import db
 from federation import bundles, identity, outbox, peers, signing, sync
 from federation.reasons import Refused
@@ -28,6 +30,21 @@ def _refused(refused: Refused) -> click.ClickException:
     return click.ClickException(f"Refused: {refused.code} — {refused.message}")
 
 
+def signs(command):
+    """A command that signs (or opens what was sealed to this node): it needs the node
+    unlocked, here or by the serving node (the unlock page, or PASSPHRASE_FILE)."""
+
+    @wraps(command)
+    def checked(*args, **kwargs):
+        if not keystore.keystore().unlocked:
+            raise click.ClickException(
+                "The node is locked: it signs and syncs nothing until an administrator "
+                "unlocks it (the Node key page, or PASSPHRASE_FILE). Nothing was done.")
+        return command(*args, **kwargs)
+
+    return checked
+
+
 # -- peers -----------------------------------------------------------------------------------
 
 
@@ -41,6 +58,7 @@ def peers_group():
 @click.option("--fingerprint", required=True, help="As the other node's administrator read it.")
 @click.option("--label", default="", help="A name for it on this node.")
 @with_appcontext
+@signs
 def peers_add(url, fingerprint, label):
     """Add and approve the node at URL if its key matches FINGERPRINT, then ask it to pair."""
     try:
@@ -115,6 +133,7 @@ def peers_fingerprint():
 @click.option("--every", type=float, default=None, help="Keep syncing, every SECONDS.")
 @click.option("--quiet", is_flag=True, help="No progress bar (for cron and timers).")
 @with_appcontext
+@signs
 def sync_command(reference, every, quiet):
     """Pull new entries from every approved peer (or one), verify and apply them."""
     only = _peer(reference) if reference else None
@@ -169,6 +188,7 @@ def bundle_group():
 @click.option("--peer", "reference", required=True)
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
 @with_appcontext
+@signs
 def bundle_export(reference, file):
     """Write everything PEER may read from this node to FILE, sealed to PEER's key."""
     try:
@@ -181,6 +201,7 @@ def bundle_export(reference, file):
 @bundle_group.command("import")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @with_appcontext
+@signs
 def bundle_import(file):
     """Verify and apply a bundle another node made for this one."""
     try:
@@ -201,6 +222,7 @@ def federation_group():
 
 @federation_group.command("init")
 @with_appcontext
+@signs
 def federation_init():
     """Create this node's federation key (done by `rabita init` for new nodes)."""
     from flask import current_app
@@ -214,6 +236,7 @@ def federation_init():
 
 @federation_group.command("rotate-key")
 @with_appcontext
+@signs
 def federation_rotate():
     """Make a new node key, announced to every peer in an entry signed by the old one."""
     old, new = outbox.rotate_key()
@@ -225,6 +248,7 @@ def federation_rotate():
 @click.option("--since", required=True, help="UTC time from which it is untrusted "
                                             "(YYYY-MM-DDTHH:MM:SSZ): when it may have leaked.")
 @with_appcontext
+@signs
 def federation_revoke(key_id, since):
     """Revoke a former key: peers reject what it signed after SINCE and re-check what they
     stored. Rotate first if it is the current key."""
@@ -243,6 +267,7 @@ def federation_revoke(key_id, since):
 @click.argument("record_type")
 @click.argument("record_id")
 @with_appcontext
+@signs
 def federation_retract(record_type, record_id):
     """Withdraw a shared record from every holder (a tombstone; final)."""
     made = outbox.tombstone(record_type, record_id, "retracted")

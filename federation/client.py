@@ -97,7 +97,7 @@ class PeerClient:
                                          self.timeout)
         response = transport.Response(status, transport.Headers(lines), request)
         if status >= 500 and "Signature" not in response.headers:
-            raise Refused("server-error")
+            raise Refused(_unsigned_code(status, answer))
         if status == 429:
             raise Refused("too-many-requests")
         resolve = peers.resolver_with_chain(self.peer, response.headers.get(peers.KEYS_HEADER))
@@ -106,6 +106,13 @@ class PeerClient:
         if status != 200:
             raise RemoteRefused(_remote_code(answer), "the peer refused the request")
         return Answer(status, answer)
+
+
+def _unsigned_code(status: int, body: bytes) -> str:
+    """What an unsigned failure says: a locked peer (which cannot sign) says so, unsigned;
+    anything else is a server error. Either way nothing is taken from it."""
+    return "node-locked" if status == 503 and _remote_code(body) == "node-locked" \
+        else "server-error"
 
 
 def _remote_code(body: bytes) -> str:
@@ -145,5 +152,7 @@ def fetch_document(url: str, http: requests.Session | None = None) -> dict:
     status, _lines, body = send_raw(http or session(), "GET",
                                     url.rstrip("/") + "/.well-known/rabita", {}, b"")
     if status != 200:
+        if _unsigned_code(status, body) == "node-locked":
+            raise Refused("node-locked", "the node is locked")
         raise Refused("unreachable", "no node document at that address")
     return protocol.strict_loads(body)

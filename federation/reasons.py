@@ -42,6 +42,8 @@ _REASONS = [
     Reason("feed-not-allowed", 403, "The requesting node may not read this feed."),
     Reason("not-a-hub", 404, "This node is not a hub."),
     Reason("too-many-requests", 429, "Too many pairing requests are waiting; try later."),
+    Reason("node-locked", 503,
+           "The node is locked: it signs and syncs nothing until its administrator unlocks it."),
     # -- entries, pages and bundles (the consuming side) ---------------------------------
     Reason("entry-invalid", 422, "An entry does not have the expected form."),
     Reason("entry-signature-invalid", 422, "An entry's origin signature does not verify."),

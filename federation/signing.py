@@ -1,18 +1,24 @@
-"""The node's Ed25519 keys: the only module that reads, holds or uses a private key.
+"""The node's Ed25519 keys: the only module that holds or uses a private key.
 
-Keys live in the instance folder, ``federation/keys/``: one file per key holding its 32-byte
-seed (mode 0600, in a 0700 folder), and ``state.json`` with the public half of every key,
-which one is current, and the certificates that chain each new key to the one before it.
-The node id is derived from the first (genesis) key, so it survives rotation. Nothing here
-logs, prints or returns a private key; callers get signatures and public keys.
+Each private key (its 32-byte seed) is kept by the key store, wrapped by the node key like
+the data keys (``core.keystore.store_secret``, named ``federation.<key id>``): a locked node
+signs nothing, and a copy of the instance folder and database without the passphrase cannot
+act as the node. ``federation/keys/state.json`` (mode 0600, in a 0700 folder) holds the
+public half of every key, which one is current, and the certificates that chain each new key
+to the one before it; it stays readable while the node is locked. The node id is derived
+from the first (genesis) key, so it survives rotation. Nothing here logs, prints or returns
+a private key; callers get signatures and public keys.
+
+Nodes made before the keys were wrapped kept each seed in clear (``<key id>.key``); the first
+use of the keys after the node is unlocked wraps them and deletes the clear files.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import os
 import secrets
-import stat
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -21,13 +27,16 @@ from flask import Flask, current_app
 from nacl.public import SealedBox
 from nacl.signing import SigningKey
 
-from core import clock
+from core import clock, keystore
 from federation import protocol
 from federation.identity import key_id_of
 
 KEYS_FOLDER = "federation/keys"
 STATE_FILE = "state.json"
 EXTENSION_KEY = "federation.signer"
+CLEAR_SEED = "*.key"  # how nodes made before the keys were wrapped kept them
+
+_log = logging.getLogger(__name__)
 
 
 class SigningError(Exception):
@@ -75,17 +84,26 @@ def has_identity(app: Flask | None = None) -> bool:
     return (keys_folder(app) / STATE_FILE).exists()
 
 
+def unlocked(app: Flask | None = None) -> bool:
+    """True if this node can sign now: it has its key, and the node is unlocked."""
+    return has_identity(app) and keystore.keystore(app).unlocked
+
+
 def create_identity(app: Flask) -> Identity:
-    """Make the node's genesis key (``rabita init`` does it); refuse if there is one."""
+    """Make the node's genesis key (``rabita init`` does it, unlocked); refuse if there is
+    one, or if the node is locked (the key is wrapped by the node key)."""
     folder = keys_folder(app)
     if (folder / STATE_FILE).exists():
         raise SigningError(f"{folder} already holds this node's keys. Nothing was changed.")
+    if not keystore.keystore(app).unlocked:
+        raise SigningError("The node is locked: unlock it with the node passphrase, then "
+                           "create its federation key. Nothing was changed.")
     folder.mkdir(mode=0o700, parents=True, exist_ok=True)
     os.chmod(folder, 0o700)
     seed = SigningKey.generate()
     public = bytes(seed.verify_key)
     key_id = key_id_of(public)
-    _write_seed(folder, key_id, bytes(seed))
+    keystore.store_secret(_secret_name(key_id), bytes(seed), app)
     key = PublicKey(key_id, public, protocol.at_text(clock.now()))
     _write_state(folder, Identity(key_id, key_id, (key,)))
     app.extensions.pop(EXTENSION_KEY, None)
@@ -98,14 +116,13 @@ def identity(app: Flask | None = None) -> Identity:
 
 def sign(data: bytes, app: Flask | None = None, key_id: str | None = None) -> bytes:
     """Sign ``data`` with the node's current key (or, to announce its successor, with the
-    key just replaced: ``key_id``); return the 64-byte signature."""
+    key just replaced: ``key_id``); return the 64-byte signature. Raises
+    ``core.keystore.NodeLocked`` while the node is locked."""
     signer = _signer(app)
-    if key_id is None or key_id == signer.identity.current:
-        return signer.current_key.sign(data).signature
-    if signer.identity.key(key_id).revoked_at is not None:
+    if key_id is not None and key_id != signer.identity.current and \
+            signer.identity.key(key_id).revoked_at is not None:
         raise SigningError("A revoked key signs nothing more.")
-    seed = (keys_folder(app) / f"{key_id}.key").read_bytes()
-    return SigningKey(seed).sign(data).signature
+    return _private_key(app, key_id or signer.identity.current).sign(data).signature
 
 
 def rotate(app: Flask | None = None, at: datetime | None = None) -> tuple[PublicKey, PublicKey]:
@@ -117,6 +134,7 @@ def rotate(app: Flask | None = None, at: datetime | None = None) -> tuple[Public
     app = app or current_app
     signer = _signer(app)
     old = signer.identity.key(signer.identity.current)
+    old_key = _private_key(app, old.key_id)  # a locked node rotates nothing
     moment = protocol.at_text(at or clock.now())
     seed = SigningKey.generate()
     public = bytes(seed.verify_key)
@@ -125,8 +143,8 @@ def rotate(app: Flask | None = None, at: datetime | None = None) -> tuple[Public
         "type": protocol.KEY_TYPE, "node_id": signer.identity.node_id, "key_id": key_id,
         "public_key": protocol.b64(public), "valid_from": moment,
     })
-    certificate = protocol.envelope(statement, signer.current_key.sign(statement).signature)
-    _write_seed(keys_folder(app), key_id, bytes(seed))
+    certificate = protocol.envelope(statement, old_key.sign(statement).signature)
+    keystore.store_secret(_secret_name(key_id), bytes(seed), app)
     new = PublicKey(key_id, public, moment, certificate=certificate)
     keys = tuple(_replace(k, superseded_at=moment) if k.key_id == old.key_id else k
                  for k in signer.identity.keys) + (new,)
@@ -151,7 +169,7 @@ def record_revocation(key_id: str, revoked_at: datetime, app: Flask | None = Non
 
 def open_sealed(data: bytes, app: Flask | None = None) -> bytes:
     """Decrypt a box sealed to this node's current key (offline bundles)."""
-    key = _signer(app).current_key.to_curve25519_private_key()
+    key = _private_key(app, _signer(app).identity.current).to_curve25519_private_key()
     return SealedBox(key).decrypt(data)
 
 
@@ -168,10 +186,35 @@ class _Signer:
             for k in state["keys"]
         )
         self.identity = Identity(state["node_id"], state["current"], keys)
-        seed = (folder / f"{self.identity.current}.key").read_bytes()
-        self.current_key = SigningKey(seed)
-        if key_id_of(bytes(self.current_key.verify_key)) != self.identity.current:
-            raise SigningError(f"The key file of {self.identity.current} does not match its id.")
+        self.clear_seeds_checked = False
+
+
+def _secret_name(key_id: str) -> str:
+    return f"federation.{key_id}"
+
+
+def _private_key(app: Flask | None, key_id: str) -> SigningKey:
+    """One of this node's private keys, from the key store (``NodeLocked`` while locked)."""
+    key = keystore.open_secret(_secret_name(key_id), SigningKey, app or current_app)
+    if key_id_of(bytes(key.verify_key)) != key_id:
+        raise SigningError(f"The stored key of {key_id} does not match its id.")
+    return key
+
+
+def _wrap_clear_seeds(app: Flask, folder: Path) -> None:
+    """A node made before the keys were wrapped: wrap each clear seed by the node key, check
+    that it opens, then delete the clear file (once the node is unlocked)."""
+    for path in sorted(folder.glob(CLEAR_SEED)):
+        seed, key_id = path.read_bytes(), path.stem
+        if key_id_of(bytes(SigningKey(seed).verify_key)) != key_id:
+            raise SigningError(f"The key file of {key_id} does not match its id. Nothing "
+                               "was changed.")
+        keystore.store_secret(_secret_name(key_id), seed, app)
+        if keystore.open_secret(_secret_name(key_id), bytes, app) != seed:
+            raise SigningError(f"The key of {key_id} could not be wrapped. Nothing was changed.")
+        path.unlink()
+        _log.warning("Wrapped federation key %s by the node key and deleted its clear file.",
+                     key_id)
 
 
 def _signer(app: Flask | None) -> _Signer:
@@ -186,7 +229,17 @@ def _signer(app: Flask | None) -> _Signer:
                 "(`rabita init` does it for new nodes)."
             )
         signer = app.extensions[EXTENSION_KEY] = _Signer(folder)
+    if not signer.clear_seeds_checked and _node_unlocked(app):
+        _wrap_clear_seeds(app, folder)
+        signer.clear_seeds_checked = True
     return signer
+
+
+def _node_unlocked(app: Flask) -> bool:
+    try:
+        return keystore.keystore(app).unlocked
+    except KeyError:  # asked for the node id while the app is being built: no key store yet
+        return False
 
 
 def _file_identity(path: Path) -> tuple[int, int] | None:
@@ -195,15 +248,6 @@ def _file_identity(path: Path) -> tuple[int, int] | None:
     except FileNotFoundError:
         return None
     return info.st_ino, info.st_mtime_ns
-
-
-def _write_seed(folder: Path, key_id: str, seed: bytes) -> None:
-    path = folder / f"{key_id}.key"
-    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, stat.S_IRUSR | stat.S_IWUSR)
-    with os.fdopen(descriptor, "wb") as handle:
-        handle.write(seed)
-        handle.flush()
-        os.fsync(handle.fileno())
 
 
 def _write_state(folder: Path, current: Identity) -> None:

@@ -12,12 +12,13 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable
+from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import timedelta
 
 from sqlalchemy import select
 
-from core import audit, clock
+from core import audit, clock, keystore
 from core.extensions import db
 from federation import client, hub, inbox, outbox, peers, protocol, receipts, signing
 from federation.models import Peer, Quarantine
@@ -40,7 +41,11 @@ class Outcome:
 
 
 def sync(only: Peer | None = None, progress: Progress | None = None) -> list[Outcome]:
-    """One round with every approved peer (or one); returns what happened with each."""
+    """One round with every approved peer (or one); returns what happened with each.
+    Raises ``core.keystore.NodeLocked`` at once while the node is locked (it signs every
+    request), touching no peer."""
+    if not keystore.keystore().unlocked:
+        raise keystore.NodeLocked()
     outcomes = []
     for peer in ([only] if only is not None else peers.approved()):
         outcomes.append(sync_peer(peer, progress))
@@ -191,7 +196,8 @@ def every(seconds: float, only: Peer | None, progress: Progress | None,
     done = 0
     while rounds is None or done < rounds:
         started = time.monotonic()
-        sync(only, progress)
+        with suppress(keystore.NodeLocked):  # a locked round waits for the unlock
+            sync(only, progress)
         done += 1
         while time.monotonic() - started < seconds:
             time.sleep(tick)

@@ -56,6 +56,8 @@ def node_document():
     """This node's signed document (public: pairing starts by reading it)."""
     if not signing.has_identity():
         abort(404)
+    if not signing.unlocked():  # the document is signed: a locked node signs nothing
+        return incoming.refusal(Refused("node-locked"), None)
     return jsonify(identity.node_document())
 
 
@@ -64,6 +66,8 @@ def _signed(method: str, max_body: int, handle: Callable[[incoming.Incoming], di
     """Verify, then handle; any refusal is answered with its reason and writes nothing.
     Each endpoint takes GET and POST so that a changed method is refused by the signature
     check (with a reason code), not by the router."""
+    if not signing.unlocked():  # answered unsigned: a locked node signs nothing
+        return incoming.refusal(Refused("node-locked"), None)
     message = None
     try:
         message = _message()

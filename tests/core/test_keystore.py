@@ -373,3 +373,14 @@ def test_rotation_rewraps_the_named_secrets(node):
     assert old_kid not in finished.node_keys
     assert path.read_bytes()[:4].hex() == finished.current
     assert KeyStore(node).opened("federation.abc", bytes) == b"seed" * 8
+
+
+def test_a_keyring_left_in_clear_by_an_older_version_is_deleted_and_never_read(node):
+    store = KeyStore(node)
+    store.share.former.write_bytes(keystore.Keyring.new().to_json())  # as it was kept before
+    assert not store.unlocked
+    store.unlock(TEST_PASSPHRASE)
+    assert not store.share.former.exists()
+    store.share.former.write_bytes(b"{}")
+    store.lock()
+    assert not store.share.former.exists()

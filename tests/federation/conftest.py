@@ -161,7 +161,7 @@ def as_item(raw):
 
 @pytest.fixture
 def federation_app(make_app, tmp_path):
-    """An app with federation and its key (not served): ``federation_app(**config)``.
+    """An unlocked app with federation and its key (not served): ``federation_app(**config)``.
     A second node in the same test needs a ``name`` (its own folder and SQLite file)."""
 
     def factory(plugins=("federation",), name=None, **config):
@@ -170,6 +170,7 @@ def federation_app(make_app, tmp_path):
         if name is not None:
             config.setdefault("INSTANCE_PATH", str(tmp_path / name))
             config.setdefault("SQLALCHEMY_DATABASE_URI", f"sqlite:///{tmp_path / name}.db")
+        config.setdefault("unlocked", True)  # the key is wrapped by the node key
         app = make_app(PLUGINS=list(plugins), **config)
         with app.app_context():
             app.config["NODE_ID"] = signing.create_identity(app).node_id

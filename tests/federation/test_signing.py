@@ -1,10 +1,17 @@
 """The node's keys: created once, readable only by the service user, rotated, never logged."""
 
+import base64
 import logging
+import shutil
 import stat
+from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
+from nacl.signing import SigningKey
 
+from core import keystore
+from core.testing import TEST_PASSPHRASE, all_databases
 from federation import identity, protocol, signing
 
 
@@ -13,11 +20,21 @@ def node_app(federation_app):
     return federation_app()
 
 
-def test_the_key_file_is_readable_only_by_the_service_user(node_app):
+def seed_of(app, key_id=None) -> bytes:
+    """The private key's seed, as the key store opens it (the test holds the passphrase)."""
+    with app.app_context():
+        return keystore.open_secret(f"federation.{key_id or signing.identity().current}")
+
+
+def test_the_key_is_wrapped_by_the_node_key_and_readable_only_by_the_service_user(node_app):
     folder = signing.keys_folder(node_app)
     own = signing.identity(node_app)
-    seed_file = folder / f"{own.current}.key"
-    assert stat.S_IMODE(seed_file.stat().st_mode) == 0o600
+    seed = seed_of(node_app)
+    assert SigningKey(seed).verify_key.encode() == own.genesis.public_key
+    assert list(folder.glob("*.key")) == []  # no seed in clear
+    sealed = keystore.keystore(node_app).secrets_folder / f"federation.{own.current}.sealed"
+    assert seed not in sealed.read_bytes()
+    assert stat.S_IMODE(sealed.stat().st_mode) == 0o600
     assert stat.S_IMODE(folder.stat().st_mode) == 0o700
     assert stat.S_IMODE((folder / signing.STATE_FILE).stat().st_mode) == 0o600
 
@@ -25,7 +42,7 @@ def test_the_key_file_is_readable_only_by_the_service_user(node_app):
 def test_the_state_file_holds_public_keys_only(node_app):
     folder = signing.keys_folder(node_app)
     own = signing.identity(node_app)
-    seed = (folder / f"{own.current}.key").read_bytes()
+    seed = seed_of(node_app)
     state = (folder / signing.STATE_FILE).read_text()
     assert protocol.b64(seed) not in state and seed.hex() not in state
     assert protocol.b64(own.genesis.public_key) in state
@@ -90,9 +107,10 @@ def test_no_key_material_reaches_the_logs(node_app, caplog):
     with node_app.app_context():
         signing.rotate()
         signing.sign(b"x")
-        folder = signing.keys_folder()
-        seeds = [path.read_bytes() for path in folder.glob("*.key")]
+        seeds = [keystore.open_secret(f"federation.{key.key_id}")
+                 for key in signing.identity().keys]
     logged = caplog.text
+    assert len(seeds) == 2
     for seed in seeds:
         assert seed.hex() not in logged and protocol.b64(seed) not in logged
 
@@ -112,3 +130,152 @@ def test_sealed_boxes_open_only_with_the_node_key(node_app, make_app):
         public = signing.identity().genesis.public_key
         box = SealedBox(VerifyKey(public).to_curve25519_public_key()).encrypt(b"bundle")
         assert signing.open_sealed(box) == b"bundle"
+
+
+# -- a locked node, a copied node ----------------------------------------------------------
+
+
+def test_a_locked_node_signs_nothing_but_still_says_who_it_is(node_app):
+    with node_app.app_context():
+        own = signing.identity()
+        state = (signing.keys_folder() / signing.STATE_FILE).read_bytes()
+        keystore.keystore().lock()
+        assert not signing.unlocked()
+        for act in (lambda: signing.sign(b"x"), signing.rotate,
+                    lambda: signing.open_sealed(b"\x00" * 80), identity.node_document):
+            with pytest.raises(keystore.NodeLocked):
+                act()
+        assert (signing.keys_folder() / signing.STATE_FILE).read_bytes() == state  # no rotation
+        assert signing.identity() == own  # the node id and public keys stay readable
+        answer = node_app.test_client().get("/.well-known/rabita")
+        assert answer.status_code == 503 and answer.get_json()["error"] == "node-locked"
+        assert "Signature" not in answer.headers
+        keystore.keystore().unlock(TEST_PASSPHRASE)
+        assert identity.verify(own.genesis.public_key, b"x", signing.sign(b"x"))
+        assert node_app.test_client().get("/.well-known/rabita").status_code == 200
+
+
+def encodings_of_a_private_key(seed: bytes) -> dict[str, bytes]:
+    """Every way a copy could hold the key: the seed raw, hex, base64, base32 and the 64-byte
+    secret key (seed and public key), and the key as PEM and DER (PKCS#8)."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    key = Ed25519PrivateKey.from_private_bytes(seed)
+    pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                            serialization.NoEncryption())
+    der = key.private_bytes(serialization.Encoding.DER, serialization.PrivateFormat.PKCS8,
+                            serialization.NoEncryption())
+    secret_key = SigningKey(seed)._signing_key  # PyNaCl's 64-byte form
+    found = {"raw": seed, "hex": seed.hex().encode(), "HEX": seed.hex().upper().encode(),
+             "base64": base64.b64encode(seed).rstrip(b"="),
+             "base64url": base64.urlsafe_b64encode(seed).rstrip(b"="),
+             "base32": base64.b32encode(seed).rstrip(b"="),
+             "base32 lower": base64.b32encode(seed).rstrip(b"=").lower(),
+             "secret key": secret_key, "secret key hex": secret_key.hex().encode(),
+             "secret key base64": base64.b64encode(secret_key).rstrip(b"="),
+             "PEM": pem, "PEM body": b"".join(pem.splitlines()[1:-1]), "DER": der,
+             "curve25519": bytes(SigningKey(seed).to_curve25519_private_key())}
+    return found
+
+
+def found_in(blob: bytes, seed: bytes) -> list[str]:
+    return [name for name, encoded in encodings_of_a_private_key(seed).items()
+            if encoded in blob]
+
+
+def test_the_search_for_the_key_finds_each_encoding():
+    seed = bytes(SigningKey.generate())
+    for name, encoded in encodings_of_a_private_key(seed).items():
+        assert name in found_in(b"..." + encoded + b"...", seed)
+
+
+@all_databases
+def test_a_copied_instance_folder_and_database_cannot_act_as_the_node(
+        federation_app, make_app, db_backend, database_url, tmp_path):
+    from tests.core.test_totp import stored_bytes
+
+    app = federation_app()
+    with app.app_context():
+        signing.rotate()  # two keys: the genesis key and the current one
+        seeds = [seed_of(app, key.key_id) for key in signing.identity().keys]
+    copy = tmp_path / "seized"
+    shutil.copytree(app.instance_path, copy / "instance")
+    every_file = b"".join(path.read_bytes() for path in (copy / "instance").rglob("*")
+                          if path.is_file())
+    database = stored_bytes(db_backend, database_url)
+    if db_backend == "sqlite":
+        shutil.copy(urlsplit(database_url).path, copy / "rabita.db")
+    for seed in seeds:
+        assert found_in(every_file, seed) == [] and found_in(database, seed) == []
+    # The copy, served elsewhere without the passphrase: the same node id, and no signature.
+    seized = make_app(INSTANCE_PATH=str(copy / "instance"), PLUGINS=["federation"],
+                      KEY_SHARE_DIR=str(copy / "shm"),
+                      SQLALCHEMY_DATABASE_URI=f"sqlite:///{copy / 'rabita.db'}"
+                      if db_backend == "sqlite" else database_url)
+    with seized.app_context():
+        assert seized.config["NODE_ID"] == app.config["NODE_ID"]
+        with pytest.raises(keystore.NodeLocked):
+            signing.sign(b"I am the node")
+        with pytest.raises(keystore.WrongPassphrase):
+            keystore.keystore().unlock("a guess at the passphrase, long enough")
+    answer = seized.test_client().get("/.well-known/rabita")
+    assert answer.status_code == 503 and answer.get_json()["error"] == "node-locked"
+
+
+def write_clear_identity(app) -> tuple[str, bytes]:
+    """A node made before the keys were wrapped: its seed in clear, ``<key id>.key``."""
+    from core import clock
+
+    folder = signing.keys_folder(app)
+    folder.mkdir(mode=0o700, parents=True)
+    seed = SigningKey.generate()
+    key_id = identity.key_id_of(bytes(seed.verify_key))
+    (folder / f"{key_id}.key").write_bytes(bytes(seed))
+    (folder / f"{key_id}.key").chmod(0o600)
+    key = signing.PublicKey(key_id, bytes(seed.verify_key), protocol.at_text(clock.now()))
+    signing._write_state(folder, signing.Identity(key_id, key_id, (key,)))
+    return key_id, bytes(seed)
+
+
+def test_a_clear_key_of_an_older_node_is_wrapped_at_the_first_unlock(make_app, caplog):
+    app = make_app(PLUGINS=["federation"], unlocked=True)
+    keystore.keystore(app).lock()
+    key_id, seed = write_clear_identity(app)
+    clear = signing.keys_folder(app) / f"{key_id}.key"
+    with app.app_context():
+        assert signing.identity().node_id == key_id  # readable while locked
+        assert clear.exists()  # a locked node cannot wrap it: it stays until the unlock
+        keystore.keystore().unlock(TEST_PASSPHRASE)
+        assert signing.identity().node_id == key_id
+        assert not clear.exists()
+        assert keystore.open_secret(f"federation.{key_id}") == seed
+        signature = signing.sign(b"x")
+    assert identity.verify(SigningKey(seed).verify_key.encode(), b"x", signature)
+    assert "Wrapped federation key" in caplog.text and seed.hex() not in caplog.text
+    again = make_app(PLUGINS=["federation"])  # another worker: nothing left to wrap
+    assert again.config["NODE_ID"] == key_id and list(Path(again.instance_path).rglob(
+        "*.key")) == []
+
+
+def test_a_clear_key_that_does_not_match_its_id_is_left_alone(make_app):
+    app = make_app(PLUGINS=["federation"], unlocked=True)
+    key_id, _seed = write_clear_identity(app)
+    clear = signing.keys_folder(app) / f"{key_id}.key"
+    clear.write_bytes(bytes(SigningKey.generate()))
+    with app.app_context(), pytest.raises(signing.SigningError, match="does not match"):
+        signing.sign(b"x")
+    assert clear.exists() and not keystore.has_secret(f"federation.{key_id}", app)
+
+
+def test_rotating_the_node_key_rewraps_the_federation_key(node_app, make_app):
+    store = keystore.keystore(node_app)
+    own = signing.identity(node_app)
+    sealed = store.secrets_folder / f"federation.{own.current}.sealed"
+    before = sealed.read_bytes()[:4]
+    store.begin_rotation(TEST_PASSPHRASE)
+    finished = store.finish_rotation(TEST_PASSPHRASE)
+    assert sealed.read_bytes()[:4].hex() == finished.current != before.hex()
+    worker = make_app(PLUGINS=["federation"])  # another worker, unlocked through the share
+    with worker.app_context():
+        assert identity.verify(own.genesis.public_key, b"x", signing.sign(b"x"))

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from core import clock
 from core.extensions import db
 from federation import client, inbox, outbox, peers, sync
-from federation.models import Cursor, HeldRecord, ReceivedEntry
+from federation.models import Cursor, HeldRecord, Peer, ReceivedEntry
 from tests.federation.conftest import share_testimony, withdraw
 
 
@@ -195,3 +195,29 @@ def test_the_command_shows_progress(two_nodes, people):
     result = sfax.cli("sync", "--peer", "tunis")
     assert "tunis: 1 entry in 1 page, 0 receipts sent" in result.stdout
     assert "tunis peers" in result.stderr  # the progress bar's label (a bar on a terminal)
+
+
+def test_a_locked_node_neither_answers_nor_syncs_until_it_is_unlocked(two_nodes, waits):
+    import json
+
+    from core import keystore
+    from core.testing import TEST_PASSPHRASE
+    from federation.reasons import Refused
+
+    tunis, sfax = two_nodes
+    keystore.keystore(sfax.app).lock()  # its server process sees it at once (the share)
+    assert tunis.sync() == {"sfax": "node-locked"}
+    assert waits == []  # a locked node is not retried within the round
+    with tunis.context():
+        status, _lines, body = client.send_raw(client.session(), "GET",
+                                               sfax.url + "/.well-known/rabita", {}, b"")
+        assert status == 503 and json.loads(body)["error"] == "node-locked"
+        with pytest.raises(Refused) as refused:  # pairing with it waits too
+            client.fetch_document(sfax.url)
+        assert refused.value.code == "node-locked"
+    with pytest.raises(keystore.NodeLocked):
+        sfax.sync()
+    with sfax.context():
+        assert db.session.scalar(select(Peer.last_error)) is None  # it touched no peer
+    keystore.keystore(sfax.app).unlock(TEST_PASSPHRASE)
+    assert tunis.sync() == {"sfax": None} and sfax.sync() == {"tunis": None}
