@@ -2,10 +2,13 @@
 
     python -m bench.redaction [--records 2000] [--rounds 3]
 
-Builds fictional ~2 KB cases (the cases plugin's sample generator, with names also typed
-into the narratives, as documenters do), then measures on one process:
-- redact + scrub: records/s of core.redaction.redact for the `hub` audience (target ≥ 5,000/s,
-  so redaction never limits sync);
+Builds fictional ~2 KB cases (the cases plugin's sample generator), their texts quoting
+nothing, then her name and phone, then what documenters write (her name in both scripts,
+her employer and its acronym, her house number, the exact date and her age), and measures
+on one process, in the same run:
+- redact + scrub: records/s of core.redaction.redact for the `hub` audience, now and
+  before issue 12 (the scrubber and redaction of main at BEFORE, loaded from git history;
+  target ≥ 3,000/s for the documenters' texts);
 - sealing: the cost per record of writing its identifying values (a new data key, wrapped,
   and each value sealed), and of reading them back (unwrap + open).
 """
@@ -21,6 +24,8 @@ import time
 from pathlib import Path
 
 PASSPHRASE = "benchmark passphrase, fictional"  # noqa: S105
+BEFORE = "8a0d646"  # main before issue 12: the scrubbing it found wanting
+QUOTING = ("nothing", "name and phone", "what documenters write")
 
 
 def make_app(folder: Path):
@@ -37,7 +42,7 @@ def make_app(folder: Path):
     return app
 
 
-def build_cases(count: int, names_in_texts: bool = True):
+def build_cases(count: int, quoting: str = QUOTING[1]):
     from core import records
     from plugins.cases import sample
 
@@ -46,14 +51,32 @@ def build_cases(count: int, names_in_texts: bool = True):
     for _ in range(count):
         case = sample.build(rng)
         cases.append(case)
-        if not names_in_texts:
+        if quoting == QUOTING[0]:
             continue
         name = records.identifying_value(case, case.defender, "real_name")
         phone = records.identifying_value(case, case.defender, "contacts")
         # Documenters type names and numbers into narratives: scrubbing has work to do.
         case.summary += f" {name} ({phone}) a été convoquée."
         case.incidents[0].narrative += f" {name} reçoit des menaces au {phone}."
+        if quoting == QUOTING[2]:
+            _quote_as_documenters_do(case, rng)
     return cases
+
+
+def _quote_as_documenters_do(case, rng) -> None:
+    from core import records
+    from core.spellings import propose_spellings
+
+    name = records.identifying_value(case, case.defender, "real_name")
+    organisation = records.identifying_value(case, case.defender, "organisation")
+    address = records.identifying_value(case, case.defender, "address")
+    when = case.incidents[0].occurred_on
+    other = (propose_spellings(name) or [name])[0]
+    case.summary += (f" Selon sa sœur, {other} travaille à « {organisation} » ; elle habite "
+                     f"au {address.split(' (')[0]}. Âgée de {case.defender.age} ans.")
+    case.incidents[0].narrative += (
+        f" Le {when.day} {rng.choice(['novembre', 'نوفمبر', 'November'])}, elle a été "
+        f"convoquée ; le {when:%d/%m/%Y}, {other.split()[0]} a été entendue.")
 
 
 def main() -> None:
@@ -72,22 +95,25 @@ def run(count: int, rounds: int) -> None:
     from core.records import policy_for, schema_of, type_of
     from core.redaction import redact
 
-    for names_in_texts in (False, True):
-        cases = build_cases(count, names_in_texts)
+    before = _before_redact()
+    for quoting in QUOTING:
+        cases = build_cases(count, quoting)
         schema = schema_of(type_of(cases[0]))
         values = [records.values(case, identifying=True) for case in cases]
         policies = [policy_for(case, "hub") for case in cases]
         size = statistics.mean(len(json.dumps(v, ensure_ascii=False).encode()) for v in values)
-        rates = []
+        # Rounds alternate between now and before, so a busy machine slows both alike.
+        now, then = [], []
         for _ in range(rounds):
-            start = time.perf_counter()
-            for value, policy in zip(values, policies, strict=True):
-                redact(value, schema, "hub", policy)
-            rates.append(count / (time.perf_counter() - start))
-        where = ("her name and phone typed into the summary and a narrative"
-                 if names_in_texts else "texts that quote no identifying value")
-        print(f"redact + scrub, {count} cases of {size:,.0f} bytes, {where}: "
-              f"{max(rates):,.0f} records/s (best of {rounds}; target ≥ 5,000)")
+            now.append(_rate(redact, values, schema, policies))
+            if before is not None:
+                then.append(_rate(before, values, schema, policies))
+        line = (f"redact + scrub, {count} cases of {size:,.0f} bytes, texts quoting {quoting}: "
+                f"{max(now):,.0f} records/s (best of {rounds}; target ≥ 3,000)")
+        if then:
+            line += (f"; before issue 12 ({BEFORE}): {max(then):,.0f}/s, "
+                     f"ratio {max(now) / max(then):.2f}")
+        print(line)
 
     sealed, opened = [], []
     for case in cases[: min(count, 500)]:
@@ -106,6 +132,45 @@ def run(count: int, rounds: int) -> None:
     print(f"sealing a record's {len(plain)} identifying values under a new data key: "
           f"{statistics.median(sealed) * 1e6:,.0f} µs (median); unwrapping the key and "
           f"opening them again: {statistics.median(opened) * 1e6:,.0f} µs")
+
+
+def _rate(redact, values, schema, policies) -> float:
+    start = time.perf_counter()
+    for value, policy in zip(values, policies, strict=True):
+        redact(value, schema, "hub", policy)
+    return len(values) / (time.perf_counter() - start)
+
+
+def _before_redact():
+    """core.redaction.redact as it was at BEFORE, with that commit's scrubber, loaded from
+    the repository's history (None, and a line saying so, where there is none)."""
+    import subprocess
+    import sys
+    import types
+
+    try:
+        sources = {path: subprocess.run(["git", "show", f"{BEFORE}:core/{path}.py"],
+                                        capture_output=True, text=True, check=True).stdout
+                   for path in ("scrub", "redaction")}
+    except (OSError, subprocess.CalledProcessError):
+        print(f"before issue 12: not measured (no git history holding {BEFORE})")
+        return None
+    modules = {}
+    for path in ("scrub", "redaction"):
+        name = f"bench._before_{path}"
+        module = types.ModuleType(name)
+        sys.modules[name] = module
+        source = sources[path].replace("from core.scrub import", "from bench._before_scrub import")
+        exec(compile(source, f"{BEFORE}:core/{path}.py", "exec"), module.__dict__)  # noqa: S102
+        modules[path] = module
+    old = modules["redaction"]
+
+    def redact(values, schema, audience, policy):
+        scrubber = old.Scrubber(policy.scrubber.phone_regions, policy.scrubber.patterns)
+        return old.redact(values, schema, audience,
+                          old.Policy(scrubber, policy.places, policy.withheld, policy.blockers))
+
+    return redact
 
 
 def _identifying_rows(case):

@@ -38,12 +38,14 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
+from functools import lru_cache
+from itertools import accumulate
 
 import phonenumbers
 
 from core.lexicon import NAME_CUES, ORDINARY, month_names
 from core.spellings import word_spellings
-from core.text import fold_words_with_offsets, folds_to_nothing, name_keys
+from core.text import fold_values, fold_words_with_offsets, folds_to_nothing, name_keys
 
 PLACEHOLDER = "[redacted]"
 SCRUBBER_VERSION = 3
@@ -65,6 +67,7 @@ SPELLED_EMAIL = re.compile(
 WORD = re.compile(r"[^\W_]+")
 YEAR = re.compile(r"(?:19|20)\d\d")
 LATIN_VOWEL_GROUP = re.compile(r"[aeiouy]+")
+HAS_DIGIT = re.compile(r"[0-9]")
 GLIDE = re.compile(r"^(?:ou|o|u)(?=[aei])")
 NUMBER_RUN = re.compile(r"[0-9]+(?: [0-9]+)*")  # in folded words: groups, any separator
 ARABIC = re.compile(r"[\u0600-\u06ff]")
@@ -91,13 +94,12 @@ NAME_PARTICLES = frozenset({"ben", "bent", "bint", "bin", "ibn", "el", "al", "bo
 
 _MONTHS = month_names()
 _MONTH_WORDS = "|".join(sorted((re.escape(name) for name in _MONTHS), key=len, reverse=True))
-_DAY = r"(?<![0-9])(?P<day>[0-3]?[0-9])(?:st|nd|rd|th|er|eme|e)?"
 # A date written with a month name, in folded words: "14 november", "le 14 de novembre",
-# "14 من شهر نوفمبر", "november 14th". Its day (and month) is what coarsening takes out.
-DAY_MONTH = re.compile(
-    rf"{_DAY} (?:(?:de|of|the|من|شهر) ){{0,2}}(?P<month>{_MONTH_WORDS})(?![^\W_])"
-    rf"|(?<![^\W_])(?P<month2>{_MONTH_WORDS}) (?:the )?(?P<day2>[0-3]?[0-9])"
-    r"(?:st|nd|rd|th)?(?![0-9])")
+# "14 من شهر نوفمبر", "november 14th". Found from its day: a number the record's dates hold,
+# then the month name after it (or before it). Its day (and month) is what coarsening takes.
+DAY = re.compile(r"(?<![0-9])([0-3]?[0-9])(?![0-9])(?:st|nd|rd|th|er|eme|e)?(?![^\W_])")
+MONTH_AFTER = re.compile(rf" (?:(?:de|of|the|من|شهر) ){{0,2}}({_MONTH_WORDS})(?![^\W_])")
+MONTH_BEFORE = re.compile(rf"(?<![^\W_])({_MONTH_WORDS}) (?:the )?$")
 
 
 @dataclass(frozen=True)
@@ -141,9 +143,10 @@ class Secrets:
         self.address_words: set[str] = set(STREET_CUES)
         items = [(item, SCRUB_WORDS) if isinstance(item, str) else item for item in values]
         items += [(place, SCRUB_WORDS) for place in places]
-        for value, mode in items:
-            if value:
-                self._add(value, mode)
+        for (value, mode), folded in zip(items, fold_values([value for value, _ in items]),
+                                         strict=True):
+            if folded:
+                self._add(value, folded, mode)
         self.dates = {(d.value.day, d.value.month, d.value.year): d.keeps for d in dates}
         self.numbers = _age_numbers(ages, [d[2] for d in self.dates])
         self.needles = tuple(sorted(self._needles, key=len, reverse=True))
@@ -158,11 +161,8 @@ class Secrets:
         return bool(self.needles or self.short or self.digit_runs or self.keys
                     or self.dates or self.numbers)
 
-    def _add(self, value: str, mode: str) -> None:
-        folded = fold_words_with_offsets(value)[0].strip()
-        words = folded.split()
-        if not words:
-            return
+    def _add(self, value: str, folded: str, mode: str) -> None:
+        words = folded.split(" ")
         if len(words) > 1 or len(words[0]) >= SUBSTRING_TOKEN:
             self._needles.add(folded)
         elif len(words[0]) >= MIN_VALUE and not words[0].isdigit():
@@ -185,24 +185,16 @@ class Secrets:
             return
         if len(word) >= SUBSTRING_TOKEN:
             self._needles.add(word)
-        elif len(word) >= 2:
+        else:
             self._short.add(word)
         if word in NAME_PARTICLES or not keyed:
             return
-        # The article is a clitic, not part of the name: الحمامي and Hammami are one.
-        key = name_keys(_without_article(word))
+        key, vowels, spellings = _name_word(word)
         if len(key) > MIN_KEY:
             self._keys.add(key)
         elif key:
-            self.short_keys.setdefault(key, []).append(
-                (bool(ARABIC.match(word)), _vowels(_without_article(word))))
-        if len(key) <= MIN_KEY:  # too short a skeleton for Arabic text: spellings, as written
-            spellings = word_spellings(word)
-            for spelling in [*spellings, *(variant for latin in [word, *spellings]
-                                           for variant in _vowel_variants(latin.lower()))]:
-                folded = fold_words_with_offsets(spelling)[0].strip()
-                if folded and folded not in ORDINARY and " " not in folded:
-                    self._short.add(folded)
+            self.short_keys.setdefault(key, []).append((bool(ARABIC.match(word)), vowels))
+        self._short.update(spellings)
 
     def _add_numbers(self, words: list[str]) -> None:
         joined = " ".join(words)
@@ -232,9 +224,27 @@ class Secrets:
                 start = folded.find(token, start + 1)
         if self.keys or self.short_keys:
             found += _key_spans(folded, self, original, offsets)
-        if self.dates and any(char.isdigit() for char in folded):
+        if self.dates and HAS_DIGIT.search(folded):
             found += _date_spans(folded, self.dates)
         return found
+
+
+@lru_cache(maxsize=65536)
+def _name_word(word: str) -> tuple[str, tuple[str, ...], tuple[str, ...]]:
+    """A name word's consonant skeleton, its vowels, and — when the skeleton is too short to
+    match Arabic text by (two consonants or fewer) — its other spellings, folded. Names
+    recur from record to record: worked out once per word."""
+    # The article is a clitic, not part of the name: الحمامي and Hammami are one.
+    bare = _without_article(word)
+    key = name_keys(bare)
+    spellings: tuple[str, ...] = ()
+    if len(key) <= MIN_KEY:
+        written = word_spellings(word)
+        candidates = [*written, *(variant for latin in [word, *written]
+                                  for variant in _vowel_variants(latin.lower()))]
+        spellings = tuple(folded for folded in fold_values(candidates)
+                          if folded and folded not in ORDINARY and " " not in folded)
+    return key, _vowels(bare), spellings
 
 
 def _name_like(word: str, original: str) -> bool:
@@ -250,11 +260,12 @@ def _acronyms(originals: list[str]) -> list[str]:
     des Femmes Démocrates" → "atfd"), and of all but its articles ("Association Horizons
     pour l'Égalité" → "ahpe")."""
     latin = [word for word in originals if not ARABIC.match(word) and not word.isdigit()]
+    if len(latin) < 3:
+        return []
     capitals = "".join(word[0] for word in latin if word[:1].isupper() and not word.isupper())
     significant = "".join(word[0] for word in latin
                           if len(word) > 2 and word.lower() not in ACRONYM_SKIPPED)
-    return [fold_words_with_offsets(initials)[0] for initials in {capitals, significant}
-            if len(initials) >= 3]
+    return fold_values([initials for initials in {capitals, significant} if len(initials) >= 3])
 
 
 def _vowel_variants(word: str) -> list[str]:
@@ -270,13 +281,12 @@ def _vowel_variants(word: str) -> list[str]:
     return variants
 
 
-def _with_clitics(key: str) -> list[str]:
-    """``key`` with the consonant keys of Arabic clitics before it (بسلمى, الطرابلسي)."""
-    keys = []
-    for prefix in KEY_PREFIXES:
-        keyed = prefix + key
-        keys.append(re.sub(r"([A-Z])\1+", r"\1", keyed))
-    return keys
+@lru_cache(maxsize=65536)
+def _with_clitics(key: str) -> tuple[str, ...]:
+    """``key`` with the consonant keys of Arabic clitics before it (بسلمى, الطرابلسي); a
+    clitic's last consonant and the name's first, when the same, are one (لل + ل…)."""
+    return tuple(prefix[:-1] + key if prefix and prefix[-1] == key[0] else prefix + key
+                 for prefix in KEY_PREFIXES)
 
 
 def _age_numbers(ages: Iterable[int], years: list[int]) -> frozenset[str]:
@@ -292,23 +302,26 @@ def _age_numbers(ages: Iterable[int], years: list[int]) -> frozenset[str]:
 def _key_spans(folded: str, secrets: Secrets, original: str, offsets) -> list[tuple[int, int]]:
     """Words whose consonant skeleton is a name's (not ordinary words)."""
     keyed = name_keys(folded).split(" ")
+    present = set(keyed)
     short = secrets.short_keys.keys()
-    if not (secrets.clitic_keys.intersection(keyed) or short & set(keyed)
-            or short & {key[1:] for key in keyed if key.startswith("L")}):
+    hits = secrets.clitic_keys.intersection(present) | (short & present) | {
+        key for key in present if key[:1] == "L" and key[1:] in short}
+    if not hits:
         return []
-    found, position = [], 0
-    for word, key in zip(folded.split(" "), keyed, strict=True):
-        if key.startswith("L") and word.startswith("ال"):
-            key = key[1:] if key[1:] in secrets.short_keys else key  # the article
+    words = folded.split(" ")
+    starts = [0, *accumulate(len(word) + 1 for word in words)]
+    found = []
+    for index in [index for index, key in enumerate(keyed) if key in hits]:
+        word, key, position = words[index], keyed[index], starts[index]
+        if key[:1] == "L" and word.startswith("ال") and key[1:] in short:
+            key = key[1:]  # the article
         if word not in ORDINARY and (
             key in secrets.keys
             or (key in secrets.clitic_keys and ARABIC.match(word))
-            or (key in secrets.short_keys
-                and _short_name_fits(word, secrets.short_keys[key], original, offsets,
-                                     position))
+            or (key in short and _short_name_fits(word, secrets.short_keys[key], original,
+                                                  offsets, position))
         ):
             found.append((position, position + len(word)))
-        position += len(word) + 1
     return found
 
 
@@ -385,17 +398,19 @@ def _date_spans(folded: str, dates: dict) -> list[tuple[int, int]]:
     """A date of the record quoted with its day: the day (and month, for a year rule) with a
     month name; the whole date when written in numbers."""
     found = []
-    for match in DAY_MONTH.finditer(folded):
-        day = match.group("day") or match.group("day2")
-        month_name = match.group("month") or match.group("month2")
-        month = _MONTHS[month_name]
-        for (d, m, _year), keeps in dates.items():
-            if int(day) == d and month == m:
-                if keeps == "month":
-                    day_group = "day" if match.group("day") else "day2"
-                    found.append(match.span(day_group))
-                else:
-                    found.append(match.span())
+    days = {day for day, _month, _year in dates}
+    wanted = {(day, month): keeps for (day, month, _year), keeps in dates.items()}
+    for match in DAY.finditer(folded):
+        day = int(match.group(1))
+        if day not in days:
+            continue
+        named = MONTH_AFTER.match(folded, match.end()) or MONTH_BEFORE.search(
+            folded, max(0, match.start() - 40), match.start())
+        keeps = wanted.get((day, _MONTHS[named.group(1)])) if named else None
+        if keeps == "month":
+            found.append(match.span(1))
+        elif keeps is not None:  # a year rule: the month goes too
+            found.append((min(match.start(1), named.start(1)), max(match.end(1), named.end(1))))
     for match in NUMBER_RUN.finditer(folded):
         groups = [int(group) for group in match.group().split(" ")]
         if any(_is_numeric_date(groups[i:i + 3], dates) for i in range(len(groups) - 1)):
@@ -431,7 +446,7 @@ class Scrubber:
         joined = "\n".join(texts)
         folded, offsets = fold_words_with_offsets(joined)
         found = secrets.spans(folded, joined, offsets) if secrets else []
-        if any(char.isdigit() for char in folded):
+        if HAS_DIGIT.search(folded):
             found += self._number_spans(folded, secrets)
         if " at " in folded or " arobase " in folded or " chez " in folded:
             found += [m.span() for m in SPELLED_EMAIL.finditer(folded)]

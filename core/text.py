@@ -199,6 +199,16 @@ def fold_words_with_offsets(text: str) -> tuple[str, Sequence[int]]:
     return _decode(spaced), kept
 
 
+def fold_values(values: Sequence[str]) -> list[str]:
+    """Each of ``values`` folded as ``fold_for_matching`` folds it (words one space apart,
+    no space at either end), all in one ``str.translate``: a record's values are short and
+    many, and numpy's fixed costs would outweigh the work."""
+    if not values:
+        return []
+    lines = fold_words("\n".join(value.replace("\n", " ") for value in values)).split("\n")
+    return [" ".join(line.split()) for line in lines]
+
+
 def fold_for_matching(text: str) -> str:
     """The words of ``text`` folded, one space between them (see fold_words_with_offsets)."""
     return fold_words_with_offsets(text)[0]

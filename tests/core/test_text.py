@@ -72,3 +72,25 @@ def test_fold_words_keeps_the_words_of_the_folded_text(text):
 def test_folds_to_nothing(char, vanishes):
     assert folds_to_nothing(char) is vanishes
     assert (fold(char) == "") is vanishes
+
+
+@given(st.lists(st.text(alphabet=WORDS_ALPHABET) | st.text(), max_size=5))
+def test_values_and_texts_are_folded_alike(values):
+    """One folding for a record's values (all at once) and for its texts (with offsets)."""
+    from core.text import fold_for_matching, fold_values
+
+    assert fold_values(values) == [fold_for_matching(value.replace("\n", " ")).strip()
+                                   for value in values]
+
+
+@pytest.mark.parametrize("names, key", [
+    (["Salma", "Selma", "سلمى", "SALMA"], "SLM"),
+    (["Trabelsi", "Ettrabelsi", "طرابلسي"], "TRBLS"),
+    (["Chaima", "Shaima", "شيماء"], "SM"),
+    (["Khadija", "Khedija", "خديجة"], "KDJ"),
+    (["Fatimah", "Fatma", "فاطمة"], "FTM"),
+])
+def test_names_share_their_consonant_key_across_scripts(names, key):
+    from core.text import fold_for_matching, name_keys
+
+    assert {name_keys(fold_for_matching(name)) for name in names} == {key}
