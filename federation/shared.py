@@ -19,6 +19,7 @@ from core import clock, records
 from core.extensions import db
 from core.places import gazetteer
 from core.vocabularies import vocabulary
+from federation import protocol
 from federation.models import HeldRecord, Peer, ReceivedEntry
 
 PAGE_SIZE = 50
@@ -60,8 +61,8 @@ def page(number: int) -> tuple[list[SharedRecord], bool]:
 
 def one(origin: str, record_id: str) -> SharedRecord | None:
     """One held record with its payload, or None (unknown, or taken back)."""
-    if len(origin) > 32 or len(record_id) != 36:
-        return None
+    if not protocol.NODE_ID.fullmatch(origin) or not protocol.UUID.fullmatch(record_id):
+        return None  # not ids at all (a NUL byte would even stop PostgreSQL's query)
     row = db.session.execute(
         _query(ReceivedEntry.payload)
         .where(HeldRecord.origin == origin, HeldRecord.record_id == record_id)

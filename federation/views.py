@@ -14,6 +14,7 @@ from sqlalchemy import select
 
 from core import clock, i18n, records
 from core.access import federation_signed, public
+from core.db import MAX_ID, page_number
 from core.extensions import db
 from core.forms import ConfirmForm
 from core.permissions import require_permission
@@ -193,7 +194,7 @@ def peers_page():
 @blueprint.route("/federation/shared")
 @require_permission(READ_SHARED)
 def shared_page():
-    number = max(1, request.args.get("page", 1, type=int))
+    number = request.args.get("page", 1, type=page_number)
     found, more = shared.page(number)
     return render_template("federation/shared.html", records=found, more=more, number=number,
                            names=shared.origin_names(), types=records.record_types())
@@ -240,7 +241,7 @@ def add_peer():
                            fingerprint=_own_fingerprint(own))
 
 
-@blueprint.route("/federation/peers/<int:peer_id>/approve", methods=["POST"])
+@blueprint.route(f"/federation/peers/<int(min=1, max={MAX_ID}):peer_id>/approve", methods=["POST"])
 @require_permission(MANAGE)
 def approve_peer(peer_id: int):
     peer = db.session.get(Peer, peer_id) or abort(404)
@@ -259,7 +260,7 @@ def approve_peer(peer_id: int):
     return redirect(url_for("federation.peers_page"))
 
 
-@blueprint.route("/federation/peers/<int:peer_id>/remove", methods=["POST"])
+@blueprint.route(f"/federation/peers/<int(min=1, max={MAX_ID}):peer_id>/remove", methods=["POST"])
 @require_permission(MANAGE)
 def remove_peer(peer_id: int):
     peer = db.session.get(Peer, peer_id) or abort(404)

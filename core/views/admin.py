@@ -10,6 +10,7 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from core import audit, users
+from core.db import MAX_ID, row_id
 from core.extensions import db
 from core.forms import ConfirmForm, InviteForm, RoleForm
 from core.models import AuditEntry, Invite, User
@@ -42,7 +43,7 @@ def users_page():
     )
 
 
-@blueprint.route("/users/<int:user_id>/reset-second-factor")
+@blueprint.route(f"/users/<int(min=1, max={MAX_ID}):user_id>/reset-second-factor")
 @require_permission(MANAGE_USERS)
 def confirm_reset(user_id: int):
     """The step before a reset: what it does, and to whom, before the button that does it."""
@@ -54,7 +55,7 @@ def confirm_reset(user_id: int):
                            action_form=ConfirmForm())
 
 
-@blueprint.route("/invites/<int:invite_id>/revoke", methods=["POST"])
+@blueprint.route(f"/invites/<int(min=1, max={MAX_ID}):invite_id>/revoke", methods=["POST"])
 @require_permission(MANAGE_USERS)
 def revoke_invite(invite_id: int):
     entry = db.session.get(Invite, invite_id) or abort(404)
@@ -82,7 +83,7 @@ ACTIONS = {
 }
 
 
-@blueprint.route("/users/<int:user_id>/<action>", methods=["POST"])
+@blueprint.route(f"/users/<int(min=1, max={MAX_ID}):user_id>/<action>", methods=["POST"])
 @require_permission(MANAGE_USERS)
 def user_action(user_id: int, action: str):
     user = db.session.get(User, user_id) or abort(404)
@@ -114,7 +115,7 @@ def audit_log():
     """The newest entries, a page at a time. Each view checks the newest AUDIT_CHECKED
     entries' links (a fraction of a second); ``?check=all`` checks the whole chain, as
     ``rabita audit verify`` does."""
-    before = request.args.get("before", type=int)
+    before = request.args.get("before", type=row_id)
     query = select(AuditEntry).order_by(AuditEntry.seq.desc()).limit(AUDIT_PAGE)
     if before:
         query = query.where(AuditEntry.seq < before)

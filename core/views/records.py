@@ -7,6 +7,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from core import consent, records, review
+from core.db import MAX_ID
 from core.extensions import db
 from core.forms import AUDIENCE_LABELS, ConfirmForm, ConsentForm, WithdrawForm
 from core.models import Consent
@@ -51,8 +52,8 @@ def consent_page(record_type: str, record_uuid: str):
     )
 
 
-@blueprint.route("/<record_type>/<record_uuid>/consent/<int:consent_id>/withdraw",
-                 methods=["POST"])
+@blueprint.route("/<record_type>/<record_uuid>/consent/"
+                 f"<int(min=1, max={MAX_ID}):consent_id>/withdraw", methods=["POST"])
 @require_permission(MANAGE_CONSENT)
 def withdraw(record_type: str, record_uuid: str, consent_id: int):
     record = records.find(record_type, record_uuid, current_user)

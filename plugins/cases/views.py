@@ -19,7 +19,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from core import audit, clock, consent, keystore, records, review
-from core.db import reads_only
+from core.db import page_number, reads_only
 from core.extensions import db
 from core.forms import ConfirmForm, option_tags
 from core.i18n import language
@@ -97,7 +97,7 @@ def place_name(code: str | None) -> str:
 def index():
     filters = _filters()
     page = store.listing(current_user, filters, request.args.get("sort", "updated"),
-                         request.args.get("page", 1, type=int),
+                         request.args.get("page", 1, type=page_number),
                          after=store.Cursor.parse(request.args.get("after")),
                          before=store.Cursor.parse(request.args.get("before")))
     return render_template(
