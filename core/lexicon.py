@@ -45,7 +45,7 @@ ORDINARY = frozenset(fold_for_matching(" ".join([
     "association union league network center centre committee office group collective",
     "human defender defenders police court station judge prison ministry national",
     "org com net gmail yahoo hotmail outlook mail email",
-    "said told asked came went took called saw left home work day days month year years",
+    "told asked came went took called saw left home work day days month year years",
     "old age aged born since later early late morning evening night week",
     # French
     "le la les l un une des du de d au aux et ou mais ni ne pas plus que qui quoi dont ou",

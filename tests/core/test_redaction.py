@@ -124,3 +124,17 @@ def test_exact_generalised_values_quoted_in_text_are_coarsened_there():
     result = redact(values, TestimonySchema(), "hub", Policy(Scrubber(["TN"]), places))
     assert result.payload["narrative"] == (
         f"On {PLACEHOLDER} March 2025 at {PLACEHOLDER}, aged {PLACEHOLDER}, born {PLACEHOLDER}.")
+
+
+def test_every_recorded_spelling_of_a_name_is_scrubbed():
+    """A `never` list beside a name field holds the spellings the documenter confirmed."""
+    class Person(Schema):
+        story = fields.String(metadata=OPEN_FIELD)
+        name = fields.String(metadata=NEVER_FIELD)
+        name_spellings = fields.List(fields.String(), metadata=NEVER_FIELD)
+
+    values = {"story": "Nur Majri, نور الماجري and NOUR MEJRI came.", "name": "Nour Mejri",
+              "name_spellings": ["Nur Majri", "نور الماجري"]}
+    result = redact(values, Person(), "hub", POLICY)
+    assert result.payload == {"story": f"{PLACEHOLDER}, {PLACEHOLDER} and {PLACEHOLDER} came."}
+    assert result.withheld == ("name", "name_spellings")
