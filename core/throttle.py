@@ -171,9 +171,13 @@ def _wait_for(times: list[datetime], limits, now: datetime) -> timedelta | None:
 
 
 class ClientFailures:
-    """Failures per client in this process, under a key that never leaves its memory."""
+    """Failures per client in this process, under a key that never leaves its memory (also
+    used for other things one client may do only so often: federation's pairing requests).
+    ``limits`` are (window, how many) pairs, no window longer than ``KEEP_FOR`` (by default
+    ``CLIENT_LIMITS``, read at each use)."""
 
-    def __init__(self):
+    def __init__(self, limits=None):
+        self.limits = limits
         self._lock = threading.Lock()
         self._generations: deque[tuple[bytes, datetime, dict[bytes, list[datetime]]]] = deque()
         self._pruned_at: datetime | None = None
@@ -190,7 +194,7 @@ class ClientFailures:
                  if at > now - KEEP_FOR),
                 reverse=True,
             )
-            wait = _wait_for(earlier, CLIENT_LIMITS, now)
+            wait = _wait_for(earlier, self.limits or CLIENT_LIMITS, now)
             if wait is not None:
                 return Refusal(CLIENT, wait)
             key, _made, failures = self._generations[-1]

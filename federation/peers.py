@@ -15,17 +15,13 @@ one action.
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import json
-import secrets
-import threading
 from datetime import datetime, timedelta
 
 from flask import Flask, current_app
 from sqlalchemy import delete, func, select
 
-from core import audit, clock
+from core import audit, clock, throttle
 from core.extensions import db
 from federation import identity, protocol, signing
 from federation.identity import KeyInfo, NodeDocument
@@ -35,9 +31,6 @@ from federation.reasons import Refused
 from federation.settings import is_hub, setting
 
 KEYS_HEADER = "Rabita-Keys"  # a node's key chain, when its current key is not its first
-CLIENT_WINDOW = timedelta(hours=1)
-# Clients remembered in one window at most; beyond, new requests wait for the next window.
-MAX_CLIENTS = 10_000
 EXTENSION = "federation.requests_by_client"
 
 
@@ -147,7 +140,7 @@ def receive_request(document: NodeDocument, client: str | None = None) -> Peer:
         forget_requests(expired_requests())
         if waiting_count() >= setting("FEDERATION_MAX_PENDING"):
             raise Refused("too-many-requests")
-        if not requests_by_client().take(client):
+        if requests_by_client().take(client) is not None:
             raise Refused("too-many-requests", "this client asked too often; try in an hour")
     peer = _store(document, document.url, existing.label if existing else "")
     if existing is None:
@@ -210,40 +203,16 @@ def _expired(peer: Peer) -> bool:
     return peer.requested_at <= _expiry_horizon()
 
 
-class RequestsByClient:
-    """New pairing requests per client in this process: at most ``limit`` a window. A client
-    is named by an HMAC of its address under a key made for the window and kept in memory
-    only; both are dropped when the window ends, so no address, nor anything derived from
-    one, outlives its hour or reaches a disk."""
-
-    def __init__(self, limit: int):
-        self.limit = limit
-        self._lock = threading.Lock()
-        self._window_start: datetime | None = None
-        self._key = b""
-        self._counts: dict[bytes, int] = {}
-
-    def take(self, address: str | None) -> bool:
-        """Count one new request of ``address``; False once it had its share this window."""
-        now = clock.now()
-        with self._lock:
-            if self._window_start is None or now - self._window_start >= CLIENT_WINDOW:
-                self._window_start, self._key, self._counts = now, secrets.token_bytes(32), {}
-            name = hmac.new(self._key, (address or "").encode(), hashlib.sha256).digest()
-            count = self._counts.get(name, 0)
-            if count >= self.limit or (count == 0 and len(self._counts) >= MAX_CLIENTS):
-                return False
-            self._counts[name] = count + 1
-            return True
-
-
-def requests_by_client(app: Flask | None = None) -> RequestsByClient:
-    """This process's count of pairing requests by client (each worker keeps its own)."""
+def requests_by_client(app: Flask | None = None) -> throttle.ClientFailures:
+    """This process's count of new pairing requests by client, over the last hour (each
+    worker keeps its own). Clients are named as the sign-in throttle names them: by an HMAC
+    of the address under a key that lives in memory only and is replaced every hour."""
     app = app or current_app
     found = app.extensions.get(EXTENSION)
     if found is None:
+        per_hour = setting("FEDERATION_REQUESTS_PER_CLIENT", app)
         found = app.extensions.setdefault(
-            EXTENSION, RequestsByClient(setting("FEDERATION_REQUESTS_PER_CLIENT", app)))
+            EXTENSION, throttle.ClientFailures(((timedelta(hours=1), per_hour),)))
     return found
 
 
