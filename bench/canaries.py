@@ -271,7 +271,13 @@ def arabic_typed(rng: random.Random, word: str) -> str:
 
 
 def latin_typed(rng: random.Random, word: str) -> str:
-    return rng.choice([word, word, word.upper(), word.lower()])
+    """A Latin name as typed: in capitals, in small letters, or with an accent (Leïla)."""
+    accented = word
+    for plain, accent in (("e", "é"), ("i", "ï"), ("a", "â")):
+        if plain in word[1:]:
+            accented = word[0] + word[1:].replace(plain, accent, 1)
+            break
+    return rng.choice([word, word, word.upper(), word.lower(), accented])
 
 
 def respelled(rng: random.Random, word: str) -> str:

@@ -26,7 +26,16 @@ Replaced by a visible placeholder:
   gives, the name of an exact place.
 
 When in doubt, scrubbing takes more rather than less. What it cannot know — a name never
-recorded, in a spelling no rule links — ``suspicious_spans`` marks for the reviewer.
+recorded, in a spelling no rule links — is left for the reviewer, whose page marks it:
+
+    suspicious_spans(text) -> list[Span(start, end, kind)]
+
+takes an outgoing (already scrubbed) text and returns where it still looks like a name, a
+number or a date (``kind``: NAME, NUMBER or DATE), as positions in ``text`` itself, sorted
+and apart; the placeholder is never marked. This interface is stable: the review page
+relies on it. Recorded other spellings of a name (``core.spellings.propose_spellings``
+proposes them) are held in a `never` field of their own, a list beside the name, and
+scrubbed like the name.
 
 All the texts of one record are scrubbed together, folded once: finding that a text holds
 nothing to take out costs a few scans in C, not a loop per character.
