@@ -167,8 +167,8 @@ def _number(name: str, default: int) -> int:
     value = request.args.get(name)
     if value is None:
         return default
-    if not value.isdigit() or len(value) > 15:
-        raise Refused("bad-request")
+    if not (value.isascii() and value.isdigit()) or len(value) > 15:
+        raise Refused("bad-request")  # "²" and "٣" are digits to isdigit(), not to int()
     return int(value)
 
 

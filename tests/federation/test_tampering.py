@@ -293,7 +293,7 @@ def request_tampering(url, peer, waiting, app, rng):
         yield f"feed {feed!r}", sign("GET", f"{url}/federation/outbox?feed={feed}&after=0&limit=5",
                                      b"", peer.key, peer.key_id), "feed-not-allowed"
     for query in ("feed=peers&after=-1", "feed=peers&limit=0", "feed=peers&after=x",
-                  "feed=peers&what=1"):
+                  "feed=peers&what=1", "feed=peers&after=%C2%B2", "feed=peers&limit=%D9%A3"):
         yield f"query {query}", sign("GET", f"{url}/federation/outbox?{query}", b"", peer.key,
                                      peer.key_id), "bad-request"
     yield "keys from a node that is no hub", sign("GET", f"{url}/federation/keys", b"",
