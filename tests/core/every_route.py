@@ -24,8 +24,11 @@ ROLE_OF = {MEMBER: MEMBER, ASSIGNED: DOCUMENTER, OTHER_DOCUMENTER: DOCUMENTER,
 SEES_RESTRICTED = {ADMIN, REVIEWER, ASSIGNED}
 
 RESTRICTED, OPEN, MISSING = "restricted", "open", "missing"
+CROSSED = "crossed"  # the open record's URL with the restricted record's consent, task or file
 # URL parts that name a record of this node: their routes are tried on all three records.
 RECORD_ARGUMENTS = {"uuid", "record_uuid"}
+# URL parts that name a part of that record: their routes are tried crossed too.
+PART_ARGUMENTS = {"consent_id", "task_uuid", "file_uuid"}
 # What the matrix writes into a restricted case and must never find on a refused page.
 RESTRICTED_TITLE = "Matrix-restricted summons QX7"
 RESTRICTED_PSEUDONYM = "Zaytouna-QX7"
@@ -52,7 +55,7 @@ class World:
 
     def value(self, argument: str, endpoint: str, record: str):
         """A real value of the right kind for one URL part (the record's, where it has one)."""
-        owner = OPEN if record == MISSING else record
+        owner = {MISSING: OPEN, CROSSED: RESTRICTED}.get(record, record)
         fillers = {
             "uuid": lambda: self.record_uuid(record),
             "record_uuid": lambda: self.record_uuid(record),
@@ -77,7 +80,9 @@ class World:
         return fillers[argument]()
 
     def record_uuid(self, record: str) -> str:
-        return self.cases[record] if record != MISSING else str(uuid_module.uuid4())
+        if record == MISSING:
+            return str(uuid_module.uuid4())
+        return self.cases[OPEN if record == CROSSED else record]
 
 
 # -- the node ------------------------------------------------------------------------------

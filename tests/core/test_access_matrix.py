@@ -1,5 +1,6 @@
 """Who may reach what, shown cell by cell: every route of the URL map (every built-in plugin
-loaded) × every role × a restricted, an open and a missing record, by GET and by POST.
+loaded) × every role × a restricted, an open and a missing record, by GET and by POST; and
+a page of the open record asked for a part (consent, task, file) of the restricted one.
 
 The expected answer of each cell comes from the policy declared below (which permission an
 endpoint needs; the roles holding it come from the permission registry) and from the
@@ -32,8 +33,10 @@ from core.permissions import (
 from core.testing import TEST_PASSPHRASE, all_databases, signed_in_client
 from tests.core.every_route import (
     ANONYMOUS,
+    CROSSED,
     MISSING,
     OPEN,
+    PART_ARGUMENTS,
     REAL_NAMES,
     RECORD_ARGUMENTS,
     RESTRICTED,
@@ -140,6 +143,8 @@ def cells(world: World) -> list[Cell]:
     for rule in sorted(world.app.url_map.iter_rules(), key=lambda r: (r.rule, r.endpoint)):
         records_named = [RESTRICTED, OPEN, MISSING] if rule.arguments & RECORD_ARGUMENTS \
             else [None]
+        if rule.arguments & PART_ARGUMENTS:
+            records_named.append(CROSSED)
         for method in sorted(rule.methods & {"GET", "POST"}):
             for record in records_named:
                 values = {name: world.value(name, rule.endpoint, record)
@@ -160,7 +165,7 @@ def allowed(world: World, cell: Cell) -> bool:
         with world.app.app_context():
             if not registry(world.app).allows(ROLE_OF[cell.role], policy):
                 return False
-    if cell.record == MISSING:
+    if cell.record in (MISSING, CROSSED):
         return False
     return cell.record != RESTRICTED or cell.role in SEES_RESTRICTED
 
