@@ -223,18 +223,16 @@ class KeyShare:
         self.folder = parent / f"rabita-{os.geteuid()}"
         digest = hashlib.sha256(str(keyring_file).encode()).hexdigest()[:16]
         self.name = f"{digest}.unlocked"
+        self.path = self.folder / self.name
+        self._folder_text, self._path_text = str(self.folder), str(self.path)
         # Where versions before the share folder kept the keyring itself, in clear.
         self.former = parent / f"rabita-{digest}.unlocked"
-
-    @property
-    def path(self) -> Path:
-        return self.folder / self.name
 
     def seen(self) -> tuple | None:
         """What stands at the share's place now, folder and file (two ``lstat``): any change,
         of contents, owner or mode, means it is read and checked again."""
-        try:
-            return _identity(os.lstat(self.folder)) + _identity(os.lstat(self.path))
+        try:  # (each worker asks before each use of a key: plain strings, no path objects)
+            return _identity(os.lstat(self._folder_text)) + _identity(os.lstat(self._path_text))
         except (FileNotFoundError, NotADirectoryError):
             return None
 

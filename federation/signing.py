@@ -178,7 +178,8 @@ def open_sealed(data: bytes, app: Flask | None = None) -> bytes:
 
 class _Signer:
     def __init__(self, folder: Path):
-        self.seen = _file_identity(folder / STATE_FILE)
+        self.folder, self.state_file = folder, str(folder / STATE_FILE)
+        self.seen = _file_identity(self.state_file)
         state = json.loads((folder / STATE_FILE).read_text())
         keys = tuple(
             PublicKey(k["key_id"], protocol.unb64(k["public_key"]), k["valid_from"],
@@ -194,11 +195,10 @@ def _secret_name(key_id: str) -> str:
 
 
 def _private_key(app: Flask | None, key_id: str) -> SigningKey:
-    """One of this node's private keys, from the key store (``NodeLocked`` while locked)."""
-    key = keystore.open_secret(_secret_name(key_id), SigningKey, app or current_app)
-    if key_id_of(bytes(key.verify_key)) != key_id:
-        raise SigningError(f"The stored key of {key_id} does not match its id.")
-    return key
+    """One of this node's private keys, from the key store (``NodeLocked`` while locked).
+    The wrapping binds each seed to its name, hence to its key id, which was derived from the
+    key (or checked) when it was stored: a seed of another name does not open."""
+    return keystore.open_secret(_secret_name(key_id), SigningKey, app or current_app)
 
 
 def _wrap_clear_seeds(app: Flask, folder: Path) -> None:
@@ -220,9 +220,9 @@ def _wrap_clear_seeds(app: Flask, folder: Path) -> None:
 def _signer(app: Flask | None) -> _Signer:
     app = app or current_app
     signer = app.extensions.get(EXTENSION_KEY)
-    folder = keys_folder(app)
     # Another process (`rabita federation keys rotate`) may have changed the keys since.
-    if signer is None or signer.seen != _file_identity(folder / STATE_FILE):
+    if signer is None or signer.seen != _file_identity(signer.state_file):
+        folder = keys_folder(app)
         if not (folder / STATE_FILE).exists():
             raise SigningError(
                 "This node has no federation key yet. Create it with `rabita federation init` "
@@ -230,7 +230,7 @@ def _signer(app: Flask | None) -> _Signer:
             )
         signer = app.extensions[EXTENSION_KEY] = _Signer(folder)
     if not signer.clear_seeds_checked and _node_unlocked(app):
-        _wrap_clear_seeds(app, folder)
+        _wrap_clear_seeds(app, signer.folder)
         signer.clear_seeds_checked = True
     return signer
 
@@ -242,9 +242,9 @@ def _node_unlocked(app: Flask) -> bool:
         return False
 
 
-def _file_identity(path: Path) -> tuple[int, int] | None:
+def _file_identity(path: str) -> tuple[int, int] | None:
     try:
-        info = path.stat()
+        info = os.stat(path)
     except FileNotFoundError:
         return None
     return info.st_ino, info.st_mtime_ns
