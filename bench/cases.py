@@ -134,14 +134,14 @@ def _reset_schema(url: str, schema: str) -> None:
 
 
 class Browser:
-    """Just enough of a browser: one keep-alive connection and the session cookie."""
+    """Just enough of a browser: one keep-alive connection and its cookies."""
 
     def __init__(self, port: int):
         self.connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
-        self.cookie = ""
+        self.cookies: dict[str, str] = {}
 
     def request(self, method: str, path: str, form: dict | None = None) -> tuple[int, str, dict]:
-        headers = {"Cookie": self.cookie} if self.cookie else {}
+        headers = {"Cookie": "; ".join(f"{k}={v}" for k, v in self.cookies.items())}
         body = None
         if form is not None:
             body = urlencode(form)
@@ -149,9 +149,9 @@ class Browser:
         self.connection.request(method, path, body=body, headers=headers)
         response = self.connection.getresponse()
         text = response.read().decode()
-        cookie = response.getheader("Set-Cookie")
-        if cookie:
-            self.cookie = cookie.split(";", 1)[0]
+        for cookie in response.headers.get_all("Set-Cookie") or []:  # session, visit, device
+            name, value = cookie.split(";", 1)[0].split("=", 1)
+            self.cookies[name] = value
         return response.status, text, dict(response.getheaders())
 
     def submit(self, path: str, form: dict) -> int:

@@ -5,10 +5,10 @@ the same work (one argon2id check), so the sign-in form never tells which userna
 
 Every step runs under ``core.throttle``. A stranger who fails on her username holds the
 account (5 failures a minute, 100 an hour), or a client on her connection holds it (behind
-one NAT or Tor, one address), but neither can keep her out: while a limit holds, a password
-is checked only together with a code from her authenticator, and both right sign her in; a
-wrong pair gets the same answer as no pair, so the hold tells nobody whether a password was
-right.
+one NAT or Tor, one address), but neither can keep her out: a browser she signed in with
+before keeps a limit of its own, and anywhere, while a limit holds, a password is checked
+together with a code from her authenticator, and both right sign her in; a wrong pair gets
+the same answer as no pair, so the hold tells nobody whether a password was right.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ import enum
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from flask import session
+from flask import after_this_request, session
 from flask_babel import lazy_gettext as _l
 from flask_login import login_user
 
@@ -52,12 +52,16 @@ class Attempt:
 def check_password(username: str, password: str, code: str = "") -> Attempt:
     """The password step (with ``code``, her authenticator's, while a limit holds).
     Commits what it records (failures, re-hashes, audit entries)."""
-    client_held = throttle.take_client_share()
+    device = throttle.known_device_key(username)
+    share_taken = device is None  # her own browser is counted by its own name instead
+    client_held = throttle.take_client_share() if share_taken else None
     if client_held is not None and not code:
         return Attempt(Outcome.THROTTLED, refusal=client_held)  # nothing written: cheap
     user = find(username) if len(username) <= 64 else None
     actor = user.id if user else None
     counted = throttle.count_attempt(throttle.account_key(username))
+    if counted.refusal is not None and device is not None:
+        counted = throttle.count_attempt(device)  # held by others: her browser's own limit
     held = counted.refusal or client_held
     if held is not None and not code:
         return _throttled(actor, "password", held)
@@ -70,13 +74,14 @@ def check_password(username: str, password: str, code: str = "") -> Attempt:
     else:
         valid = passwords.verify_nobody(password)
     if held is not None:
-        return _past_the_hold(user, valid, code, counted, held, client_held is None)
+        return _past_the_hold(user, valid, code, counted, held, share_taken and not client_held)
     if not valid:
         audit.record("auth.failed", actor=actor, step="password")
         db.session.commit()
         return Attempt(Outcome.REFUSED)
     throttle.forget(counted)
-    throttle.give_back_client_share()
+    if share_taken:
+        throttle.give_back_client_share()
     if passwords.needs_rehash(user.password_hash):
         user.password_hash = passwords.hash_password(password)
     if user.totp_secret:
@@ -232,6 +237,12 @@ def _complete(user: User) -> None:
     audit.record("auth.signed_in", actor=user)
     db.session.commit()
     throttle.purge_old()
+    username = user.username
+
+    @after_this_request
+    def remember_this_browser(response):
+        throttle.remember_device(response, username)
+        return response
     _fresh_session()
     login_user(user)
 

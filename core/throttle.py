@@ -14,6 +14,10 @@ refusal says how long to wait.
   in each worker process, whatever usernames it tries. Clients are told apart by an HMAC of
   their address under a random key that lives in this process's memory only and is
   replaced every hour: no address, nor anything derived from it, is written anywhere.
+- **Her own browsers**: a browser that signed in to an account carries a signed cookie
+  saying so (an HMAC of the account, no name). While the account is held, such a browser
+  is counted under its own name with the same limits, so a stranger's failures do not keep
+  her out of the browsers she uses, second factor or not.
 - **Hashing budget**: each worker process checks at most ``SIGNIN_HASHES_PER_SECOND``
   passwords a second (a token bucket holding ``SIGNIN_HASH_BURST``), so a flood of guesses
   from many addresses cannot keep every worker busy with argon2id.
@@ -33,6 +37,7 @@ from datetime import datetime, timedelta
 from flask import Flask, current_app, request
 from flask_babel import format_timedelta
 from flask_babel import lazy_gettext as _l
+from itsdangerous import BadSignature, URLSafeTimedSerializer
 from sqlalchemy import delete, insert, select
 
 from core import clock
@@ -49,6 +54,9 @@ CLIENT_KEY_LIFETIME = timedelta(hours=1)
 # Clients with no failure left in the last hour are forgotten this often.
 PRUNE_EVERY = timedelta(minutes=1)
 EXTENSION = "rabita.throttle"
+# A browser she signed in with is known for this long (its cookie names no one: an HMAC).
+DEVICE_COOKIE = "rabita_device"
+DEVICE_KEPT_FOR = timedelta(days=90)
 
 ACCOUNT, CLIENT, BUSY = "account", "client", "busy"
 MESSAGES = {
@@ -100,9 +108,46 @@ def _rounded_up(seconds: int) -> timedelta:
 def account_key(username: str, purpose: str = "login") -> str:
     """The throttle's name for an account: an HMAC of its normalised username, so every
     spelling of a name (spaces, case, width) shares one limit."""
+    return _keyed(f"{purpose}:{normalise_username(username)}")
+
+
+def _keyed(message: str) -> str:
     secret = current_app.config["SECRET_KEY"].encode()
-    message = f"{purpose}:{normalise_username(username)}".encode()
-    return hmac.new(secret, message, hashlib.sha256).hexdigest()
+    return hmac.new(secret, message.encode(), hashlib.sha256).hexdigest()
+
+
+# -- her own browsers ----------------------------------------------------------------------
+
+
+def known_device_key(username: str) -> str | None:
+    """If this browser signed in to ``username``'s account before (its signed device cookie
+    says so), the throttle's name for this browser on that account: while strangers hold
+    the account, her known browsers count their own failures instead. None otherwise."""
+    value = request.cookies.get(DEVICE_COOKIE)
+    if not value or len(value) > 512:
+        return None
+    try:
+        account, device = _device_serializer().loads(
+            value, max_age=DEVICE_KEPT_FOR.total_seconds())
+    except (BadSignature, TypeError, ValueError):
+        return None
+    if not hmac.compare_digest(str(account), account_key(username, "device")):
+        return None
+    return _keyed(f"device:{account}:{device}")
+
+
+def remember_device(response, username: str) -> None:
+    """Mark this browser as one she signs in with (after a sign-in that succeeded)."""
+    value = _device_serializer().dumps([account_key(username, "device"), secrets.token_hex(8)])
+    response.set_cookie(
+        DEVICE_COOKIE, value, max_age=int(DEVICE_KEPT_FOR.total_seconds()), httponly=True,
+        samesite=current_app.config["SESSION_COOKIE_SAMESITE"],
+        secure=current_app.config["SESSION_COOKIE_SECURE"] or request.is_secure,
+    )
+
+
+def _device_serializer() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt="rabita.device")
 
 
 # -- per account, in the database --------------------------------------------------------------

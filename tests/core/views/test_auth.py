@@ -173,9 +173,9 @@ def test_the_session_cookie_is_strict_and_http_only(app, client, make_user):
     visit = client.get("/login").headers["Set-Cookie"]
     assert visit.startswith("rabita_visit=")
     response = sign_in(client, amina)
-    cookie = response.headers["Set-Cookie"]
-    assert cookie.startswith("rabita_session=")
-    for each in (visit, cookie):
+    cookies = {each.split("=", 1)[0]: each for each in response.headers.getlist("Set-Cookie")}
+    assert set(cookies) == {"rabita_session", "rabita_device"}
+    for each in (visit, *cookies.values()):
         assert "HttpOnly" in each and "SameSite=Strict" in each and "Secure" not in each
     secure = app.test_client().submit(
         "/login", {"username": amina.username, "password": amina.password},
@@ -406,3 +406,33 @@ def test_a_stranger_on_her_connection_does_not_stop_her_second_factor(make_app):
     assert 'name="code"' in held.get_data(as_text=True)
     assert sign_in_as(stranger, "salma", salma.password + "?", code=salma.code()).status_code == 429
     assert sign_in_as(her, "salma", salma.password, code=salma.code()).location.endswith("/")
+
+
+def test_a_browser_she_signed_in_with_is_not_held_by_strangers(make_app):
+    """Her way past a hold without a second factor: the browsers she uses."""
+    app = make_app(PROXY_COUNT=1)
+    amina, huda = person(app, "amina"), person(app, "huda")
+    laptop = from_address(app.test_client(), "192.0.2.10")
+    assert sign_in_as(laptop, "amina", amina.password).location.endswith("/")
+    laptop.submit("/logout", page="/")
+    device_cookie = laptop.get_cookie("rabita_device")
+    assert device_cookie is not None and "amina" not in device_cookie.value
+    stranger = from_address(app.test_client(), "198.51.100.66")
+    for _ in range(6):
+        sign_in_as(stranger, "amina", "a guess at her password")
+    assert sign_in_as(stranger, "amina", amina.password).status_code == 429
+    new_browser = from_address(app.test_client(), "192.0.2.11")
+    assert sign_in_as(new_browser, "amina", amina.password).status_code == 429
+    # Another account's browser, or a forged cookie, is a stranger's.
+    hudas = from_address(app.test_client(), "192.0.2.12")
+    sign_in_as(hudas, "huda", huda.password)
+    hudas.submit("/logout", page="/")
+    assert sign_in_as(hudas, "amina", amina.password).status_code == 429
+    new_browser.set_cookie("rabita_device", device_cookie.value[:-3] + "abc", domain="localhost")
+    assert sign_in_as(new_browser, "amina", amina.password).status_code == 429
+    # Her laptop signs her in, and keeps a limit of its own: five failures, then it waits.
+    assert sign_in_as(laptop, "AMINA", amina.password).location.endswith("/")
+    laptop.submit("/logout", page="/")
+    for _ in range(5):
+        assert sign_in_as(laptop, "amina", "mistyped password").status_code == 302
+    assert sign_in_as(laptop, "amina", amina.password).status_code == 429
