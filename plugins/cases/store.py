@@ -37,9 +37,9 @@ from sqlalchemy.types import NullType as Unprocessed
 from core import clock, records, references
 from core.extensions import db
 from core.permissions import ADMIN, REVIEWER
-from core.places import gazetteer
+from core.places import GOVERNORATE, gazetteer
 
-from . import search
+from . import search, terms
 from .models import (
     FACET_COPIES,
     REFERENCE_PREFIX,
@@ -68,8 +68,15 @@ class Filters:
     words: list[str] = field(default_factory=list)
 
     def __post_init__(self) -> None:
+        # Codes from a request are checked before any query (a NUL byte stopped PostgreSQL's):
+        # an unknown one filters nothing, as an unknown status does.
         self.status = self.status if self.status in STATUSES else ""
         self.risk = self.risk if self.risk in RISKS else ""
+        if self.violation and self.violation not in terms.violation_codes():
+            self.violation = ""
+        if self.governorate and getattr(gazetteer().get(self.governorate), "kind",
+                                        None) != GOVERNORATE:
+            self.governorate = ""
 
     def __bool__(self) -> bool:
         return any([self.status, self.risk, self.violation, self.governorate, self.date_from,

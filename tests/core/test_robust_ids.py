@@ -24,11 +24,9 @@ from tests.core.every_route import OPEN, World, build_world
 
 BIG = 2**63
 MALFORMED = [
-    "0", "-1", "+1", "1.5", "1e9", "0x10", "1_000", "NaN",
+    "0", "-1", "+1", "1.5", "0x10", "1_000",
     str(2**31), str(BIG - 1), str(BIG), str(2**64), str(-BIG - 1), "9" * 40,
-    "\u0663", "\u0661\u0662\u0663", "\uff11\uff12", "\u00b2",
-    "1\x00", "\x00", " 1", "\t", "", "../", "../../etc/passwd",
-    "%00", "x" * 5000, "1" * 5000, "'", "<",
+    "\u0663", "\uff11\uff12", "\u00b2", "1\x00", "\x00", " 1", "", "../", "%00", "x" * 5000,
 ]
 # Hypothesis adds its own: numbers of any size, digit strings of any script, any text.
 GENERATED = st.one_of(
@@ -126,7 +124,8 @@ class Node:
                 page.close()
             pages = onward
         found |= self._posted_too(found)
-        return [t for t in found if t.argument and not t.argument.endswith("csrf_token")]
+        return [t for t in found if t.argument and not t.argument.endswith("csrf_token")
+                and not _later_entry(t.argument)]
 
     def _posted_too(self, found: set[Target]) -> set[Target]:
         """A page asked for by GET or by POST (a list searched with posted words) reads the
@@ -151,8 +150,9 @@ class Node:
 
 
 def parameters_on(html: str, here: str) -> list[tuple[str, str, str, str]]:
-    """(method, path, query, parameter name) of every link's query and every form's hidden
-    field on a page, read with the standard library's HTML parser."""
+    """(method, path, query, parameter name) of every link's query, every field of a GET
+    form and every hidden field and list of a POST form on a page, read with the standard
+    library's HTML parser."""
     from html.parser import HTMLParser
     from urllib.parse import parse_qsl, urljoin, urlsplit
 
@@ -170,7 +170,10 @@ def parameters_on(html: str, here: str) -> list[tuple[str, str, str, str]]:
             elif tag == "form":
                 action = urlsplit(urljoin(here, attrs.get("action") or here)).path
                 self.form = ((attrs.get("method") or "GET").upper(), action)
-            elif tag == "input" and self.form and attrs.get("type") == "hidden":
+            elif self.form and tag in ("input", "select", "textarea") and (
+                    attrs.get("type") == "hidden" or tag == "select" or self.form[0] == "GET"):
+                # a GET form's every field is a query parameter; ids and codes travel in a
+                # POST form's hidden fields and lists
                 found.append((*self.form, "", attrs.get("name") or ""))
 
         def handle_endtag(self, tag):
@@ -179,6 +182,13 @@ def parameters_on(html: str, here: str) -> list[tuple[str, str, str, str]]:
 
     Reader().feed(html)
     return found
+
+
+def _later_entry(name: str) -> bool:
+    """A list's second entry onwards (``incidents-1-place``): the same field as its first."""
+    import re
+
+    return re.search(r"-[1-9][0-9]*-", name) is not None
 
 
 def watch_parameters(app: Flask) -> set[str]:
