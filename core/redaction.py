@@ -2,6 +2,8 @@
 
     redact(values, schema, audience, policy) → Redaction(payload, withheld, policy_hash, blockers)
 
+and what a file exported inside the node may hold (``for_export``, used by core/exports.py).
+
 Every schema field declares its sharing class in its metadata:
 
 - ``open``: may leave with consent; every string in it is scrubbed first;
@@ -15,6 +17,7 @@ the clock or the network: the same inputs give the same payload, byte for byte.
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import re
 from collections.abc import Iterable, Mapping
@@ -32,6 +35,12 @@ from core.scrub import QuotedDate, Scrubber, Secrets
 OPEN, GENERALISE, NEVER = "open", "generalise", "never"
 CLASSES = (OPEN, GENERALISE, NEVER)
 AUDIENCES = ("peers", "hub", "public-aggregate")
+# Files exported inside the node (core/exports.py). ``internal``: what any member allowed to
+# export may take away: no `never` field, generalised fields coarsened, free text scrubbed,
+# open fields kept whichever share audiences they name. ``internal-identifying``: everything
+# as written, for people allowed to see identifying values (checked and audited by the caller).
+INTERNAL, INTERNAL_IDENTIFYING = "internal", "internal-identifying"
+EXPORT_AUDIENCES = (INTERNAL, INTERNAL_IDENTIFYING)
 
 # How a `never` value is looked for in open text: word by word (names, addresses, contacts:
 # the default), or only as a whole (free-text notes, whose ordinary words identify no one).
@@ -105,6 +114,42 @@ def redact(values: Mapping[str, Any], schema: Schema, audience: str, policy: Pol
     """Return what of ``values`` (a record, serialised) may leave for ``audience``."""
     if audience not in AUDIENCES:
         raise UnknownAudience(audience)
+    return _redaction(values, schema, audience, policy)
+
+
+def for_export(values: Mapping[str, Any], schema: Schema, audience: str,
+               policy: Policy) -> Redaction:
+    """Return what of ``values`` (a record, serialised with its identifying fields) a file
+    exported inside the node may hold for ``audience``, one of ``EXPORT_AUDIENCES``."""
+    if audience not in EXPORT_AUDIENCES:
+        raise UnknownAudience(audience)
+    if audience == INTERNAL_IDENTIFYING:
+        return Redaction(audience, copy.deepcopy(dict(values)), (),
+                         policy_hash(schema, audience, policy))
+    return _redaction(values, schema, audience, policy)
+
+
+def exported_fields(schema: Schema, audience: str) -> list[tuple[str, fields.Field]]:
+    """The fields (dotted paths, in schema order, nested objects' fields after their own
+    path) whose values a file exported for ``audience`` may hold."""
+    if audience not in EXPORT_AUDIENCES:
+        raise UnknownAudience(audience)
+    return _exported_fields(schema, audience, "")
+
+
+def _exported_fields(schema: Schema, audience: str, prefix: str) -> list:
+    found = []
+    for name, schema_field in schema.fields.items():
+        if audience != INTERNAL_IDENTIFYING and sharing_of(schema_field) == NEVER:
+            continue
+        found.append((f"{prefix}{name}", schema_field))
+        nested = _nested_schema(schema_field)
+        if nested is not None:
+            found += _exported_fields(nested, audience, f"{prefix}{name}.")
+    return found
+
+
+def _redaction(values, schema: Schema, audience: str, policy: Policy) -> Redaction:
     blockers = tuple(sorted(set(policy.blockers)))
     withheld: list[str] = []
     payload: dict = {}
@@ -203,7 +248,7 @@ def _steps_of(plan, audience: str, withheld: frozenset[str], prefix: str) -> tup
         path = f"{prefix}{field.name}"
         if field.sharing == NEVER:
             action = _NEVER
-        elif audience not in field.audiences or path in withheld:
+        elif (audience in AUDIENCES and audience not in field.audiences) or path in withheld:
             action = _WITHHOLD
         elif field.nested is not None:
             action = _NESTED

@@ -37,11 +37,15 @@ def shown(prefix: str, code: str | None) -> str:
 def parse(prefix: str, typed: str) -> str | None:
     """The code people meant by ``typed`` (a reference as shown, in any case, with the
     look-alikes folded), or None when it cannot be one."""
-    text = "".join(_plain(character) for character in unicodedata.normalize("NFKC", typed))
-    text = text.upper()
-    if len(text) == LENGTH + len(prefix) and text.startswith(prefix.upper()):
-        text = text[len(prefix):]
-    text = text.translate(LOOK_ALIKES)
+    text = unicodedata.normalize("NFKC", typed).strip().upper()
+    # The prefix, when given, is cut off: followed by a separator ("C-", "C ") always, and
+    # joined to the code ("C7K3M9XQ2") when nine characters are left.
+    plain = "".join(_plain(character) for character in text)
+    if text.startswith(prefix.upper()) and (
+            text[len(prefix):len(prefix) + 1] in SEPARATORS | {" "}
+            or len(plain) == LENGTH + len(prefix)):
+        plain = plain[len(prefix):]
+    text = plain.translate(LOOK_ALIKES)
     if len(text) != LENGTH or any(character not in ALPHABET for character in text):
         return None
     return text

@@ -25,9 +25,12 @@ def index():
     return render_template("home/index.html", items=sorted(items, key=lambda i: i.order))
 
 
-@blueprint.route("/search")
+@blueprint.route("/search", methods=["GET", "POST"])
 def search():
-    text = request.args.get("q", "")[:MAX_QUERY].strip()
+    """Search every plugin. The words come only in a POST body (with the CSRF token): never
+    in the address, where a browser's history, autocomplete or a proxy's log would keep
+    them; a ``q`` in the address is ignored."""
+    text = request.form.get("q", "")[:MAX_QUERY].strip() if request.method == "POST" else ""
     results = []
     if text:
         query = Query(text)

@@ -87,7 +87,9 @@ def search_results(query, user):
         return []
     from core.records import scrub_for
 
-    page = store.listing(user, store.Filters(words=search.query_terms(query.text)))
+    exact = store.by_reference(query.text, user)  # a case's reference, as people type it
+    page = store.Page([exact], 1, 1) if exact else store.listing(
+        user, store.Filters(words=search.query_terms(query.text)))
     cases = store.full_cases(page.cases[:10])
     results = []
     for row in page.cases[:10]:

@@ -149,8 +149,7 @@ class AttachmentForm(FlaskForm):
 
 
 class FindForm(FlaskForm):
-    class Meta:
-        csrf = False  # a GET lookup that changes nothing
-
+    # Posted with the CSRF token: a name never goes into an address (see views.find).
     name = StringField(_l("Exact name of the defender"),
-                       validators=[InputRequired(), Length(max=200)])
+                       validators=[InputRequired(), Length(max=200)],
+                       render_kw={"autocomplete": "off"})  # no browser keeps it to suggest

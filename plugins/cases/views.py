@@ -17,6 +17,7 @@ from flask import (
 )
 from flask_babel import gettext as _
 from flask_login import current_user
+from werkzeug.datastructures import MultiDict
 
 from core import audit, clock, consent, keystore, records, review
 from core.db import page_number, reads_only
@@ -91,24 +92,42 @@ def place_name(code: str | None) -> str:
     return place.name(language()) if place else (code or "")
 
 
-@blueprint.route("/")
+@blueprint.route("/", methods=["GET", "POST"])
 @reads_only
 @require_permission(VIEW)
 def index():
-    filters = _filters()
-    page = store.listing(current_user, filters, request.args.get("sort", "updated"),
-                         request.args.get("page", 1, type=page_number),
-                         after=store.Cursor.parse(request.args.get("after")),
-                         before=store.Cursor.parse(request.args.get("before")))
+    """The list. Words to look for come only in a POST body (with the CSRF token), never in
+    the address: a page of a search is asked for by posting the words again (see list.html);
+    the other filters, the sort and the page may sit in the address."""
+    asked = _asked()
+    filters = _filters(asked)
+    exact = store.by_reference(asked.get("q", ""), current_user) if filters.words else None
+    if exact is not None:
+        page = store.Page([exact], 1, 1)
+    else:
+        page = store.listing(current_user, filters, asked.get("sort", "updated"),
+                             asked.get("page", 1, type=page_number),
+                             after=store.Cursor.parse(asked.get("after")),
+                             before=store.Cursor.parse(asked.get("before")))
     return render_template(
         "cases/list.html", page=page, rows=_shown_rows(page.cases), filters=filters,
-        args=request.args, args_without_position={
-            key: value for key, value in request.args.items()
-            if key not in ("page", "after", "before")},
+        args=asked, args_without_position={
+            key: value for key, value in asked.items()
+            if key not in ("page", "after", "before") and value},
         statuses=STATUSES, risks=RISKS, violations=_violation_options(language()),
         governorates=_governorate_options(language()),
-        sort=request.args.get("sort", "updated"),
+        sort=asked.get("sort", "updated"),
     )
+
+
+def _asked() -> MultiDict:
+    """What the list was asked for: the posted form, or the address without any words (an
+    old link's ``q`` is ignored, so words never come from an address)."""
+    if request.method == "POST":
+        return MultiDict((key, value) for key, value in request.form.items(multi=True)
+                         if key != "csrf_token")
+    return MultiDict((key, value) for key, value in request.args.items(multi=True)
+                     if key != "q")
 
 
 @blueprint.route("/new", methods=["GET", "POST"])
@@ -215,34 +234,33 @@ def download(uuid: str, file_uuid: str):
     return attachments.download(case, file_uuid, current_user)
 
 
-@blueprint.route("/export.<fmt>")
+@blueprint.route("/export.<fmt>", methods=["GET", "POST"])
 @require_permission(EXPORT)
 def export(fmt: str):
     if fmt not in exports.FORMATS:
         abort(404)
-    identifying = request.args.get("identifying") == "1"
-    if identifying and not current_user.can(VIEW_IDENTIFYING):
-        from core.permissions import deny
-
-        deny(VIEW_IDENTIFYING)
-    return exports.response(fmt, current_user, _filters(), identifying)
+    asked = _asked()
+    identifying = asked.get("identifying") == "1"  # core checks who may have it
+    return exports.response(fmt, current_user, _filters(asked), identifying)
 
 
-@blueprint.route("/find")
+@blueprint.route("/find", methods=["GET", "POST"])
 @require_permission(VIEW_IDENTIFYING)
 def find():
-    form = FindForm(request.args)
+    """The name is posted (with the CSRF token): it never sits in an address, a browser's
+    history or a proxy's log."""
+    form = FindForm()
     found = None
-    if request.args and form.validate():
+    if form.validate_on_submit():
         defenders = records.find_by_identifying(
             Defender, "real_name", form.name.data, current_user, record_type=Case.__record_type__)
         found = [d.case for d in defenders if records.may_open(d.case, current_user)]
         db.session.commit()
+        form.name.data = ""  # not written back into the page the browser keeps
     return render_template("cases/find.html", form=form, found=found)
 
 
-def _filters() -> store.Filters:
-    args = request.args
+def _filters(args: MultiDict) -> store.Filters:
     return store.Filters(
         status=args.get("status", ""), risk=args.get("risk", ""),
         violation=args.get("violation", ""), governorate=args.get("governorate", ""),

@@ -103,7 +103,7 @@ def test_hook_search_results(make_app, make_plugin, insecure_fast_kdf):
         return [SearchResult("note", "Meeting in Sfax", "/notes/1")] if "sfax" in query.terms else []
 
     app = make_app(PLUGINS=[make_plugin("notes", search_results=search_results)])
-    page = _signed_in_page(app, "member", "/search?q=SFAX")
+    page = _signed_in_page(app, "member", "/search", posted={"q": "SFAX"})  # words are posted
     assert "Meeting in Sfax" in page and seen == ["sfax"]
 
 
@@ -122,7 +122,7 @@ def test_hook_record_saved(make_app, make_plugin):
     assert saved == [("a record", "a user")]
 
 
-def _signed_in_page(app, role, url, username="amina"):
+def _signed_in_page(app, role, url, username="amina", posted=None):
     from core import users
     from core.extensions import db
 
@@ -139,7 +139,7 @@ def _signed_in_page(app, role, url, username="amina"):
         page = client.get("/second-factor").get_data(as_text=True)
         secret = _re.search(r"<code>([A-Z2-7 ]+)</code>", page).group(1).replace(" ", "")
         client.submit("/second-factor", {"code": pyotp.TOTP(secret).now()})
-    return client.get(url).get_data(as_text=True)
+    return (client.submit(url, posted) if posted else client.get(url)).get_data(as_text=True)
 
 
 # -- records and redaction hooks -------------------------------------------------------------

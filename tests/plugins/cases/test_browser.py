@@ -80,9 +80,13 @@ def test_documenting_reviewing_and_hiding_in_arabic(app, make_user, live_server,
         member = chromium_browser.new_context()
         page = sign_in(member, server, amina)
         seen = []
-        for path in (f"/cases/{uuid}", "/cases/", "/cases/?q=%D8%B2%D9%8A%D8%AA%D9%88%D9%86%D8%A9",
-                     "/search?q=%D8%B2%D9%8A%D8%AA%D9%88%D9%86%D8%A9"):
+        for path in (f"/cases/{uuid}", "/cases/"):
             page.goto(f"{server.url}{path}")
+            seen.append(page.content())
+        for box in ("#q", "#site-search"):  # the list's words, then the search box's
+            page.fill(box, "زيتونة")
+            with page.expect_navigation():
+                page.press(box, "Enter")
             seen.append(page.content())
         exported = page.request.get(f"{server.url}/cases/export.json").text()
         for body in seen + [exported]:
@@ -90,3 +94,99 @@ def test_documenting_reviewing_and_hiding_in_arabic(app, make_user, live_server,
         assert "زيتونة" in seen[0] and "زيتونة" in exported
         screenshot(page, "case-as-member-arabic")
         member.close()
+
+
+
+def test_words_and_names_searched_for_stay_out_of_addresses_and_history(
+        app, make_user, login_as, live_server, chromium_browser, tmp_path):
+    """Find-by-name, the list's words and the search box post what is typed: no address the
+    browser visits holds it, nor Chromium's History or form-autofill databases."""
+    from urllib.parse import unquote
+
+    from core.testing import CHROMIUM, CHROMIUM_ARGS
+    from tests.plugins.cases.conftest import case_form
+
+    name, word, other_word = "Warda Zitouni", "palmeraie", "oliveraie"
+    salma = make_user("salma", role="documenter")
+    login_as(salma).submit("/cases/new", case_form(**{
+        "defender-real_name": name, "title": f"Threats near the {word}",
+        "summary": f"Olive was followed from the {other_word} twice."}))
+    reference = _only_reference(app)
+    # as someone reads it out: lower case, O for 0, L for 1, spaces for dashes
+    spoken = reference.lower().replace("0", "o").replace("1", "l").replace("-", " ")
+    profile, visited = tmp_path / "profile", []
+    with live_server(app) as server:
+        context = chromium_browser.browser_type.launch_persistent_context(
+            str(profile), executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        page = sign_in(context, server, salma)
+        page.on("framenavigated", lambda frame: visited.append(frame.url))
+        page.goto(f"{server.url}/cases/find")
+        page.fill("#name", name.lower())
+        with page.expect_navigation():
+            page.click("button[type=submit].primary")
+        assert reference in page.content() and name.lower() not in page.content()
+        for box, typed in (("#q", word), ("#q", spoken), ("#site-search", other_word)):
+            page.goto(f"{server.url}/cases/")
+            page.fill(box, typed)
+            with page.expect_navigation():
+                page.press(box, "Enter")
+            assert reference in page.content(), typed
+            visited.append(page.url)
+        context.close()  # Chromium writes its History down
+    secrets = [name, "warda", "zitouni", word, other_word, spoken, reference,
+               reference.replace("-", "")]
+    addresses = [unquote(url).casefold() for url in visited]
+    assert len(addresses) >= 8 and not _holding(addresses, secrets)
+    urls, terms = _history(profile, tmp_path)
+    assert any("/cases/find" in url for url in urls)  # History does record this browsing
+    assert not _holding(urls, secrets) and terms == []
+    assert not _holding(_autofill(profile, tmp_path), secrets)
+
+
+def _only_reference(app) -> str:
+    from sqlalchemy import select
+
+    from core.extensions import db
+    from plugins.cases.models import Case
+
+    with app.app_context():
+        return db.session.scalar(select(Case)).reference
+
+
+def _holding(texts: list[str], secrets: list[str]) -> list[tuple[str, str]]:
+    return [(secret, text) for text in texts for secret in secrets
+            if secret.casefold() in text.casefold()]
+
+
+def _copied_database(path, tmp_path):
+    """A SQLite database of the profile, copied (Chromium may still hold it)."""
+    import shutil
+    import sqlite3
+
+    copy = tmp_path / f"copy-{path.name}"
+    shutil.copy(path, copy)
+    return sqlite3.connect(copy)
+
+
+def _history(profile, tmp_path) -> tuple[list[str], list[str]]:
+    """Every address and title in Chromium's History, and its typed search terms."""
+    from urllib.parse import unquote
+
+    with _copied_database(profile / "Default" / "History", tmp_path) as database:
+        urls = [f"{unquote(url)} {title or ''}"
+                for url, title in database.execute("SELECT url, title FROM urls")]
+        terms = [row[0] for row in database.execute("SELECT term FROM keyword_search_terms")]
+    return urls, terms
+
+
+def _autofill(profile, tmp_path) -> list[str]:
+    """What Chromium would offer to fill in again (its "Web Data" autofill table)."""
+    path = profile / "Default" / "Web Data"
+    if not path.exists():
+        return []
+    with _copied_database(path, tmp_path) as database:
+        tables = {row[0] for row in database.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'table'")}
+        if "autofill" not in tables:
+            return []
+        return [row[0] for row in database.execute("SELECT value FROM autofill")]

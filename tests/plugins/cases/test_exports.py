@@ -1,5 +1,6 @@
-"""Exports: open columns for everyone allowed; identifying ones only when asked and allowed;
-cells that a spreadsheet would run as formulas are defused; every export is audited."""
+"""Cases exports through core.exports: the schema's open fields for everyone allowed,
+identifying ones only when asked and allowed; cells that a spreadsheet would run as formulas
+are defused; every export is audited. (tests/core/test_exports.py walks every record type.)"""
 
 import csv
 import io
@@ -26,15 +27,34 @@ def test_csv_with_and_without_identifying_columns(app, people, login_as):
     client = login_as(people["salma"])
     client.submit("/cases/new", case_form(title="=HYPERLINK(\"http://evil\")"))
     plain = rows(client.get("/cases/export.csv"))
-    assert len(plain) == 1 and plain[0]["pseudonym"] == "Olive"
-    assert "real_name" not in plain[0]
+    assert len(plain) == 1 and plain[0]["defender.pseudonym"] == "Olive"
+    assert not any("real_name" in column for column in plain[0])
     assert plain[0]["title"].startswith("'=")  # defused
-    assert last_audit(app) == ("cases.exported",
-                               {"format": "csv", "identifying": False, "records": 1})
+    assert plain[0]["reference"].startswith("C-") and len(plain[0]["reference"]) == 11
+    # exact age and residence leave only coarsened; codes come with their labels
+    assert plain[0]["defender.age"] == "30-44"
+    assert plain[0]["defender.residence"] == "TN-61"
+    assert plain[0]["incidents.1.violation"] == "judicial-harassment"
+    assert plain[0]["incidents.1.violation.label"] == "Judicial harassment"
+    assert plain[0]["status.label"] == "Open"
+    assert "incidents.2.violation" not in plain[0]
+    assert last_audit(app) == ("record.exported", {
+        "format": "csv", "audience": "internal", "records": 1})
     full = rows(client.get("/cases/export.csv?identifying=1"))
-    assert full[0]["real_name"] == "Salma Ben Ali"
-    assert full[0]["contacts"] == "'+216 20 123 456"  # a leading + is defused too
-    assert last_audit(app)[1]["identifying"] is True
+    assert full[0]["defender.real_name"] == "Salma Ben Ali"
+    assert full[0]["defender.contacts"] == "'+216 20 123 456"  # a leading + is defused too
+    assert full[0]["defender.age"] == "34"
+    assert last_audit(app)[1]["audience"] == "internal-identifying"
+
+
+def test_a_member_cannot_have_the_identifying_export(app, people, login_as):
+    login_as(people["salma"]).submit("/cases/new", case_form())
+    member = login_as(people["amina"])
+    for fmt in ("csv", "json"):
+        answer = member.get(f"/cases/export.{fmt}?identifying=1")
+        assert answer.status_code == 403
+        assert "Salma" not in answer.get_data(as_text=True)
+    assert last_audit(app)[0] != "record.exported"
 
 
 def test_json_export_follows_the_schema_and_scrubs_for_members(app, people, login_as):

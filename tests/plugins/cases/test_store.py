@@ -226,3 +226,39 @@ def test_a_page_found_from_a_cursor_is_the_page_of_that_number(app, documenter, 
         cursor = store.Cursor.parse(str(after.next_cursor))
         assert cursor == after.next_cursor and cursor.id == by_number[1][-1].id
         assert store.listing(user, store.Filters(), number=3, after=cursor).cases == by_number[2]
+
+
+def test_every_new_case_draws_a_reference_not_taken_again_on_a_collision(app, monkeypatch,
+                                                                          make_cases):
+    from core import references
+
+    first = add_case(app, "first")
+    with app.app_context():
+        taken = db.session.scalar(select(Case.reference_code).where(Case.uuid == first))
+    # the next draws: the code already taken, the same code twice, then fresh ones
+    queue = [taken, "7K3M9XQ2", "7K3M9XQ2", "AB12CD34"]
+    real_draw = references.draw
+    monkeypatch.setattr(references, "draw", lambda: queue.pop(0) if queue else real_draw())
+    second, third = add_case(app, "second"), add_case(app, "third")
+    with app.app_context():
+        codes = dict(db.session.execute(select(Case.uuid, Case.reference_code)).all())
+    assert (codes[second], codes[third]) == ("7K3M9XQ2", "AB12CD34")
+    monkeypatch.setattr(references, "draw", real_draw)
+    make_cases(600, seed=3)  # a batch of sample data: one query per flush, none repeated
+    with app.app_context():
+        all_codes = db.session.scalars(select(Case.reference_code)).all()
+    assert len(all_codes) == len(set(all_codes)) == 603
+
+
+def test_a_reference_finds_only_a_case_one_may_open(app, people):
+    hidden = add_case(app, "hidden")
+    with app.test_request_context():
+        case = db.session.scalar(select(Case).where(Case.uuid == hidden))
+        case.restricted, case.assigned_to_id = True, people["salma"].id
+        store.save(case, None)
+        typed = case.reference.lower().replace("-", " ")
+        for name, sees in (("amina", False), ("salma", True), ("huda", True)):
+            user = db.session.get(User, people[name].id)
+            found = store.by_reference(typed, user)
+            assert (found is not None and found.uuid == hidden) is sees, name
+        assert store.by_reference("C-ZZZZ-ZZZZ", user) is None
