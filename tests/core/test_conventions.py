@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import ast
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
 
 import pytest
@@ -143,6 +144,7 @@ def _is_sharing(node: ast.AST) -> bool:
     return isinstance(node, ast.Constant) and node.value == "sharing"
 
 
+@cache  # each module is read once, whichever rule asks
 def read(path: str, source: str) -> Names:
     names = Names(path.removesuffix(".py").replace("/", "."))
     names.visit(ast.parse(source, filename=path))
