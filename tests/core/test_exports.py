@@ -232,3 +232,25 @@ def test_nested_lists_are_numbered_up_to_the_longest_and_plain_lists_joined(ever
     assert lines[0]["tags"] == "code-0; =cmd|' /C calc'!A0"  # one cell, not led by a formula
     again = parsed("csv", exported(app, record_type, "csv", INTERNAL_IDENTIFYING, "huda"))
     assert list(again[0]) == columns  # the same file, the same columns, in the same order
+
+
+def test_need_to_know_is_asked_again_for_every_record_exported(every_plugin_app, make_user):
+    """Even a query that selects a restricted case (a plugin's mistake) exports it only to
+    those who may open it."""
+    app = every_plugin_app
+    make_user("amina", role="member")
+    make_user("huda", role="reviewer")
+    record_type = next(t for t in every_record_type(app) if t.name == "cases.case")
+    write_records(app, record_type, count=2)
+    with app.app_context():
+        hidden = db.session.scalars(select(record_type.model)).first()
+        hidden.restricted = True
+        db.session.commit()
+        hidden_id = hidden.uuid
+    for fmt in exports.FORMATS:
+        seen = {line["id"] for line in parsed(fmt, exported(app, record_type, fmt, INTERNAL,
+                                                            "amina"))}
+        assert len(seen) == 1 and hidden_id not in seen
+        seen = {line["id"] for line in parsed(fmt, exported(app, record_type, fmt, INTERNAL,
+                                                            "huda"))}
+        assert hidden_id in seen  # a reviewer sees restricted cases
