@@ -41,12 +41,15 @@ def current_approval(record, audience: str) -> Approval | None:
 
 
 def writers_since_approval(record, audience: str) -> set[int | None]:
-    """Who wrote the versions of ``record`` that no approval for ``audience`` has covered
-    (every version if none ever did). ``None`` stands for a version no known person wrote."""
+    """Who wrote the versions of ``record`` that an approval for ``audience`` now covers:
+    those since the last approval of an earlier version (every version if none was ever
+    approved; approving the current version again covers what its first approval did).
+    ``None`` stands for a version no known person wrote."""
     last = db.session.scalar(
         select(func.max(Approval.version))
         .where(Approval.record_type == record.__record_type__,
-               Approval.record_uuid == record.uuid, Approval.audience == audience)
+               Approval.record_uuid == record.uuid, Approval.audience == audience,
+               Approval.version < record.version)
     ) or 0
     written = dict(db.session.execute(
         select(RecordWriter.version, RecordWriter.writer_id)

@@ -126,6 +126,20 @@ def test_an_edit_after_an_approval_bars_its_writer_from_the_next_one(
     assert shareable(node, consented).ok
 
 
+def test_approving_the_same_version_again_asks_the_same_two_people(node, consented, people,
+                                                                    make_user):
+    """Approving a version again (after a policy change revoked its approval, say) covers
+    what its first approval did: its writer still cannot give it, another reviewer can."""
+    _salma, huda = people
+    approve_as(node, consented, huda)
+    approve_as(node, consented, huda)  # salma wrote version 1, not huda
+    edit_as(node, consented, huda, "Summoned again.")
+    approve_as(node, consented, make_user("noura", role="reviewer"))
+    with pytest.raises(review.ReviewError, match="wrote or edited"):
+        approve_as(node, consented, huda)  # version 2 again: still hers
+    assert shareable(node, consented).ok
+
+
 def test_a_record_no_known_person_wrote_is_approved_by_nobody(node, people):
     """Sample data, imports, a deleted account: someone must stand behind it first."""
     from tests.fixtures.testimony.models import Testimony
