@@ -34,6 +34,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from core import audit, keystore, records
+from core.downloads import content_disposition
 from core.extensions import db
 from core.i18n import language
 from core.permissions import VIEW_IDENTIFYING
@@ -70,7 +71,7 @@ def response(record_type: records.RecordType, query, fmt: str, audience: str, us
     body = export(record_type, query, fmt, audience, user)
     result = Response(stream_with_context(body), mimetype=_mimetype(fmt))
     filename = record_type.name.replace(".", "-")
-    result.headers["Content-Disposition"] = f"attachment; filename={filename}.{fmt}"
+    result.headers["Content-Disposition"] = content_disposition(f"{filename}.{fmt}")
     return result
 
 

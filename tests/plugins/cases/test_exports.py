@@ -80,3 +80,13 @@ def test_exports_follow_the_filters(app, people, login_as, make_cases):
 
 def test_an_unknown_format_is_not_found(people, login_as):
     assert login_as(people["huda"]).get("/cases/export.xlsx").status_code == 404
+
+
+def test_an_export_is_offered_as_a_download_with_its_name(people, login_as):
+    from urllib.parse import unquote
+
+    client = login_as(people["huda"])
+    for fmt in ("csv", "json"):
+        header = client.get(f"/cases/export.{fmt}").headers["Content-Disposition"]
+        assert header.startswith("attachment; filename*=UTF-8''")
+        assert unquote(header.split("''", 1)[1]) == f"cases-case.{fmt}"
