@@ -71,6 +71,84 @@ FAMILIES = [
     ("الفرجاني", "Ferjani", "Al-Farjani"), ("الرياحي", "Riahi", "Al-Riyahi"),
     ("البكوش", "Bakkouche", "Al-Bakkush"), ("الشريف", "Cherif", "Al-Sharif"),
 ]
+# Names to measure how the matching of unrecorded spellings generalises beyond the lists it
+# was adjusted on (`--names held-out`): its failures were looked at once (Fethi, Fayçal,
+# Laarayedh) and the rules changed for them, so it is held out no more than that.
+HELD_OUT_WOMEN = [
+    ("رحاب", "Rihab", "Rehab"), ("سوسن", "Saoussen", "Sawsan"), ("حنان", "Hanen", "Hanan"),
+    ("ابتسام", "Ibtissem", "Ibtisam"), ("سميرة", "Samira", "Sameera"),
+    ("كوثر", "Kaouther", "Kawthar"), ("أسماء", "Asma", "Asmaa"), ("دنيا", "Donia", "Dunya"),
+    ("عفاف", "Afef", "Afaf"), ("نسرين", "Nesrine", "Nisreen"), ("هيفاء", "Haifa", "Hayfa"),
+    ("وداد", "Ouided", "Widad"), ("صفاء", "Safa", "Safaa"), ("خولة", "Khaoula", "Khawla"),
+    ("ريم", "Rim", "Reem"), ("آمنة", "Amna", "Amina"), ("ألفة", "Olfa", "Ulfa"),
+]
+HELD_OUT_MEN = [
+    ("عادل", "Adel", "Adil"), ("فتحي", "Fethi", "Fathi"), ("لطفي", "Lotfi", "Lutfi"),
+    ("جمال", "Jamel", "Jamal"), ("رضا", "Ridha", "Rida"), ("زياد", "Ziad", "Ziyad"),
+    ("أنيس", "Anis", "Anees"), ("مهدي", "Mehdi", "Mahdi"), ("صابر", "Saber", "Sabir"),
+    ("عماد", "Imed", "Imad"), ("فيصل", "Faycel", "Faisal"), ("حمزة", "Hamza", "Hamzah"),
+    ("قيس", "Kais", "Qays"),
+]
+HELD_OUT_FAMILIES = [
+    ("الباجي", "Béji", "Al-Baji"), ("القروي", "Karoui", "Al-Qarawi"),
+    ("الصيد", "Essid", "Al-Sayyid"), ("المبزع", "Mebazaa", "Al-Mubazza"),
+    ("الجبالي", "Jebali", "Al-Jabali"), ("العريض", "Laarayedh", "Al-Arayyedh"),
+    ("الشاهد", "Chahed", "Al-Shahid"), ("الفخفاخ", "Fakhfakh", "Al-Fakhfakh"),
+    ("المشيشي", "Mechichi", "Al-Mashishi"), ("بلحاج", "Belhadj", "Bilhajj"),
+    ("التونسي", "Tounsi", "Al-Tunisi"), ("الغربي", "Gharbi", "Al-Gharbi"),
+    ("الزغلامي", "Zoghlami", "Al-Zughlami"), ("الحداد", "Haddad", "Al-Haddad"),
+    ("المستيري", "Mestiri", "Al-Mastiri"),
+]
+# A third set: its failures were looked at once too (Moez, Chawki, Salah, Kaabi) and the
+# rules changed for them.
+FRESH_WOMEN = [
+    ("بثينة", "Bouthaina", "Buthayna"), ("جيهان", "Jihene", "Jihan"), ("درة", "Dorra", "Durra"),
+    ("إشراق", "Ichrak", "Ishraq"), ("نائلة", "Naila", "Naela"), ("سلوى", "Salwa", "Selwa"),
+    ("عبير", "Abir", "Abeer"), ("هاجر", "Hajer", "Hajar"), ("رقية", "Rokaya", "Ruqayya"),
+    ("ضحى", "Dhoha", "Duha"), ("شيراز", "Chiraz", "Shiraz"), ("منال", "Manel", "Manal"),
+    ("توحيدة", "Touhida", "Tawhida"), ("إيناس", "Ines", "Inas"),
+]
+FRESH_MEN = [
+    ("غسان", "Ghassen", "Ghassan"), ("سفيان", "Sofiene", "Sufyan"), ("معز", "Moez", "Muizz"),
+    ("توفيق", "Taoufik", "Tawfiq"), ("شوقي", "Chawki", "Shawqi"), ("بشير", "Bechir", "Bashir"),
+    ("صلاح", "Salah", "Salaah"), ("زهير", "Zouhair", "Zuhayr"), ("ماهر", "Maher", "Mahir"),
+    ("أيمن", "Aymen", "Ayman"),
+]
+FRESH_FAMILIES = [
+    ("الكعبي", "Kaabi", "Al-Kaabi"), ("الورغي", "Ouerghi", "Al-Warghi"),
+    ("الساحلي", "Sahli", "Al-Sahili"), ("المناعي", "Mannai", "Al-Manai"),
+    ("الدهماني", "Dahmani", "Al-Dahmani"), ("العلوي", "Alaoui", "Al-Alawi"),
+    ("الهرماسي", "Harmassi", "Al-Harmasi"), ("التليلي", "Tlili", "Al-Tlili"),
+    ("الكافي", "Kefi", "Al-Kafi"), ("الفقيه", "Fekih", "Al-Faqih"), ("بوزيد", "Bouzid", "Buzayd"),
+    ("الوسلاتي", "Ouesleti", "Al-Wislati"), ("العماري", "Amari", "Al-Ammari"),
+]
+# A fourth set, written after the rules' last change and measured once (docs/confidentiality.md
+# gives the figure): the honest measure of names nobody tuned anything on.
+UNSEEN_WOMEN = [
+    ("فريدة", "Farida", "Fareeda"), ("لمياء", "Lamia", "Lamya"), ("نجوى", "Najoua", "Najwa"),
+    ("سارة", "Sarra", "Sara"), ("يسرى", "Yosra", "Yusra"), ("حليمة", "Halima", "Haleema"),
+    ("مبروكة", "Mabrouka", "Mabruka"), ("سندس", "Sondes", "Sundus"), ("وئام", "Wiem", "Wiam"),
+    ("روضة", "Raoudha", "Rawda"), ("إلهام", "Ilhem", "Ilham"), ("تسنيم", "Tasnim", "Tasneem"),
+    ("صبرين", "Sabrine", "Sabreen"),
+]
+UNSEEN_MEN = [
+    ("حاتم", "Hatem", "Hatim"), ("مراد", "Mourad", "Murad"), ("نعمان", "Naamen", "Numan"),
+    ("رياض", "Riadh", "Riyad"), ("كمال", "Kamel", "Kamal"), ("لسعد", "Lassaad", "Lasaad"),
+    ("منصف", "Moncef", "Munsif"), ("سليم", "Slim", "Salim"), ("جلال", "Jalel", "Jalal"),
+    ("عصام", "Issam", "Isam"),
+]
+UNSEEN_FAMILIES = [
+    ("الجلاصي", "Jlassi", "Al-Jallasi"), ("السويسي", "Souissi", "Al-Suwaysi"),
+    ("الرقيق", "Rekik", "Al-Raqiq"), ("البوغانمي", "Boughanmi", "Al-Bughanmi"),
+    ("الحناشي", "Hannachi", "Al-Hannashi"), ("المحجوب", "Mahjoub", "Al-Mahjub"),
+    ("الكشو", "Kechaou", "Al-Kashu"), ("العكرمي", "Akremi", "Al-Akrami"),
+    ("الغضباني", "Ghodbane", "Al-Ghadbani"), ("الفرشيشي", "Ferchichi", "Al-Farshishi"),
+    ("الخميري", "Khemiri", "Al-Khumayri"), ("الورتاني", "Ouertani", "Al-Wartani"),
+]
+NAME_SETS = {"tuning": (WOMEN, MEN, FAMILIES),
+             "held-out": (HELD_OUT_WOMEN, HELD_OUT_MEN, HELD_OUT_FAMILIES),
+             "fresh": (FRESH_WOMEN, FRESH_MEN, FRESH_FAMILIES),
+             "unseen": (UNSEEN_WOMEN, UNSEEN_MEN, UNSEEN_FAMILIES)}
 # Employers: (name as registered, its acronym) — acronyms as people write them.
 EMPLOYERS = [
     ("Association Horizons pour l'Égalité", "AHPE"),
@@ -327,8 +405,8 @@ class _Person:
         return getattr(self, habit)
 
 
-def _person(rng: random.Random, given: list) -> _Person:
-    first, family = rng.choice(given), rng.choice(FAMILIES)
+def _person(rng: random.Random, given: list, families: list = FAMILIES) -> _Person:
+    first, family = rng.choice(given), rng.choice(families)
     return _Person((first[0], family[0]), (first[1], family[1]), (first[2], family[2]),
                    rng.choice(["arabic", "french", "english"]))
 
@@ -336,8 +414,9 @@ def _person(rng: random.Random, given: list) -> _Person:
 class _Writer:
     """Writes a case's texts, noting each canary it quotes."""
 
-    def __init__(self, rng: random.Random):
+    def __init__(self, rng: random.Random, names: str = "tuning"):
         self.rng = rng
+        self.women, self.men, self.families = NAME_SETS[names]
         self.canaries: list[Canary] = []
         self.sentences: list[str] = []
         self.person: _Person | None = None  # the last person named, for her other spellings
@@ -448,11 +527,12 @@ def _quote_date(w: _Writer, when: date, role: str) -> None:
         w.note(f"{role}: exact date", GENERALISED, written, needle)
 
 
-def documented_case(rng: random.Random, schema: Schema, *, spellings_field: str | None = None
-                    ) -> DocumentedCase:
+def documented_case(rng: random.Random, schema: Schema, *, spellings_field: str | None = None,
+                    names: str = "tuning") -> DocumentedCase:
     """A record of ``schema`` (its `never` fields filled by role, guessed from their names),
-    its open texts quoting everything the way documenters write."""
-    w = _Writer(rng)
+    its open texts quoting everything the way documenters write; ``names``: "tuning" (the
+    lists the scrubber's rules were adjusted on) or "held-out"."""
+    w = _Writer(rng, names)
     values = _fill(rng, w, schema, "", spellings_field)
     _write_texts(rng, w, schema, values)
     return DocumentedCase(values, w.canaries)
@@ -488,7 +568,7 @@ def _fill(rng, w: _Writer, schema: Schema, prefix: str, spellings_field) -> dict
 
 def _never_value(rng, w: _Writer, role: str, path: str, values: dict, spellings_field):
     if role == "person":
-        person = _person(rng, WOMEN)
+        person = _person(rng, w.women, w.families)
         _name_mentions(w, person, "name")
         w.person = person
         return person.held()
@@ -505,7 +585,7 @@ def _never_value(rng, w: _Writer, role: str, path: str, values: dict, spellings_
                _family_core(family))
         return recorded
     if role == "perpetrator":
-        person = _person(rng, MEN)
+        person = _person(rng, w.men, w.families)
         title = rng.choice(["Commissaire", "agent", "officer", "الضابط"])
         _name_mentions(w, person, "perpetrator")
         return f"{title} {person.held()}"
@@ -587,13 +667,13 @@ def _venue(rng, w: _Writer) -> str:
 
 
 def _notes(rng, w: _Writer, role: str) -> str:
-    relative = _person(rng, WOMEN + MEN)
-    lawyer = _person(rng, MEN + WOMEN)
+    relative = _person(rng, w.women + w.men, w.families)
+    lawyer = _person(rng, w.men + w.women, w.families)
     kin = rng.choice([("sa sœur", "her sister", "أختها"), ("son frère", "her brother", "أخوها"),
                       ("sa mère", "her mother", "والدتها")])
     rel_first = relative.form(relative.recorded)[0]
     law_family = lawyer.form(lawyer.recorded)[1]
-    son = rng.choice(MEN)
+    son = rng.choice(w.men)
     note = (f"Témoins : {kin[0]} {rel_first} ; avocat Me {law_family}. Son fils {son[1]} "
             f"l'accompagnait." if relative.recorded != "arabic" else
             f"الشهود: {kin[2]} {rel_first}، المحامي {law_family}. ابنها {son[0]} كان معها.")

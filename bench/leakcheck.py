@@ -1,7 +1,7 @@
 """`make leakcheck`: cases written the way documenters write, redacted for every audience;
 prints what leaked, by category, and how many ordinary words scrubbing took by mistake.
 
-    python -m bench.leakcheck [--cases 1000] [--seed 1]
+    python -m bench.leakcheck [--cases 1000] [--seed 1] [--names tuning|held-out|fresh|unseen]
 
 Each case (bench/canaries.py, written independently of the scrubber) holds a person's name,
 contacts, address, employer, exact places, perpetrators, sources and notes in its `never`
@@ -106,7 +106,7 @@ def _payload_texts(payload):
     return list(_strings(payload))
 
 
-def run(cases: int, seed: int) -> bool:
+def run(cases: int, seed: int, names: str = "tuning") -> bool:
     schema = schema_with_spellings()
     quoted, leaks, public_leaks = Counter(), Counter(), Counter()
     group_of: dict[str, str] = {}
@@ -115,7 +115,7 @@ def run(cases: int, seed: int) -> bool:
     started = time.perf_counter()
     for number in range(cases):
         rng = random.Random(seed * 1_000_003 + number)
-        case = documented_case(rng, schema)
+        case = documented_case(rng, schema, names=names)
         present = leaked(open_only(case.values, schema), case.canaries)
         for canary in present:
             quoted[canary.category] += 1
@@ -177,8 +177,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--cases", type=int, default=1000)
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--names", default="tuning",
+                        choices=["tuning", "held-out", "fresh", "unseen"],
+                        help="the name lists the scrubber was tuned on, or others (see "
+                             "bench/canaries.py)")
     args = parser.parse_args()
-    if not run(args.cases, args.seed):
+    if not run(args.cases, args.seed, args.names):
         sys.exit(1)
 
 

@@ -75,7 +75,8 @@ SPELLED_EMAIL = re.compile(
     r" [a-z0-9]+ (?:(?:dot|point|punto) [a-z0-9]+ )*(?:dot|point|punto) [a-z]{2,6}\b")
 WORD = re.compile(r"[^\W_]+")
 YEAR = re.compile(r"(?:19|20)\d\d")
-LATIN_VOWEL_GROUP = re.compile(r"[aeiouy]+")
+LATIN_VOWEL_GROUP = re.compile(r"[aeiouy]+(?:w(?![aeiouy]))?")
+GLUED_ARTICLES = ("el", "al", "la", "le")
 HAS_DIGIT = re.compile(r"[0-9]")
 GLIDE = re.compile(r"^(?:ou|o|u)(?=[aei])")
 NUMBER_RUN = re.compile(r"[0-9]+(?: [0-9]+)*")  # in folded words: groups, any separator
@@ -198,11 +199,12 @@ class Secrets:
             self._short.add(word)
         if word in NAME_PARTICLES or not keyed:
             return
-        key, vowels, spellings = _name_word(word)
-        if len(key) > MIN_KEY:
-            self._keys.add(key)
-        elif key:
-            self.short_keys.setdefault(key, []).append((bool(ARABIC.match(word)), vowels))
+        keys, vowels, spellings = _name_word(word)
+        for key in keys:
+            if len(key) > MIN_KEY:
+                self._keys.add(key)
+            elif key:
+                self.short_keys.setdefault(key, []).append((bool(ARABIC.match(word)), vowels))
         self._short.update(spellings)
 
     def _add_numbers(self, words: list[str]) -> None:
@@ -239,21 +241,40 @@ class Secrets:
 
 
 @lru_cache(maxsize=65536)
-def _name_word(word: str) -> tuple[str, tuple[str, ...], tuple[str, ...]]:
-    """A name word's consonant skeleton, its vowels, and — when the skeleton is too short to
-    match Arabic text by (two consonants or fewer) — its other spellings, folded. Names
+def _name_word(word: str) -> tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]:
+    """A name word's consonant skeletons, its vowels, and — when the skeleton is too short
+    to match Arabic text by (two consonants or fewer) — its other spellings, folded. Names
     recur from record to record: worked out once per word."""
     # The article is a clitic, not part of the name: الحمامي and Hammami are one.
     bare = _without_article(word)
     key = name_keys(bare)
+    keys = (key, *_other_readings(bare, key))
     spellings: tuple[str, ...] = ()
     if len(key) <= MIN_KEY:
         written = word_spellings(word)
         candidates = [*written, *(variant for latin in [word, *written]
                                   for variant in _vowel_variants(latin.lower()))]
         spellings = tuple(folded for folded in fold_values(candidates)
-                          if folded and folded not in ORDINARY and " " not in folded)
-    return key, _vowels(bare), spellings
+                          if len(folded) >= MIN_TOKEN and folded not in ORDINARY
+                          and " " not in folded)
+    return keys, _vowels(bare), spellings
+
+
+def _other_readings(word: str, key: str) -> tuple[str, ...]:
+    """Skeletons of the other readings of a name: a Latin "th", "sh", "kh", "dh" may be two
+    letters (Fethi is فتحي: t and h), and a "c" before a or o a soft one (Faycal, Fayçal);
+    in Arabic, ت ح or س ه side by side are what a Latin digraph writes as one."""
+    if ARABIC.match(word):  # and a final ح or ه may not be written (Salah, Salaa)
+        merged = re.sub(r"([TSKD])H", r"\1", key)
+        return tuple({merged, key[:-1] if key.endswith("H") else key} - {key})
+    # A digit between the two letters keeps them apart, and the skeleton drops digits.
+    readings = {name_keys(word.replace(digraph, digraph[0] + "0" + digraph[1]))
+                for digraph in ("th", "sh", "kh", "dh") if digraph in word}
+    if "c" in word:
+        readings |= {name_keys(word.replace("c", "s")), name_keys(word.replace("c", "k"))}
+    if word.endswith("h"):  # a final h after a vowel may be a letter: Salah is صلاح
+        readings.add(name_keys(word + "0"))
+    return tuple(readings - {key})
 
 
 def _name_like(word: str, original: str) -> bool:
@@ -314,7 +335,7 @@ def _key_spans(folded: str, secrets: Secrets, original: str, offsets) -> list[tu
     present = set(keyed)
     short = secrets.short_keys.keys()
     hits = secrets.clitic_keys.intersection(present) | (short & present) | {
-        key for key in present if key[:1] == "L" and key[1:] in short}
+        key for key in present if key[:1] == "L" and (key[1:] in short or key[1:] in secrets.keys)}
     if not hits:
         return []
     words = folded.split(" ")
@@ -322,16 +343,22 @@ def _key_spans(folded: str, secrets: Secrets, original: str, offsets) -> list[tu
     found = []
     for index in [index for index, key in enumerate(keyed) if key in hits]:
         word, key, position = words[index], keyed[index], starts[index]
-        if key[:1] == "L" and word.startswith("ال") and key[1:] in short:
-            key = key[1:]  # the article
-        if word not in ORDINARY and (
-            key in secrets.keys
-            or (key in secrets.clitic_keys and ARABIC.match(word))
-            or (key in short and _short_name_fits(word, secrets.short_keys[key], original,
-                                                  offsets, position))
-        ):
+        if word in ORDINARY or len(word) < MIN_TOKEN:  # "C'était" is no name
+            continue
+        # An article written as one with the name: الحمامي, Laarayedh, Elgharbi.
+        glued = key[:1] == "L" and (word.startswith("ال") or word[:2] in GLUED_ARTICLES)
+        if any(_key_fits(word, candidate, secrets, original, offsets, position)
+               for candidate in ((key, key[1:]) if glued else (key,))):
             found.append((position, position + len(word)))
     return found
+
+
+def _key_fits(word: str, key: str, secrets: Secrets, original: str, offsets,
+              position: int) -> bool:
+    return (key in secrets.keys
+            or (key in secrets.clitic_keys and ARABIC.match(word) is not None)
+            or (key in secrets.short_keys and _short_name_fits(
+                word, secrets.short_keys[key], original, offsets, position)))
 
 
 def _short_name_fits(word: str, names: list[tuple[bool, tuple[str, ...]]], original: str,
@@ -353,19 +380,21 @@ def _short_name_fits(word: str, names: list[tuple[bool, tuple[str, ...]]], origi
 
 
 _VOWEL_CLASSES = str.maketrans({"a": "A", "e": "E", "i": "I", "y": "I", "o": "U", "u": "U",
-                                "ا": "A", "و": "U", "ي": "I"})
+                                "w": "U", "ا": "A", "و": "U", "ي": "I", "ع": "E"})
 
 
 def _vowels(word: str) -> tuple[str, ...]:
-    """The vowels a name word writes, as classes: A, I, U (E: a Latin "e", any of them;
-    *: a final Arabic yaa, which may be alef maqsura). An Arabic word's first letter is a
-    consonant or a hamza seat, not a vowel."""
+    """The vowels a name word writes, as classes: A, I, U (E: a Latin "e" or an Arabic ayn,
+    any of them — Moez is معز, Kaabi الكعبي; *: a final Arabic yaa, which may be alef
+    maqsura). An Arabic word's first letter is a consonant or a hamza seat, not a vowel; a
+    Latin "w" after a vowel is one (Chawki is شوقي)."""
     if ARABIC.match(word):
         body = word[1:]
         # و and ي before a vowel letter are consonants (w, y): زواري is z-a-w-a-r-i.
         vowels = "".join(char for char, following in zip(body[:-1], body[1:], strict=True)
-                         if char in "اوي" and not (char in "وي" and following in "اوي"))
-        return ((vowels + ("*" if body.endswith("ي") else "A" if body.endswith("ا") else "")
+                         if char in "اويع" and not (char in "وي" and following in "اوي"))
+        last = body[-1:]
+        return ((vowels + ("*" if last == "ي" else last if last in "اع" else "")
                  ).translate(_VOWEL_CLASSES),)
     word = word[1:] if word[:1] in "yw" else word  # a first y or w is a consonant
     # "ou" before another vowel may be a w (Zouari is Zawari) or a long u (Bouazizi is
