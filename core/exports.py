@@ -90,7 +90,7 @@ def export(record_type: records.RecordType, query, fmt: str, audience: str,
         deny(VIEW_IDENTIFYING)
     # Even without identifying fields an export needs the key: texts are scrubbed of them.
     keystore.keystore().keyring()
-    query = query.options(*_loaders(record_type.model, record_type.schema()))
+    query = query.options(*_loaders(record_type.model, records.schema_of(record_type)))
     count = db.session.scalar(select(func.count()).select_from(query.subquery()))
     # The file is written after this commit, in a session that has not loaded the reader.
     person = user._get_current_object() if hasattr(user, "_get_current_object") else user
@@ -117,7 +117,7 @@ def payload(record, audience: str) -> dict:
     redaction lets the schema's fields show."""
     record_type = records.type_of(record)
     policy = Policy(current_app.extensions["rabita.scrubber"], gazetteer())
-    shown = for_export(records.values(record, identifying=True), record_type.schema(),
+    shown = for_export(records.values(record, identifying=True), records.schema_of(record_type),
                        audience, policy)
     return {**_record_columns(record), **shown.payload}
 
@@ -165,7 +165,7 @@ def _longest_lists(record_type, query) -> dict[str, int]:
     any record of the file has — how many numbered columns the CSV needs. Counted from the
     loaded parts, before any value is decrypted."""
     longest: dict[str, int] = {}
-    schema = record_type.schema()
+    schema = records.schema_of(record_type)
     for record in db.session.scalars(query.execution_options(yield_per=BATCH)):
         _count_lists(record, schema, "", longest)
     return longest
@@ -217,7 +217,7 @@ class Layout:
 
     @classmethod
     def of(cls, record_type, audience: str, longest: dict[str, int]) -> Layout:
-        schema = record_type.schema()
+        schema = records.schema_of(record_type)
         allowed = {path for path, _field in exported_fields(schema, audience)}
         columns = [Column(name, name) for name in RECORD_COLUMNS
                    if name != "reference" or hasattr(record_type.model, "reference")]
