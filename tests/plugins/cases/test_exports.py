@@ -3,8 +3,10 @@ identifying ones only when asked and allowed; cells that a spreadsheet would run
 are defused; every export is audited. (tests/core/test_exports.py walks every record type.)"""
 
 import csv
+import html
 import io
 import json
+import re
 
 from sqlalchemy import select
 
@@ -90,3 +92,13 @@ def test_an_export_is_offered_as_a_download_with_its_name(people, login_as):
         header = client.get(f"/cases/export.{fmt}").headers["Content-Disposition"]
         assert header.startswith("attachment; filename*=UTF-8''")
         assert unquote(header.split("''", 1)[1]) == f"cases-case.{fmt}"
+
+
+def test_the_list_links_the_identifying_export_only_for_those_allowed(app, people, login_as):
+    login_as(people["salma"]).submit("/cases/new", case_form())
+    assert "identifying=1" not in login_as(people["amina"]).get("/cases/").get_data(as_text=True)
+    page = login_as(people["huda"]).get("/cases/?status=open").get_data(as_text=True)
+    link = re.search(r'href="(/cases/export\.csv\?[^"]*identifying=1[^"]*)"', page).group(1)
+    assert "status=open" in link
+    full = rows(login_as(people["huda"]).get(html.unescape(link)))
+    assert full[0]["defender.real_name"] == "Salma Ben Ali"
