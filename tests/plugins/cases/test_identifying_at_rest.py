@@ -1,6 +1,6 @@
 """Identifying fields at rest: a canary name typed into every ``never`` field of the case form
-for 1,000 cases is found 0 times in the SQLite file, its WAL and its dump, and in a pg_dump of
-the PostgreSQL schema — as written, lower-cased, folded (hamza, diacritics), in UTF-16, and
+for 1,000 cases (and into tasks and file names, the sealed parts that never leave) is found 0
+times in the SQLite file, its WAL and its dump, and in a pg_dump of the PostgreSQL schema — as written, lower-cased, folded (hamza, diacritics), in UTF-16, and
 JSON-escaped (``\\u0625``). The fields are found by walking the record's schema, not listed
 by hand, so a new identifying field is typed into by itself (or the test says it cannot be).
 
@@ -25,6 +25,7 @@ from tests.plugins.cases.conftest import case_form
 
 RECORDS = 1000
 THROUGH_THE_EDIT_PAGE = 5  # of them also edited: the edit page seals what it is given anew
+WITH_TASK_AND_FILE = 50  # of them given a task and a file (their words and names are sealed)
 DIGIT_LETTERS = "ابتثجحخدذر"  # the record's number in Arabic letters
 
 
@@ -129,6 +130,25 @@ def _walk(form):
             yield form_field
 
 
+def parts_outside_the_schema() -> set[str]:
+    """Tables of the case's parts with sealed columns that the shared record does not hold
+    (tasks, files): the schema walk cannot reach them, so the test types into them itself."""
+    from sqlalchemy import inspect
+
+    from core.records import SEALED
+    from plugins.cases.models import Case
+    from plugins.cases.schemas import CaseSchema
+
+    in_schema = {Case.__table__.name} | {
+        relationship.mapper.local_table.name
+        for name, relationship in inspect(Case).relationships.items()
+        if name in CaseSchema().fields}
+    sealed = {relationship.mapper.local_table.name
+              for relationship in inspect(Case).relationships
+              if any(c.info.get(SEALED) for c in relationship.mapper.local_table.columns)}
+    return sealed - in_schema
+
+
 # -- writing and reading -------------------------------------------------------------------
 
 
@@ -150,6 +170,19 @@ def edit_a_case(client, uuid: str, number: int, typed: dict[str, str]) -> None:
     assert client.submit(f"/cases/{uuid}/edit", form).status_code == 302
 
 
+def add_task_and_file(client, token: str, uuid: str, number: int) -> None:
+    """A follow-up task and a file on the case, through its page's forms."""
+    import io
+
+    task = client.post(f"/cases/{uuid}/tasks", data={
+        "csrf_token": token, "description": canary(number, "task")})
+    upload = client.post(f"/cases/{uuid}/attachments", content_type="multipart/form-data",
+                         data={"csrf_token": token, "file": (
+                             io.BytesIO(f"Notes on {canary(number, 'content')}".encode()),
+                             f"{canary(number, 'filename')}.txt")})
+    assert task.status_code == upload.status_code == 302
+
+
 def _hidden(page: str, name: str) -> str:
     import re
 
@@ -162,6 +195,7 @@ def _hidden(page: str, name: str) -> str:
 
 
 def test_every_identifying_field_of_the_schema_is_found(app):
+    assert parts_outside_the_schema() == {"cases_task", "cases_attachment"}  # typed below
     typed, chosen = typed_fields(app)
     assert {"defender.real_name", "defender.contacts", "defender.address",
             "incidents[].perpetrator_identity", "interventions[].notes"} <= set(typed)
@@ -179,6 +213,8 @@ def test_no_canary_typed_in_an_identifying_field_is_at_rest(app, people, login_a
     uuids = [type_a_case(salma, token, number, typed) for number in range(RECORDS)]
     for number in range(THROUGH_THE_EDIT_PAGE):
         edit_a_case(salma, uuids[number], number, typed)
+    for number in range(WITH_TASK_AND_FILE):
+        add_task_and_file(salma, token, uuids[number], number)
 
     copies = database_copies(database_url)
     for where, blob in copies.items():
@@ -193,3 +229,8 @@ def test_no_canary_typed_in_an_identifying_field_is_at_rest(app, people, login_a
             written = json.dumps(records.values(case, identifying=True), ensure_ascii=False)
             for path in typed:
                 assert canary(number, path) in written, (number, path)
+        case = db.session.scalar(select(Case).where(Case.uuid == uuids[0]))
+        assert records.identifying_value(case, case.tasks[0], "description") == \
+            canary(0, "task")
+        assert records.identifying_value(case, case.attachments[0], "filename") == \
+            f"{canary(0, 'filename')}.txt"
