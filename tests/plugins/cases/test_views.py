@@ -393,3 +393,20 @@ def test_a_search_pages_by_posting_its_words_again(app, people, login_as, make_c
     assert pages == -(-expected // 25) and len(seen) == len(set(seen)) == expected
     everything = client.get(f"/cases/?q={word}").get_data(as_text=True)
     assert f"{count_cases(app)} cases" in everything  # an address's words are not used
+
+
+def test_a_case_is_found_by_its_reference_as_people_type_it(app, people, login_as):
+    uuid = create(login_as(people["salma"]), restricted="y",
+                  assigned_to=str(people["salma"].id))
+    with app.app_context():
+        reference = db.session.scalar(select(Case).where(Case.uuid == uuid)).reference
+    code = reference.removeprefix("C-").replace("-", "")
+    typed = [reference, reference.lower(), code, f"c {code[:4]} {code[4:]}",
+             reference.replace("0", "O").replace("1", "l")]
+    salma, amina = login_as(people["salma"]), login_as(people["amina"])
+    for words in typed:
+        assert uuid in searched(salma, words), words
+        assert uuid in salma.submit("/search", {"q": words}).get_data(as_text=True), words
+        # restricted and not hers: as if there were no such case
+        assert "0 cases" in searched(amina, words)
+        assert uuid not in amina.submit("/search", {"q": words}).get_data(as_text=True)
