@@ -27,15 +27,18 @@ from core.permissions import (
     READ_AUDIT,
     READ_LEDGER,
     REVIEW_RECORDS,
+    REVIEWER,
     VIEW_IDENTIFYING,
     registry,
 )
 from core.testing import TEST_PASSPHRASE, all_databases, signed_in_client
 from tests.core.every_route import (
     ANONYMOUS,
+    ASSIGNED,
     CROSSED,
     MISSING,
     OPEN,
+    OTHER_DOCUMENTER,
     PART_ARGUMENTS,
     REAL_NAMES,
     RECORD_ARGUMENTS,
@@ -204,7 +207,19 @@ def wrong(world: World, cell: Cell, answer: Answer, missing: Answer | None) -> s
     policy = POLICY[cell.endpoint]
     if policy not in (ANYONE, OWN_SIGN_IN) and answer.refused:
         return f"refused an allowed user ({answer.status} {answer.location})"
-    return None
+    shown = [s for s in not_hers_to_see(world, cell.role) if s in answer.body]
+    return f"an allowed page shows {shown}" if shown else None
+
+
+def not_hers_to_see(world: World, role: str) -> list[str]:
+    """What no page may show this role, wherever it appears (lists, exports, search): the
+    restricted case unless she may open it, and real names without the right to see them."""
+    hidden = [] if role in SEES_RESTRICTED else [
+        RESTRICTED_TITLE, RESTRICTED_PSEUDONYM, REAL_NAMES[RESTRICTED]]
+    with world.app.app_context():
+        identifying = role != ANONYMOUS and registry(world.app).allows(ROLE_OF[role],
+                                                                       VIEW_IDENTIFYING)
+    return hidden + ([] if identifying else list(REAL_NAMES.values()))
 
 
 def _wrong_refusal(cell: Cell, answer: Answer, missing: Answer | None) -> str | None:
@@ -259,6 +274,10 @@ def test_every_forbidden_cell_is_refused_and_every_allowed_one_opens(world, caps
     with capsys.disabled():
         print(_summary(tally, len(answers)))
     assert tally[ANONYMOUS, "refused"] > 0 and tally[ADMIN, "allowed"] > 0
+    # the pages do show these values to those who may see them: their absence means something
+    for role, value in ((ADMIN, RESTRICTED_TITLE), (ASSIGNED, RESTRICTED_PSEUDONYM),
+                        (OTHER_DOCUMENTER, REAL_NAMES[OPEN]), (REVIEWER, REAL_NAMES[RESTRICTED])):
+        assert any(value in a.body for c, a in answers.items() if c.role == role), (role, value)
     assert not failures, f"{len(failures)} cells break the policy:\n" + "\n".join(failures)
 
 
