@@ -136,7 +136,8 @@ def init_command(node_name, database_url, admin_name, admin_password_file, passp
 
 def register(app: Flask) -> None:
     """Add core's command groups to the app's CLI (replacing Flask-Migrate's ``db``)."""
-    for group in (users_group, db_group, audit_group, keys_group, consent_group):
+    for group in (users_group, db_group, audit_group, keys_group, records_group,
+                  consent_group):
         app.cli.add_command(group)
 
 
@@ -352,6 +353,46 @@ def keys_rotate(passphrase_file):
     db.session.commit()
     store.finish_rotation(passphrase)
     click.echo(f"Rotated the node key; re-wrapped {count} data keys.")
+
+
+# -- records -------------------------------------------------------------------------------
+
+
+@click.group("records", help="Records kept by the node's plugins.")
+def records_group():
+    pass
+
+
+@records_group.command("seal-texts")
+@click.option("--passphrase-file", type=click.File("r"), default=None)
+@with_appcontext
+def records_seal_texts(passphrase_file):
+    """Seal the open texts written before texts were sealed at rest (once, after upgrading)."""
+    _change_texts(passphrase_file, "seal_all_texts", "records.texts_sealed",
+                  "Sealed {count} open texts; their columns now hold their scrubbed form.")
+
+
+@records_group.command("unseal-texts")
+@click.option("--passphrase-file", type=click.File("r"), default=None)
+@with_appcontext
+def records_unseal_texts(passphrase_file):
+    """Put open texts back in clear, as written: only before downgrading below cases_0004."""
+    _change_texts(passphrase_file, "unseal_all_texts", "records.texts_unsealed",
+                  "Unsealed {count} open texts: they are readable in the database again.")
+
+
+def _change_texts(passphrase_file, change: str, action: str, done: str) -> None:
+    from core import records
+
+    passphrase = _read_secret(passphrase_file, "Node passphrase", confirm=False)
+    try:
+        keystore.keystore().unlock_here(passphrase)
+    except keystore.KeyStoreError as error:
+        raise click.ClickException(str(error)) from error
+    count = getattr(records, change)()
+    audit.record(action, texts=count)
+    db.session.commit()
+    click.echo(done.format(count=count))
 
 
 # -- consent -------------------------------------------------------------------------------

@@ -7,6 +7,14 @@ whose every field states its sharing class, and a model that mixes in ``RecordMi
 *sealed* column: it holds only AES-256-GCM ciphertext under the record's own data key, bound
 to the record, the row and the field. Reading it needs the unlocked node, and — for people —
 the ``core.identifying.view`` permission; every such read is written to the audit log.
+
+An open free-text field (a title, a summary, a narrative) is *sealed at rest* too, unless its
+metadata says ``"at_rest": "clear"``: the text as written sits sealed in a column
+``<field>_original`` beside it, and the field's own column keeps only its scrubbed form (the
+record's own identifying values, phone numbers, ID numbers and e-mail addresses replaced, as
+for sharing), which lists, search and people without the permission read. Plugins assign the
+attribute as usual: the assignment is held in memory and sealed by the next save, so no
+written text ever reaches a clear column.
 """
 
 from __future__ import annotations
@@ -20,8 +28,8 @@ from functools import lru_cache
 from typing import Any, ClassVar
 
 from flask import Flask, abort, current_app
-from marshmallow import Schema
-from sqlalchemy import ForeignKey, Integer, LargeBinary, String, select
+from marshmallow import Schema, fields
+from sqlalchemy import ForeignKey, Integer, LargeBinary, String, event, select
 from sqlalchemy.orm import Mapped, declared_attr, mapped_column
 
 from core import audit, clock, keystore
@@ -33,6 +41,7 @@ from core.places import gazetteer
 from core.plugins import PluginError, plugin_manager, require_prefix, results_by_plugin
 from core.redaction import (
     NEVER,
+    OPEN,
     Policy,
     Redaction,
     _nested_schema,
@@ -47,6 +56,13 @@ from core.scrub import Scrubber
 EXTENSION_KEY = "rabita.record_types"
 SEALED = "sealed"
 UNSAVED = "_rabita_unsaved"
+# How an open free-text field is kept at rest (metadata "at_rest"): sealed unless declared
+# clear; its sealed column is named after it with this suffix.
+AT_REST, CLEAR = "at_rest", "clear"
+ORIGINAL = "_original"
+PENDING = "_rabita_originals"  # texts assigned since the last save, by field: not sealed yet
+WRITING = "_rabita_writing_clear"  # core itself writes a clear (scrubbed) form
+FRESH = "_rabita_texts_fresh"  # clear forms in step with the texts and identifying values
 
 
 @dataclass(frozen=True)
@@ -76,6 +92,12 @@ def sealed_column(**kwargs: Any):
 def blind_index_column():
     """Beside a sealed column ``<field>``, named ``<field>_index``: a keyed hash for lookups."""
     return mapped_column(String(64), nullable=True, index=True)
+
+
+def original_column():
+    """Beside an open free-text column ``<field>``, named ``<field>_original``: the text as
+    written, sealed (``<field>`` keeps its scrubbed form)."""
+    return sealed_column()
 
 
 class RecordPartMixin:
@@ -186,6 +208,8 @@ def _check_columns(name: str, schema: Schema, model: type) -> None:
             if sharing_of(schema_field) != NEVER:
                 _check_columns(name, nested, relationships[field_name].mapper.class_)
             continue
+        if is_open_text(schema_field):
+            _check_text(name, field_name, schema_field, model)
         column = columns.get(schema_field.attribute or field_name)
         sealed = column is not None and column.info.get(SEALED, False)
         if sharing_of(schema_field) == NEVER and not sealed:
@@ -198,6 +222,62 @@ def _check_columns(name: str, schema: Schema, model: type) -> None:
                 f"In {name!r}, the field {field_name!r} is sealed but declared shareable; "
                 "a sealed column holds only `never` values."
             )
+
+
+def is_open_text(schema_field) -> bool:
+    """An open field of free text (a string, or a list of strings) rather than codes."""
+    if sharing_of(schema_field) != OPEN or schema_field.metadata.get("code"):
+        return False
+    inner = schema_field.inner if isinstance(schema_field, fields.List) else schema_field
+    return isinstance(inner, fields.String)
+
+
+def _check_text(name: str, field_name: str, schema_field, model: type) -> None:
+    """An open text is sealed at rest unless declared clear: its ``_original`` column is
+    there, and assignments to it are held for sealing (``_hold_as_original``)."""
+    at_rest = schema_field.metadata.get(AT_REST, SEALED)
+    if at_rest not in (SEALED, CLEAR):
+        raise PluginError(
+            f"In {name!r}, the open text {field_name!r} says at_rest={at_rest!r}; use "
+            f"{SEALED!r} (the default) or {CLEAR!r}."
+        )
+    if at_rest == CLEAR:
+        return
+    attribute = schema_field.attribute or field_name
+    original = model.__table__.columns.get(attribute + ORIGINAL)
+    if attribute not in model.__table__.columns or original is None or not original.info.get(
+            SEALED):
+        raise PluginError(
+            f"In {name!r}, the open text {field_name!r} is sealed at rest: declare "
+            f"{attribute}{ORIGINAL} = core.records.original_column() beside it (or give it "
+            f"metadata {{'at_rest': 'clear'}} if a copied database may show it as written)."
+        )
+    column_attribute = getattr(model, attribute)
+    if not event.contains(column_attribute, "set", _hold_as_original):
+        event.listen(column_attribute, "set", _hold_as_original, retval=True)
+
+
+def _hold_as_original(row, value, _old, initiator):
+    """An open text assigned by a plugin: held in memory until the save seals it; its clear
+    column stays empty meanwhile, so an early flush writes nothing readable."""
+    if row.__dict__.get(WRITING):
+        return value
+    row.__dict__.setdefault(PENDING, {})[initiator.key] = value
+    return _empty_like(value)
+
+
+def _empty_like(value):
+    return [] if isinstance(value, list | tuple) else None if value is None else ""
+
+
+@lru_cache(maxsize=256)
+def _sealed_texts(schema_class: type[Schema]) -> tuple[str, ...]:
+    """The attributes of ``schema_class``'s open texts kept sealed at rest."""
+    return tuple(
+        schema_field.attribute or name
+        for name, schema_field in _schema_instance(schema_class).fields.items()
+        if is_open_text(schema_field) and schema_field.metadata.get(AT_REST, SEALED) == SEALED
+    )
 
 
 # -- writing -------------------------------------------------------------------------------
@@ -224,6 +304,7 @@ def set_identifying(record, row, field: str, value: Any) -> None:
         raise ValueError(f"{type(row).__name__}.{field} is not a sealed column.")
     if row.uuid is None:  # a new part: its id is part of what its ciphertext is bound to
         row.uuid = str(uuid_module.uuid4())
+    record.__dict__.pop(FRESH, None)  # the open texts must be scrubbed of it again
     index = f"{field}_index"
     if value is None or value == "" or value == []:
         setattr(row, field, None)
@@ -261,6 +342,7 @@ def save_new(batch: list, user, *, action: str) -> None:
         return
     for record in batch:
         record.__dict__.pop(UNSAVED, None)
+        seal_texts(record)
     db.session.add_all(batch)
     db.session.add_all(_writer_of(record, user) for record in batch)
     db.session.flush()
@@ -277,6 +359,7 @@ def save(record, user, *, action: str = "record.saved", at: datetime | None = No
 
     if not record.__dict__.pop(UNSAVED, False):
         record.version += 1
+    seal_texts(record)
     record.updated_at = at or clock.now()
     db.session.add(record)
     db.session.add(_writer_of(record, user))
@@ -292,6 +375,99 @@ def _writer_of(record, user) -> RecordWriter:
     """Who wrote this version (None: no known person — an import, sample data)."""
     return RecordWriter(record_type=record.__record_type__, record_uuid=record.uuid,
                         version=record.version, writer_id=getattr(user, "id", None))
+
+
+def seal_texts(record) -> int:
+    """Seal the open texts of ``record`` assigned since its last save, and write in each
+    text's column its scrubbed form — scrubbed of the record's identifying values as they
+    are now. A text written before texts were sealed (still only in its column) is sealed
+    here too. Return how many texts were sealed. Every save calls it (needs the unlocked
+    node); plugins call it before deriving anything from the texts (a search index)."""
+    if type_of(record).schema is None:
+        return 0
+    rows = list(_text_rows(record))
+    pending = any(PENDING in row.__dict__ or _unsealed(row, attribute)
+                  for row, attribute in rows)
+    if not rows or (record.__dict__.get(FRESH) and not pending):
+        return 0
+    originals = [original_text(record, row, attribute) for row, attribute in rows]
+    scrubbed = _scrubbed_all(record, originals)
+    sealed = 0
+    for (row, attribute), original, clear in zip(rows, originals, scrubbed, strict=True):
+        sealed += _seal_text(record, row, attribute, original, clear)
+    record.__dict__[FRESH] = True
+    return sealed
+
+
+def _seal_text(record, row, attribute: str, original, clear) -> int:
+    """Seal ``original`` if it is new, and write ``clear`` into the text's own column."""
+    held = row.__dict__.get(PENDING, {})
+    new = attribute in held or _unsealed(row, attribute)
+    if row.uuid is None:  # a new part: its id is part of what its ciphertext is bound to
+        row.uuid = str(uuid_module.uuid4())
+    if new and original in (None, "", [], ()):
+        setattr(row, attribute + ORIGINAL, None)
+    elif new:
+        _seal_into(record, row, attribute + ORIGINAL,
+                   json.dumps(original, ensure_ascii=False).encode())
+    held.pop(attribute, None)
+    if not held:
+        row.__dict__.pop(PENDING, None)
+    row.__dict__[WRITING] = True
+    try:
+        setattr(row, attribute, _fitted(row, attribute, clear))
+    finally:
+        row.__dict__.pop(WRITING, None)
+    return int(new)
+
+
+def _scrubbed_all(record, originals: list) -> list:
+    """Each original text scrubbed, all of the record's at once (lists item by item)."""
+    flat = [text for value in originals for text in _texts_of(value)]
+    if not flat:
+        return list(originals)
+    scrubber = current_app.extensions["rabita.scrubber"]
+    from core.scrub import Secrets
+
+    done = iter(scrubber.scrub_many(flat, Secrets(identifying_strings(record))))
+    return [[next(done) for _ in value] if isinstance(value, list | tuple)
+            else next(done) if value else value for value in originals]
+
+
+def _texts_of(value) -> list[str]:
+    if isinstance(value, list | tuple):
+        return [str(item) for item in value]
+    return [value] if value else []
+
+
+def _fitted(row, attribute: str, clear):
+    """The scrubbed form cut to its column's length (a placeholder is longer than a short
+    name it replaces)."""
+    length = getattr(row.__table__.columns[attribute].type, "length", None)
+    return clear[:length] if length and isinstance(clear, str) else clear
+
+
+def _unsealed(row, attribute: str) -> bool:
+    """A text written before texts were sealed: in its column as written, no original."""
+    return getattr(row, attribute + ORIGINAL) is None and bool(getattr(row, attribute))
+
+
+def _text_rows(record):
+    """(row, attribute) of every open text kept sealed, in the record and its parts."""
+    yield from _text_rows_of(record, type_of(record).schema)
+
+
+def _text_rows_of(row, schema_class):
+    for attribute in _sealed_texts(schema_class):
+        yield row, attribute
+    for name, schema_field in _schema_instance(schema_class).fields.items():
+        nested = _nested_schema(schema_field)
+        if nested is None or sharing_of(schema_field) == NEVER:
+            continue
+        related = getattr(row, schema_field.attribute or name, None)
+        for part in related if isinstance(related, list | tuple) else (
+                [related] if related is not None else []):
+            yield from _text_rows_of(part, type(nested))
 
 
 def announce_saved(record: Any, user: Any) -> None:
@@ -370,8 +546,22 @@ def identifying_value(record, row, field: str) -> Any:
     return json.loads(plaintext)
 
 
+def original_text(record, row, attribute: str) -> Any:
+    """An open text of ``row`` as written (sealed at rest). No permission check: callers
+    check and audit."""
+    held = row.__dict__.get(PENDING, {})
+    if attribute in held:
+        return held[attribute]
+    blob = getattr(row, attribute + ORIGINAL)
+    if blob is None:  # empty, or written before texts were sealed: the column holds it
+        return getattr(row, attribute)
+    return json.loads(keystore.open_sealed(_data_key(record),
+                                           _context(record, row, attribute + ORIGINAL), blob))
+
+
 def values(record, *, identifying: bool) -> dict:
-    """The record serialised by its schema; `never` fields only when ``identifying``."""
+    """The record serialised by its schema; `never` fields only when ``identifying``, and
+    open texts as written when ``identifying`` (their scrubbed form otherwise)."""
     return _values(record, record, schema_of(type_of(record)), identifying)
 
 
@@ -440,17 +630,34 @@ def _identifying_strings(record, row, plan, found: list) -> None:
                 _identifying_strings(record, part, field.nested, found)
 
 
-def scrub_for(record, user) -> Callable[[str], str]:
-    """How ``record``'s open text is shown to ``user``: withheld from everyone while the node
-    is locked (it may quote identifying values); then as written to those who may see
-    identifying data, and scrubbed for everyone else."""
-    if record is None or not keystore.keystore().unlocked:
-        from flask_babel import gettext
+def texts_for(record, user) -> Callable[[Any, str], Any]:
+    """How ``record``'s open texts are shown to ``user`` (None: anyone, as in lists), as
+    ``shown(row, attribute)``: as written to those who may see identifying data while the
+    node is unlocked; to everyone else their scrubbed form, kept in clear (so shown even
+    while the node is locked). A text not sealed yet (written before texts were sealed:
+    ``rabita records seal-texts``) is scrubbed as it is read, or hidden while locked."""
+    unlocked = keystore.keystore().unlocked
+    if unlocked and user is not None and user.can(VIEW_IDENTIFYING):
+        return lambda row, attribute: original_text(record, row, attribute)
+    scrub: list = []
 
-        return lambda text: gettext("[hidden while the node is locked]") if text else text
-    if user.can(VIEW_IDENTIFYING):
-        return lambda text: text
-    return scrubbing(record)
+    def shown(row, attribute: str):
+        text = getattr(row, attribute)
+        if _is_sealed_text(row, attribute) and not _unsealed(row, attribute):
+            return text  # its scrubbed form
+        if not unlocked:
+            from flask_babel import gettext
+
+            return gettext("[hidden while the node is locked]")
+        if not scrub:
+            scrub.append(scrubbing(record))
+        return scrub[0](text)
+
+    return shown
+
+
+def _is_sealed_text(row, attribute: str) -> bool:
+    return attribute + ORIGINAL in row.__table__.columns
 
 
 def redaction(record, audience: str) -> Redaction:
@@ -493,6 +700,50 @@ def rewrap_all() -> int:
     return count
 
 
+def seal_all_texts(*, batch: int = 200) -> int:
+    """Seal every open text written before texts were sealed (``rabita records seal-texts``,
+    after the migration that added the sealed columns): not a new version of any record.
+    Return how many texts were sealed. Commits batch by batch."""
+    return _each_record(seal_texts, batch)
+
+
+def unseal_all_texts(*, batch: int = 200) -> int:
+    """Put every open text back in its column as written and drop its sealed copy (``rabita
+    records unseal-texts``): only before downgrading below the migration that sealed them."""
+    return _each_record(_unseal_texts, batch)
+
+
+def _unseal_texts(record) -> int:
+    unsealed = 0
+    for row, attribute in _text_rows(record):
+        if getattr(row, attribute + ORIGINAL) is None:
+            continue
+        original = original_text(record, row, attribute)
+        setattr(row, attribute + ORIGINAL, None)
+        row.__dict__[WRITING] = True
+        try:
+            setattr(row, attribute, original)
+        finally:
+            row.__dict__.pop(WRITING, None)
+        unsealed += 1
+    return unsealed
+
+
+def _each_record(change: Callable[[Any], int], batch: int) -> int:
+    count = 0
+    for record_type in record_types():
+        model = record_type.model
+        if model is None or record_type.schema is None:
+            continue
+        ids = db.session.scalars(select(model.id).order_by(model.id)).all()
+        for start in range(0, len(ids), batch):
+            chunk = ids[start:start + batch]
+            for record in db.session.scalars(select(model).where(model.id.in_(chunk))):
+                count += change(record)
+            db.session.commit()
+    return count
+
+
 # -- helpers -------------------------------------------------------------------------------
 
 
@@ -506,6 +757,9 @@ def _values(record, row, schema: Schema, identifying: bool) -> dict:
             if _is_sealed(row, attribute):
                 out[name] = identifying_value(record, row, attribute)
                 continue
+        elif identifying and attribute in _sealed_texts(type(schema)):
+            out[name] = original_text(record, row, attribute)
+            continue
         nested = _nested_schema(schema_field)
         if nested is None:
             out[name] = _serialised(schema_field, name, row)

@@ -85,7 +85,7 @@ def search_results(query, user):
 
     if not user.can(VIEW):
         return []
-    from core.records import scrub_for
+    from core.records import texts_for
 
     exact = store.by_reference(query.text, user)  # a case's reference, as people type it
     page = store.Page([exact], 1, 1) if exact else store.listing(
@@ -94,9 +94,9 @@ def search_results(query, user):
     results = []
     for row in page.cases[:10]:
         case = cases[row.id]
-        shown = scrub_for(case, user)
-        results.append(SearchResult(_l("Case"), f"{case.reference} · {shown(case.title)}",
+        shown = texts_for(case, None)  # scrubbed, as in lists
+        results.append(SearchResult(_l("Case"), f"{case.reference} · {shown(case, 'title')}",
                                     url_for("cases.detail", uuid=case.uuid),
-                                    shown(case.summary)[:200]))
+                                    (shown(case, "summary") or "")[:200]))
     return results
 

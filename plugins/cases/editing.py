@@ -1,5 +1,6 @@
 """Between the case form and the case: choices from the vocabularies and the gazetteer, the
-form filled from a case, and a case changed from a form (identifying values sealed)."""
+form filled from a case, and a case changed from a form (identifying values sealed; open texts
+sealed as written by the save, their columns keeping their scrubbed form)."""
 
 from __future__ import annotations
 
@@ -85,22 +86,24 @@ def _violation_choices(taxonomy, locale: str) -> list[SelectChoice]:
 
 
 def fill(form: CaseForm, case: Case, revealed: dict) -> None:
-    """Fill an edit form from a case; ``revealed`` holds its identifying values."""
-    form.title.data, form.summary.data = case.title, case.summary
+    """Fill an edit form from a case; ``revealed`` holds its identifying values and its open
+    texts as written (the case's columns hold only their scrubbed form)."""
+    form.title.data, form.summary.data = revealed.get("title"), revealed.get("summary")
     form.status.data, form.risk.data = case.status, case.risk
     form.restricted.data = case.restricted
     form.assigned_to.data = str(case.assigned_to_id or "")
     defender = case.defender
     if defender is not None:
         sub = form.defender.form
-        sub.pseudonym.data, sub.gender.data = defender.pseudonym, defender.gender or ""
+        sub.pseudonym.data = (revealed.get("defender") or {}).get("pseudonym") or ""
+        sub.gender.data = defender.gender or ""
         sub.age.data, sub.activism.data = defender.age, defender.activism or []
         sub.residence.data = defender.residence or ""
         for name in DEFENDER_IDENTIFYING:
             getattr(sub, name).data = (revealed.get("defender") or {}).get(name) or ""
     _fill_list(form.incidents, case.incidents, revealed.get("incidents") or [],
-               ("occurred_on", "place", "violation", "perpetrator_type", "narrative"),
-               INCIDENT_IDENTIFYING)
+               ("occurred_on", "place", "violation", "perpetrator_type"),
+               ("narrative", *INCIDENT_IDENTIFYING))
     _fill_list(form.interventions, case.interventions, revealed.get("interventions") or [],
                ("kind", "status", "started_on", "ended_on"), ("notes",))
 

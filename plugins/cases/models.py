@@ -4,7 +4,9 @@ A *case* is a file on a defender under threat; its *defender* (the victim), *inc
 each with one violation type and perpetrator type) and *interventions* (support given) are
 parts of the one record ``cases.case``. Tasks and attachments belong to the case but are not
 part of the shared record: they never leave the node. Every identifying value sits in a
-sealed column; ``cases_facet`` and the full-text index are derived from open fields only.
+sealed column. Open texts (title, summary, pseudonym, narratives) are sealed as written in
+``<field>_original``; their own columns hold their scrubbed form (core.records). ``cases_facet``
+and the full-text index are derived from open fields only.
 """
 
 from __future__ import annotations
@@ -17,7 +19,13 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from core import clock, references
 from core.db import UTCDateTime, declare_unmodelled_tables
 from core.extensions import db
-from core.records import RecordMixin, RecordPartMixin, blind_index_column, sealed_column
+from core.records import (
+    RecordMixin,
+    RecordPartMixin,
+    blind_index_column,
+    original_column,
+    sealed_column,
+)
 
 from . import search
 
@@ -54,8 +62,11 @@ class Case(RecordMixin, db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     # What people call it (core.references): random, so it tells nothing of the others.
     reference_code: Mapped[str] = mapped_column(String(8), unique=True, index=True)
+    # Scrubbed forms: what lists, search and people without the permission read.
     title: Mapped[str] = mapped_column(String(200))
+    title_original = original_column()
     summary: Mapped[str] = mapped_column(Text, default="")
+    summary_original = original_column()
     # active_history: a change keeps the value it replaces, for the tallies (store.save).
     status: Mapped[str] = mapped_column(String(20), default="open", active_history=True)
     risk: Mapped[str] = mapped_column(String(20), default="medium", active_history=True)
@@ -102,6 +113,7 @@ class Defender(RecordPartMixin, db.Model):
         ForeignKey("cases_case.id", ondelete="CASCADE"), unique=True
     )
     pseudonym: Mapped[str] = mapped_column(String(100), default="")
+    pseudonym_original = original_column()
     gender: Mapped[str | None] = mapped_column(String(20))
     age: Mapped[int | None] = mapped_column(Integer)
     activism: Mapped[list] = mapped_column(JSON, default=list)
@@ -129,6 +141,7 @@ class Incident(RecordPartMixin, db.Model):
     violation: Mapped[str] = mapped_column(String(40))
     perpetrator_type: Mapped[str | None] = mapped_column(String(40))
     narrative: Mapped[str] = mapped_column(Text, default="")
+    narrative_original = original_column()
     place_detail = sealed_column()
     perpetrator_identity = sealed_column()
     sources = sealed_column()

@@ -146,6 +146,8 @@ def create(count: int, *, seed: int = 0, author=None, batch: int = 500) -> int:
 
 def save(cases: list[Case], author=None) -> None:
     """Add built cases, their search index and tallies, in the current transaction."""
+    for case in cases:
+        records.seal_texts(case)  # before anything is written or indexed
     db.session.add_all(cases)
     db.session.flush()  # ids, for the search index, in the same transaction
     search.index_many(cases)

@@ -5,7 +5,9 @@ status and risk; the defender's pseudonym, gender, activism, age band and govern
 residence; per incident the month, governorate, violation and perpetrator types and the
 narrative (peers and hub only); per intervention its kind, status and months. Names,
 contacts, addresses, organisations, exact places, perpetrators' identities and sources never
-leave; open texts are scrubbed of them.
+leave; open texts are scrubbed of them. Every open text (title, summary, pseudonym, narrative)
+is sealed at rest as written — core's default, see core.records — and kept in clear only
+scrubbed.
 """
 
 from __future__ import annotations

@@ -1,6 +1,7 @@
 """Full-text search over a case's open fields, Arabic-aware, on SQLite and PostgreSQL.
 
-The index holds only what is already open: identifying values are never indexed. Text is
+The index holds only what is already open: open texts in their scrubbed form (as kept in
+clear, see core.records), so identifying values are never indexed. Text is
 folded (``core.text.fold``) before indexing and querying, and Arabic words are indexed also
 without a leading conjunction or article (و، ف، ب، ل، ك، ال), so "وسلمى" is found by "سلمى".
 SQLite uses an FTS5 table; PostgreSQL a tsvector column with a GIN index. Both are made by
@@ -13,7 +14,6 @@ import re
 
 from sqlalchemy import Integer, column, func, literal_column, select, table, text
 
-from core import records
 from core.extensions import db
 from core.places import gazetteer
 from core.scrub import PLACEHOLDER
@@ -48,13 +48,13 @@ def ddl(dialect: str) -> list[str]:
 
 
 def document(case) -> str:
-    """The folded words a case is found by: its open fields — scrubbed of the case's own
-    identifying values, so no name typed in a narrative can be searched for — with term
-    labels in every language and place names, plus Arabic words stripped of a clitic."""
-    scrubbing = records.scrubbing(case)
+    """The folded words a case is found by: its open texts in their scrubbed form (the save
+    seals them first: ``records.seal_texts``), so no name typed in a narrative can be
+    searched for — with term labels in every language and place names, plus Arabic words
+    stripped of a clitic."""
 
-    def scrub(text: str) -> str:
-        return scrubbing(text or "").replace(PLACEHOLDER, " ")
+    def scrub(text: str | None) -> str:
+        return (text or "").replace(PLACEHOLDER, " ")
 
     texts = [case.title, case.summary] + [incident.narrative for incident in case.incidents]
     parts = [scrub(text) for text in texts]

@@ -98,13 +98,14 @@ class Row:
     id: int
     uuid: str
     reference_code: str
-    title: str
+    title: str  # scrubbed, as are all open texts kept in clear
     pseudonym: str | None
     restricted: bool
     status: str
     risk: str
     updated_at: object
     last_incident_on: date | None
+    sealed: bool  # False: its texts were written before texts were sealed (scrub to show)
     violations: tuple[str, ...]
 
     @property
@@ -427,14 +428,13 @@ def _page_rows():
     statement and loading ORM rows cost more than PostgreSQL's answer)."""
     return (select(Case.id, Case.uuid, Case.reference_code, Case.title, Defender.pseudonym,
                    Case.restricted, Case.status, Case.risk, Case.updated_at, Case.last_incident_on,
-                   Case.violation_codes)
+                   Case.title_original.is_not(None), Case.violation_codes)
             .outerjoin(Defender, Defender.case_id == Case.id)
             .where(Case.id.in_(bindparam("ids", expanding=True))))
 
 
 def full_cases(rows: list[Row]) -> dict[int, Case]:
-    """The cases behind some rows (to scrub their texts for people who may not see
-    identifying values)."""
+    """The cases behind some rows (to scrub texts written before texts were sealed)."""
     if not rows:
         return {}
     found = db.session.scalars(
@@ -460,6 +460,7 @@ def save(case: Case, user, *, action: str = "record.saved") -> None:
     if case.created_at is None:
         case.created_at = now
     refresh_derived(case)
+    records.seal_texts(case)  # before it is written or indexed
     db.session.add(case)
     db.session.flush()
     retally(before, tally_key(case))

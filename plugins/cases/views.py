@@ -154,7 +154,7 @@ def detail(uuid: str):
         db.session.commit()
     return render_template(
         "cases/detail.html", case=case, revealed=revealed,
-        shown=records.scrub_for(case, current_user),
+        shown=records.texts_for(case, current_user),
         consent=consent.current(case), shareability=_shareability(case),
         task_form=TaskForm(), attachment_form=AttachmentForm(), confirm_form=ConfirmForm(),
         tasks=_tasks(case, revealed is not None),
@@ -270,24 +270,28 @@ def _filters(args: MultiDict) -> store.Filters:
 
 
 def _shown_rows(rows: list[store.Row]) -> list[dict]:
-    """What the list shows: titles and pseudonyms as the user may see them, term labels in
-    her language — worked out here, once, rather than call by call in the template."""
-    if keystore.keystore().unlocked and current_user.can(VIEW_IDENTIFYING):
-        shown = {row.id: (lambda text: text) for row in rows}
-    elif not keystore.keystore().unlocked:
-        shown = {row.id: records.scrub_for(None, current_user) for row in rows}
-    else:
-        cases = store.full_cases(rows)
-        shown = {row.id: records.scrub_for(cases[row.id], current_user) for row in rows}
+    """What the list shows: titles and pseudonyms in their scrubbed form (kept in clear; a
+    case written before texts were sealed is scrubbed here), term labels in her language —
+    worked out here, once, rather than call by call in the template."""
+    unsealed = store.full_cases([row for row in rows if not row.sealed])
     taxonomy, locale, labels = vocabulary(terms.VIOLATIONS), language(), _labels()
     return [{
         "row": row,
-        "title": shown[row.id](row.title),
-        "pseudonym": shown[row.id](row.pseudonym) if row.pseudonym else "—",
+        "title": _listed(unsealed.get(row.id), "title", row.title),
+        "pseudonym": _listed(unsealed.get(row.id), "pseudonym", row.pseudonym) or "—",
         "violations": [taxonomy.label(code, locale) for code in row.violations],
         "status": labels["status"].get(row.status, row.status),
         "risk": labels["risk"].get(row.risk, row.risk),
     } for row in rows]
+
+
+def _listed(case: Case | None, attribute: str, clear: str | None) -> str | None:
+    """A list's text: the scrubbed form kept in clear, or, for a case whose texts are not
+    sealed yet, scrubbed now (hidden while the node is locked)."""
+    if case is None:
+        return clear
+    row = case if attribute == "title" else case.defender
+    return records.texts_for(case, None)(row, attribute) if row is not None else clear
 
 
 def _date(value: str | None) -> date | None:

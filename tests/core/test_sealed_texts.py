@@ -1,0 +1,62 @@
+"""Open texts sealed at rest: how a record type declares it, checked at start-up."""
+
+import pytest
+from marshmallow import Schema, fields
+
+from core import records
+from core.plugins import PluginError
+from core.redaction import OPEN_CODE_FIELD, OPEN_FIELD
+from tests.fixtures.testimony.models import Testimony
+
+
+def plugin_with(make_plugin, name: str, schema: type[Schema]):
+    return make_plugin(name, register_record_types=lambda: [
+        records.RecordType(f"{name}.note", schema, Testimony)])
+
+
+def test_an_open_text_without_its_sealed_column_stops_start_up(make_app, make_plugin):
+    class Forgetful(Schema):
+        title = fields.String(metadata=OPEN_FIELD)  # sealed by default: no title_original
+
+    with pytest.raises(PluginError, match="declare title_original = core.records"):
+        make_app(PLUGINS=[plugin_with(make_plugin, "forgetful", Forgetful)])
+
+
+def test_a_list_of_free_words_is_an_open_text_too(make_app, make_plugin):
+    class Tagged(Schema):
+        tags = fields.List(fields.String(), metadata=OPEN_FIELD)
+
+    with pytest.raises(PluginError, match="open text 'tags' is sealed at rest"):
+        make_app(PLUGINS=[plugin_with(make_plugin, "tagged", Tagged)])
+
+
+@pytest.mark.parametrize("at_rest", ["plain", "Clear", "", None])
+def test_an_unknown_way_to_keep_a_text_stops_start_up(make_app, make_plugin, at_rest):
+    class Odd(Schema):
+        title = fields.String(metadata={**OPEN_FIELD, "at_rest": at_rest})
+
+    with pytest.raises(PluginError, match="use 'sealed' \\(the default\\) or 'clear'"):
+        make_app(PLUGINS=[plugin_with(make_plugin, "odd", Odd)])
+
+
+def test_codes_and_texts_declared_clear_need_no_sealed_column(make_app, make_plugin):
+    class Plain(Schema):
+        uuid = fields.String(metadata=OPEN_CODE_FIELD)
+        title = fields.String(metadata={**OPEN_FIELD, "at_rest": "clear"})
+
+    app = make_app(PLUGINS=[plugin_with(make_plugin, "plain", Plain)])
+    assert "plain.note" in records.record_types(app)
+
+
+def test_every_open_text_of_a_case_is_sealed_at_rest(make_app):
+    from plugins.cases.models import Case, Defender, Incident
+    from plugins.cases.schemas import CaseSchema, DefenderSchema, IncidentSchema
+
+    make_app(PLUGINS=["plugins.cases"])
+    texts = {(schema, name) for schema in (CaseSchema, DefenderSchema, IncidentSchema)
+             for name, field in schema().fields.items() if records.is_open_text(field)}
+    assert texts == {(CaseSchema, "title"), (CaseSchema, "summary"),
+                     (DefenderSchema, "pseudonym"), (IncidentSchema, "narrative")}
+    for model, name in ((Case, "title"), (Case, "summary"), (Defender, "pseudonym"),
+                        (Incident, "narrative")):
+        assert model.__table__.columns[f"{name}_original"].info.get(records.SEALED)
