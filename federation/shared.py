@@ -12,13 +12,11 @@ import json
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from marshmallow import Schema, fields
 from sqlalchemy import and_, or_, select
 
 from core import clock, records
 from core.extensions import db
-from core.places import gazetteer
-from core.vocabularies import vocabulary
+from core.readable import Shown, in_words
 from federation import protocol
 from federation.models import HeldRecord, Peer, ReceivedEntry
 
@@ -81,56 +79,12 @@ def origin_names() -> dict[str, str]:
 
 # -- reading a payload ----------------------------------------------------------------------
 
-PLACE_RULES = frozenset({"place_to_governorate", "place_to_country"})
-
-
-@dataclass(frozen=True)
-class Shown:
-    """One field of a payload as a person reads it: its label, and its value — a text, the
-    fields of a part (a list of Shown), or several of either."""
-
-    label: str
-    value: str | list
-
 
 def readable(record: SharedRecord, locale: str) -> list[Shown]:
-    """The payload in words, by the record type's schema when this node knows the type:
-    field labels, vocabulary codes and places named in ``locale``. What the schema does not
-    describe (a newer version's field, a type no plugin here declares) is shown as sent."""
+    """The payload in words (``core.readable``), by the record type's schema when this node
+    knows the type; what the schema does not describe (a newer version's field, a type no
+    plugin here declares) is shown as sent."""
     known = records.record_types()
     declared = known.get(record.record_type) if record.record_type in known else None
     schema = declared.schema() if declared is not None and declared.schema else None
-    return _fields(record.payload or {}, schema, locale)
-
-
-def _fields(payload: dict, schema: Schema | None, locale: str) -> list[Shown]:
-    shown = []
-    for name, value in payload.items():
-        field = schema.fields.get(name) if schema is not None else None
-        label = field.metadata.get("label") if field is not None else None
-        shown.append(Shown(str(label or name.replace("_", " ")), _value(value, field, locale)))
-    return shown
-
-
-def _value(value, field, locale: str, meta: dict | None = None):
-    meta = meta if meta is not None else (field.metadata if field is not None else {})
-    if isinstance(value, dict):
-        return _fields(value, field.schema if isinstance(field, fields.Nested) else None, locale)
-    if isinstance(value, list):  # a list's items are named by the list's metadata
-        inner = field.inner if isinstance(field, fields.List) else None
-        item_meta = inner.metadata if inner is not None and inner.metadata else meta
-        return [_value(item, inner, locale, item_meta) for item in value]
-    if value is None or value == "":
-        return "—"
-    return _named(str(value), meta, locale)
-
-
-def _named(code: str, meta: dict, locale: str) -> str:
-    if meta.get("vocabulary"):
-        return vocabulary(meta["vocabulary"]).label(code, locale)
-    if meta.get("labels"):
-        return str(meta["labels"].get(code, code))
-    if meta.get("rule") in PLACE_RULES:
-        place = gazetteer().get(code)
-        return place.name(locale) if place else code
-    return code
+    return in_words(record.payload or {}, schema, locale)

@@ -6,7 +6,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from core import consent, records, review
+from core import consent, readable, records, review
 from core.db import MAX_ID
 from core.extensions import db
 from core.forms import AUDIENCE_LABELS, ConfirmForm, ConsentForm, WithdrawForm
@@ -95,7 +95,9 @@ def review_page(record_type: str, record_uuid: str):
     return render_template(
         "records/review.html", record=record, record_type=records.type_of(record),
         original=original, audiences=audiences, schema=records.schema_of(records.type_of(record)),
-        confirm_form=ConfirmForm(),
+        comparison=readable.for_review(original, records.schema_of(records.type_of(record)),
+                                       audiences),
+        audience_labels=AUDIENCE_LABELS, confirm_form=ConfirmForm(),
         review_required=records.review_required(records.type_of(record)),
     )
 

@@ -75,16 +75,28 @@ def test_the_reviewer_sees_the_original_beside_what_the_hub_will_see(records_app
     login_as(people[0]).submit(url(uuid, "consent"), consent_form())
     client = login_as(people[1])
     page = client.get(url(uuid, "review")).get_data(as_text=True)
-    hub = page[page.index("What The regional hub will see"):]
-    original, leaves = hub.split("What leaves", 1)
-    assert "Salma Ben Ali" in original  # the reviewer may see the record
-    assert "Salma" not in leaves.split("</section>")[0]  # the payload does not have it
-    assert "[redacted]" in leaves
+    as_written, leaves = review_cells(page, "narrative")
+    assert "Salma Ben Ali was summoned" in as_written  # the reviewer may see the record
+    assert "Salma" not in leaves and "[redacted] was summoned" in leaves  # what leaves has not
+    name_written, name_leaves = review_cells(page, "teller name")
+    assert "Salma Ben Ali" in name_written and "withheld" in name_leaves
+    assert page.count("[redacted] was summoned") == 1  # the payload is shown once
     client.submit(url(uuid, "review/hub"), page=url(uuid, "review"))
     assert count(records_app, Approval) == 1
     with records_app.app_context():
         actions = db.session.scalars(select(AuditEntry.action)).all()
     assert "record.identifying_viewed" in actions and "record.approved" in actions
+
+
+def review_cells(page: str, label: str) -> tuple[str, str]:
+    """The review table's two cells of the field ``label``: as written, and what leaves."""
+    import html
+
+    row = re.search(rf'<th scope="row"[^>]*>{re.escape(label)} .*?</th>\s*'
+                    r'<td class="as-written">(.*?)</td>\s*<td class="leaves">(.*?)</td>', page,
+                    re.DOTALL)
+    assert row is not None, f"no row for {label!r} in {page[page.find('<main'):][:3000]}"
+    return html.unescape(row.group(1)), html.unescape(row.group(2))
 
 
 def test_a_reviewer_who_wrote_it_is_told_why_she_cannot_approve(records_app, login_as,
