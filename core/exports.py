@@ -100,7 +100,7 @@ def export(record_type: records.RecordType, query, fmt: str, audience: str,
     db.session.commit()
     payloads = _payloads(query, audience, reader)
     if fmt == "csv":
-        layout = Layout.of(record_type, audience, _longest_lists(record_type, query))
+        layout = Layout.of(record_type, audience, _longest_lists(record_type, query, user))
         return _csv(layout, payloads)
     return _json(payloads)
 
@@ -160,13 +160,14 @@ def _loaders(model, schema: Schema, path=None) -> list:
     return options
 
 
-def _longest_lists(record_type, query) -> dict[str, int]:
+def _longest_lists(record_type, query, user) -> dict[str, int]:
     """For each list of nested objects (by dotted path, items unnumbered): the most items
     any record of the file has — how many numbered columns the CSV needs. Counted from the
-    loaded parts, before any value is decrypted."""
+    loaded parts, before any value is decrypted, of the records the file will hold only (a
+    hidden record's parts must not even add a column)."""
     longest: dict[str, int] = {}
     schema = records.schema_of(record_type)
-    for record in db.session.scalars(query.execution_options(yield_per=BATCH)):
+    for record in _records(query, user):
         _count_lists(record, schema, "", longest)
     return longest
 
