@@ -383,8 +383,9 @@ def seal_texts(record) -> int:
     are now. A text written before texts were sealed (still only in its column) is sealed
     here too. Return how many texts were sealed. Every save calls it (needs the unlocked
     node); plugins call it before deriving anything from the texts (a search index)."""
-    if type_of(record).schema is None:
-        return 0
+    schema = type_of(record).schema
+    if schema is None or not _has_sealed_texts(schema):
+        return 0  # nothing to walk: its parts are not even loaded
     rows = list(_text_rows(record))
     pending = any(PENDING in row.__dict__ or _unsealed(row, attribute)
                   for row, attribute in rows)
@@ -450,6 +451,16 @@ def _fitted(row, attribute: str, clear):
 def _unsealed(row, attribute: str) -> bool:
     """A text written before texts were sealed: in its column as written, no original."""
     return getattr(row, attribute + ORIGINAL) is None and bool(getattr(row, attribute))
+
+
+@lru_cache(maxsize=256)
+def _has_sealed_texts(schema_class: type[Schema]) -> bool:
+    """Whether the schema or a part's schema has an open text kept sealed."""
+    if _sealed_texts(schema_class):
+        return True
+    nested = (_nested_schema(field) for field in _schema_instance(schema_class).fields.values()
+              if sharing_of(field) != NEVER)
+    return any(_has_sealed_texts(type(schema)) for schema in nested if schema is not None)
 
 
 def _text_rows(record):

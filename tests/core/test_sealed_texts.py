@@ -60,3 +60,38 @@ def test_every_open_text_of_a_case_is_sealed_at_rest(make_app):
     for model, name in ((Case, "title"), (Case, "summary"), (Defender, "pseudonym"),
                         (Incident, "narrative")):
         assert model.__table__.columns[f"{name}_original"].info.get(records.SEALED)
+
+
+def test_an_assigned_text_never_reaches_its_column_as_written(make_app):
+    """Assigned, a text waits in memory: a flush before the save writes an empty column;
+    the save seals it and writes its scrubbed form."""
+    from sqlalchemy import text
+
+    from core.extensions import db
+    from plugins.cases import store
+    from plugins.cases.models import Case, Defender
+
+    app = make_app(PLUGINS=["plugins.cases", "plugins.country_tn"], unlocked=True)
+    with app.test_request_context():
+        case = records.new(Case, None)
+        case.title = "Summons"
+        case.defender = Defender(pseudonym="Olive")
+        records.set_identifying(case, case.defender, "real_name", "Warda Zitouni")
+        case.summary = "Warda Zitouni was summoned; write to warda@example.org."
+        db.session.add(case)
+        db.session.flush()  # as an autoflush would, before the save
+        column = "SELECT summary, summary_original FROM cases_case"
+        assert tuple(db.session.execute(text(column)).one()) == ("", None)
+        assert case.summary == ""  # the attribute holds the column: nothing written yet
+        store.save(case, None)
+        clear, sealed = db.session.execute(text(column)).one()
+        assert clear == "[redacted] was summoned; write to [redacted]."
+        assert b"Zitouni" not in sealed and b"warda" not in sealed.lower()
+        assert records.values(case, identifying=True)["summary"] == \
+            "Warda Zitouni was summoned; write to warda@example.org."
+        assert records.values(case, identifying=False)["summary"] == clear
+        # a name recorded later is scrubbed from the texts written before it, at the save
+        records.set_identifying(case, case.defender, "contacts", "Olive")
+        store.save(case, None)
+        assert db.session.execute(text("SELECT pseudonym FROM cases_defender")).scalar() == \
+            "[redacted]"
