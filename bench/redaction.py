@@ -56,8 +56,8 @@ def build_cases(count: int, quoting: str = QUOTING[1]):
         name = records.identifying_value(case, case.defender, "real_name")
         phone = records.identifying_value(case, case.defender, "contacts")
         # Documenters type names and numbers into narratives: scrubbing has work to do.
-        case.summary += f" {name} ({phone}) a été convoquée."
-        case.incidents[0].narrative += f" {name} reçoit des menaces au {phone}."
+        _add_text(case, case, "summary", f" {name} ({phone}) a été convoquée.")
+        _add_text(case, case.incidents[0], "narrative", f" {name} reçoit des menaces au {phone}.")
         if quoting == QUOTING[2]:
             _quote_as_documenters_do(case, rng)
     return cases
@@ -72,11 +72,19 @@ def _quote_as_documenters_do(case, rng) -> None:
     address = records.identifying_value(case, case.defender, "address")
     when = case.incidents[0].occurred_on
     other = (propose_spellings(name) or [name])[0]
-    case.summary += (f" Selon sa sœur, {other} travaille à « {organisation} » ; elle habite "
-                     f"au {address.split(' (')[0]}. Âgée de {case.defender.age} ans.")
-    case.incidents[0].narrative += (
-        f" Le {when.day} {rng.choice(['novembre', 'نوفمبر', 'November'])}, elle a été "
-        f"convoquée ; le {when:%d/%m/%Y}, {other.split()[0]} a été entendue.")
+    _add_text(case, case, "summary",
+              f" Selon sa sœur, {other} travaille à « {organisation} » ; elle habite au "
+              f"{address.split(' (')[0]}. Âgée de {case.defender.age} ans.")
+    _add_text(case, case.incidents[0], "narrative",
+              f" Le {when.day} {rng.choice(['novembre', 'نوفمبر', 'November'])}, elle a été "
+              f"convoquée ; le {when:%d/%m/%Y}, {other.split()[0]} a été entendue.")
+
+
+def _add_text(case, row, attribute: str, more: str) -> None:
+    """Add to an open text as written (its column holds only the scrubbed form)."""
+    from core import records
+
+    setattr(row, attribute, records.original_text(case, row, attribute) + more)
 
 
 def main() -> None:

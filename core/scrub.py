@@ -339,10 +339,11 @@ def _key_spans(folded: str, secrets: Secrets, original: str, offsets) -> list[tu
     if not hits:
         return []
     words = folded.split(" ")
-    starts = [0, *accumulate(len(word) + 1 for word in words)]
+    ends = list(accumulate(map(len, words)))  # a word starts after those before it and spaces
     found = []
     for index in [index for index, key in enumerate(keyed) if key in hits]:
-        word, key, position = words[index], keyed[index], starts[index]
+        word, key = words[index], keyed[index]
+        position = (ends[index - 1] if index else 0) + index
         if word in ORDINARY or len(word) < MIN_TOKEN:  # "C'était" is no name
             continue
         # An article written as one with the name: الحمامي, Laarayedh, Elgharbi.
@@ -358,11 +359,11 @@ def _key_fits(word: str, key: str, secrets: Secrets, original: str, offsets,
     return (key in secrets.keys
             or (key in secrets.clitic_keys and ARABIC.match(word) is not None)
             or (key in secrets.short_keys and _short_name_fits(
-                word, secrets.short_keys[key], original, offsets, position)))
+                word, key, secrets.short_keys[key], original, offsets, position)))
 
 
-def _short_name_fits(word: str, names: list[tuple[bool, tuple[str, ...]]], original: str,
-                     offsets, position: int) -> bool:
+def _short_name_fits(word: str, key: str, names: list[tuple[bool, tuple[str, ...]]],
+                     original: str, offsets, position: int) -> bool:
     """A word with the skeleton of a short name is that name if its vowels fit: Arabic
     writes only long vowels, so they must be among the Latin spelling's ("بلال" and
     "Bilel", "Ayari" and "العياري"); in Latin letters it must be capitalised, and in Arabic
@@ -370,9 +371,8 @@ def _short_name_fits(word: str, names: list[tuple[bool, tuple[str, ...]]], origi
     forms = _vowels(_without_article(word))
     if ARABIC.match(word):  # one consonant is too little to go on: Ali is found by spelling
         vowels = forms[0]
-        return bool(vowels.strip("*")) and len(name_keys(_without_article(word))) == MIN_KEY \
-            and any(not arabic and _among(vowels, latin)
-                    for arabic, known in names for latin in known)
+        return bool(vowels.strip("*")) and len(key) == MIN_KEY and any(
+            not arabic and _among(vowels, latin) for arabic, known in names for latin in known)
     if not _capitalised(original, offsets, position):
         return False
     return any(_among(name, form) if arabic else (_among(form, name) or _among(name, form))
@@ -438,7 +438,9 @@ def _date_spans(folded: str, dates: dict) -> list[tuple[int, int]]:
     found = []
     days = {day for day, _month, _year in dates}
     wanted = {(day, month): keeps for (day, month, _year), keeps in dates.items()}
-    for match in DAY.finditer(folded):
+    # Only where a day of the record's dates is written at all.
+    candidates = DAY.finditer(folded) if any(str(day) in folded for day in days) else ()
+    for match in candidates:
         day = int(match.group(1))
         if day not in days:
             continue
