@@ -172,9 +172,13 @@ def _before_redact():
         exec(compile(source, f"{BEFORE}:core/{path}.py", "exec"), module.__dict__)  # noqa: S102
         modules[path] = module
     old = modules["redaction"]
+    scrubbers: dict = {}  # one old scrubber per node scrubber, as the node keeps one
 
     def redact(values, schema, audience, policy):
-        scrubber = old.Scrubber(policy.scrubber.phone_regions, policy.scrubber.patterns)
+        scrubber = scrubbers.get(id(policy.scrubber))
+        if scrubber is None:
+            scrubber = scrubbers[id(policy.scrubber)] = old.Scrubber(
+                policy.scrubber.phone_regions, policy.scrubber.patterns)
         return old.redact(values, schema, audience,
                           old.Policy(scrubber, policy.places, policy.withheld, policy.blockers))
 

@@ -247,16 +247,25 @@ _KEY_TABLE = str.maketrans(
     {char: key for key, chars in _KEY_CLASSES.items() for char in chars}
     | {char: None for char in _KEY_DROPPED + "0123456789"}
 )
-_FINAL_H = re.compile(r"(?<=[aeiou])h(?= |$)|ه(?= |$)")  # Fatimah, فاطمه: a vowel, not h
-_DOUBLED = re.compile(r"([A-Z])\1+")
+# A final h after a vowel is a vowel's (Fatimah), and a final ه a taa marbuta's (فاطمه).
+_FINAL_H = tuple((vowel + "h ", vowel + " ") for vowel in "aeiou") + (("ه ", " "),)
 
 
 def name_keys(words: str) -> str:
     """The consonant skeleton of each word of ``words`` (folded, one space between words):
     as many space-separated keys as words, a key possibly empty. "Salma", "Selma" and
-    "سلمى" are all ``SLM``; "Trabelsi", "Ettrabelsi" and "طرابلسي" are ``TRBLS``."""
-    keyed = _FINAL_H.sub("", words)
+    "سلمى" are all ``SLM``; "Trabelsi", "Ettrabelsi" and "طرابلسي" are ``TRBLS``.
+    Made of ``str.replace`` and ``str.translate`` passes (in C): a text's every word is keyed."""
+    keyed = words + " "
+    for final, vowel in _FINAL_H:
+        if final in keyed:
+            keyed = keyed.replace(final, vowel)
     for digraph, key in _DIGRAPHS:
         if digraph in keyed:
             keyed = keyed.replace(digraph, key)
-    return _DOUBLED.sub(r"\1", keyed.translate(_KEY_TABLE))
+    keyed = keyed.translate(_KEY_TABLE)
+    for letter in _KEY_CLASSES:  # a doubled consonant is one (Hammami, Ettrabelsi)
+        double = letter + letter
+        while double in keyed:
+            keyed = keyed.replace(double, letter)
+    return keyed[:-1]
