@@ -177,7 +177,8 @@ class Secrets:
             self._needles.add(folded)
         elif len(words[0]) >= MIN_VALUE and not words[0].isdigit():
             self._short.add(words[0])  # a one-word value is a secret, ordinary or not
-        self._add_numbers(words)
+        if HAS_DIGIT.search(folded):
+            self._add_numbers(words)
         if mode == SCRUB_VALUE:
             originals = WORD.findall(value)
             named = [word for word, original in zip(words, originals, strict=False)
@@ -205,7 +206,8 @@ class Secrets:
                 self._keys.add(key)
             elif key:
                 self.short_keys.setdefault(key, []).append((bool(ARABIC.match(word)), vowels))
-        self._short.update(spellings)
+        if spellings:
+            self._short.update(spellings)
 
     def _add_numbers(self, words: list[str]) -> None:
         joined = " ".join(words)
@@ -295,7 +297,10 @@ def _acronyms(originals: list[str]) -> list[str]:
     capitals = "".join(word[0] for word in latin if word[:1].isupper() and not word.isupper())
     significant = "".join(word[0] for word in latin
                           if len(word) > 2 and word.lower() not in ACRONYM_SKIPPED)
-    return fold_values([initials for initials in {capitals, significant} if len(initials) >= 3])
+    initials = [letters for letters in {capitals, significant} if len(letters) >= 3]
+    if all(letters.isascii() for letters in initials):
+        return [letters.lower() for letters in initials]
+    return fold_values(initials)
 
 
 def _vowel_variants(word: str) -> list[str]:
