@@ -161,6 +161,10 @@ class Secrets:
         self.numbers = _age_numbers(ages, [d[2] for d in self.dates])
         self.needles = tuple(sorted(self._needles, key=len, reverse=True))
         self.short = frozenset(self._short)
+        # A short word in Latin letters is found only as a whole word: among the text's
+        # words, without a search through it; an Arabic one may carry clitics.
+        self.short_arabic = frozenset(token for token in self.short if ARABIC.match(token))
+        self.short_latin = self.short - self.short_arabic
         # Skeletons of three consonants or more match any word (an Arabic one with its
         # clitics); of two, only a capitalised Latin word: "Omar", not "عمارة" or "more".
         self.keys = frozenset(key for key in self._keys if len(key) > MIN_KEY)
@@ -219,26 +223,29 @@ class Secrets:
                 self.house_numbers.add(digits)
                 self.address_words.update(word for word in words if not word.isdigit())
 
-    def spans(self, folded: str, original: str = "", offsets: Sequence[int] = ()
-              ) -> list[tuple[int, int]]:
+    def spans(self, folded: str, original: str = "", offsets: Sequence[int] = (),
+              numbers: Sequence[re.Match] | None = None) -> list[tuple[int, int]]:
         """Where the values stand in a folded text (positions in the folded text);
-        ``original`` and ``offsets`` (from fold_words_with_offsets) tell capitals apart."""
+        ``original`` and ``offsets`` (from fold_words_with_offsets) tell capitals apart;
+        ``numbers``: the text's NUMBER_RUN matches, when the caller has them."""
         found = []
         for needle in self.needles:
             start = folded.find(needle)
             while start >= 0:
                 found.append((start, start + len(needle)))
                 start = folded.find(needle, start + 1)
-        for token in self.short:
+        words = folded.split(" ")
+        for token in self.short_arabic | self.short_latin.intersection(words):
             start = folded.find(token)
             while start >= 0:
                 if _stands_alone(folded, start, start + len(token)):
                     found.append((start, start + len(token)))
                 start = folded.find(token, start + 1)
         if self.keys or self.short_keys:
-            found += _key_spans(folded, self, original, offsets)
-        if self.dates and HAS_DIGIT.search(folded):
-            found += _date_spans(folded, self.dates)
+            found += _key_spans(folded, words, self, original, offsets)
+        if self.dates:
+            numbers = list(NUMBER_RUN.finditer(folded)) if numbers is None else numbers
+            found += _date_spans(folded, self.dates, numbers)
         return found
 
 
@@ -334,23 +341,27 @@ def _age_numbers(ages: Iterable[int], years: list[int]) -> frozenset[str]:
     return frozenset(numbers)
 
 
-def _key_spans(folded: str, secrets: Secrets, original: str, offsets) -> list[tuple[int, int]]:
-    """Words whose consonant skeleton is a name's (not ordinary words)."""
-    keyed = name_keys(folded).split(" ")
-    present = set(keyed)
+def _key_spans(folded: str, words: list[str], secrets: Secrets, original: str, offsets
+               ) -> list[tuple[int, int]]:
+    """Words (``folded.split(" ")``) whose consonant skeleton is a name's (not ordinary
+    words)."""
+    # Each distinct word keyed once, ordinary and short ones not at all: "C'était" is no name.
+    candidates = list({word for word in words if len(word) >= MIN_TOKEN} - ORDINARY)
+    if not candidates:
+        return []
+    key_of = dict(zip(candidates, name_keys(" ".join(candidates)).split(" "), strict=True))
+    present = set(key_of.values())
     short = secrets.short_keys.keys()
     hits = secrets.clitic_keys.intersection(present) | (short & present) | {
         key for key in present if key[:1] == "L" and (key[1:] in short or key[1:] in secrets.keys)}
     if not hits:
         return []
-    words = folded.split(" ")
     ends = list(accumulate(map(len, words)))  # a word starts after those before it and spaces
     found = []
-    for index in [index for index, key in enumerate(keyed) if key in hits]:
-        word, key = words[index], keyed[index]
+    for index in [index for index, word in enumerate(words) if key_of.get(word) in hits]:
+        word = words[index]
+        key = key_of[word]
         position = (ends[index - 1] if index else 0) + index
-        if word in ORDINARY or len(word) < MIN_TOKEN:  # "C'était" is no name
-            continue
         # An article written as one with the name: الحمامي, Laarayedh, Elgharbi.
         glued = key[:1] == "L" and (word.startswith("ال") or word[:2] in GLUED_ARTICLES)
         if any(_key_fits(word, candidate, secrets, original, offsets, position)
@@ -388,6 +399,7 @@ _VOWEL_CLASSES = str.maketrans({"a": "A", "e": "E", "i": "I", "y": "I", "o": "U"
                                 "w": "U", "ا": "A", "و": "U", "ي": "I", "ع": "E"})
 
 
+@lru_cache(maxsize=65536)
 def _vowels(word: str) -> tuple[str, ...]:
     """The vowels a name word writes, as classes: A, I, U (E: a Latin "e" or an Arabic ayn,
     any of them — Moez is معز, Kaabi الكعبي; *: a final Arabic yaa, which may be alef
@@ -437,30 +449,40 @@ def _capitalised(original: str, offsets, position: int) -> bool:
     return not original or original[offsets[position]].isupper()
 
 
-def _date_spans(folded: str, dates: dict) -> list[tuple[int, int]]:
+def _date_spans(folded: str, dates: dict, numbers: Sequence[re.Match]) -> list[tuple[int, int]]:
     """A date of the record quoted with its day: the day (and month, for a year rule) with a
-    month name; the whole date when written in numbers."""
+    month name; the whole date when written in numbers. ``numbers``: the text's NUMBER_RUN
+    matches (a day is one of their groups: DAY reads it where it starts)."""
     found = []
     days = {day for day, _month, _year in dates}
     wanted = {(day, month): keeps for (day, month, _year), keeps in dates.items()}
-    # Only where a day of the record's dates is written at all.
-    candidates = DAY.finditer(folded) if any(str(day) in folded for day in days) else ()
-    for match in candidates:
-        day = int(match.group(1))
-        if day not in days:
-            continue
-        named = MONTH_AFTER.match(folded, match.end()) or MONTH_BEFORE.search(
-            folded, max(0, match.start() - 40), match.start())
-        keeps = wanted.get((day, _MONTHS[named.group(1)])) if named else None
-        if keeps == "month":
-            found.append(match.span(1))
-        elif keeps is not None:  # a year rule: the month goes too
-            found.append((min(match.start(1), named.start(1)), max(match.end(1), named.end(1))))
-    for match in NUMBER_RUN.finditer(folded):
-        groups = [int(group) for group in match.group().split(" ")]
-        if any(_is_numeric_date(groups[i:i + 3], dates) for i in range(len(groups) - 1)):
-            found.append(match.span())
+    for run in numbers:
+        groups = run.group().split(" ")
+        start = run.start()
+        for group in groups:
+            if len(group) <= 2 and int(group) in days:
+                found += _day_span(folded, DAY.match(folded, start), wanted)
+            start += len(group) + 1
+        numbers_of = [int(group) for group in groups]
+        if any(_is_numeric_date(numbers_of[i:i + 3], dates) for i in range(len(groups) - 1)):
+            found.append(run.span())
     return found
+
+
+def _day_span(folded: str, match: re.Match | None, wanted: dict) -> list[tuple[int, int]]:
+    """The day DAY matched, if a month name beside it makes it a date of the record
+    (``wanted``: what each of its (day, month) keeps): the day (and month, for a year
+    rule)."""
+    if match is None:
+        return []
+    named = MONTH_AFTER.match(folded, match.end()) or MONTH_BEFORE.search(
+        folded, max(0, match.start() - 40), match.start())
+    keeps = wanted.get((int(match.group(1)), _MONTHS[named.group(1)])) if named else None
+    if keeps == "month":
+        return [match.span(1)]
+    if keeps is not None:  # a year rule: the month goes too
+        return [(min(match.start(1), named.start(1)), max(match.end(1), named.end(1)))]
+    return []
 
 
 def _is_numeric_date(groups: list[int], dates: dict) -> bool:
@@ -490,9 +512,11 @@ class Scrubber:
         """Scrub the texts of one record, all at once."""
         joined = "\n".join(texts)
         folded, offsets = fold_words_with_offsets(joined)
-        found = secrets.spans(folded, joined, offsets) if secrets else []
-        if HAS_DIGIT.search(folded):
-            found += self._number_spans(folded, secrets)
+        # Digit runs found once, for dates, the record's numbers, phones and IDs.
+        numbers = list(NUMBER_RUN.finditer(folded))
+        found = secrets.spans(folded, joined, offsets, numbers) if secrets else []
+        if numbers:
+            found += self._number_spans(folded, numbers, secrets)
         if " at " in folded or " arobase " in folded or " chez " in folded:
             found += [m.span() for m in SPELLED_EMAIL.finditer(folded)]
         spans = [_to_original(joined, offsets, start, end) for start, end in _merged(found)]
@@ -510,9 +534,10 @@ class Scrubber:
             "patterns": [[p.name, p.regex] for p in self.patterns],
         }
 
-    def _number_spans(self, folded: str, secrets: Secrets) -> list[tuple[int, int]]:
+    def _number_spans(self, folded: str, numbers: Sequence[re.Match], secrets: Secrets
+                      ) -> list[tuple[int, int]]:
         spans = []
-        for match in NUMBER_RUN.finditer(folded):
+        for match in numbers:
             groups = match.group().split(" ")
             digits = "".join(groups)
             if self._identifies(groups, digits, secrets):

@@ -59,18 +59,19 @@ _ONE, _DROPPED, _SEVERAL = 0, 1, 2
 
 @lru_cache(maxsize=1)
 def _tables() -> tuple[np.ndarray, np.ndarray]:
-    """For every BMP code point: the code it folds to (when one character), and whether it
-    folds to one, none or several characters. Built once per process (about half a second),
-    so that folding a text is a few array operations in C instead of a loop per character."""
+    """For every BMP code point: the code it folds to (when one character of the BMP), and
+    whether it folds to one such, none, or several characters (or one beyond the BMP). Built
+    once per process (about half a second), so that folding a text is a few array
+    operations in C instead of a loop per character."""
     folded = np.arange(_BMP, dtype=np.uint32)
     kind = np.zeros(_BMP, dtype=np.uint8)
     for code in range(_BMP):
         if 0xD800 <= code <= 0xDFFF:
             continue
         result = _FOLD_TABLE[code]
-        if len(result) == 1:
+        if len(result) == 1 and ord(result) < _BMP:
             folded[code] = ord(result)
-        else:
+        else:  # none, several, or one beyond the BMP (a CJK compatibility ideograph)
             kind[code] = _DROPPED if not result else _SEVERAL
     return folded, kind
 
@@ -84,17 +85,29 @@ def fold_with_offsets(text: str) -> tuple[str, Sequence[int]]:
     """Fold ``text`` and return, for each folded character, its index in ``text``."""
     if text.isascii():
         return text.lower(), range(len(text))
+    folded = _folded_codes(text)
+    if folded is None:
+        return _fold_slowly(text)
+    codes, kept = folded
+    return _decode(codes), range(len(text)) if kept is None else kept
+
+
+def _folded_codes(text: str) -> tuple[np.ndarray, np.ndarray | None] | None:
+    """The code points of ``text`` folded, and the index in ``text`` of each (None: one for
+    one); None when a character folds to several or lies beyond the BMP."""
+    if text.isascii():
+        return np.frombuffer(text.lower().encode("ascii"), dtype=np.uint8), None
     codes = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
     if codes.max() >= _BMP:
-        return _fold_slowly(text)
+        return None
     folded, kind = _tables()
     kinds = kind[codes]
     if not kinds.any():
-        return _decode(folded[codes]), range(len(text))
+        return folded[codes], None
     if (kinds == _SEVERAL).any():
-        return _fold_slowly(text)
+        return None
     kept = np.flatnonzero(kinds == _ONE)
-    return _decode(folded[codes[kept]]), kept
+    return folded[codes[kept]], kept
 
 
 _ASCII_SPACES = bytes(c if chr(c).isalnum() or c == 10 else 32 for c in range(256))
@@ -183,20 +196,19 @@ def fold_words_with_offsets(text: str) -> tuple[str, Sequence[int]]:
     (punctuation, dashes, line ends, ``٫``…) made one space, and for each character its index
     in ``text``. Values and texts are compared in this one form, so "Ben-Ali", "Ben Ali" and
     "Ben\\nAli", or "(AHPE)" and "AHPE", are the same words."""
-    folded, offsets = fold_with_offsets(text)
-    if not folded:
-        return folded, offsets
-    codes = np.frombuffer(folded.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
-    if codes.max() >= _BMP:
-        return _fold_words_slowly(folded, offsets)
+    folded = _folded_codes(text) or _folded_codes_slowly(text)
+    if folded is None:
+        return _fold_words_slowly(*_fold_slowly(text))
+    codes, offsets = folded
+    if not len(codes):
+        return "", range(0)
     alnum = _alnum_table()[codes]
     after_alnum = np.empty_like(alnum)
     after_alnum[0] = True
     after_alnum[1:] = alnum[:-1]
     keep = alnum | after_alnum  # letters and digits, and the first of each run of others
     spaced = np.where(alnum, codes, 32)[keep]
-    kept = np.asarray(offsets)[keep]
-    return _decode(spaced), kept
+    return _decode(spaced), np.flatnonzero(keep) if offsets is None else offsets[keep]
 
 
 def fold_values(values: Sequence[str]) -> list[str]:
@@ -212,6 +224,16 @@ def fold_values(values: Sequence[str]) -> list[str]:
 def fold_for_matching(text: str) -> str:
     """The words of ``text`` folded, one space between them (see fold_words_with_offsets)."""
     return fold_words_with_offsets(text)[0]
+
+
+def _folded_codes_slowly(text: str) -> tuple[np.ndarray, np.ndarray] | None:
+    """``_folded_codes`` for a text with a character that folds to several (a ligature);
+    None beyond the BMP."""
+    folded, offsets = _fold_slowly(text)
+    codes = np.frombuffer(folded.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+    if len(codes) and codes.max() >= _BMP:
+        return None
+    return codes, np.asarray(offsets, dtype=np.intp)
 
 
 def _fold_words_slowly(folded: str, offsets: Sequence[int]) -> tuple[str, list[int]]:
