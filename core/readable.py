@@ -15,7 +15,7 @@ from marshmallow import Schema, fields
 
 from core.i18n import language
 from core.places import gazetteer
-from core.redaction import NEVER, sharing_of
+from core.redaction import OPEN, sharing_of
 from core.scrub import suspicious_spans
 from core.vocabularies import vocabulary
 
@@ -180,8 +180,7 @@ def _outgoing(sending, name, field, locale, suspicious) -> tuple[Outgoing, ...]:
 def _is_text(field, value) -> bool:
     """Free text a person typed (not a code, not a coarsened value)."""
     return (isinstance(value, str) and bool(value) and field is not None
-            and sharing_of(field) != NEVER and field.metadata.get("sharing") == "open"
-            and not field.metadata.get("code"))
+            and sharing_of(field) == OPEN and not field.metadata.get("code"))
 
 
 def marked(text: str, suspicious) -> list[Piece]:

@@ -17,14 +17,6 @@ from core.redaction import AUDIENCES
 blueprint = Blueprint("records", __name__, url_prefix="/records")
 
 
-@blueprint.app_template_global()
-def nested_schema(schema_field):
-    """For templates: the schema of a nested field, or None."""
-    from core.redaction import _nested_schema
-
-    return _nested_schema(schema_field)
-
-
 @blueprint.route("/<record_type>/<record_uuid>/consent", methods=["GET", "POST"])
 @require_permission(MANAGE_CONSENT)
 def consent_page(record_type: str, record_uuid: str):
