@@ -45,16 +45,16 @@ from core.redaction import (
     Policy,
     Redaction,
     _nested_schema,
-    _plan,
-    _strings_in,
     redact,
+    secrets_of,
     sharing_of,
     undeclared_fields,
 )
-from core.scrub import Scrubber
+from core.scrub import Scrubber, Secrets
 
 EXTENSION_KEY = "rabita.record_types"
 SEALED = "sealed"
+PREPARED = "_rabita_prepared_secrets"
 UNSAVED = "_rabita_unsaved"
 # How an open free-text field is kept at rest (metadata "at_rest"): sealed unless declared
 # clear; its sealed column is named after it with this suffix.
@@ -428,9 +428,7 @@ def _scrubbed_all(record, originals: list) -> list:
     if not flat:
         return list(originals)
     scrubber = current_app.extensions["rabita.scrubber"]
-    from core.scrub import Secrets
-
-    done = iter(scrubber.scrub_many(flat, Secrets(identifying_strings(record))))
+    done = iter(scrubber.scrub_many(flat, record_secrets(record)))
     return [[next(done) for _ in value] if isinstance(value, list | tuple)
             else next(done) if value else value for value in originals]
 
@@ -611,34 +609,26 @@ def find_by_identifying(model: type, field: str, value: str, user, *,
 
 def scrubbing(record) -> Callable[[str], str]:
     """A function that scrubs text of this record's identifying values (and of contacts and
-    ID numbers), as exits do. Needs the unlocked node; nothing is shown, so nothing is audited.
-    """
-    from core.scrub import Secrets
-
-    secrets = Secrets(identifying_strings(record))
+    ID numbers) and coarsens its exact dates, ages and places, as exits do. Needs the
+    unlocked node; nothing is shown, so nothing is audited."""
+    secrets = record_secrets(record)
     scrubber = current_app.extensions["rabita.scrubber"]
     return lambda text: scrubber.scrub(text, secrets) if text else text
 
 
-def identifying_strings(record) -> list[tuple[str, str]]:
-    """Every identifying string of ``record`` with how scrubbing looks for it — decrypting
-    only the sealed values (no permission check: nothing is shown)."""
-    found: list[tuple[str, str]] = []
-    _identifying_strings(record, record, _plan(type_of(record).schema), found)
-    return found
+def record_secrets(record) -> Secrets:
+    """What ``record``'s open texts kept in clear must not repeat: its identifying values and
+    the exact values of its generalised fields, as for sharing (``core.redaction.secrets_of``)
+    — decrypting its sealed values (no permission check: nothing is shown)."""
+    return secrets_of(values(record, identifying=True), schema_of(type_of(record)), gazetteer(),
+                      prepared=_prepared(record))
 
 
-def _identifying_strings(record, row, plan, found: list) -> None:
-    for field in plan:
-        if field.sharing == NEVER and _is_sealed(row, field.name):
-            value = identifying_value(record, row, field.name)
-            if value is not None:
-                found.extend((text, field.scrub) for text in _strings_in(value))
-        elif field.nested is not None:
-            related = getattr(row, field.name, None)
-            for part in related if isinstance(related, list | tuple) else (
-                    [related] if related is not None else []):
-                _identifying_strings(record, part, field.nested, found)
+def _prepared(record) -> dict:
+    """The record's secrets prepared for scrubbing, kept on the loaded record for as long as
+    it is (a request, a save) and keyed by the values they are made of: its audiences and
+    its save share them, and a changed value makes new ones (``core.redaction.redact``)."""
+    return record.__dict__.setdefault(PREPARED, {})
 
 
 def texts_for(record, user) -> Callable[[Any, str], Any]:
@@ -675,7 +665,7 @@ def redaction(record, audience: str) -> Redaction:
     """What of ``record`` may leave for ``audience`` now (needs the unlocked node)."""
     record_type = type_of(record)
     return redact(values(record, identifying=True), schema_of(record_type), audience,
-                  policy_for(record, audience))
+                  policy_for(record, audience), prepared=_prepared(record))
 
 
 def policy_for(record, audience: str) -> Policy:

@@ -110,11 +110,17 @@ def audiences_of(schema_field: fields.Field) -> tuple[str, ...]:
     return tuple(schema_field.metadata.get("audiences", AUDIENCES))
 
 
-def redact(values: Mapping[str, Any], schema: Schema, audience: str, policy: Policy) -> Redaction:
-    """Return what of ``values`` (a record, serialised) may leave for ``audience``."""
+def redact(values: Mapping[str, Any], schema: Schema, audience: str, policy: Policy, *,
+           prepared: dict | None = None) -> Redaction:
+    """Return what of ``values`` (a record, serialised) may leave for ``audience``.
+
+    ``prepared``: a dict kept beside one record by the caller (``core.records`` keeps it on
+    the loaded record), where the record's secrets are kept under the very values they are
+    made of: redacting it for another audience, or scrubbing its texts at a save, reuses
+    them while those values are the same, and never once one of them has changed."""
     if audience not in AUDIENCES:
         raise UnknownAudience(audience)
-    return _redaction(values, schema, audience, policy)
+    return _redaction(values, schema, audience, policy, prepared)
 
 
 def for_export(values: Mapping[str, Any], schema: Schema, audience: str,
@@ -149,7 +155,8 @@ def _exported_fields(schema: Schema, audience: str, prefix: str) -> list:
     return found
 
 
-def _redaction(values, schema: Schema, audience: str, policy: Policy) -> Redaction:
+def _redaction(values, schema: Schema, audience: str, policy: Policy,
+               prepared: dict | None = None) -> Redaction:
     blockers = tuple(sorted(set(policy.blockers)))
     withheld: list[str] = []
     payload: dict = {}
@@ -160,7 +167,8 @@ def _redaction(values, schema: Schema, audience: str, policy: Policy) -> Redacti
         found = _Found()
         payload = _redact_object(values, _steps(type(schema), audience, policy.withheld),
                                  policy.places, withheld, texts, found)
-        _scrub_texts(texts, policy.scrubber, found.secrets())
+        if texts:  # none for public statistics: no secrets to prepare
+            _scrub_texts(texts, policy.scrubber, found.secrets(prepared))
     return Redaction(
         audience=audience,
         payload=payload,
@@ -226,6 +234,9 @@ def _instance(schema_class: type) -> Schema:
 # What the walk does with a field, for one audience and policy: worked out once.
 _NEVER, _WITHHOLD, _NESTED, _COARSEN, _COPY, _COPY_CODE, _CODES_ONLY = range(7)
 PUBLIC = "public-aggregate"  # counts only: no free text at all, scrubbed or not
+# Secrets kept in one ``prepared`` dict: a record's audiences share one or two (a withheld
+# part quotes no date); more means its values keep changing, and the oldest go.
+PREPARED_SECRETS = 4
 
 
 @dataclass(frozen=True)
@@ -336,8 +347,18 @@ class _Found(list):
         elif rule in ("place_to_governorate", "place_to_country") and isinstance(value, str):
             self.places += _place_names(value, places)
 
-    def secrets(self) -> Secrets:
-        return Secrets(self, dates=self.dates, ages=self.ages, places=self.places)
+    def secrets(self, prepared: dict | None = None) -> Secrets:
+        """The Secrets these make, taken from ``prepared`` (see ``redact``) when made of the
+        same values before."""
+        if prepared is None:
+            return Secrets(self, dates=self.dates, ages=self.ages, places=self.places)
+        made_of = (tuple(self), tuple(self.dates), tuple(self.ages), tuple(self.places))
+        if made_of not in prepared:
+            if len(prepared) >= PREPARED_SECRETS:
+                prepared.clear()
+            prepared[made_of] = Secrets(self, dates=self.dates, ages=self.ages,
+                                        places=self.places)
+        return prepared[made_of]
 
 
 def _place_names(code: str, places) -> list[str]:
@@ -384,11 +405,20 @@ def _redact_nested(value, step: _Step, places, withheld, texts, found):
 
 def _scrub_texts(texts: list, scrubber: Scrubber, secrets: Secrets) -> None:
     """Scrub every free text of the payload in place — all of them in one pass."""
-    if not texts:
-        return
     scrubbed = scrubber.scrub_many([container[key] for container, key in texts], secrets)
     for (container, key), text in zip(texts, scrubbed, strict=True):
         container[key] = text
+
+
+def secrets_of(values: Mapping[str, Any], schema: Schema, places: Gazetteer, *,
+               prepared: dict | None = None) -> Secrets:
+    """What the record's open texts must not repeat, whatever the audience: every string of
+    its `never` fields and the exact value of its `generalise` fields (a text kept inside
+    the node — the clear form of an open text at rest — is coarsened as a payload is).
+    ``prepared``: as for ``redact``."""
+    found = _Found()
+    _never_strings(values, _plan(type(schema)), found, places)
+    return found.secrets(prepared)
 
 
 def never_strings(values, schema) -> list[tuple[str, str]]:
@@ -399,7 +429,9 @@ def never_strings(values, schema) -> list[tuple[str, str]]:
     return found
 
 
-def _never_strings(values, plan, found: list) -> None:
+def _never_strings(values, plan, found: list, places: Gazetteer | None = None) -> None:
+    """Add the strings of `never` fields to ``found``; given ``places``, also quote the exact
+    values of `generalise` fields (``found`` is then a _Found)."""
     for field in plan:
         value = values.get(field.name)
         if value is None:
@@ -408,7 +440,9 @@ def _never_strings(values, plan, found: list) -> None:
             found.extend((text, field.scrub) for text in _strings_in(value))
         elif field.nested is not None:
             for item in value if isinstance(value, list) else [value]:
-                _never_strings(item, field.nested, found)
+                _never_strings(item, field.nested, found, places)
+        elif field.sharing == GENERALISE and places is not None:
+            found.quote(field.rule, value, RULES[field.rule](value, places), places)
 
 
 def _strings_in(value) -> Iterable[str]:

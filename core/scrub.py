@@ -346,7 +346,7 @@ def _key_spans(folded: str, words: list[str], secrets: Secrets, original: str, o
     """Words (``folded.split(" ")``) whose consonant skeleton is a name's (not ordinary
     words)."""
     # Each distinct word keyed once, ordinary and short ones not at all: "C'était" is no name.
-    candidates = list({word for word in words if len(word) >= MIN_TOKEN} - ORDINARY)
+    candidates = [word for word in set(words) - ORDINARY if len(word) >= MIN_TOKEN]
     if not candidates:
         return []
     key_of = dict(zip(candidates, name_keys(" ".join(candidates)).split(" "), strict=True))
@@ -354,11 +354,12 @@ def _key_spans(folded: str, words: list[str], secrets: Secrets, original: str, o
     short = secrets.short_keys.keys()
     hits = secrets.clitic_keys.intersection(present) | (short & present) | {
         key for key in present if key[:1] == "L" and (key[1:] in short or key[1:] in secrets.keys)}
-    if not hits:
+    named = {word for word, key in key_of.items() if key in hits}
+    if not named:
         return []
     ends = list(accumulate(map(len, words)))  # a word starts after those before it and spaces
     found = []
-    for index in [index for index, word in enumerate(words) if key_of.get(word) in hits]:
+    for index in [index for index, word in enumerate(words) if word in named]:
         word = words[index]
         key = key_of[word]
         position = (ends[index - 1] if index else 0) + index

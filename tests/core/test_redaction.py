@@ -138,3 +138,29 @@ def test_every_recorded_spelling_of_a_name_is_scrubbed():
     result = redact(values, Person(), "hub", POLICY)
     assert result.payload == {"story": f"{PLACEHOLDER}, {PLACEHOLDER} and {PLACEHOLDER} came."}
     assert result.withheld == ("name", "name_spellings")
+
+
+def test_prepared_secrets_serve_every_audience_and_never_outlive_a_changed_value():
+    """Secrets kept in ``prepared`` for one record give the payloads made without them, for
+    every audience; a changed name, date or age is scrubbed at once, and the old one is no
+    longer taken for the record's."""
+    places = Gazetteer([Place("TN", "country"), Place("TN-61", "governorate", parent="TN"),
+                        Place("TN-61:sakiet-ezzit", "locality", parent="TN-61",
+                              names={"fr": "Sakiet Ezzit"})])
+    policy = Policy(Scrubber(["TN"]), places)
+    schema = TestimonySchema()
+    prepared: dict = {}
+    narrative = "Salma, 34, and Rania, 29, met on 14 March and 15 March at Sakiet Ezzit."
+    first = {**VALUES, "narrative": narrative}
+    for audience in ("hub", "peers", "public-aggregate", "hub"):
+        assert redact(first, schema, audience, policy, prepared=prepared) == \
+            redact(first, schema, audience, policy)
+    assert prepared  # kept for the record
+
+    changed = {**first, "teller_name": "Rania Ben Ali", "age": 29, "happened_on": "2025-03-15"}
+    assert redact(changed, schema, "hub", policy, prepared=prepared).payload["narrative"] == (
+        f"Salma, 34, and {PLACEHOLDER}, {PLACEHOLDER}, met on 14 March and {PLACEHOLDER} March "
+        f"at {PLACEHOLDER}.")
+    assert redact(first, schema, "hub", policy, prepared=prepared).payload["narrative"] == (
+        f"{PLACEHOLDER}, {PLACEHOLDER}, and Rania, 29, met on {PLACEHOLDER} March and 15 March "
+        f"at {PLACEHOLDER}.")

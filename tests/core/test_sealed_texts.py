@@ -6,6 +6,7 @@ from marshmallow import Schema, fields
 from core import records
 from core.plugins import PluginError
 from core.redaction import OPEN_CODE_FIELD, OPEN_FIELD
+from core.testing import all_databases
 from tests.fixtures.testimony.models import Testimony
 
 
@@ -95,3 +96,59 @@ def test_an_assigned_text_never_reaches_its_column_as_written(make_app):
         store.save(case, None)
         assert db.session.execute(text("SELECT pseudonym FROM cases_defender")).scalar() == \
             "[redacted]"
+
+
+@all_databases
+def test_an_exact_date_or_age_quoted_in_a_text_is_kept_in_clear_only_coarsened(make_app):
+    """The clear form of an open text is coarsened like an outgoing payload: the incident's
+    exact date and the defender's age, quoted in a narrative or a summary in French or
+    Arabic (Levantine month name, Arabic-Indic digits), leave the day and the age out of
+    the column; a reader with the permission still reads every text as written."""
+    from datetime import date
+
+    from sqlalchemy import select, text
+
+    from core import users
+    from core.extensions import db
+    from plugins.cases import store
+    from plugins.cases.models import Case, Defender, Incident
+
+    app = make_app(PLUGINS=["plugins.cases", "plugins.country_tn"], unlocked=True)
+    narrative = ("Convoquée le 14 novembre 2024 ; أُوقفت يوم ١٤ تشرين الثاني وأفرج عنها "
+                 "في 15 novembre.")
+    summary = "Militante, âgée de 34 ans, convoquée le 14/11/2024."
+    with app.test_request_context():
+        case = records.new(Case, None)
+        case.title = "Convocation"
+        case.summary = summary
+        case.defender = Defender(pseudonym="Olive", age=34)
+        records.set_identifying(case, case.defender, "real_name", "Warda Zitouni")
+        case.incidents.append(Incident(occurred_on=date(2024, 11, 14), place="TN-61",
+                                       violation="judicial-harassment", narrative=narrative))
+        store.save(case, None)
+        uuid = case.uuid
+
+    with app.test_request_context():
+        stored_narrative = db.session.execute(text("SELECT narrative FROM cases_incident")).scalar()
+        stored_summary = db.session.execute(text("SELECT summary FROM cases_case")).scalar()
+        assert stored_narrative == ("Convoquée le [redacted] novembre 2024 ; أُوقفت يوم [redacted] "
+                                    "تشرين الثاني وأفرج عنها في 15 novembre.")
+        assert stored_summary == "Militante, âgée de [redacted] ans, convoquée le [redacted]."
+        for written in (stored_narrative, stored_summary):
+            assert "14" not in written and "١٤" not in written and "34" not in written
+        # as the texts leave: coarsened the same way
+        case = db.session.scalar(select(Case).where(Case.uuid == uuid))
+        payload = records.redaction(case, "peers").payload
+        assert payload["incidents"][0]["narrative"] == stored_narrative
+        assert payload["incidents"][0]["occurred_on"] == "2024-11"
+
+        documenter = users.create("salma", "a long enough passphrase", "documenter")
+        member = users.create("amina", "a long enough passphrase", "member")
+        db.session.flush()
+        as_written = records.texts_for(case, documenter)
+        assert as_written(case.incidents[0], "narrative") == narrative
+        assert as_written(case, "summary") == summary
+        assert records.values(case, identifying=True)["incidents"][0]["narrative"] == narrative
+        shown = records.texts_for(case, member)
+        assert shown(case.incidents[0], "narrative") == stored_narrative
+        assert records.values(case, identifying=False)["summary"] == stored_summary
