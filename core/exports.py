@@ -140,9 +140,13 @@ def _payloads(query, audience: str, reader: tuple) -> Iterator[dict]:
 
 def _records(query, user) -> Iterator:
     """The records of ``query`` that ``user`` may open (need to know, asked again here)."""
-    for record in db.session.scalars(query.execution_options(yield_per=BATCH)):
-        if records.may_open(record, user):
-            yield record
+    found = db.session.scalars(query.execution_options(yield_per=BATCH))
+    try:
+        for record in found:
+            if records.may_open(record, user):
+                yield record
+    finally:  # a reader who stops part-way leaves no server-side cursor open
+        found.close()
 
 
 def _loaders(model, schema: Schema, path=None) -> list:

@@ -260,3 +260,25 @@ def test_need_to_know_is_asked_again_for_every_record_exported(every_plugin_app,
         seen = {line["id"] for line in parsed(fmt, exported(app, record_type, fmt, INTERNAL,
                                                             "huda"))}
         assert hidden_id in seen  # a reviewer sees restricted cases
+
+
+@pytest.mark.parametrize("db_backend", ["postgresql"], indirect=True)
+def test_a_reader_who_stops_part_way_leaves_no_cursor_open(every_plugin_app, make_user,
+                                                           monkeypatch):
+    """An export streams through a server-side cursor; a reader who drops the download
+    closes it (not the garbage collector, some time later)."""
+    from sqlalchemy import text
+
+    app = every_plugin_app
+    monkeypatch.setattr(exports, "BATCH", 2)
+    make_user("huda", role="reviewer")
+    record_type = next(t for t in every_record_type(app) if t.name == "cases.case")
+    write_records(app, record_type, count=5)
+    with app.test_request_context():
+        user = db.session.scalar(select(User).where(User.username == "huda"))
+        pieces = exports.export(record_type, select(record_type.model), "json", INTERNAL, user)
+        assert [next(pieces) for _ in range(3)][0] == "["
+        open_cursors = "SELECT count(*) FROM pg_cursors"
+        assert db.session.scalar(text(open_cursors)) == 1
+        pieces.close()
+        assert db.session.scalar(text(open_cursors)) == 0
