@@ -13,9 +13,9 @@ from datetime import date
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
-from core import audit, clock
+from core import audit, clock, keystore
 from core.extensions import db
-from core.models import Consent
+from core.models import Approval, Consent
 from core.plugins import plugin_manager
 from core.redaction import AUDIENCES
 
@@ -66,6 +66,7 @@ def record(record, *, user, given_by: str, method: str, audiences: list[str],
     _check(given_by, method, representative, audiences, purposes, obtained_on, expires_on)
     previous = current(record)
     if previous is not None:
+        _refuse_while_locked_if_shared(previous)
         _end(previous, SUPERSEDED, None, user)
     consent = Consent(
         record_type=record.__record_type__, record_uuid=record.uuid, given_by=given_by,
@@ -90,23 +91,46 @@ def withdraw(consent: Consent, *, reason: str, user) -> None:
         raise ConsentError(_l("Choose a reason from the list."))
     if consent.ended_at is not None:
         raise ConsentError(_l("This consent has already ended."))
+    _refuse_while_locked_if_shared(consent)
     _end(consent, WITHDRAWN, reason, user)
     db.session.commit()
     _announce(consent)
 
 
 def expire_due(on: date | None = None) -> list[Consent]:
-    """End every consent whose expiry date has come (``rabita consent expire``)."""
+    """End every consent whose expiry date has come (``rabita consent expire``). While the
+    node is locked, those of records approved to leave wait for the next run: their holders
+    must be told, and that needs the unlocked node."""
     today = on or clock.now().date()
-    due = list(db.session.scalars(
+    due = [consent for consent in db.session.scalars(
         select(Consent).where(Consent.ended_at.is_(None), Consent.expires_on <= today)
-    ))
+    ) if not _must_reach_holders_while_locked(consent)]
     for consent in due:
         _end(consent, EXPIRED, None, None)
     db.session.commit()
     for consent in due:
         _announce(consent)
     return due
+
+
+def _refuse_while_locked_if_shared(consent: Consent) -> None:
+    """Ending the consent of a record that was approved to leave must reach every holder
+    (plugins announce it with signed tombstones): on a locked node it would end here and
+    nowhere else, so it is refused, and nothing changes, until an administrator unlocks."""
+    if _must_reach_holders_while_locked(consent):
+        raise ConsentError(_l(
+            "The node is locked. This record was approved to leave, so ending its consent "
+            "must reach every copy: ask an administrator to unlock the node, then try again. "
+            "Nothing was changed."))
+
+
+def _must_reach_holders_while_locked(consent: Consent) -> bool:
+    if keystore.keystore().unlocked:
+        return False
+    return db.session.scalar(
+        select(Approval.id).where(Approval.record_type == consent.record_type,
+                                  Approval.record_uuid == consent.record_uuid).limit(1)
+    ) is not None
 
 
 def _end(consent: Consent, end: str, reason: str | None, user) -> None:

@@ -2,7 +2,7 @@
 consent ends; a chain that still verifies after payloads are purged; the ledger on serving."""
 
 import json
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 from sqlalchemy import select
@@ -155,6 +155,56 @@ def test_withdrawal_tombstones_every_feed_and_purges_payloads(node, testimony, p
     for feed in ("hub", "peers"):
         chain = entries(node, feed)
         assert chain[-1][3]["prev"] == protocol.sha256_hex(protocol.canonical(chain[-2][3]))
+
+
+def test_a_locked_node_refuses_to_end_a_shared_records_consent_and_changes_nothing(
+        node, testimony, people, fake_clock):
+    """A tombstone must be signed, and a locked node cannot sign: ending the consent there
+    and nowhere else would leave every copy with its holders. So it is refused until an
+    administrator unlocks; then the withdrawal reaches every feed."""
+    from core import keystore
+    from core.models import Consent
+    from core.testing import TEST_PASSPHRASE
+
+    salma, huda = people
+    give_consent(node, testimony, salma, ["peers"],
+                 expires_on=fake_clock().date() + timedelta(days=30))
+    approve(node, testimony, huda, "peers")
+    before = entries(node)
+    keystore.keystore(node).lock()
+    with node.test_request_context():
+        record = load_testimony(node, testimony)
+        with pytest.raises(consent.ConsentError, match="The node is locked"):
+            consent.withdraw(consent.current(record), reason="safety",
+                             user=db.session.get(User, salma.id))
+        db.session.rollback()
+        with pytest.raises(consent.ConsentError, match="The node is locked"):
+            consent.record(record, user=db.session.get(User, salma.id), given_by="defender",
+                           method="oral", audiences=["hub"], purposes=["advocacy"],
+                           obtained_on=date(2026, 1, 1))
+        db.session.rollback()
+        fake_clock.advance(days=400)
+        assert consent.expire_due() == []  # due, but it waits for the unlocked node
+        assert db.session.scalar(select(Consent.ended_at)) is None
+    assert entries(node) == before
+    keystore.keystore(node).unlock(TEST_PASSPHRASE)
+    with node.test_request_context():
+        assert [c.record_uuid for c in consent.expire_due()] == [testimony]
+    tombstones = [body["reason"] for *_, kind, body, _p, _s in entries(node) if kind == "tombstone"]
+    assert tombstones == ["expired"]
+
+
+def test_a_locked_node_still_ends_the_consent_of_a_record_never_approved(node, testimony,
+                                                                          people):
+    from core import keystore
+
+    salma, _huda = people
+    give_consent(node, testimony, salma, ["peers"])
+    keystore.keystore(node).lock()
+    with node.test_request_context():
+        consent.withdraw(consent.current(load_testimony(node, testimony)), reason="safety",
+                         user=db.session.get(User, salma.id))
+        assert consent.current(load_testimony(node, testimony)) is None
 
 
 def test_a_tombstone_is_final_for_the_origin_too(node, testimony, people):
