@@ -41,9 +41,11 @@ class Defaults:
     INVITE_VALID_FOR = timedelta(hours=72)
     # Password checks (argon2id, ~0.25 s of both cores each on a small server) each worker
     # process makes at most, a second and at once: a flood of guesses cannot keep the
-    # workers from serving pages (core/throttle.py; bench/signin.py measures it).
+    # workers from serving pages (core/throttle.py; bench/signin.py measures it). One at
+    # once: a worker's threads would otherwise run several checks together, and the pages
+    # served beside them would wait for the cores.
     SIGNIN_HASHES_PER_SECOND = 0.2
-    SIGNIN_HASH_BURST = 3
+    SIGNIN_HASH_BURST = 1
     # This node's id in records' `origin` (federation sets it from the node's public key).
     NODE_ID = "local"
     # Unattended unlock: a file holding the node passphrase (see docs/confidentiality.md).

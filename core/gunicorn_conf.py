@@ -9,6 +9,11 @@ Use it with ``gunicorn -c python:core.gunicorn_conf --workers 2 --bind 127.0.0.1
   gunicorn writes ``Invalid request from ip=…`` for each malformed request.
 - gunicorn 27 has no setting for its ``Server: gunicorn`` header; the line is dropped from
   the headers it writes (error pages it writes itself carry none).
+- Each worker serves with a few threads (gunicorn's ``gthread`` worker): a password check
+  holds its thread for a quarter of a second of argon2id, which releases the GIL, so the
+  worker's other threads go on serving pages meanwhile (with one thread a worker, pages
+  queued behind a check; ``bench/signin.py`` measures it). The sign-in budgets in
+  ``core.throttle`` are per process and locked, so the threads share them.
 """
 
 from __future__ import annotations
@@ -22,6 +27,8 @@ from gunicorn.http import wsgi as gunicorn_wsgi
 
 control_socket_disable = True  # no control socket in the service user's home folder
 accesslog = None
+worker_class = "gthread"
+threads = 4  # more than the hashing burst (SIGNIN_HASH_BURST): a thread is left for pages
 logger_class = "core.gunicorn_conf.AddresslessLogger"
 
 # Candidates, each kept unless Python's ipaddress reads it (or, for IPv6, a prefix of it

@@ -28,6 +28,7 @@ import os
 import re
 import secrets
 import stat
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
@@ -345,6 +346,8 @@ class KeyStore:
         self._seen: tuple | None = None
         self._pinned: Keyring | None = None  # unlocked for this process only (CLI tools)
         self._opened: dict[tuple[str, Callable], object] = {}  # named secrets in use
+        # A worker's threads (gunicorn's gthread worker) share this state: one at a time.
+        self._lock = threading.RLock()
 
     def unlock(self, passphrase: str) -> None:
         """Unlock the node for every worker (the web unlock page, unattended start)."""
@@ -352,17 +355,20 @@ class KeyStore:
 
     def unlock_here(self, passphrase: str) -> None:
         """Unlock for this process only, leaving the serving node as it is (CLI tools)."""
-        self._pinned = open_keyring(self.path, passphrase)
-        self._opened.clear()
+        keyring = open_keyring(self.path, passphrase)
+        with self._lock:
+            self._pinned = keyring
+            self._opened.clear()
 
     def lock(self) -> None:
-        self._forget()
-        self._seen, self._pinned = None, None
-        if self.share is not None:
-            try:
-                self.share.remove()
-            except ShareRefused as refused:
-                _log.warning("Locking: %s", refused)
+        with self._lock:  # the share too: no thread here believes it again meanwhile
+            self._forget()
+            self._seen, self._pinned = None, None
+            if self.share is not None:
+                try:
+                    self.share.remove()
+                except ShareRefused as refused:
+                    _log.warning("Locking: %s", refused)
 
     @property
     def unlocked(self) -> bool:
@@ -377,11 +383,12 @@ class KeyStore:
     def opened(self, name: str, build: Callable[[bytes], Built]) -> Built:
         """The named secret, unwrapped and passed through ``build``; kept while the node
         stays unlocked with this keyring, forgotten when it locks."""
-        keyring = self.keyring()
-        if (name, build) not in self._opened:
-            blob = _read_secret(self.secrets_folder, name)
-            self._opened[(name, build)] = build(_unwrap_secret(keyring, name, blob))
-        return self._opened[(name, build)]  # type: ignore[return-value]
+        with self._lock:
+            keyring = self.keyring()
+            if (name, build) not in self._opened:
+                blob = _read_secret(self.secrets_folder, name)
+                self._opened[(name, build)] = build(_unwrap_secret(keyring, name, blob))
+            return self._opened[(name, build)]  # type: ignore[return-value]
 
     def change_passphrase(self, old: str, new: str) -> None:
         check_passphrase(new)
@@ -408,6 +415,10 @@ class KeyStore:
         return finished
 
     def _current(self) -> Keyring | None:
+        with self._lock:
+            return self._read_current()
+
+    def _read_current(self) -> Keyring | None:
         if self._pinned is not None:
             return self._pinned
         if self.share is None:
@@ -437,22 +448,24 @@ class KeyStore:
         return None
 
     def _share(self, keyring: Keyring, kek: bytes) -> None:
-        if self.share is not None:
-            self.share.write(_share_bytes(kek))  # first: a refused share unlocks nothing
-        self._forget()
-        self._keyring = keyring
-        if self.share is not None:
-            self._seen = self.share.seen()
+        with self._lock:
+            if self.share is not None:
+                self.share.write(_share_bytes(kek))  # first: a refused share unlocks nothing
+            self._forget()
+            self._keyring = keyring
+            if self.share is not None:
+                self._seen = self.share.seen()
 
     def _replace(self, keyring: Keyring, kek: bytes) -> None:
         """After the keyring file changed: whoever held the keyring now holds the new one."""
-        if self._pinned is not None:
-            self._pinned = keyring
-            self._opened.clear()
-        if (self.share is not None and self.share.seen() is not None) or (
-            self.share is None and self._keyring is not None
-        ):
-            self._share(keyring, kek)
+        with self._lock:
+            if self._pinned is not None:
+                self._pinned = keyring
+                self._opened.clear()
+            if (self.share is not None and self.share.seen() is not None) or (
+                self.share is None and self._keyring is not None
+            ):
+                self._share(keyring, kek)
 
     def _forget(self) -> None:
         self._keyring = None

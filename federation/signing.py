@@ -19,6 +19,7 @@ import json
 import logging
 import os
 import secrets
+import threading
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -37,6 +38,8 @@ EXTENSION_KEY = "federation.signer"
 CLEAR_SEED = "*.key"  # how nodes made before the keys were wrapped kept them
 
 _log = logging.getLogger(__name__)
+# A worker's threads (gunicorn's gthread worker): one wraps older clear keys, the rest wait.
+_WRAPPING = threading.Lock()
 
 
 class SigningError(Exception):
@@ -230,8 +233,10 @@ def _signer(app: Flask | None) -> _Signer:
             )
         signer = app.extensions[EXTENSION_KEY] = _Signer(folder)
     if not signer.clear_seeds_checked and _node_unlocked(app):
-        _wrap_clear_seeds(app, signer.folder)
-        signer.clear_seeds_checked = True
+        with _WRAPPING:
+            if not signer.clear_seeds_checked:
+                _wrap_clear_seeds(app, signer.folder)
+                signer.clear_seeds_checked = True
     return signer
 
 

@@ -14,6 +14,7 @@ from urllib.parse import unquote
 
 import pytest
 
+from core.config import Defaults
 from core.gunicorn_conf import ADDRESS_PLACEHOLDER, without_addresses
 from core.testing import all_databases
 from tests.core.served import GunicornNode
@@ -91,7 +92,9 @@ def stored_bytes(node: GunicornNode, database_url: str) -> dict[str, bytes]:
 @all_databases
 def test_signing_in_through_a_proxy_leaves_no_trace_of_her_address(
         tmp_path, database_url, insecure_fast_kdf):
-    node = GunicornNode(tmp_path / "node", database_url, PROXY_COUNT=1)
+    # Her hash is a cheap one (insecure_fast_kdf): checks need no budget here, and a wrong
+    # then a right password at once would find the one check a worker may start spent.
+    node = GunicornNode(tmp_path / "node", database_url, PROXY_COUNT=1, SIGNIN_HASH_BURST=1000)
     salma = node.make_person("salma", "documenter")
     with node:
         browser = node.client(ADDRESS, BROWSER)
@@ -114,6 +117,7 @@ def test_signing_in_through_a_proxy_leaves_no_trace_of_her_address(
     stored |= stored_bytes(node, database_url)
     logs = b"".join(stored[str(path)] for path in node.logs if str(path) in stored)
     assert b"Invalid request from ip=" + ADDRESS_PLACEHOLDER.encode() in logs  # it was logged
+    assert b"Using worker: gthread" in logs  # threaded workers log the same way
     assert any(name.endswith(("rabita.db-wal (while serving)", "pg_dump")) for name in stored)
     found = [(name, label) for name, content in stored.items()
              for label, needle in needles(ADDRESS, BROWSER).items() if needle in content]
@@ -129,3 +133,8 @@ def test_the_project_gunicorn_settings_are_what_the_docs_say():
     assert gunicorn_conf.logger_class == "core.gunicorn_conf.AddresslessLogger"
     text = (Path(__file__).resolve().parents[2] / "docs" / "operations.md").read_text()
     assert "-c python:core.gunicorn_conf" in text
+    # Threads, so that pages are served while a password is checked: more of them than
+    # checks a worker may run at once, and the docs say so.
+    assert gunicorn_conf.worker_class == "gthread" and "`gthread`" in text
+    assert gunicorn_conf.threads > Defaults.SIGNIN_HASH_BURST
+    assert f"with {gunicorn_conf.threads} threads" in text

@@ -4,6 +4,8 @@ import base64
 import json
 import os
 import stat
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -384,3 +386,31 @@ def test_a_keyring_left_in_clear_by_an_older_version_is_deleted_and_never_read(n
     store.share.former.write_bytes(b"{}")
     store.lock()
     assert not store.share.former.exists()
+
+
+def test_the_threads_of_one_worker_share_its_unlocked_keyring(node):
+    """gunicorn's gthread worker: threads read through one key store while the share is
+    written anew 200 times (the same key in a new file: each thread that notices reads it
+    again): every read finds the node unlocked and the secret, none a keyring or a secret
+    another thread has just let go."""
+    store = keystore.keystore()
+    store.unlock(TEST_PASSPHRASE)
+    secret = os.urandom(32)
+    keystore.store_secret("federation.abc", secret)
+    share, done = store.share.read(), threading.Event()
+
+    def read() -> list:
+        found = []
+        while not done.is_set() or not found:
+            found.append(store.opened("federation.abc", bytes))
+        return found
+
+    with ThreadPoolExecutor(6) as pool:
+        readers = [pool.submit(read) for _ in range(6)]
+        try:
+            for _ in range(200):
+                KeyStore(node).share.write(share)
+        finally:
+            done.set()
+        found = [value for reader in readers for value in reader.result()]
+    assert set(found) == {secret}

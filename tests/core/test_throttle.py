@@ -104,6 +104,26 @@ def test_the_client_key_changes_hourly_and_the_hour_is_still_counted(fake_clock,
     assert failures.take(address) is not None  # the three of the old key still count
 
 
+def test_the_threads_of_one_worker_share_its_budgets(app, fake_clock):
+    """gunicorn's gthread worker serves several requests of one process at once: threads
+    released together make one set of budgets, and take one client's ten shares and the
+    hashing burst, no more."""
+    def made(_number):
+        with app.app_context():
+            return throttle.budgets()
+
+    found = at_once(CONCURRENT, made)
+    assert all(budgets is found[0] for budgets in found)
+    budgets = found[0]
+    refusals = at_once(CONCURRENT, lambda _n: budgets.clients.take("198.51.100.7"))
+    assert refusals.count(None) == throttle.CLIENT_LIMITS[0][1]
+    assert {refusal.limit for refusal in refusals if refusal} == {throttle.CLIENT}
+    budgets.hashing = throttle.HashingBudget(rate=0.2, burst=3)  # the clock stands: no refill
+    tokens = at_once(CONCURRENT, lambda _n: budgets.hashing.take())
+    assert tokens.count(None) == 3
+    assert {refusal.limit for refusal in tokens if refusal} == {throttle.BUSY}
+
+
 def test_a_success_gives_its_client_share_back(fake_clock):
     failures = throttle.ClientFailures()
     for _ in range(30):
