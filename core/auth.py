@@ -65,7 +65,7 @@ def check_password(username: str, password: str, code: str = "") -> Attempt:
     held = counted.refusal or client_held
     if held is not None and not code:
         return _throttled(actor, "password", held)
-    refusal = throttle.take_hashing_token()
+    refusal = throttle.take_hashing_token(own_browser=device is not None)
     if refusal is not None:
         throttle.forget(counted)
         return _throttled(actor, "password", refusal)

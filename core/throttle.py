@@ -296,6 +296,9 @@ class HashingBudget:
 class Budgets:
     clients: ClientFailures
     hashing: HashingBudget
+    # Browsers that signed in to the account before (a signed device cookie) draw on their
+    # own budget, so a flood of strangers' guesses cannot keep the account holder out.
+    own_browsers: HashingBudget
 
 
 def budgets(app: Flask | None = None) -> Budgets:
@@ -303,8 +306,8 @@ def budgets(app: Flask | None = None) -> Budgets:
     app = app or current_app
     found = app.extensions.get(EXTENSION)
     if found is None:
-        made = Budgets(ClientFailures(), HashingBudget(app.config["SIGNIN_HASHES_PER_SECOND"],
-                                                       app.config["SIGNIN_HASH_BURST"]))
+        rate, burst = app.config["SIGNIN_HASHES_PER_SECOND"], app.config["SIGNIN_HASH_BURST"]
+        made = Budgets(ClientFailures(), HashingBudget(rate, burst), HashingBudget(rate, burst))
         found = app.extensions.setdefault(EXTENSION, made)
     return found
 
@@ -319,5 +322,8 @@ def give_back_client_share() -> None:
     budgets().clients.give_back(request.remote_addr)
 
 
-def take_hashing_token() -> Refusal | None:
-    return budgets().hashing.take()
+def take_hashing_token(own_browser: bool = False) -> Refusal | None:
+    """A password check may run now (None), or the refusal saying when. ``own_browser``: the
+    request comes from a browser she signed in with before (``known_device_key``)."""
+    found = budgets()
+    return (found.own_browsers if own_browser else found.hashing).take()

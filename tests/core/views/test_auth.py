@@ -383,6 +383,25 @@ def test_a_flood_of_guesses_waits_for_the_hashing_budget(make_app, fake_clock):
     assert later.status_code == 302
 
 
+def test_a_flood_that_spends_the_hashing_budget_does_not_keep_her_own_browser_out(
+        make_app, fake_clock):
+    """Strangers from many addresses can spend every password check a worker allows; a
+    browser she signed in with before draws on a budget of its own."""
+    app = make_app(PROXY_COUNT=1, SIGNIN_HASHES_PER_SECOND=0.5, SIGNIN_HASH_BURST=2)
+    amina = person(app, "amina")
+    laptop = from_address(app.test_client(), "192.0.2.10")
+    assert sign_in_as(laptop, "amina", amina.password).location.endswith("/")
+    laptop.submit("/logout", page="/")
+    fake_clock.advance(seconds=10)  # her sign-in's token is back
+    flood = [sign_in_as(from_address(app.test_client(), f"198.51.100.{number}"),
+                        f"name{number}", "a guess") for number in range(4)]
+    assert [answer.status_code for answer in flood][-1] == 429  # the budget is spent
+    new_browser = from_address(app.test_client(), "192.0.2.11")
+    assert "checking many sign-ins" in sign_in_as(new_browser, "amina",
+                                                  amina.password).get_data(as_text=True)
+    assert sign_in_as(laptop, "amina", amina.password).location.endswith("/")
+
+
 def test_a_refused_code_step_says_when_to_try_again(app, client, make_user):
     salma = make_user("salma", role="documenter")
     sign_in(client, salma)
