@@ -51,6 +51,8 @@ bench: $(STAMP) catalogs
 	$(BIN)/python -m bench.cases
 	$(BIN)/python -m bench.sync
 	$(BIN)/python -m bench.signin
+	$(BIN)/python -m bench.exports
+	$(BIN)/python -m bench.signing
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
