@@ -94,7 +94,10 @@ class ServerSession(db.Model):
 
 
 class LoginFailure(db.Model):
-    """One failed sign-in; the account is named only by a keyed hash of the username typed."""
+    """One sign-in attempt counted against an account: written before the password is
+    checked (so that the check and the count are one step across workers) and removed when
+    the attempt succeeds, so what stays are failures. The account is named only by a keyed
+    hash of the username's normal form."""
 
     __tablename__ = "core_login_failure"
     __table_args__ = (Index("ix_core_login_failure_account_at", "account_key", "at"),)
