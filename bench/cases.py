@@ -172,17 +172,22 @@ def sign_in(browser: Browser) -> None:
 
 
 def serve(instance: Path, env: dict) -> tuple[subprocess.Popen, int]:
+    folder = instance.parent
+    return gunicorn(instance, dict(env, RABITA_PASSPHRASE_FILE=f'"{folder / "passphrase"}"'),
+                    "--no-control-socket")
+
+
+def gunicorn(instance: Path, env: dict, *options: str) -> tuple[subprocess.Popen, int]:
+    """gunicorn with two workers serving ``instance`` on a free port of 127.0.0.1 (with
+    ``options`` first), once it answers (the sign-in benchmark starts its node here too)."""
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    folder = instance.parent
-    env = dict(env, RABITA_INSTANCE_PATH=str(instance),
-               RABITA_PASSPHRASE_FILE=f'"{folder / "passphrase"}"')
     server = subprocess.Popen(
-        [str(Path(sys.executable).parent / "gunicorn"), "--workers", "2", "--bind",
-         f"127.0.0.1:{port}", "--no-control-socket", "--log-level", "warning",
-         "core.wsgi:app"], cwd=ROOT, env=env)
-    for _ in range(200):
+        [str(Path(sys.executable).parent / "gunicorn"), *options, "--workers", "2", "--bind",
+         f"127.0.0.1:{port}", "--log-level", "warning", "core.wsgi:app"],
+        cwd=ROOT, env=dict(env, RABITA_INSTANCE_PATH=str(instance)))
+    for _ in range(300):
         try:
             with socket.create_connection(("127.0.0.1", port), timeout=0.2):
                 return server, port

@@ -30,10 +30,8 @@ import random
 import re
 import secrets
 import signal
-import socket
 import statistics
 import subprocess
-import sys
 import tempfile
 import threading
 import time
@@ -42,8 +40,8 @@ from pathlib import Path
 from urllib.parse import urlencode
 
 from bench.cases import _reset_schema as reset_schema
+from bench.cases import gunicorn
 
-ROOT = Path(__file__).resolve().parent.parent
 TOKEN = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 PASSWORD = "benchmark password 2026"  # noqa: S105 - a throw-away local benchmark node
 FLOOD_CLIENTS = 4
@@ -74,21 +72,8 @@ def prepare(folder: Path, database: str) -> None:
 
 
 def serve(folder: Path) -> tuple[subprocess.Popen, int]:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    server = subprocess.Popen(
-        [str(Path(sys.executable).parent / "gunicorn"), "-c", "python:core.gunicorn_conf",
-         "--workers", "2", "--bind", f"127.0.0.1:{port}", "--log-level", "warning",
-         "core.wsgi:app"],
-        cwd=ROOT, env=dict(os.environ, RABITA_INSTANCE_PATH=str(folder)))
-    for _ in range(300):
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-                return server, port
-        except OSError:
-            time.sleep(0.1)
-    raise SystemExit("gunicorn did not start")
+    """The node as deployed: the project's gunicorn configuration (threads, no access log)."""
+    return gunicorn(folder, dict(os.environ), "-c", "python:core.gunicorn_conf")
 
 
 def request(port: int, method: str, path: str, headers: dict, form: dict | None = None):
