@@ -13,6 +13,7 @@ from core import (
     headers,
     i18n,
     keystore,
+    migrating,
     permissions,
     places,
     records,
@@ -20,7 +21,7 @@ from core import (
 )
 from core.config import instance_path_from_env, load_config
 from core.db import init_engine
-from core.extensions import db, login_manager, migrate
+from core.extensions import db, login_manager
 from core.logs import init_logging
 from core.plugins import (
     PluginError,
@@ -53,7 +54,7 @@ def create_app(config: dict | None = None) -> Flask:
 
     db.init_app(app)
     init_engine(app)
-    migrate.init_app(app, db, directory=str(CORE_DIR / "migrations"))
+    migrating.init_app(app)
     csrf.init_app(app)
     _init_login(app)
     app.session_interface = DatabaseSessionInterface()

@@ -8,12 +8,13 @@ import stat
 import sys
 from pathlib import Path
 
+import alembic.util
 import click
 from flask import Flask, current_app
 from flask.cli import FlaskGroup, with_appcontext
 from sqlalchemy import select
 
-from core import audit, keystore, passwords
+from core import audit, keystore, migrating, passwords
 from core.config import ENV_PREFIX, StartupError
 from core.extensions import db
 from core.permissions import ADMIN, ROLES
@@ -239,9 +240,7 @@ def db_current():
 @with_appcontext
 def db_check():
     """Fail if the models and the migrated database differ."""
-    from core.db import schema_differences
-
-    differences = schema_differences(current_app)
+    differences = migrating.schema_differences(current_app)
     if differences:
         for difference in differences:
             click.echo(f"  {difference}", err=True)
@@ -254,19 +253,16 @@ def db_check():
 @click.option("-m", "--message", required=True)
 @with_appcontext
 def db_revision(branch, message):
-    """Write a new migration for one branch from the differences with the models."""
-    import flask_migrate
+    """Write a new migration for one branch from the differences with the models.
 
-    from core.db import branch_folder, branch_revisions
-
-    existing = branch_revisions(current_app, branch)
-    flask_migrate.revision(
-        message=message, autogenerate=True,
-        head=f"{branch}@head" if existing else "base",
-        branch_label=None if existing else branch,
-        version_path=branch_folder(current_app, branch),
-        rev_id=f"{branch}_{len(existing) + 1:04d}",
-    )
+    The database must be up to date first (rabita db upgrade). A plugin's first migration
+    starts its branch and depends on core's newest one.
+    """
+    try:
+        path = migrating.write_revision(current_app, branch, message)
+    except (migrating.MigrationError, alembic.util.CommandError) as error:
+        raise click.ClickException(f"{error} Nothing was written.") from error
+    click.echo(f"Wrote {path}; read it, then run: rabita db upgrade")
 
 
 def _upgrade(app: Flask, revision: str = "heads") -> None:

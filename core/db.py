@@ -7,7 +7,6 @@ import binascii
 from datetime import UTC, datetime
 from functools import lru_cache
 from operator import itemgetter
-from pathlib import Path
 
 from flask import Flask
 from sqlalchemy import DateTime, String, event
@@ -15,7 +14,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.types import TypeDecorator
 from werkzeug.exceptions import HTTPException
 
-from core.extensions import db, migrate
+from core.extensions import db
 
 # 16 KiB pages made ~2 KB-row upserts about 2.2x faster than 4 KiB here (STACK-NOTES).
 SQLITE_PAGE_SIZE = 16384
@@ -212,96 +211,3 @@ def _tune_sqlite(dbapi_connection, _record) -> None:
     cursor.execute("PRAGMA foreign_keys = ON")
     cursor.execute("PRAGMA busy_timeout = 10000")
     cursor.close()
-
-
-UNMODELLED = "rabita.unmodelled"
-
-
-def declare_unmodelled_tables(prefix: str) -> None:
-    """Tables a plugin makes with raw DDL (a full-text index, say), named ``<prefix>...``:
-    schema comparisons leave them alone. Call it at import, beside the models."""
-    db.metadata.info.setdefault(UNMODELLED, set()).add(prefix)
-
-
-def unmodelled(table_name: str) -> bool:
-    return any(table_name.startswith(p) for p in db.metadata.info.get(UNMODELLED, ()))
-
-
-def owned_by_active_code(app: Flask, table_name: str) -> bool:
-    """True for core's tables and those of plugins this instance turned on."""
-    from core.plugins import plugin_manager
-
-    owners = ["core", *(name for name, _ in plugin_manager(app).list_name_plugin())]
-    return any(table_name.startswith(f"{owner}_") for owner in owners)
-
-
-def version_locations(app: Flask) -> list[str]:
-    """Core's migration folder, then each active plugin's ``migrations/`` folder."""
-    from pathlib import Path
-
-    from core.plugins import plugin_manager
-
-    folders = [str(Path(__file__).parent / "migrations" / "versions")]
-    for _name, module in plugin_manager(app).list_name_plugin():
-        folder = Path(module.__file__).parent / "migrations"
-        if folder.is_dir():
-            folders.append(str(folder))
-    return folders
-
-
-@migrate.configure
-def _add_version_locations(config):
-    import os
-
-    from flask import current_app
-
-    config.set_main_option("version_locations", os.pathsep.join(version_locations(current_app)))
-    return config
-
-
-def branch_folder(app: Flask, branch: str) -> str:
-    """Where new migrations of ``branch`` (core or a plugin name) are written."""
-    from pathlib import Path
-
-    from core.plugins import plugin_manager
-
-    if branch == "core":
-        return str(Path(__file__).parent / "migrations" / "versions")
-    module = plugin_manager(app).get_plugin(branch)
-    if module is None:
-        raise ValueError(f"No active plugin is named {branch!r}.")
-    return str(Path(module.__file__).parent / "migrations")
-
-
-def branch_revisions(app: Flask, branch: str) -> list[str]:
-    """The revision ids of ``branch`` (empty for a plugin without migrations yet)."""
-    import os
-
-    from alembic.config import Config
-    from alembic.script import ScriptDirectory
-
-    config = Config()
-    config.set_main_option("script_location", str(Path(__file__).parent / "migrations"))
-    config.set_main_option("path_separator", "os")
-    config.set_main_option("version_locations", os.pathsep.join(version_locations(app)))
-    script = ScriptDirectory.from_config(config)
-    return [r.revision for r in script.walk_revisions()
-            if branch in (r.branch_labels or ()) or r.revision.startswith(f"{branch}_")]
-
-
-def schema_differences(app: Flask) -> list[str]:
-    """What differs between the models and the database (empty when migrations match)."""
-    from alembic.autogenerate import compare_metadata
-    from alembic.migration import MigrationContext
-
-    def include(obj, name, type_, reflected, compare_to):
-        if type_ == "table":
-            return (name != "alembic_version" and owned_by_active_code(app, name)
-                    and not (reflected and compare_to is None and unmodelled(name)))
-        return True
-
-    with db.engine.connect() as connection:
-        context = MigrationContext.configure(
-            connection, opts={"include_object": include, "compare_type": True}
-        )
-        return [str(difference) for difference in compare_metadata(context, db.metadata)]

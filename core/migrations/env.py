@@ -3,7 +3,8 @@
 from alembic import context
 from flask import current_app
 
-from core.db import UTCDateTime, owned_by_active_code, unmodelled
+from core.db import UTCDateTime
+from core.migrating import BRANCH_ATTRIBUTE, compared
 
 config = context.config
 database = current_app.extensions["migrate"].db
@@ -11,9 +12,9 @@ database = current_app.extensions["migrate"].db
 
 def include_object(obj, name, type_, reflected, compare_to):
     if type_ == "table":
-        if reflected and compare_to is None and unmodelled(name):
-            return False  # made by raw DDL (a full-text index): not in the models
-        return name == "alembic_version" or owned_by_active_code(current_app, name)
+        branch = config.attributes.get(BRANCH_ATTRIBUTE)
+        return name == "alembic_version" or compared(current_app, name, reflected, compare_to,
+                                                     branch)
     return True
 
 

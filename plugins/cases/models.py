@@ -17,8 +17,9 @@ from sqlalchemy import DDL, JSON, Boolean, Date, ForeignKey, Index, Integer, Str
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from core import clock, references
-from core.db import UTCDateTime, declare_unmodelled_tables
+from core.db import UTCDateTime
 from core.extensions import db
+from core.migrating import declare_unmodelled_tables
 from core.records import (
     RecordMixin,
     RecordPartMixin,

@@ -8,8 +8,8 @@ import pytest
 import sqlalchemy as sa
 from alembic.script import ScriptDirectory
 
-from core.db import schema_differences, version_locations
 from core.extensions import db
+from core.migrating import schema_differences, version_locations
 from core.testing import all_databases
 
 PLUGINS_DIR = Path(__file__).resolve().parents[2] / "plugins"
@@ -47,7 +47,7 @@ def revisions_in_order(app):
 
 
 def owned_tables(app):
-    from core.db import owned_by_active_code
+    from core.migrating import owned_by_active_code
 
     inspector = sa.inspect(db.engine)
     return sorted(t for t in inspector.get_table_names() if owned_by_active_code(app, t))
