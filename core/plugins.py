@@ -98,14 +98,18 @@ def _load(reference: str) -> LoadedPlugin:
 
 
 def results_by_plugin(app: Flask, hook_name: str, **kwargs: Any) -> list[tuple[str, Any]]:
-    """Call one hook in every plugin, keeping who returned what (for convention checks)."""
-    caller = getattr(plugin_manager(app).hook, hook_name)
+    """Call one hook in every plugin, keeping who returned what (for convention checks).
+
+    Each call goes through pluggy (``subset_hook_caller``: the hook with every other plugin
+    left out), so arguments are matched and calls monitored as for ``manager.hook.<name>``;
+    plugins are called in pluggy's order, and a None result is dropped as pluggy drops it.
+    """
+    manager = plugin_manager(app)
+    implementers = [impl.plugin for impl in getattr(manager.hook, hook_name).get_hookimpls()]
     results = []
-    for impl in reversed(caller.get_hookimpls()):
-        arguments = {name: kwargs[name] for name in impl.argnames}
-        value = impl.function(**arguments)
-        if value is not None:
-            results.append((impl.plugin_name, value))
+    for plugin in reversed(implementers):
+        alone = manager.subset_hook_caller(hook_name, [p for p in implementers if p is not plugin])
+        results.extend((manager.get_name(plugin), value) for value in alone(**kwargs))
     return results
 
 

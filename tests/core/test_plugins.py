@@ -112,3 +112,25 @@ def test_a_plugin_command_cannot_replace_a_core_one(make_app, make_plugin):
 
     with pytest.raises(PluginError, match="already exists"):
         make_app(PLUGINS=[make_plugin("notes", register_commands=lambda: [click.Command("users")])])
+
+
+def test_every_hook_call_goes_through_pluggy(make_app, make_plugin):
+    """Convention checks need to know which plugin returned what; they still call each plugin
+    through pluggy (its argument matching, its call monitoring), one plugin at a time."""
+    from core.plugins import results_by_plugin
+
+    notes = Permission("notes.read", "Read notes", {"member"})
+    app = make_app(PLUGINS=[make_plugin("notes", register_permissions=lambda: [notes]),
+                            make_plugin("diary", register_permissions=lambda: None),
+                            make_plugin("quiet")])
+    monitored = []
+    undo = plugin_manager(app).add_hookcall_monitoring(
+        lambda name, impls, kwargs: monitored.append((name, [i.plugin_name for i in impls])),
+        lambda outcome, name, impls, kwargs: None)
+    try:
+        results = results_by_plugin(app, "register_permissions")
+    finally:
+        undo()
+    assert results == [("notes", [notes])]
+    assert sorted(monitored) == [("register_permissions", ["diary"]),
+                                 ("register_permissions", ["notes"])]
