@@ -25,7 +25,7 @@ ACTIONS = [("auth.signed_in", {}), ("record.identifying_viewed", {"field": "real
 
 
 def make_app(folder: Path):
-    from core import create_app
+    from core.app import create_app
 
     return create_app({
         "TESTING": True, "SECRET_KEY": "b" * 48, "INSTANCE_PATH": str(folder),

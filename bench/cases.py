@@ -95,7 +95,8 @@ def _finish(instance: Path, env: dict, folder: Path) -> None:
     script = f"""
 import os, random
 os.environ["RABITA_INSTANCE_PATH"] = {str(instance)!r}
-from core import create_app, keystore
+from core import keystore
+from core.app import create_app
 from core.extensions import db
 from core.users import find
 from plugins.cases import sample, search, store

@@ -21,7 +21,7 @@ PASSPHRASE = "benchmark node passphrase, local only"  # noqa: S105
 
 
 def make_app(folder: Path):
-    from core import create_app
+    from core.app import create_app
 
     return create_app({
         "TESTING": True, "SECRET_KEY": "b" * 48, "INSTANCE_PATH": str(folder),

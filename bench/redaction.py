@@ -29,7 +29,8 @@ QUOTING = ("nothing", "name and phone", "what documenters write")
 
 
 def make_app(folder: Path):
-    from core import create_app, keystore
+    from core import keystore
+    from core.app import create_app
 
     app = create_app({
         "TESTING": True, "SECRET_KEY": "b" * 48, "INSTANCE_PATH": str(folder),

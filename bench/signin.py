@@ -60,7 +60,8 @@ def prepare(folder: Path, database: str) -> None:
     (folder / "config.py").write_text(
         f"SECRET_KEY = {secrets.token_urlsafe(48)!r}\nSQLALCHEMY_DATABASE_URI = {url!r}\n"
         f"KEY_SHARE_DIR = {str(folder / 'shm')!r}\nPROXY_COUNT = 1\nPLUGINS = []\n")
-    from core import create_app, users
+    from core import users
+    from core.app import create_app
     from core.extensions import db
 
     app = create_app({"INSTANCE_PATH": str(folder)})

@@ -21,7 +21,8 @@ MESSAGE = b"y" * 500
 
 
 def unlocked_node(folder: Path):
-    from core import create_app, keystore
+    from core import keystore
+    from core.app import create_app
     from federation import signing
 
     keystore.KDF = {"memory_kib": 8, "time_cost": 1, "parallelism": 1}  # bench only

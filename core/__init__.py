@@ -1,5 +1,5 @@
-"""Rabita's core: the node's app factory, users, permissions, audit, records and plugin API."""
+"""Rabita's core: the node's app factory, users, permissions, audit, records and plugin API.
 
-from core.app import create_app
-
-__all__ = ["create_app"]
+Importing ``core`` (or any one of its modules) does not build the app: the factory is
+``core.app.create_app``.
+"""

@@ -213,7 +213,8 @@ def make_app(tmp_path, database_url, insecure_fast_kdf) -> Iterator[Callable[...
     ``unlocked=True`` gives the node a keyring (passphrase ``TEST_PASSPHRASE``) and unlocks
     it, as an admin would; the unlocked keyring is shared through a folder of the test's own.
     """
-    from core import create_app, keystore
+    from core import keystore
+    from core.app import create_app
     from core.extensions import db
 
     made: list[Flask] = []

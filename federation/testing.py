@@ -74,7 +74,8 @@ class Node:
         )
 
     def _create(self):
-        from core import create_app, keystore
+        from core import keystore
+        from core.app import create_app
         from core.extensions import db
         from core.testing import TEST_PASSPHRASE, RabitaClient
         from federation import signing
@@ -367,7 +368,7 @@ def serve(port: int) -> None:
     """Serve the node of $RABITA_INSTANCE_PATH on 127.0.0.1:``port`` until it is stopped."""
     from werkzeug.serving import make_server
 
-    from core import create_app
+    from core.app import create_app
 
     app = create_app()
     log = os.environ.get("RABITA_TEST_REQUEST_LOG")

@@ -116,7 +116,7 @@ def _add_people(instance: Path, secrets: dict[str, str]) -> None:
 
 
 def _app(instance: Path):
-    from core import create_app
+    from core.app import create_app
 
     return create_app({"INSTANCE_PATH": str(instance)})
 

@@ -31,7 +31,7 @@ class GunicornNode:
     (to make people), and gunicorn serving it: ``with GunicornNode(...) as node: ...``."""
 
     def __init__(self, folder: Path, database_url: str, **config):
-        from core import create_app
+        from core.app import create_app
         from core.extensions import db
 
         self.folder = folder

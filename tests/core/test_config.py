@@ -2,7 +2,7 @@
 
 import pytest
 
-from core import create_app
+from core.app import create_app
 from core.config import StartupError
 
 

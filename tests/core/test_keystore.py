@@ -125,7 +125,8 @@ def test_an_unattended_node_unlocks_from_a_passphrase_file(make_app, tmp_path):
 NOBODY = 65534
 WORKER = """
 import json, sys
-from core import create_app, keystore
+from core import keystore
+from core.app import create_app
 app = create_app(json.loads(sys.argv[1]))
 store = keystore.keystore(app)
 print("unlocked" if store.unlocked else "locked")

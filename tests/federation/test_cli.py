@@ -23,7 +23,8 @@ def test_init_creates_the_node_key(tmp_path, monkeypatch, insecure_fast_kdf):
     assert list((tmp_path / "node").rglob("*.key")) == []  # no seed in clear
     (sealed,) = (tmp_path / "node" / "keys" / "secrets").glob("federation.*.sealed")
     assert stat.S_IMODE(sealed.stat().st_mode) == 0o600
-    from core import create_app, keystore
+    from core import keystore
+    from core.app import create_app
 
     app = create_app({"INSTANCE_PATH": str(tmp_path / "node"), "TESTING": True})
     assert sealed.name == f"federation.{app.config['NODE_ID']}.sealed"
