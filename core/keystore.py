@@ -621,58 +621,6 @@ def _rewrap_secrets(folder: Path, keyring: Keyring) -> int:
     return count
 
 
-# -- sealed under the instance secret ------------------------------------------------------
-
-
-class InstanceSealBroken(KeyStoreError):
-    """A value sealed under the instance secret does not open: another SECRET_KEY, or an
-    altered value."""
-
-    def __init__(self):
-        super().__init__(
-            "A stored secret does not open with this node's SECRET_KEY: the key was changed, "
-            "or the database was altered."
-        )
-
-
-def seal_for_instance(data: bytes, purpose: str) -> str:
-    """``data`` sealed with AES-256-GCM under a key derived from the instance's SECRET_KEY,
-    as URL-safe base64 (a 20-byte secret: 64 characters).
-
-    For secrets the node needs while it is locked (a user's second factor), which the node
-    key cannot protect: a copy of the database alone does not reveal them, a copy of the
-    instance folder with it does. ``purpose`` separates the keys of different uses."""
-    nonce = secrets.token_bytes(NONCE_BYTES)
-    sealed = _instance_cipher(current_app.config["SECRET_KEY"], purpose).encrypt(
-        nonce, data, purpose.encode())
-    return base64.urlsafe_b64encode(nonce + sealed).decode().rstrip("=")
-
-
-def open_for_instance(token: str, purpose: str) -> bytes:
-    try:
-        blob = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
-        return _instance_cipher(current_app.config["SECRET_KEY"], purpose).decrypt(
-            blob[:NONCE_BYTES], blob[NONCE_BYTES:], purpose.encode())
-    except (InvalidTag, ValueError) as error:
-        raise InstanceSealBroken from error
-
-
-def instance_mac(data: bytes, purpose: str) -> str:
-    """A keyed hash (HMAC-SHA256, hex) of ``data`` under a key derived from the instance's
-    SECRET_KEY: for one-time secrets the node only has to recognise (recovery codes), so a
-    copy of the database alone gives nothing to try offline."""
-    key = hmac.new(current_app.config["SECRET_KEY"].encode(),
-                   f"rabita instance mac\x00{purpose}".encode(), hashlib.sha256).digest()
-    return hmac.new(key, data, hashlib.sha256).hexdigest()
-
-
-@lru_cache(maxsize=8)
-def _instance_cipher(secret_key: str, purpose: str) -> AESGCM:
-    key = hmac.new(secret_key.encode(), f"rabita instance seal\x00{purpose}".encode(),
-                   hashlib.sha256).digest()
-    return AESGCM(key)
-
-
 # -- helpers -------------------------------------------------------------------------------
 
 

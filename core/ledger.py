@@ -8,7 +8,8 @@ from typing import NamedTuple
 from sqlalchemy import Select, String, bindparam, insert, select
 
 from core import clock
-from core.db import UTCDateTime, insert_rows
+from core.columns import UTCDateTime
+from core.db import insert_rows
 from core.extensions import db
 from core.models import LedgerEntry
 

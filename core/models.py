@@ -9,8 +9,9 @@ from sqlalchemy import DDL, Date, ForeignKey, Index, Integer, String, Text, even
 from sqlalchemy.orm import Mapped, mapped_column
 
 from core import clock
-from core.db import SealedBase32, UTCDateTime
+from core.columns import UTCDateTime
 from core.extensions import db
+from core.instance_seal import SealedBase32
 
 GENESIS_HASH = "0" * 64
 TOTP_SEAL = "core_user.totp_secret"

@@ -33,7 +33,7 @@ from sqlalchemy import ForeignKey, Integer, LargeBinary, String, event, select
 from sqlalchemy.orm import Mapped, declared_attr, mapped_column
 
 from core import audit, clock, keystore
-from core.db import UTCDateTime
+from core.columns import UTCDateTime
 from core.extensions import db
 from core.models import RecordWriter
 from core.permissions import VIEW_IDENTIFYING

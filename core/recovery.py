@@ -3,7 +3,7 @@ anyone holding a copy of the database.
 
 Each code is sixteen digits (typed on any phone keypad, in Western or Arabic-Indic digits)
 and works once. The node keeps only an HMAC of each, under a key derived from the instance
-secret (``core.keystore.instance_mac``), bound to her account: a copied database, or its
+secret (``core.instance_seal.instance_mac``), bound to her account: a copied database, or its
 WAL, holds nothing to try offline. A used code's row is deleted in the same statement that
 accepts it, so two requests with one code give one success. Making new codes revokes the
 old ones; resetting or replacing the second factor does too.
@@ -18,7 +18,7 @@ from sqlalchemy import delete, func, insert, select
 
 from core import audit, clock
 from core.extensions import db
-from core.keystore import instance_mac
+from core.instance_seal import instance_mac
 from core.models import RecoveryCode, User
 
 HOW_MANY = 10

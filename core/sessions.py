@@ -26,9 +26,9 @@ from sqlalchemy import bindparam, delete, insert, or_, select, update
 from werkzeug.datastructures import CallbackDict
 
 from core import clock
-from core.db import read_without_transaction
 from core.extensions import db
 from core.models import ServerSession, User
+from core.read_only import read_without_transaction
 
 # last_seen_at is written at most this often per session, not on every request.
 TOUCH_EVERY = timedelta(seconds=60)

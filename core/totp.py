@@ -10,8 +10,9 @@ import segno
 from markupsafe import Markup
 from sqlalchemy import or_, update
 
-from core import clock, keystore
+from core import clock
 from core.extensions import db
+from core.instance_seal import InstanceSealBroken, open_for_instance, seal_for_instance
 from core.models import User
 from core.text import western_digits
 
@@ -32,11 +33,11 @@ def enrolling_secret(session) -> str:
     sealed = session.get(ENROL_KEY)
     if isinstance(sealed, str):
         try:
-            return keystore.open_for_instance(sealed, ENROL_SEAL).decode("ascii")
-        except (keystore.InstanceSealBroken, UnicodeDecodeError):
+            return open_for_instance(sealed, ENROL_SEAL).decode("ascii")
+        except (InstanceSealBroken, UnicodeDecodeError):
             pass  # altered, or left in clear by an older version: start again
     secret = new_secret()
-    session[ENROL_KEY] = keystore.seal_for_instance(secret.encode("ascii"), ENROL_SEAL)
+    session[ENROL_KEY] = seal_for_instance(secret.encode("ascii"), ENROL_SEAL)
     return secret
 
 

@@ -25,7 +25,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 
 from core import clock
-from core.db import UTCDateTime
+from core.columns import UTCDateTime
 from core.extensions import db
 
 # Peer states: a pairing request waiting for this node's approval, approved, removed.

@@ -3,7 +3,7 @@
 from alembic import context
 from flask import current_app
 
-from core.db import UTCDateTime
+from core.columns import UTCDateTime
 from core.migrating import BRANCH_ATTRIBUTE, compared
 
 config = context.config

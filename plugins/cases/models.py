@@ -17,7 +17,7 @@ from sqlalchemy import DDL, JSON, Boolean, Date, ForeignKey, Index, Integer, Str
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from core import clock, references
-from core.db import UTCDateTime
+from core.columns import UTCDateTime
 from core.extensions import db
 from core.migrating import declare_unmodelled_tables
 from core.records import (

@@ -62,7 +62,7 @@ def test_a_sealed_secret_does_not_open_under_another_instance_secret_or_altered(
                                                                                make_user):
     from sqlalchemy import text
 
-    from core.keystore import InstanceSealBroken
+    from core.instance_seal import InstanceSealBroken
 
     user = make_user("salma", role="documenter")
     with app.app_context():

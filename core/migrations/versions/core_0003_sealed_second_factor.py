@@ -8,8 +8,17 @@ Revises: core_0002
 Create Date: 2026-11-28
 """
 
+import base64
+
 import sqlalchemy as sa
 from alembic import op
+
+from core.instance_seal import (
+    InstanceSealBroken,
+    base32_bytes,
+    open_for_instance,
+    seal_for_instance,
+)
 
 revision = "core_0003"
 down_revision = "core_0002"
@@ -20,9 +29,6 @@ PURPOSE = "core_user.totp_secret"  # core.models.TOTP_SEAL, as it was when this 
 
 
 def upgrade():
-    from core.db import base32_bytes
-    from core.keystore import seal_for_instance
-
     for user_id, secret in _secrets():
         raw = base32_bytes(secret)
         if raw is not None and len(raw) <= 20:  # anything else was never a usable secret
@@ -30,10 +36,6 @@ def upgrade():
 
 
 def downgrade():
-    import base64
-
-    from core.keystore import InstanceSealBroken, open_for_instance
-
     for user_id, sealed in _secrets():
         try:
             raw = open_for_instance(sealed, PURPOSE)
