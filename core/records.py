@@ -21,8 +21,8 @@ from __future__ import annotations
 
 import json
 import uuid as uuid_module
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from functools import lru_cache
 from typing import Any, ClassVar
@@ -71,6 +71,8 @@ class RecordType:
 
     ``review``: a reviewer who is not the author approves each payload before it may leave
     (instance config ``REVIEW_REQUIRED = {"<type>": bool}`` overrides it per type).
+    ``form``: the form people write it with (WTForms, written by hand for them); every schema
+    field is on it or named in ``not_on_form`` with the reason (``core.declaration`` checks).
     """
 
     name: str
@@ -79,6 +81,8 @@ class RecordType:
     version: int = 1
     label: str = ""
     review: bool = True
+    form: type | None = None
+    not_on_form: Mapping[str, str] = field(default_factory=dict, hash=False)
 
 
 # -- columns -------------------------------------------------------------------------------

@@ -28,10 +28,12 @@ def register_permissions():
 
 @hookimpl
 def register_record_types():
+    from .forms import NOT_ON_FORM, CaseForm
     from .models import Case
     from .schemas import CaseSchema
 
-    return [RecordType("cases.case", CaseSchema, Case, version=1, label=_l("Case"), review=True)]
+    return [RecordType("cases.case", CaseSchema, Case, version=1, label=_l("Case"), review=True,
+                       form=CaseForm, not_on_form=NOT_ON_FORM)]
 
 
 @hookimpl

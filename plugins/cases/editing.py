@@ -1,29 +1,38 @@
 """Between the case form and the case: choices from the vocabularies and the gazetteer, the
 form filled from a case, and a case changed from a form (identifying values sealed; open texts
-sealed as written by the save, their columns keeping their scrubbed form)."""
+sealed as written by the save, their columns keeping their scrubbed form).
+
+Filling and applying walk the schema (``core.declaration``): a field added to the schema, the
+model and the form is read and written here without a line of its own; only its checks
+(known codes, ``check``) and its choices (``prepare``) are written by hand."""
 
 from __future__ import annotations
 
 from functools import lru_cache
 
 from flask_babel import gettext as _
+from marshmallow import fields
 from sqlalchemy import and_, or_, select
-from wtforms import SelectChoice
+from wtforms import (
+    SelectChoice,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+)
 
-from core import records
+from core import declaration, records
 from core.extensions import db
 from core.i18n import language
 from core.models import User
 from core.permissions import ADMIN, DOCUMENTER, REVIEWER
-from core.places import GOVERNORATE, LOCALITY, gazetteer
+from core.places import gazetteer
 from core.vocabularies import vocabulary
 
 from . import terms
 from .forms import CaseForm
-from .models import Case, Defender, Incident, Intervention
-
-DEFENDER_IDENTIFYING = ("real_name", "contacts", "address", "organisation")
-INCIDENT_IDENTIFYING = ("place_detail", "perpetrator_identity", "sources", "source_reliability")
+from .models import Case
+from .schemas import CaseSchema
 
 
 def prepare(form: CaseForm, case: Case | None = None) -> CaseForm:
@@ -59,15 +68,9 @@ def _assignable(case: Case | None) -> list[User]:
 
 
 def place_choices(locale: str) -> list[SelectChoice]:
-    places = gazetteer()
-    found = [SelectChoice("", "—")]
-    for governorate in sorted(places.of_kind(GOVERNORATE), key=lambda p: p.name(locale)):
-        group = governorate.name(locale)
-        found.append(SelectChoice(governorate.code, group, optgroup=group))
-        for locality in sorted(places.of_kind(LOCALITY, within=governorate.code),
-                               key=lambda p: p.name(locale)):
-            found.append(SelectChoice(locality.code, locality.name(locale), optgroup=group))
-    return found
+    """The places the node documents (its COUNTRIES), grouped by country."""
+    return [SelectChoice("", "—")] + [SelectChoice(code, label, optgroup=group)
+                                      for code, label, group in gazetteer().choices(locale)]
 
 
 def violation_choices(locale: str) -> list[SelectChoice]:
@@ -86,42 +89,47 @@ def _violation_choices(taxonomy, locale: str) -> list[SelectChoice]:
 
 
 def fill(form: CaseForm, case: Case, revealed: dict) -> None:
-    """Fill an edit form from a case; ``revealed`` holds its identifying values and its open
-    texts as written (the case's columns hold only their scrubbed form)."""
-    form.title.data, form.summary.data = revealed.get("title"), revealed.get("summary")
-    form.status.data, form.risk.data = case.status, case.risk
+    """Fill an edit form from a case, field by field as the schema declares them: what the
+    columns hold as it is from the case; identifying values and open texts from ``revealed``
+    (the case's columns hold only their scrubbed form)."""
+    _fill_part(form, case, revealed, CaseSchema)
     form.restricted.data = case.restricted
     form.assigned_to.data = str(case.assigned_to_id or "")
-    defender = case.defender
-    if defender is not None:
-        sub = form.defender.form
-        sub.pseudonym.data = (revealed.get("defender") or {}).get("pseudonym") or ""
-        sub.gender.data = defender.gender or ""
-        sub.age.data, sub.activism.data = defender.age, defender.activism or []
-        sub.residence.data = defender.residence or ""
-        for name in DEFENDER_IDENTIFYING:
-            getattr(sub, name).data = (revealed.get("defender") or {}).get(name) or ""
-    _fill_list(form.incidents, case.incidents, revealed.get("incidents") or [],
-               ("occurred_on", "place", "violation", "perpetrator_type"),
-               ("narrative", *INCIDENT_IDENTIFYING))
-    _fill_list(form.interventions, case.interventions, revealed.get("interventions") or [],
-               ("kind", "status", "started_on", "ended_on"), ("notes",))
 
 
-def _fill_list(field_list, rows, revealed_rows, plain, identifying) -> None:
+def _fill_part(sub, row, revealed: dict, schema) -> None:
+    as_written = declaration.as_written(schema)
+    for item in declaration.own(schema):
+        if item.name not in sub:
+            continue  # declared off the form (forms.NOT_ON_FORM)
+        related = getattr(row, item.attribute)
+        if item.part is not None and item.many:
+            _fill_list(sub[item.name], related, revealed.get(item.name) or [], item.part)
+        elif item.part is not None:
+            if related is not None:
+                _fill_part(sub[item.name].form, related, revealed.get(item.name) or {},
+                           item.part)
+        elif item.name in as_written:
+            sub[item.name].data = revealed.get(item.name) or ""
+        else:
+            sub[item.name].data = _form_data(sub[item.name], related)
+
+
+def _form_data(form_field, value):
+    """A column's value as its form field takes it: no value is an empty text or choice."""
+    if isinstance(form_field, SelectMultipleField):
+        return value or []
+    if value is None and isinstance(form_field, StringField | SelectField):
+        return ""
+    return value
+
+
+def _fill_list(field_list, rows, revealed_rows: list, schema) -> None:
     while len(field_list.entries):
         field_list.pop_entry()
-    by_uuid = {item.get("uuid"): item for item in revealed_rows}
+    by_uuid = {item.get(declaration.PART_ID): item for item in revealed_rows}
     for row in rows:
-        entry = field_list.append_entry().form
-        entry.uuid.data = row.uuid
-        for name in plain:
-            value = getattr(row, name)
-            getattr(entry, name).data = value if value is not None else ""
-            if name.endswith("_on"):
-                getattr(entry, name).data = value
-        for name in identifying:
-            getattr(entry, name).data = by_uuid.get(row.uuid, {}).get(name) or ""
+        _fill_part(field_list.append_entry().form, row, by_uuid.get(row.uuid, {}), schema)
     field_list.append_entry()  # one empty row to add another
 
 
@@ -193,46 +201,53 @@ def _assigned_id(form: CaseForm) -> int | None:
 
 
 def apply(case: Case, form: CaseForm) -> None:
-    """Change ``case`` to what the (checked) form says; identifying values are sealed."""
-    case.title, case.summary = form.title.data.strip(), form.summary.data or ""
-    case.status, case.risk = form.status.data, form.risk.data
+    """Change ``case`` to what the (checked) form says, field by field as the schema
+    declares them; identifying values are sealed."""
+    _apply_part(case, case, form, CaseSchema)
     case.restricted = bool(form.restricted.data)
     case.assigned_to_id = _assigned_id(form)
-    _apply_defender(case, form.defender.form)
-    _apply_list(case, case.incidents, Incident, form.incidents, _apply_incident)
-    _apply_list(case, case.interventions, Intervention, form.interventions, _apply_intervention)
 
 
-def _apply_defender(case: Case, sub) -> None:
-    if case.defender is None:
-        case.defender = Defender()
-    defender = case.defender
-    defender.pseudonym = sub.pseudonym.data.strip()
-    defender.gender = sub.gender.data or None
-    defender.age = sub.age.data
-    defender.activism = list(sub.activism.data or [])
-    defender.residence = sub.residence.data or None
-    for name in DEFENDER_IDENTIFYING:
-        records.set_identifying(case, defender, name, (getattr(sub, name).data or "").strip())
+def _apply_part(case: Case, row, sub, schema) -> None:
+    for item in declaration.own(schema):
+        if item.name not in sub or item.name == declaration.PART_ID:
+            continue  # off the form; a part's id is the record layer's
+        if item.part is not None:
+            _apply_parts(case, row, sub[item.name], item)
+        elif item.identifying:
+            records.set_identifying(case, row, item.attribute,
+                                    (sub[item.name].data or "").strip())
+        else:
+            setattr(row, item.attribute, _column_value(item, sub[item.name]))
 
 
-def _apply_incident(case: Case, incident: Incident, sub) -> None:
-    incident.occurred_on = sub.occurred_on.data
-    incident.place = sub.place.data or None
-    incident.violation = sub.violation.data
-    incident.perpetrator_type = sub.perpetrator_type.data or None
-    incident.narrative = sub.narrative.data or ""
-    for name in INCIDENT_IDENTIFYING:
-        records.set_identifying(case, incident, name, (getattr(sub, name).data or "").strip())
+def _column_value(item: declaration.Declared, form_field):
+    """A form field's value as its column keeps it: one-line texts trimmed; no value is
+    None where the schema allows it, an empty text or list where it does not."""
+    data = form_field.data
+    if isinstance(data, str) and isinstance(form_field, StringField) and not isinstance(
+            form_field, TextAreaField):
+        data = data.strip()
+    if item.many:
+        return list(data or [])
+    if data not in ("", None):
+        return data
+    if item.field.allow_none:
+        return None
+    return "" if isinstance(item.field, fields.String) else data
 
 
-def _apply_intervention(case: Case, intervention: Intervention, sub) -> None:
-    intervention.kind, intervention.status = sub.kind.data, sub.status.data
-    intervention.started_on, intervention.ended_on = sub.started_on.data, sub.ended_on.data
-    records.set_identifying(case, intervention, "notes", (sub.notes.data or "").strip())
+def _apply_parts(case: Case, row, form_field, item: declaration.Declared) -> None:
+    model = type(row).__mapper__.relationships[item.attribute].mapper.class_
+    if item.many:
+        _apply_list(case, getattr(row, item.attribute), model, form_field, item.part)
+        return
+    if getattr(row, item.attribute) is None:
+        setattr(row, item.attribute, model())
+    _apply_part(case, getattr(row, item.attribute), form_field.form, item.part)
 
 
-def _apply_list(case, rows, model, field_list, apply_one) -> None:
+def _apply_list(case, rows, model, field_list, schema) -> None:
     existing = {row.uuid: row for row in rows}
     for entry in field_list:
         sub = entry.form
@@ -244,4 +259,4 @@ def _apply_list(case, rows, model, field_list, apply_one) -> None:
         if row is None:
             row = model()
             rows.append(row)
-        apply_one(case, row, sub)
+        _apply_part(case, row, sub, schema)

@@ -137,6 +137,13 @@ class CaseForm(FlaskForm):
     submit = SubmitField(_l("Save the case"))
 
 
+# Fields of cases.case written by no one on the form, and why (every other schema field is on
+# CaseForm: core.declaration checks it for every record type).
+NOT_ON_FORM = {
+    "defender.uuid": "a case has one defender: her part id is made with her, never typed",
+}
+
+
 class TaskForm(FlaskForm):
     description = StringField(_l("Task"), validators=[InputRequired(), Length(max=500)])
     due_on = DateField(_l("Due on"), validators=[Optional()])
