@@ -276,7 +276,18 @@ def _earliest(a: datetime | None, b: datetime | None) -> datetime | None:
 
 
 def key_usable_now(key: Key | KeyInfo) -> bool:
-    return key.revoked_at is None or key.revoked_at > clock.now()
+    """Whether ``key`` may sign a message now: not revoked, and not replaced by a newer key
+    (from its switch on, a superseded key signs nothing: docs/federation.md, "Keys")."""
+    now = clock.now()
+    return (key.revoked_at is None or key.revoked_at > now) and \
+        (key.superseded_at is None or key.superseded_at >= now)
+
+
+def key_usable_at(key: Key | KeyInfo, moment: datetime) -> bool:
+    """Whether ``key`` could sign something dated ``moment`` (a receipt's ``at``)."""
+    return (key.revoked_at is None or key.revoked_at > moment) and \
+        (key.superseded_at is None or key.superseded_at >= moment) and \
+        key.valid_from <= moment
 
 
 def transport_key_resolver(peer: Peer | None = None):

@@ -130,6 +130,45 @@ def strict_loads_written(data: bytes, *, canonical: bool = False) -> Any:
 _SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
 
 
+def read_canonical(data: bytes, code: str) -> Any:
+    """Parse text that must be RFC 8785 canonical (an entry, a payload, a signed envelope's
+    text): anything else — re-indented, keys reordered, a number or a string written
+    another way — is refused with ``code``, even when its signature or hash holds.
+
+    orjson writing the value back, keys sorted, gives the same bytes as RFC 8785 except for
+    numbers with a fraction or an exponent and keys ordered differently in UTF-16 (characters
+    beyond U+FFFF, 4-byte UTF-8): text holding either is checked by ``rfc8785`` itself."""
+    try:
+        value = orjson.loads(data)
+        quick = orjson.dumps(value, option=orjson.OPT_SORT_KEYS) == data
+    except (orjson.JSONDecodeError, orjson.JSONEncodeError):
+        value, quick = strict_loads(data), False
+    if quick and not _has_fraction(value) and not _beyond_bmp(data):
+        return value
+    try:
+        same = canonical(value) == data
+    except (rfc8785.CanonicalizationError, ValueError, TypeError):
+        same = False
+    strict_loads(data)  # duplicate keys, NaN, lone surrogates: refused as everywhere
+    if not same:
+        raise Refused(code, "not RFC 8785 canonical text")
+    return value
+
+
+def _has_fraction(value: Any) -> bool:
+    if type(value) is float:
+        return True
+    if type(value) is list:
+        return any(_has_fraction(item) for item in value)
+    if type(value) is dict:
+        return any(_has_fraction(item) for item in value.values())
+    return False
+
+
+def _beyond_bmp(data: bytes) -> bool:
+    return any(byte >= 0xF0 for byte in data) if not data.isascii() else False
+
+
 def _lone_surrogate(value: Any) -> bool:
     """Whether a parsed value holds a string that is not whole Unicode (an escaped
     surrogate without its pair). Only looked for when the text has such an escape."""
@@ -237,7 +276,7 @@ def read_entry(raw: bytes) -> Entry:
     written plainly rather than generically.
     """
     raw = raw if type(raw) is bytes else bytes(raw)
-    body = strict_loads_written(raw, canonical=True)
+    body = read_canonical(raw, "entry-invalid")
     if type(body) is not dict or body.get("type") != ENTRY_TYPE:
         raise Refused("entry-invalid", "not an entry")
     kind = body.get("kind")
@@ -328,7 +367,7 @@ def read_payload(text: Any, entry: Entry) -> bytes | None:
     data = text.encode("utf-8")
     if sha256_hex(data) != entry.payload_hash:
         raise Refused("payload-mismatch")
-    if not isinstance(strict_loads_written(data, canonical=True), dict):
+    if not isinstance(read_canonical(data, "payload-mismatch"), dict):
         raise Refused("payload-mismatch", "a payload must be an object")
     return data
 
@@ -348,7 +387,7 @@ def open_envelope(value: Any, expected_type: str, code: str = "bad-request"
     if not isinstance(value["signed"], str):
         raise Refused(code, "not an envelope")
     raw = value["signed"].encode("utf-8")
-    body = strict_loads(raw)
+    body = read_canonical(raw, code)
     if not isinstance(body, dict) or body.get("type") != expected_type:
         raise Refused(code, "unexpected document type")
     return raw, body, unb64(value["sig"], 64, code=code)

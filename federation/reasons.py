@@ -23,6 +23,11 @@ _REASONS = [
     # -- the message as a whole (checked before anything is parsed) -----------------------
     Reason("too-large", 413, "The message is larger than this node accepts."),
     Reason("length-required", 411, "A message with a body must state its length."),
+    Reason("headers-too-large", 431, "The message's header fields are larger than this node "
+                                     "accepts."),
+    Reason("too-slow", 408, "The message did not arrive in time."),
+    Reason("not-found", 404, "There is no such federation endpoint."),
+    Reason("method-not-allowed", 405, "This endpoint does not take that method."),
     # -- the RFC 9421 signature ----------------------------------------------------------
     Reason("unsigned", 401, "The message carries no signature."),
     Reason("signature-malformed", 401,
@@ -59,6 +64,8 @@ _REASONS = [
     Reason("quarantined", 423, "This origin is quarantined until an administrator acts."),
     Reason("bundle-invalid", 422, "The bundle file is not a valid Rabita bundle."),
     Reason("bundle-not-for-us", 422, "The bundle was made for another node."),
+    Reason("receipt-unknown", 422,
+           "A receipt names no tombstone this node sent to its holder at that version."),
     # -- reaching a peer (the client side) ------------------------------------------------
     Reason("unreachable", 503, "The peer could not be reached."),
     Reason("server-error", 502, "The peer answered with an error."),

@@ -3,7 +3,9 @@
 A holder signs one receipt per tombstoned record and sends it to the node it got the
 tombstone from. The origin attaches it to its outbound ledger; a hub passes its members'
 receipts on to the origin, with its own signed vouching for the holders' keys, so the origin
-can check a receipt from a node it never paired with.
+can check a receipt from a node it never paired with. A receipt is taken only for a tombstone
+this node sent that way — the origin's own, in a feed the sender reads, at the version the
+tombstone names; a hub's, one it relayed — and only if its holder's key could sign it then.
 """
 
 from __future__ import annotations
@@ -14,8 +16,8 @@ from core import audit, clock, ledger
 from core.extensions import db
 from core.models import LedgerEntry
 from federation import identity, outbox, peers, protocol, signing
-from federation.models import Key, Peer, Receipt
-from federation.protocol import Entry
+from federation.models import Key, OutboxEntry, Peer, Receipt, ReceivedEntry, RelayItem
+from federation.protocol import HUB, TOMBSTONE, Entry
 from federation.reasons import Refused
 from federation.settings import is_hub
 
@@ -70,6 +72,9 @@ def receive(document, sender: Peer) -> int:
     vouched = _vouched_keys(document.get("vouch"), sender)
     checked = [_check(envelope, sender, vouched) for envelope in document["receipts"]]
     own = signing.identity().node_id
+    for body, _envelope in checked:  # every receipt checked before any is kept
+        if not _tombstone_sent(body, sender, own):
+            raise Refused("receipt-unknown")
     kept = 0
     for body, envelope in checked:
         if db.session.scalar(select(Receipt.id).where(
@@ -78,12 +83,32 @@ def receive(document, sender: Peer) -> int:
         if body["origin"] == own:
             _store(body, envelope, None)
             _fill_ledger(body, envelope)
-        elif is_hub() and _member(body["origin"]):
-            _store(body, envelope, body["origin"])  # pass it on to the origin
         else:
-            continue
+            _store(body, envelope, body["origin"])  # a hub passes it on to the origin
         kept += 1
     return kept
+
+
+def _tombstone_sent(body: dict, sender: Peer, own: str) -> bool:
+    """Whether the receipt names a tombstone this node sent towards its holder: its own, at
+    the version the tombstone names, in a feed ``sender`` reads (the hub feed, when a hub
+    passes on a member's receipt); or, on a hub, a member's tombstone it relayed."""
+    if body["origin"] == own:
+        feeds = (HUB,) if body["holder"] != sender.node_id else peers.readable_feeds(sender)
+        return db.session.scalar(select(OutboxEntry.id).where(
+            OutboxEntry.record_type == body["record_type"],
+            OutboxEntry.record_id == body["record_id"], OutboxEntry.kind == TOMBSTONE,
+            OutboxEntry.entry_hash == body["tombstone"], OutboxEntry.version == body["version"],
+            OutboxEntry.feed.in_(feeds))) is not None
+    if not is_hub() or not _member(body["origin"]) or body["holder"] != sender.node_id:
+        return False
+    return db.session.scalar(
+        select(ReceivedEntry.id).join(RelayItem, RelayItem.entry_id == ReceivedEntry.id)
+        .where(ReceivedEntry.origin == body["origin"],
+               ReceivedEntry.record_type == body["record_type"],
+               ReceivedEntry.record_id == body["record_id"], ReceivedEntry.kind == TOMBSTONE,
+               ReceivedEntry.entry_hash == body["tombstone"],
+               ReceivedEntry.version == body["version"])) is not None
 
 
 def _check(envelope, sender: Peer, vouched: dict[str, bytes]) -> tuple[dict, dict]:
@@ -96,31 +121,31 @@ def _check(envelope, sender: Peer, vouched: dict[str, bytes]) -> tuple[dict, dic
             or not protocol.RECORD_TYPE.match(body["record_type"]) or \
             type(body["version"]) is not int or not protocol.HEX64.match(body["tombstone"]):
         raise Refused("bad-request", "not a receipt")
-    protocol.parse_at(body["at"], "bad-request")
+    at = protocol.parse_at(body["at"], "bad-request")
     # A holder speaks for itself; only a hub passes on receipts of others (its members).
     if body["holder"] != sender.node_id and not sender.is_hub:
         raise Refused("bad-request", "a receipt of another holder")
-    public = _holder_key(body["holder"], body["key"]) or vouched.get(body["key"])
-    if public is None or not identity.verify(public, raw, signature):
+    key = _holder_key(body["holder"], body["key"]) or vouched.get(body["key"])
+    # A key signs nothing from its switch (or its revocation) on.
+    if key is None or not peers.key_usable_at(key, at) or \
+            not identity.verify(key.public_key, raw, signature):
         raise Refused("signature-invalid", "a receipt's signature does not verify")
     return body, envelope
 
 
-def _holder_key(holder: str, key_id: str) -> bytes | None:
-    key = db.session.scalar(select(Key).where(Key.key_id == key_id, Key.origin == holder))
-    return key.public_key if key is not None and peers.key_usable_now(key) else None
+def _holder_key(holder: str, key_id: str) -> Key | None:
+    return db.session.scalar(select(Key).where(Key.key_id == key_id, Key.origin == holder))
 
 
-def _vouched_keys(vouch, sender: Peer) -> dict[str, bytes]:
+def _vouched_keys(vouch, sender: Peer) -> dict:
     if vouch is None:
         return {}
     if not sender.is_hub:
         raise Refused("bad-request", "only a hub vouches for keys")
     from federation import hub
 
-    return {key.key_id: key.public_key
-            for _origin, keys in hub.read_vouch(vouch, sender).items() for key in keys
-            if peers.key_usable_now(key)}
+    return {key.key_id: key
+            for _origin, keys in hub.read_vouch(vouch, sender).items() for key in keys}
 
 
 def _member(origin: str) -> bool:

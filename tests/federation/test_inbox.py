@@ -257,6 +257,62 @@ def test_a_quarantined_origin_is_refused(node, origin):
     assert refused(node, origin, [origin.record("peers", record_id(1))]) == "quarantined"
 
 
+def resigned(origin, item, text):
+    """``item`` with its entry replaced by ``text``, validly signed by the origin."""
+    from federation import protocol
+
+    signature = origin.keys[origin.key_id].sign(text.encode()).signature
+    return {**item, "entry": text, "sig": protocol.b64(signature)}
+
+
+def test_an_entry_that_is_not_canonical_text_is_refused_though_validly_signed(node, origin):
+    """Issue 19, Found 4: an entry re-serialised with indentation and signed again was stored
+    as sent at 8a0d646."""
+    import json
+
+    item = origin.record("peers", record_id(1))
+    indented = json.dumps(json.loads(item["entry"]), indent=2, sort_keys=True,
+                          ensure_ascii=False)
+    assert refused(node, origin, [resigned(origin, item, indented)]) == "entry-invalid"
+    fields = json.loads(item["entry"])
+    reordered = json.dumps(dict(reversed(fields.items())), separators=(",", ":"),
+                           ensure_ascii=False)
+    assert refused(node, origin, [resigned(origin, item, reordered)]) == "entry-invalid"
+    assert verify(node, origin, [item]).after == 1  # the canonical original
+
+
+def test_a_payload_that_is_not_canonical_text_is_refused_though_its_hash_matches(node, origin):
+    """The payload's hash is what the entry signs; its bytes must be canonical too."""
+    from federation import protocol
+
+    written = '{"title": "Record  v1",\n "age": "30-44"}'
+    item = origin.record("peers", record_id(1), payload={"title": "x"},
+                         payload_hash=protocol.sha256_hex(written.encode()))
+    item["payload"] = written
+    assert refused(node, origin, [item]) == "payload-mismatch"
+    escaped = '{"title":"caf\\u00e9"}'  # \u00e9 escaped: RFC 8785 writes the character
+    other = origin.record("peers", record_id(2), payload={"title": "x"},
+                          payload_hash=protocol.sha256_hex(escaped.encode()))
+    other["payload"] = escaped
+    assert refused(node, origin, [other]) == "payload-mismatch"
+
+
+def test_a_rotation_entry_dated_after_its_switch_is_refused(node, origin):
+    """The rotation entry is signed by the old key, which signs nothing after the switch: it
+    is dated at or before the new key's valid_from (docs/federation.md, "Keys")."""
+    from federation.models import Key
+
+    new_key = Origin(seed=2)
+    with node.app_context():  # the new key as the node's document announced it
+        db.session.add(Key(origin=origin.node_id, key_id=new_key.node_id,
+                           public_key=new_key.public, valid_from=origin.at, source="chain"))
+        old = db.session.scalar(select(Key).where(Key.key_id == origin.node_id))
+        old.superseded_at = origin.at
+        db.session.commit()
+    origin.at += timedelta(minutes=5)  # the entry is dated five minutes after the switch
+    assert refused(node, origin, [origin.rotate("peers", seed=2)]) == "key-superseded"
+
+
 # -- any order, any repetition: the same state ----------------------------------------------
 
 

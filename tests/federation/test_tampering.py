@@ -28,7 +28,7 @@ from core import clock
 from core.extensions import db
 from core.testing import LiveServer
 from federation import client, identity, protocol, signing, sync, transport
-from federation.models import Peer, Quarantine
+from federation.models import Key, Peer, Quarantine
 from tests.federation.conftest import FakePeer, Origin
 
 SEED = 20261128
@@ -553,3 +553,23 @@ def test_a_peer_resending_held_entries_cannot_keep_a_round_asking(puller):
     fake.page = the_same_entries_again
     assert pull(app, origin) == (None, False)  # the same entries: accepted, nothing new
     assert asked == [3]  # asked once; the page moved the cursor nowhere, so the round ended
+
+
+# -- conformance found by an independent peer (issue 19) -----------------------------------
+
+
+def test_a_request_signed_by_a_superseded_key_is_refused_and_writes_nothing(served):
+    """After the switch the old key signs nothing, HTTP requests included (at 8a0d646 the
+    request was answered 200)."""
+    app, url, peer, _waiting = served
+    http = client.session(app)
+    builders, _node = originals(url, peer, app)
+    with app.app_context():
+        key = db.session.scalar(sa.select(Key).where(Key.key_id == peer.key_id))
+        key.superseded_at = clock.now() - timedelta(minutes=10)
+        db.session.commit()
+    for name, build in builders.items():
+        before = fingerprint(app)
+        assert send(http, build()) == (401, {"error": "signature-invalid", "message":
+                                             "The signature could not be verified."}), name
+        assert fingerprint(app) == before, name
