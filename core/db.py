@@ -3,12 +3,8 @@ requests checked before any query, and rows written many at once."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-from functools import lru_cache
-from operator import itemgetter
-
 from flask import Flask
-from sqlalchemy import DateTime, event
+from sqlalchemy import Table, event, insert
 from sqlalchemy.engine import Engine
 
 from core import read_only, sqlite_tuning
@@ -36,48 +32,14 @@ def page_number(text: str) -> int:
     return row_id(text)
 
 
-def insert_rows(table, rows: list[dict]) -> int:
-    """Insert many rows in the current transaction with one DBAPI ``executemany``.
-
-    The same rows a Core ``insert()`` writes, without SQLAlchemy's per-row processing, which
-    costs more than the database itself when a sync page or a ledger page writes hundreds of
-    rows. Every row has the same keys; aware datetimes are stored as naive UTC, as
-    ``UTCDateTime`` does. Returns how many rows.
-    """
-    if not rows:
-        return 0
-    connection = db.session.connection()
-    quote = connection.dialect.identifier_preparer.quote
-    columns = list(rows[0])
-    mark = "?" if connection.dialect.paramstyle == "qmark" else "%s"
-    statement = (f"INSERT INTO {quote(table.name)} ({', '.join(quote(c) for c in columns)}) "  # noqa: S608 - names from the model, values bound
-                 f"VALUES ({', '.join([mark] * len(columns))})")
-    values = [itemgetter(*columns)(row) for row in rows]
-    moments = _moment_columns(table, tuple(columns))
-    if moments:
-        values = [list(row) for row in values]
-        naive: dict[datetime, datetime] = {}  # rows often share one moment: convert it once
-        for row in values:
-            for i in moments:
-                value = row[i]
-                if value is not None and value.tzinfo is not None:
-                    if value not in naive:
-                        naive[value] = value.astimezone(UTC).replace(tzinfo=None)
-                    row[i] = naive[value]
-        values = [tuple(row) for row in values]
-    connection.exec_driver_sql(statement, values)
+def insert_rows(table: Table, rows: list[dict]) -> int:
+    """Insert many rows into ``table`` in the current transaction, with one ``executemany``
+    (hundreds of rows at once: a sync page, a ledger page). Every value goes through its
+    column's type, as in any other write: a timestamp is stored as naive UTC, a sealed or JSON
+    column is sealed or serialised. Every row has the same keys. Returns how many rows."""
+    if rows:
+        db.session.execute(insert(table), rows)
     return len(rows)
-
-
-@lru_cache(maxsize=256)
-def _moment_columns(table, columns: tuple[str, ...]) -> list[int]:
-    """Which of ``columns`` hold date-times (by the table's own types)."""
-    found = []
-    for i, name in enumerate(columns):
-        kind = table.c[name].type
-        if isinstance(getattr(kind, "impl_instance", kind), DateTime):
-            found.append(i)
-    return found
 
 
 def is_sqlite(engine: Engine) -> bool:

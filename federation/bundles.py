@@ -3,11 +3,13 @@
 A bundle holds every entry of the feeds one peer may read, signed as a whole by this node and
 sealed to that peer's key (a NaCl sealed box), so a stick seized on the way shows nothing.
 Importing runs the very checks a pull runs — continuity, chain, origin signatures, payload
-hashes — page by page, each in its own transaction with the cursor.
+hashes — page by page, each in its own transaction with the cursor; a gap or a fork
+quarantines the origin as a pull's does. The file is written readable by its owner only.
 """
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from nacl.exceptions import CryptoError
@@ -17,7 +19,7 @@ from sqlalchemy import select
 
 from core import audit, clock
 from core.extensions import db
-from federation import hub, identity, inbox, outbox, peers, protocol, receipts, signing
+from federation import hub, identity, inbox, outbox, peers, protocol, receipts, signing, sync
 from federation.models import Key, Peer
 from federation.protocol import RELAY
 from federation.reasons import Refused
@@ -56,7 +58,7 @@ def export(peer: Peer, path: Path) -> int:
     recipient = db.session.scalar(select(Key).where(Key.origin == peer.node_id)
                                   .order_by(Key.valid_from.desc(), Key.id.desc()))
     box = SealedBox(VerifyKey(recipient.public_key).to_curve25519_public_key())
-    path.write_bytes(MAGIC + box.encrypt(signed))
+    _write_private(path, MAGIC + box.encrypt(signed))
     audit.record("federation.bundle_exported", target_type="federation.peer",
                  target_id=peer.node_id, entries=count)
     db.session.commit()
@@ -104,12 +106,27 @@ def import_bundle(path: Path) -> int:
     if not isinstance(feeds, dict) or not set(feeds) <= set(peers.feeds_to_pull(sender)):
         raise Refused("wrong-feed")
     total = 0
-    for feed, content in feeds.items():
-        total += _import_feed(sender, feed, content, own)
+    try:
+        for feed, content in feeds.items():
+            total += _import_feed(sender, feed, content, own)
+    except Refused as refused:
+        if refused.code in ("gap", "fork"):  # the alert an administrator needs, as a pull's
+            db.session.rollback()
+            sync.quarantine(refused.code, refused.origin or sender.node_id, sender)
+            db.session.commit()
+        raise
     audit.record("federation.bundle_imported", target_type="federation.peer",
                  target_id=sender.node_id, entries=total)
     db.session.commit()
     return total
+
+
+def _write_private(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` readable by its owner only (0600), also when it exists."""
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    os.fchmod(descriptor, 0o600)
+    with os.fdopen(descriptor, "wb") as handle:
+        handle.write(data)
 
 
 def _signer_now(chain, signature: bytes, data: bytes):

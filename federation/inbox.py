@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import NamedTuple
 
 from sqlalchemy import and_, delete, or_, select, update
@@ -332,7 +332,6 @@ def _write(items: list[Item], received_from: str, done: Applied):
     """The rows of ``items``: received entries, held records, purged payloads, changed keys.
     Returns what to announce (received, purged) and the keys revoked."""
     now = clock.now()
-    received_at = now.astimezone(UTC).replace(tzinfo=None)  # as stored: see _row
     stored = _stored([item.entry for item in items])
     held = _held({(item.entry.origin, item.entry.record_id) for item in items
                   if item.entry.kind != KEY})
@@ -358,7 +357,7 @@ def _write(items: list[Item], received_from: str, done: Applied):
         else:
             revoked += _apply_key(entry)
             done.keys += 1
-        rows.append(_row(entry, item, payload, received_from, received_at))
+        rows.append(_row(entry, item, payload, received_from, now))
     if rows:
         insert_rows(ReceivedEntry.__table__, rows)  # hundreds at once
     _purge(purge_entries, purge_records)
@@ -460,7 +459,7 @@ def _row(entry: Entry, item: Item, payload: bytes | None, received_from: str, no
         "origin": entry.origin, "feed": entry.feed, "seq": entry.seq,
         "entry_hash": entry.hash, "kind": entry.kind, "record_type": entry.record_type,
         "record_id": entry.record_id, "version": entry.version, "key_id": entry.key,
-        "at": entry.at.replace(tzinfo=None), "entry": entry.raw.decode("utf-8"), "sig": item.sig,
+        "at": entry.at, "entry": entry.raw.decode("utf-8"), "sig": item.sig,
         "payload": None if payload is None else payload.decode("utf-8"),
         "relay": entry.relay, "received_from": received_from, "received_at": now,
     }

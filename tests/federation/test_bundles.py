@@ -126,6 +126,8 @@ def test_a_bundle_gets_the_checks_a_pull_gets(offline, people, tmp_path):
     with pytest.raises(Refused) as refused:
         load(sfax, tmp_path / "b.rabita")
     assert refused.value.code == "gap"
+    assert quarantined(sfax) == {tunis.node_id: "gap"}  # as a pull's gap does
+    release(sfax, tunis)
     export(tunis, sfax, tmp_path / "c.rabita")
 
     def change_payload(inner):
@@ -138,6 +140,68 @@ def test_a_bundle_gets_the_checks_a_pull_gets(offline, people, tmp_path):
     assert refused.value.code == "payload-mismatch"
     with sfax.context():
         assert inbox.held_payloads() == {}
+
+
+def quarantined(node):
+    from federation import sync
+
+    with node.context():
+        return {found.origin: found.reason for found in sync.quarantined()}
+
+
+def release(node, origin):
+    from federation import sync
+
+    with node.context():
+        sync.release(origin.node_id, None)
+
+
+def test_a_fork_in_a_bundle_quarantines_the_origin_and_alerts(offline, people, tmp_path):
+    """Issue 19, Found 5: at 8a0d646 a bundle's fork was refused but quarantined nothing, so
+    the alert an administrator needs never showed."""
+    from sqlalchemy import func, select
+
+    from core.models import AuditEntry
+
+    tunis, sfax = offline
+    salma, huda = people(tunis)
+    for _ in range(2):
+        share_testimony(tunis, salma, huda)
+    export(tunis, sfax, tmp_path / "f.rabita")
+
+    def fork(inner):
+        item = inner["feeds"]["peers"]["items"][1]
+        entry = json.loads(item["entry"])
+        entry["prev"] = "f" * 64
+        text = protocol.canonical(entry)
+        with tunis.context():
+            item["entry"], item["sig"] = text.decode(), protocol.b64(signing.sign(text))
+
+    resealed(tunis, sfax, tmp_path / "f.rabita", fork)
+    with pytest.raises(Refused) as refused:
+        load(sfax, tmp_path / "f.rabita")
+    assert refused.value.code == "fork"
+    assert quarantined(sfax) == {tunis.node_id: "fork"}
+    with sfax.context():
+        assert inbox.held_payloads() == {}
+        assert db.session.scalar(select(func.count()).select_from(AuditEntry).where(
+            AuditEntry.action == "federation.quarantined")) == 1
+    with pytest.raises(Refused) as refused:  # nothing more from it until she acts
+        load(sfax, tmp_path / "f.rabita")
+    assert refused.value.code == "quarantined"
+
+
+def test_a_bundle_is_written_for_its_owner_only(offline, people, tmp_path):
+    tunis, sfax = offline
+    salma, huda = people(tunis)
+    share_testimony(tunis, salma, huda)
+    path = tmp_path / "private.rabita"
+    path.write_bytes(b"an older file, readable by all")
+    path.chmod(0o644)
+    export(tunis, sfax, path)
+    assert path.stat().st_mode & 0o777 == 0o600
+    export(tunis, sfax, tmp_path / "new.rabita")
+    assert (tmp_path / "new.rabita").stat().st_mode & 0o777 == 0o600
 
 
 def test_bundles_by_the_command_line(offline, people, tmp_path):
