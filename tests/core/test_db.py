@@ -1,6 +1,7 @@
 """The database: SQLite tuning, and every migration run up and down with data in the tables."""
 
 import datetime as dt
+import json
 from pathlib import Path
 
 import flask_migrate
@@ -8,7 +9,10 @@ import pytest
 import sqlalchemy as sa
 from alembic.script import ScriptDirectory
 
+from core.columns import UTCDateTime
+from core.db import insert_rows
 from core.extensions import db
+from core.instance_seal import SealedBase32
 from core.migrating import schema_differences, version_locations
 from core.testing import all_databases
 
@@ -199,7 +203,6 @@ def test_the_second_factor_migration_seals_the_secrets_already_there(migrating_a
 
 @all_databases
 def test_insert_rows_stores_every_aware_moment_as_utc(app_context):
-    from core.db import insert_rows
     from core.models import LedgerEntry
 
     tunis = dt.timezone(dt.timedelta(hours=1))
@@ -221,6 +224,55 @@ def test_insert_rows_stores_every_aware_moment_as_utc(app_context):
     stored = db.session.execute(sa.text(
         "SELECT receipt_at FROM core_ledger_entry WHERE record_uuid = 'second'")).scalar()
     assert str(stored).startswith("2026-11-28 20:15:00")  # naive UTC, as UTCDateTime stores
+
+
+@pytest.fixture
+def bulk_table(app_context):
+    """A table of its own with a sealed, a JSON and a UTC column, made and dropped here."""
+    table = sa.Table("test_bulk", sa.MetaData(),
+                     sa.Column("id", sa.Integer, primary_key=True),
+                     sa.Column("secret", SealedBase32("test_bulk.secret")),
+                     sa.Column("facts", sa.JSON),
+                     sa.Column("at", UTCDateTime),
+                     sa.Column("kind", sa.String(8), default="plain"))
+    table.create(db.engine)
+    yield table
+    db.session.rollback()
+    table.drop(db.engine)
+
+
+@all_databases
+def test_insert_rows_puts_every_value_through_its_column_type(bulk_table):
+    secret = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
+    at = dt.datetime(2026, 11, 28, 10, 30, tzinfo=dt.timezone(dt.timedelta(hours=1)))
+    assert insert_rows(bulk_table, [
+        {"id": n, "secret": secret, "facts": {"names": ["سلمى", "Nour"], "n": n}, "at": at}
+        for n in (1, 2)]) == 2
+    db.session.commit()
+    stored = db.session.execute(sa.text("SELECT secret, facts, at, kind FROM test_bulk "
+                                        "WHERE id = 1")).one()
+    assert len(stored.secret) == 64 and secret not in stored.secret  # sealed, not in clear
+    facts = stored.facts if isinstance(stored.facts, dict) else json.loads(stored.facts)
+    assert facts == {"names": ["سلمى", "Nour"], "n": 1}  # serialised as JSON (psycopg parses it)
+    assert str(stored.at).startswith("2026-11-28 09:30:00")  # naive UTC
+    assert stored.kind == "plain"  # the column's default, as in any insert
+    rows = db.session.execute(sa.select(bulk_table).order_by(bulk_table.c.id)).all()
+    assert [(r.secret, r.facts, r.at) for r in rows] == [
+        (secret, {"names": ["سلمى", "Nour"], "n": n}, at) for n in (1, 2)]
+    assert rows[0].at.utcoffset() == dt.timedelta(0)
+
+
+@all_databases
+def test_insert_rows_refuses_a_value_its_column_refuses_and_writes_nothing(bulk_table):
+    aware = dt.datetime(2026, 11, 28, 10, 30, tzinfo=dt.UTC)
+    for bad in ({"secret": "not base32 at all!", "at": aware},
+                {"secret": None, "at": aware.replace(tzinfo=None)}):  # naive: ambiguous
+        with pytest.raises(sa.exc.StatementError):
+            insert_rows(bulk_table, [{"id": 1, "facts": None, "secret": None, "at": aware},
+                                     {"id": 2, "facts": None, **bad}])
+        db.session.rollback()
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(bulk_table)) == 0
+    assert insert_rows(bulk_table, []) == 0
 
 
 @all_databases
