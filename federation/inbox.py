@@ -455,7 +455,7 @@ def invalidate_signed_after_revocation(key: Key) -> int:
 
 
 def _row(entry: Entry, item: Item, payload: bytes | None, received_from: str, now) -> dict:
-    return {  # datetimes as stored (naive UTC): see core.db.insert_rows
+    return {
         "origin": entry.origin, "feed": entry.feed, "seq": entry.seq,
         "entry_hash": entry.hash, "kind": entry.kind, "record_type": entry.record_type,
         "record_id": entry.record_id, "version": entry.version, "key_id": entry.key,
