@@ -2,7 +2,9 @@
 
 Every endpoint needs a fully signed-in user (password, and a second factor where her role
 needs one) unless its view is marked here. ``tests/core/test_access.py`` freezes the list
-of marked endpoints, so opening one up is always a visible, reviewed change.
+of marked endpoints, so opening one up is always a visible, reviewed change. A view that
+needs a permission besides says so with ``require_permission``; a refusal (``deny``) is
+written to the audit log.
 """
 
 from __future__ import annotations
@@ -11,8 +13,11 @@ import functools
 import inspect
 from collections.abc import Callable
 
-from flask import Flask, abort, redirect, request, session, url_for
+from flask import Flask, abort, current_app, redirect, request, session, url_for
 from flask_login import current_user
+
+from core import audit
+from core.extensions import csrf, db
 
 ACCESS_ATTRIBUTE = "rabita_access"
 PUBLIC = "public"
@@ -69,16 +74,12 @@ def init_app(app: Flask) -> None:
 
 
 def exempt_signed_views_from_csrf(app: Flask) -> None:
-    from core.extensions import csrf
-
     for view in app.view_functions.values():
         if getattr(view, ACCESS_ATTRIBUTE, None) == FEDERATION_SIGNED:
             csrf.exempt(view)
 
 
 def _enforce():
-    from flask import current_app
-
     endpoint = request.endpoint
     if endpoint is None:  # no route matched: the 404/405 handler answers
         return None
@@ -100,3 +101,26 @@ def _to_login():
     if request.method == "GET":
         return redirect(url_for("auth.login"))
     abort(401)
+
+
+def require_permission(name: str) -> Callable:
+    """Refuse the view with 403 (and an audit entry) unless the user's role holds ``name``."""
+
+    def decorator(view: Callable) -> Callable:
+        @functools.wraps(view)
+        def wrapped(*args, **kwargs):
+            if not current_user.can(name):
+                deny(name)
+            return view(*args, **kwargs)
+
+        return wrapped
+
+    return decorator
+
+
+def deny(permission_name: str) -> None:
+    """Write the denial to the audit log, commit it, and answer 403."""
+    db.session.rollback()
+    audit.record("access.denied", actor=current_user, permission=permission_name)
+    db.session.commit()
+    abort(403)

@@ -12,6 +12,7 @@ from core import clock
 from core.columns import UTCDateTime
 from core.extensions import db
 from core.instance_seal import SealedBase32
+from core.permissions import needs_second_factor, role_can
 
 GENESIS_HASH = "0" * 64
 TOTP_SEAL = "core_user.totp_secret"
@@ -38,13 +39,9 @@ class User(UserMixin, db.Model):
         return self.disabled_at is None
 
     def can(self, permission: str) -> bool:
-        from core.permissions import role_can
-
         return self.is_active and role_can(self.role, permission)
 
     def needs_second_factor(self) -> bool:
-        from core.permissions import needs_second_factor
-
         return needs_second_factor(self.role) or self.totp_secret is not None
 
     def must_enrol_second_factor(self) -> bool:

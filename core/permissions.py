@@ -1,16 +1,17 @@
-"""Roles and the permission registry: what each role may do, and the one check every view uses."""
+"""Roles and the permission registry: what each role may do.
+
+The check a view makes (``require_permission``) and the refusal (``deny``) are in
+``core.access``, with the rest of who may reach what.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from functools import wraps
 
-from flask import Flask, abort, current_app
+from flask import Flask, current_app
 from flask_babel import lazy_gettext as _l
-from flask_login import current_user
 
-from core import audit
 from core.plugins import require_prefix, results_by_plugin
 
 EXTENSION_KEY = "rabita.permissions"
@@ -114,28 +115,3 @@ def role_can(role: str | None, name: str) -> bool:
 
 def needs_second_factor(role: str) -> bool:
     return role in registry().roles_needing_second_factor()
-
-
-def require_permission(name: str) -> Callable:
-    """Refuse the view with 403 (and an audit entry) unless the user's role holds ``name``."""
-
-    def decorator(view: Callable) -> Callable:
-        @wraps(view)
-        def wrapped(*args, **kwargs):
-            if not current_user.can(name):
-                deny(name)
-            return view(*args, **kwargs)
-
-        return wrapped
-
-    return decorator
-
-
-def deny(permission_name: str) -> None:
-    """Write the denial to the audit log, commit it, and answer 403."""
-    from core.extensions import db
-
-    db.session.rollback()
-    audit.record("access.denied", actor=current_user, permission=permission_name)
-    db.session.commit()
-    abort(403)

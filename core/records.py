@@ -33,6 +33,7 @@ from sqlalchemy import ForeignKey, Integer, LargeBinary, String, event, select
 from sqlalchemy.orm import Mapped, declared_attr, mapped_column
 
 from core import audit, clock, keystore
+from core.access import deny
 from core.columns import UTCDateTime
 from core.extensions import db
 from core.models import RecordWriter
@@ -581,8 +582,6 @@ def values(record, *, identifying: bool) -> dict:
 def reveal(record, user, *, purpose: str = "view") -> dict:
     """Everything, identifying fields included, for a user allowed to see them (audited)."""
     if not user.can(VIEW_IDENTIFYING):
-        from core.permissions import deny
-
         deny(VIEW_IDENTIFYING)
     if not may_open(record, user):
         abort(404)
@@ -599,8 +598,6 @@ def find_by_identifying(model: type, field: str, value: str, user, *,
     ``model`` is a record's model or one of its parts' (then name the ``record_type``).
     """
     if not user.can(VIEW_IDENTIFYING):
-        from core.permissions import deny
-
         deny(VIEW_IDENTIFYING)
     record_type = record_type or model.__record_type__
     digest = keystore.blind_index(f"{record_type}.{field}", value)

@@ -13,11 +13,10 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from core import clock, i18n, records
-from core.access import federation_signed, public
+from core.access import federation_signed, public, require_permission
 from core.db import MAX_ID, page_number
 from core.extensions import db
 from core.forms import ConfirmForm
-from core.permissions import require_permission
 from federation import (
     MANAGE,
     READ_SHARED,

@@ -10,11 +10,12 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from core import audit, users
+from core.access import require_permission
 from core.db import MAX_ID, row_id
 from core.extensions import db
 from core.forms import ConfirmForm, InviteForm, RoleForm
 from core.models import AuditEntry, Invite, User
-from core.permissions import MANAGE_USERS, READ_AUDIT, ROLE_LABELS, require_permission
+from core.permissions import MANAGE_USERS, READ_AUDIT, ROLE_LABELS
 
 blueprint = Blueprint("admin", __name__, url_prefix="/admin")
 

@@ -7,10 +7,11 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from core import audit, keystore, ledger, throttle
+from core.access import require_permission
 from core.db import row_id
 from core.extensions import db
 from core.forms import ConfirmForm, UnlockForm
-from core.permissions import MANAGE_KEYS, READ_LEDGER, require_permission
+from core.permissions import MANAGE_KEYS, READ_LEDGER
 
 blueprint = Blueprint("keys", __name__, url_prefix="/admin")
 

@@ -7,11 +7,12 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from core import consent, readable, records, review
+from core.access import require_permission
 from core.db import MAX_ID
 from core.extensions import db
 from core.forms import AUDIENCE_LABELS, ConfirmForm, ConsentForm, WithdrawForm
 from core.models import Consent
-from core.permissions import MANAGE_CONSENT, REVIEW_RECORDS, require_permission
+from core.permissions import MANAGE_CONSENT, REVIEW_RECORDS
 from core.redaction import AUDIENCES
 
 blueprint = Blueprint("records", __name__, url_prefix="/records")

@@ -20,11 +20,12 @@ from flask_login import current_user
 from werkzeug.datastructures import MultiDict
 
 from core import audit, clock, consent, keystore, records, review
+from core.access import require_permission
 from core.db import page_number
 from core.extensions import db
 from core.forms import ConfirmForm, option_tags
 from core.i18n import language
-from core.permissions import VIEW_IDENTIFYING, require_permission
+from core.permissions import VIEW_IDENTIFYING
 from core.read_only import reads_only
 from core.redaction import AUDIENCES, sharing_of
 from core.redaction import _nested_schema as nested_schema

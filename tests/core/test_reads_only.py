@@ -3,9 +3,9 @@
 import pytest
 from sqlalchemy import func, select, text
 
+from core.access import require_permission
 from core.extensions import db
 from core.models import AuditEntry
-from core.permissions import require_permission
 from core.read_only import reads_only
 from core.testing import all_databases
 
