@@ -17,6 +17,7 @@ from core import (
     permissions,
     places,
     records,
+    settings,
     vocabularies,
 )
 from core.config import instance_path_from_env, load_config
@@ -60,6 +61,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.session_interface = DatabaseSessionInterface()
 
     create_plugin_manager(app)
+    settings.init_app(app)
     app.config["NODE_ID"] = plugin_manager(app).hook.node_id(app=app) or app.config["NODE_ID"]
     i18n.init_app(app, _plugin_folders(app, "translations"))
     permissions.init_app(app)

@@ -32,6 +32,13 @@ def register_commands():
 
 
 @hookimpl
+def register_settings():
+    from federation.settings import SETTINGS
+
+    return SETTINGS
+
+
+@hookimpl
 def register_permissions():
     return [
         Permission(MANAGE, _l("Pair with other nodes and the hub, and watch their sync"),
