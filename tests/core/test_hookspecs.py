@@ -289,3 +289,45 @@ def test_hook_consent_recorded(make_app, make_plugin, make_user):
                        method="oral", audiences=["hub", "peers"], purposes=["advocacy"],
                        obtained_on=date(2026, 1, 1))
     assert seen == [["peers", "hub"]]
+
+
+# -- the reference in docs/plugins.md is generated from the docstrings ------------------------
+
+
+@pytest.mark.parametrize("name", hook_names())
+def test_every_hook_documents_its_arguments_with_types_what_it_returns_and_an_example(name):
+    from tools import hookdoc
+
+    hook = hookdoc.parse(name, "")
+    parameters = list(inspect.signature(getattr(hookspecs, name)).parameters)
+    assert [argument for argument, _kind, _text in hook.arguments] == parameters, \
+        f"{name}: an 'Args:' entry 'name (type): what it is' for each argument, in order"
+    assert all(kind and text for _argument, kind, text in hook.arguments), name
+    assert all(hook.returns), f"{name}: 'Returns:' then 'type: what it is'"
+    assert f"def {name}(" in hook.example, f"{name}: an 'Example::' implementing the hook"
+    compile(hook.example, name, "exec")  # the example is Python
+
+
+def test_the_hook_reference_in_the_plugin_guide_is_current():
+    from tools import hookdoc
+
+    assert hookdoc.current(hookdoc.DOCS.read_text()) == hookdoc.reference(), \
+        "run: python -m tools.hookdoc"
+
+
+def test_hook_register_settings(make_app, make_plugin):
+    from core.settings import Setting, SettingError
+
+    def register_settings():
+        return [Setting("NOTES_PER_PAGE", 50, "notes on one page"),
+                Setting("NOTES_SORT", "newest", "order", choices=("newest", "oldest"))]
+
+    app = make_app(PLUGINS=[make_plugin("notes", register_settings=register_settings)])
+    assert app.config["NOTES_PER_PAGE"] == 50 and app.config["NOTES_SORT"] == "newest"
+    app = make_app(PLUGINS=[make_plugin("notes", register_settings=register_settings)],
+                   NOTES_PER_PAGE=20)
+    assert app.config["NOTES_PER_PAGE"] == 20
+    with pytest.raises(SettingError, match="NOTES_PER_PAGE in the instance config must be a "
+                                           "whole number, not text"):
+        make_app(PLUGINS=[make_plugin("notes", register_settings=register_settings)],
+                 NOTES_PER_PAGE="20")
