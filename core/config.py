@@ -56,6 +56,10 @@ class Defaults:
     REVIEW_REQUIRED: dict[str, bool] = {}
     # Behind a reverse proxy that sets X-Forwarded-Proto/Host, set to the number of proxies.
     PROXY_COUNT = 0
+    # The countries whose places the forms offer, down to their first-level subdivisions
+    # (ISO 3166-1 codes: ["MA", "YE"]). Empty: those of the active country plugins, or every
+    # country when none is active (a long list: name yours). Any known place is accepted.
+    COUNTRIES: list[str] = []
 
 
 def load_config(app: Flask, overrides: dict | None) -> None:

@@ -47,7 +47,11 @@ def count_to_range(value, places: Gazetteer) -> str | None:
 
 
 def place_to_governorate(value, places: Gazetteer) -> str | None:
-    return places.up_to(value, GOVERNORATE) if isinstance(value, str) else None
+    """The governorate holding the place; a place known only to its country (or a locality
+    no governorate holds) goes up to the country, which is coarser still."""
+    if not isinstance(value, str):
+        return None
+    return places.up_to(value, GOVERNORATE) or places.up_to(value, COUNTRY)
 
 
 def place_to_country(value, places: Gazetteer) -> str | None:

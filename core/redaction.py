@@ -362,14 +362,15 @@ class _Found(list):
 
 
 def _place_names(code: str, places) -> list[str]:
-    """What a text may call an exact place: its names in every language and the words of
-    its code (``TN-61:sakiet-ezzit``); a value that is no known place, as it is."""
+    """What a text may call an exact place: its names in every language, its aliases and
+    old spellings, and the words of its code (``TN-61:sakiet-ezzit``); a value that is no
+    known place, as it is."""
     place = places.get(code)
     if place is None:
         return [code]
     if place.kind in (COUNTRY, GOVERNORATE) and ":" not in code:
         return []  # as coarse as a rule makes it (a governorate kept by place_to_governorate)
-    return [*place.names.values(), code.partition(":")[2].replace("-", " ")]
+    return [*place.all_names(), code.partition(":")[2].replace("-", " ")]
 
 
 def _codes_in(value):

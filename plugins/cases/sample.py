@@ -91,7 +91,7 @@ def build(rng: random.Random, author=None, today: date | None = None) -> Case:
     case.status = rng.choices(STATUSES, weights=[5, 3, 2])[0]
     case.risk = rng.choices(RISKS, weights=[2, 4, 3, 1])[0]
     case.restricted = rng.random() < 0.05
-    places = [p.code for p in gazetteer().of_kind(GOVERNORATE) + gazetteer().of_kind(LOCALITY)]
+    places = [p.code for p in gazetteer().offered(GOVERNORATE) + gazetteer().offered(LOCALITY)]
     defender = Defender(
         pseudonym=rng.choice(PSEUDONYMS), gender=rng.choices(["woman", "non-binary", "man"],
                                                              weights=[90, 6, 4])[0],

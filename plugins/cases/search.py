@@ -171,6 +171,6 @@ def _place_names(code: str | None) -> list[str]:
         place = places.get(code)
         if place is None:
             break
-        names += list(place.names.values())
+        names += place.all_names()  # aliases and old spellings too
         code = place.parent
     return names

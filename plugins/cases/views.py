@@ -320,7 +320,7 @@ def _governorates(places, locale: str) -> tuple[tuple[str, str], ...]:
     """(code, name) of every governorate by name, once per gazetteer and language."""
     from core.places import GOVERNORATE
 
-    return tuple(sorted(((p.code, p.name(locale)) for p in places.of_kind(GOVERNORATE)),
+    return tuple(sorted(((p.code, p.name(locale)) for p in places.offered(GOVERNORATE)),
                         key=lambda item: item[1]))
 
 

@@ -3,7 +3,7 @@
 import pytest
 
 from core.generalise import RULES
-from core.places import Gazetteer, Place
+from core.places import Gazetteer, Place, iso_places
 
 PLACES = Gazetteer([
     Place("TN", "country"),
@@ -23,7 +23,9 @@ PLACES = Gazetteer([
     ("count_to_range", 7, "6-10"), ("count_to_range", 40, "11-50"), ("count_to_range", 400, "51+"),
     ("place_to_governorate", "TN-61:sakiet-ezzit", "TN-61"),
     ("place_to_governorate", "TN-61", "TN-61"),
-    ("place_to_governorate", "TN", None),
+    # Known only to its country: the country leaves, coarser than any governorate.
+    ("place_to_governorate", "TN", "TN"),
+    ("place_to_governorate", "XX-99", None),
     ("place_to_governorate", "12 rue de Marseille, Sfax", None),
     ("place_to_country", "TN-61:sakiet-ezzit", "TN"),
 ])
@@ -36,3 +38,13 @@ def test_a_gazetteer_refuses_unknown_parents_and_duplicates():
         Gazetteer([Place("TN-61", "governorate", parent="TN")])
     with pytest.raises(ValueError, match="twice"):
         Gazetteer([Place("TN", "country"), Place("TN", "country")])
+
+
+@pytest.mark.parametrize("rule, value, expected", [
+    ("place_to_governorate", "YE-SH", "YE-SH"), ("place_to_country", "YE-SH", "YE"),
+    ("place_to_governorate", "MA-03", "MA-03"), ("place_to_country", "MA-03", "MA"),
+    ("place_to_governorate", "YE", "YE"), ("place_to_country", "LB-BA", "LB"),
+])
+def test_rules_on_the_places_every_node_knows(rule, value, expected):
+    """No country plugin: ISO 3166's first-level subdivisions generalise as governorates."""
+    assert RULES[rule](value, Gazetteer([], base=iso_places())) == expected
