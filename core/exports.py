@@ -29,12 +29,11 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 from flask import Response, abort, current_app, stream_with_context
-from marshmallow import Schema, fields
+from marshmallow import Schema
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
-from core import audit, keystore, records
-from core.access import deny
+from core import audit, declaration, keystore, records
 from core.downloads import content_disposition
 from core.extensions import db
 from core.i18n import language
@@ -45,7 +44,6 @@ from core.redaction import (
     INTERNAL,
     INTERNAL_IDENTIFYING,
     Policy,
-    _nested_schema,
     exported_fields,
     for_export,
 )
@@ -86,6 +84,8 @@ def export(record_type: records.RecordType, query, fmt: str, audience: str,
     if audience not in AUDIENCES:
         abort(400)
     if audience == INTERNAL_IDENTIFYING and not user.can(VIEW_IDENTIFYING):
+        from core.permissions import deny
+
         deny(VIEW_IDENTIFYING)
     # Even without identifying fields an export needs the key: texts are scrubbed of them.
     keystore.keystore().keyring()
@@ -151,15 +151,14 @@ def _records(query, user) -> Iterator:
 def _loaders(model, schema: Schema, path=None) -> list:
     """Eager loads for every nested part the schema walks (so a batch costs a few queries)."""
     options = []
-    for name, schema_field in schema.fields.items():
-        nested = _nested_schema(schema_field)
-        attribute = getattr(model, schema_field.attribute or name, None)
-        relationship = model.__mapper__.relationships.get(schema_field.attribute or name)
-        if nested is None or attribute is None or relationship is None:
+    for item in declaration.own(schema):
+        attribute = getattr(model, item.attribute, None)
+        relationship = model.__mapper__.relationships.get(item.attribute)
+        if item.part is None or attribute is None or relationship is None:
             continue
         loader = path.selectinload(attribute) if path is not None else selectinload(attribute)
         options.append(loader)
-        options += _loaders(relationship.mapper.class_, nested, loader)
+        options += _loaders(relationship.mapper.class_, item.part, loader)
     return options
 
 
@@ -176,18 +175,17 @@ def _longest_lists(record_type, query, user) -> dict[str, int]:
 
 
 def _count_lists(row, schema: Schema, prefix: str, longest: dict) -> None:
-    for name, schema_field in schema.fields.items():
-        nested = _nested_schema(schema_field)
-        if nested is None:
+    for declared in declaration.own(schema):
+        if declared.part is None:
             continue
-        related = getattr(row, schema_field.attribute or name, None)
-        path = f"{prefix}{name}"
+        related = getattr(row, declared.attribute, None)
+        path = f"{prefix}{declared.name}"
         items = related if isinstance(related, list | tuple) else [related]
         if isinstance(related, list | tuple):
             longest[path] = max(longest.get(path, 0), len(related))
         for item in items:
             if item is not None:
-                _count_lists(item, nested, f"{path}.", longest)
+                _count_lists(item, declared.part, f"{path}.", longest)
 
 
 # -- CSV -----------------------------------------------------------------------------------
@@ -241,21 +239,20 @@ def _columns(schema: Schema, allowed: set, longest: dict, path: str, numbered: s
     """``path``: the field's schema path (lists unnumbered), to ask what is allowed;
     ``numbered``: its column name."""
     columns = []
-    for name, schema_field in schema.fields.items():
-        field_path, column = f"{path}{name}", f"{numbered}{name}"
+    for item in declaration.own(schema):
+        field_path, column = f"{path}{item.name}", f"{numbered}{item.name}"
         if field_path not in allowed:
             continue
-        nested = _nested_schema(schema_field)
-        if nested is None:
+        if item.part is None:
             columns.append(Column(column, column))
-            if _coded(schema_field):
-                columns.append(Column(f"{column}.label", column, _labels_of(schema_field)))
-        elif _is_list(schema_field):
+            if item.coded:
+                columns.append(Column(f"{column}.label", column, _labels_of(item)))
+        elif item.many:
             for number in range(1, longest.get(field_path, 0) + 1):
-                columns += _columns(nested, allowed, longest, f"{field_path}.",
+                columns += _columns(item.part, allowed, longest, f"{field_path}.",
                                     f"{column}.{number}.")
         else:
-            columns += _columns(nested, allowed, longest, f"{field_path}.", f"{column}.")
+            columns += _columns(item.part, allowed, longest, f"{field_path}.", f"{column}.")
     return columns
 
 
@@ -275,18 +272,10 @@ def _flatten(value, prefix: str = "") -> dict:
     return flat
 
 
-def _is_list(schema_field) -> bool:
-    return isinstance(schema_field, fields.List)
-
-
-def _coded(schema_field) -> bool:
-    return bool(schema_field.metadata.get("vocabulary") or schema_field.metadata.get("labels"))
-
-
-def _labels_of(schema_field) -> dict[str, str]:
+def _labels_of(item: declaration.Declared) -> dict[str, str]:
     """Every code of a coded field with its label in the reader's language (worked out
     before the file is written: the language is the request's)."""
-    name, labels = schema_field.metadata.get("vocabulary"), schema_field.metadata.get("labels")
+    name, labels = item.metadata.get("vocabulary"), item.metadata.get("labels")
     if name:
         return {term.code: term.label(language()) for term in vocabulary(name)}
     return {code: str(label) for code, label in labels.items()}

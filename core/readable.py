@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from marshmallow import Schema, fields
 
+from core.declaration import nested_schema
 from core.i18n import language
 from core.places import gazetteer
 from core.redaction import OPEN, sharing_of
@@ -74,9 +75,7 @@ def named(code: str, meta: dict, locale: str) -> str:
 
 
 def _schema_of(field) -> Schema | None:
-    if isinstance(field, fields.List):
-        field = field.inner
-    return field.schema if isinstance(field, fields.Nested) else None
+    return nested_schema(field) if field is not None else None
 
 
 # -- the review: as written, beside what would leave -------------------------------------
