@@ -34,6 +34,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from core import audit, declaration, keystore, records
+from core.access import deny
 from core.downloads import content_disposition
 from core.extensions import db
 from core.i18n import language
@@ -84,8 +85,6 @@ def export(record_type: records.RecordType, query, fmt: str, audience: str,
     if audience not in AUDIENCES:
         abort(400)
     if audience == INTERNAL_IDENTIFYING and not user.can(VIEW_IDENTIFYING):
-        from core.permissions import deny
-
         deny(VIEW_IDENTIFYING)
     # Even without identifying fields an export needs the key: texts are scrubbed of them.
     keystore.keystore().keyring()
