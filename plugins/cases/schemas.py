@@ -21,6 +21,7 @@ from .forms import (
     GENDER_LABELS,
     INTERVENTION_STATUS_LABELS,
     KIND_LABELS,
+    RELIABILITY_LABELS,
     RISK_LABELS,
     STATUS_LABELS,
 )
@@ -40,8 +41,10 @@ def _code(label, *, vocabulary=None, labels=None):
     return {"sharing": OPEN, "label": label, "code": True, **named}
 
 
-def _never(label, scrub=SCRUB_WORDS):
-    return {"sharing": NEVER, "label": label, "scrub": scrub}
+def _never(label, scrub=SCRUB_WORDS, *, labels=None):
+    """An identifying field; ``labels`` name its codes if it holds codes."""
+    named = {"labels": labels} if labels else {}
+    return {"sharing": NEVER, "label": label, "scrub": scrub, **named}
 
 
 def _generalised(rule, label):
@@ -83,7 +86,7 @@ class IncidentSchema(Schema):
     perpetrator_identity = fields.String(metadata=_never(_l("Perpetrator identity")))
     sources = fields.String(metadata=_never(_l("Sources"), SCRUB_VALUE))
     source_reliability = fields.String(
-        metadata=_never(_l("Reliability of sources"), SCRUB_VALUE)
+        metadata=_never(_l("Reliability of sources"), SCRUB_VALUE, labels=RELIABILITY_LABELS)
     )
 
 
