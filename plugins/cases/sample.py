@@ -71,6 +71,14 @@ NARRATIVES = {
         "without a warrant.",
     ],
 }
+# Fields of cases.case sample cases leave empty, and why (every other field gets a value:
+# tests/plugins/cases/test_sample.py).
+LEFT_EMPTY = {
+    "incidents.place_detail": "one more sealed value per incident would change the workload of "
+                              "the benchmarks (bench/redaction.py, bench/cases.py) against the "
+                              "figures docs/performance.md compares with",
+}
+ENDED = ("done", "cancelled")
 TITLES = {
     "ar": ["ملاحقة قضائية لمدافعة", "حملة تشهير عبر الإنترنت", "منع من السفر", "تهديدات للعائلة"],
     "fr": ["Harcèlement judiciaire d'une militante", "Campagne de dénigrement en ligne",
@@ -127,6 +135,8 @@ def build(rng: random.Random, author=None, today: date | None = None) -> Case:
         intervention = Intervention(kind=rng.choice(INTERVENTION_KINDS),
                                     status=rng.choice(INTERVENTION_STATUSES),
                                     started_on=today - timedelta(days=rng.randint(1, 300)))
+        if intervention.status in ENDED:  # a month later (no draw: the rest stays as it was)
+            intervention.ended_on = min(intervention.started_on + timedelta(days=30), today)
         case.interventions.append(intervention)
         records.set_identifying(case, intervention, "notes", "Follow-up planned (fictional).")
     store.refresh_derived(case)
