@@ -13,7 +13,7 @@ from datetime import date
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
-from core import audit, clock, keystore
+from core import approvals, audit, clock, keystore
 from core.extensions import db
 from core.models import Approval, Consent
 from core.plugins import plugin_manager
@@ -134,13 +134,11 @@ def _must_reach_holders_while_locked(consent: Consent) -> bool:
 
 
 def _end(consent: Consent, end: str, reason: str | None, user) -> None:
-    from core import review
-
     consent.ended_at = clock.now()
     consent.end = end
     consent.end_reason = reason
     consent.ended_by = getattr(user, "id", None)
-    review.revoke_for_consent(consent)
+    approvals.revoke_for_consent(consent)
     audit.record(f"consent.{end}", actor=user, target_type=consent.record_type,
                  target_id=consent.record_uuid, consent=consent.id, reason=reason)
 

@@ -32,7 +32,7 @@ from marshmallow import Schema, fields
 from sqlalchemy import ForeignKey, Integer, LargeBinary, String, event, select
 from sqlalchemy.orm import Mapped, declared_attr, mapped_column
 
-from core import audit, clock, keystore
+from core import approvals, audit, clock, keystore
 from core.access import deny
 from core.columns import UTCDateTime
 from core.extensions import db
@@ -360,8 +360,6 @@ def save(record, user, *, action: str = "record.saved", at: datetime | None = No
 
     ``at``: the time of the change, when the plugin already used it for derived data.
     """
-    from core import review
-
     if not record.__dict__.pop(UNSAVED, False):
         record.version += 1
     seal_texts(record)
@@ -369,7 +367,7 @@ def save(record, user, *, action: str = "record.saved", at: datetime | None = No
     db.session.add(record)
     db.session.add(_writer_of(record, user))
     db.session.flush()
-    review.revoke_if_changed(record)
+    approvals.revoke_if_changed(record, lambda audience: redaction(record, audience).payload_hash)
     audit.record(action, actor=user, target_type=record.__record_type__, target_id=record.uuid,
                  version=record.version)
     db.session.commit()

@@ -10,6 +10,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
 from core import audit, clock, consent, keystore
+from core.approvals import current_approval
 from core.extensions import db
 from core.models import Approval, RecordWriter
 from core.permissions import REVIEW_RECORDS
@@ -28,16 +29,6 @@ class Shareability:
 
     def __bool__(self) -> bool:
         return self.ok
-
-
-def current_approval(record, audience: str) -> Approval | None:
-    return db.session.scalar(
-        select(Approval)
-        .where(Approval.record_type == record.__record_type__,
-               Approval.record_uuid == record.uuid, Approval.audience == audience,
-               Approval.revoked_at.is_(None))
-        .order_by(Approval.id.desc())
-    )
 
 
 def writers_since_approval(record, audience: str) -> set[int | None]:
@@ -121,31 +112,3 @@ def shareable(record, audience: str) -> Shareability:
         if approval is None or approval.payload_hash != prepared.payload_hash:
             return Shareability(False, "not-approved")
     return Shareability(True, "shareable")
-
-
-def revoke_if_changed(record) -> list[Approval]:
-    """After an edit (in its transaction): revoke approvals whose payload no longer matches."""
-    approvals = list(db.session.scalars(
-        select(Approval).where(Approval.record_type == record.__record_type__,
-                               Approval.record_uuid == record.uuid,
-                               Approval.revoked_at.is_(None))
-    ))
-    revoked = []
-    for approval in approvals:
-        if redaction(record, approval.audience).payload_hash != approval.payload_hash:
-            approval.revoked_at, approval.revoked_because = clock.now(), "payload-changed"
-            audit.record("record.approval_revoked", target_type=record.__record_type__,
-                         target_id=record.uuid, audience=approval.audience,
-                         because="payload-changed")
-            revoked.append(approval)
-    return revoked
-
-
-def revoke_for_consent(ended) -> None:
-    """When a consent ends, its approvals end with it: a new consent needs a new review."""
-    for approval in db.session.scalars(
-        select(Approval).where(Approval.record_type == ended.record_type,
-                               Approval.record_uuid == ended.record_uuid,
-                               Approval.revoked_at.is_(None))
-    ):
-        approval.revoked_at, approval.revoked_because = clock.now(), f"consent-{ended.end}"

@@ -6,7 +6,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from core import consent, readable, records, review
+from core import approvals, consent, readable, records, review
 from core.access import require_permission
 from core.db import MAX_ID
 from core.extensions import db
@@ -81,7 +81,7 @@ def review_page(record_type: str, record_uuid: str):
             "label": AUDIENCE_LABELS[audience],
             "consent": consent.allows(record, audience),
             "redaction": records.redaction(record, audience),
-            "approval": review.current_approval(record, audience),
+            "approval": approvals.current_approval(record, audience),
             "shareable": review.shareable(record, audience),
             "not_approver": review.why_not_approver(record, audience, current_user),
         })
