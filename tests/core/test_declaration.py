@@ -2,6 +2,8 @@
 of docs/plugins.md ("Adding a field") kept true for every registered record type — a label,
 a sharing class, a model column, on the form or declared off it, a row in docs/records.md."""
 
+import importlib
+import re
 from pathlib import Path
 
 import pytest
@@ -14,7 +16,9 @@ from core.records import RecordType
 from core.redaction import NEVER_FIELD, OPEN_CODE_FIELD, OPEN_FIELD, generalised
 from core.testing import builtin_plugins
 
-RECORDS_MD = Path(__file__).parents[2] / "docs" / "records.md"
+ROOT = Path(__file__).parents[2]
+RECORDS_MD = ROOT / "docs" / "records.md"
+PLUGINS_MD = ROOT / "docs" / "plugins.md"
 
 
 class StepSchema(Schema):
@@ -198,3 +202,40 @@ def test_every_shipped_record_type_keeps_the_adding_a_field_checklist(shipped_ty
 def test_every_shipped_record_type_that_is_written_by_people_names_its_form(shipped_types):
     assert all(record_type.form is not None for record_type in shipped_types
                if record_type.model is not None)
+
+
+# -- docs/plugins.md, "Adding a field": the checklist this file keeps true -------------------
+
+
+def adding_a_field() -> str:
+    text = PLUGINS_MD.read_text(encoding="utf-8")
+    start = text.index("## Adding a field")
+    return text[start:text.index("\n## ", start + 1)]
+
+
+def test_the_checklist_names_every_place_a_field_goes():
+    section = adding_a_field()
+    for step in ("**Schema**", "**Model column**", "**Migration**",
+                 "**Form field or declared omission**", "**The record's page**",
+                 "**Sample data**", "**Translations**", "**docs/records.md row**",
+                 "not_on_form", "LEFT_EMPTY", "`label`", "tests/core/test_declaration.py"):
+        assert step in section, step
+
+
+def test_every_file_and_name_the_checklist_gives_exists():
+    """So the checklist follows the code when a module moves or a name changes."""
+    section = adding_a_field()
+    files = re.findall(r"`((?:core|plugins|bench|tests|docs)/[\w/.-]+\.(?:py|md|html))`", section)
+    assert files and all((ROOT / path).exists() for path in files), files
+    for dotted in re.findall(r"`(core\.\w+)(?:\.(\w+))?", section):
+        module = importlib.import_module(dotted[0])
+        assert not dotted[1] or hasattr(module, dotted[1]), dotted
+    editing = importlib.import_module("plugins.cases.editing")
+    for name in re.findall(r"`editing\.(\w+)`", section):
+        assert hasattr(editing, name), name
+    for module, name in [("plugins.cases.schemas", "_code"), ("core.records", "sealed_column"),
+                         ("core.records", "original_column"), ("plugins.cases.forms",
+                                                               "NOT_ON_FORM"),
+                         ("plugins.cases.sample", "LEFT_EMPTY")]:
+        assert name in section and hasattr(importlib.import_module(module), name), name
+    assert {"form", "not_on_form", "version"} <= set(RecordType.__dataclass_fields__)
