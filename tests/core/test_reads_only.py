@@ -1,15 +1,25 @@
-"""Pages that only read run without a transaction, and cannot write."""
+"""Pages that only read run without a transaction, and the database refuses them any write."""
 
 import pytest
 from sqlalchemy import func, select, text
 
 from core.access import require_permission
 from core.extensions import db
-from core.models import AuditEntry
+from core.models import AuditEntry, User
 from core.read_only import reads_only
 from core.testing import all_databases
 
 pytestmark = all_databases
+
+
+def _read_only(connection) -> bool:
+    """Whether the database refuses writes on ``connection`` (a DBAPI connection)."""
+    cursor = connection.cursor()
+    cursor.execute("PRAGMA query_only" if db.engine.dialect.name == "sqlite"
+                   else "SHOW default_transaction_read_only")
+    value = cursor.fetchone()[0]
+    cursor.close()
+    return value in (1, "on")
 
 
 def _in_transaction() -> bool:
@@ -23,6 +33,7 @@ def _in_transaction() -> bool:
 def pages(app):
     def reading():
         return {"in_transaction": _in_transaction(),
+                "read_only": _read_only(db.session.connection().connection.dbapi_connection),
                 "users": db.session.scalar(select(func.count()).select_from(text("core_user")))}
 
     def writing():
@@ -33,10 +44,16 @@ def pages(app):
     def marked_writing():  # reads_only marks the function itself: one of its own
         return writing()
 
+    def marked_saving():  # a write through the ORM: a flush
+        db.session.scalar(select(User)).locale = "fr"
+        db.session.commit()
+        return "saved"
+
     app.add_url_rule("/test/reading", "test_reading", reads_only(reading))
     app.add_url_rule("/test/unmarked", "test_unmarked",
                      lambda: {"in_transaction": _in_transaction()})
     app.add_url_rule("/test/marked-writing", "test_marked_writing", reads_only(marked_writing))
+    app.add_url_rule("/test/marked-saving", "test_marked_saving", reads_only(marked_saving))
     app.add_url_rule("/test/writing", "test_writing", writing)
     app.add_url_rule("/test/forbidden", "test_forbidden",
                      reads_only(require_permission("core.users.manage")(reading)))
@@ -45,21 +62,37 @@ def pages(app):
 
 def test_a_page_that_only_reads_runs_outside_a_transaction(pages, make_user, login_as):
     client = login_as(make_user("salma"))
-    assert client.get("/test/reading").get_json() == {"in_transaction": False, "users": 1}
+    assert client.get("/test/reading").get_json() == {"in_transaction": False,
+                                                      "read_only": True, "users": 1}
     assert client.get("/test/unmarked").get_json() == {"in_transaction": True}
 
 
+@pytest.mark.parametrize("page", ["/test/marked-writing", "/test/marked-saving"])
 def test_a_marked_page_that_writes_is_refused_and_writes_nothing(pages, make_user, login_as,
-                                                               caplog):
+                                                               caplog, page):
     client = login_as(make_user("salma"))
-    assert client.get("/test/marked-writing").status_code == 500
+    assert client.get(page).status_code == 500
     assert "WriteWhileReading" in caplog.text
     with pages.app_context():
         assert db.session.scalar(text("SELECT locale FROM core_user")) is None
-    # The connection went back to the pool as any other: the next page writes as before.
+    # The connection went back to the pool writable: the next page writes as before.
     assert client.get("/test/writing").get_data(as_text=True) == "written"
     with pages.app_context():
         assert db.session.scalar(text("SELECT locale FROM core_user")) == "fr"
+
+
+@pytest.mark.parametrize("page", ["/test/reading", "/test/marked-writing"])
+def test_every_connection_goes_back_to_the_pool_writable(pages, make_user, login_as, page):
+    client = login_as(make_user("salma"))
+    for _ in range(3):
+        client.get(page)
+    with pages.app_context():
+        idle = [db.engine.raw_connection() for _ in range(db.engine.pool.checkedin())]
+        try:
+            assert idle and not any(_read_only(c.dbapi_connection) for c in idle)
+        finally:
+            for connection in idle:
+                connection.close()
 
 
 def test_a_refusal_on_a_page_that_only_reads_is_still_audited(pages, make_user, login_as):
