@@ -9,6 +9,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from core import (
     access,
+    commands,
     csrf,
     headers,
     i18n,
@@ -24,6 +25,7 @@ from core.config import instance_path_from_env, load_config
 from core.db import init_engine
 from core.extensions import db, login_manager
 from core.logs import init_logging
+from core.models import User
 from core.plugins import (
     PluginError,
     create_plugin_manager,
@@ -32,6 +34,9 @@ from core.plugins import (
     results_by_plugin,
 )
 from core.sessions import DatabaseSessionInterface
+from core.views import account, admin, auth, errors, home
+from core.views import keys as keys_views
+from core.views import records as records_views
 
 CORE_DIR = Path(__file__).parent
 
@@ -77,15 +82,11 @@ def create_app(config: dict | None = None) -> Flask:
     access.mark_static_public(app)
     access.exempt_signed_views_from_csrf(app)
     headers.init_app(app)
-    from core.views import errors
-
     errors.init_app(app)
     return app
 
 
 def _init_login(app: Flask) -> None:
-    from core.models import User
-
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
     # Server-side sessions already rotate at sign-in; Flask-Login's "protection" would
@@ -117,10 +118,6 @@ class _Anonymous:
 
 
 def _register_blueprints(app: Flask) -> None:
-    from core.views import account, admin, auth, home
-    from core.views import keys as keys_views
-    from core.views import records as records_views
-
     for blueprint in (auth.blueprint, home.blueprint, account.blueprint, admin.blueprint,
                       keys_views.blueprint, records_views.blueprint):
         app.register_blueprint(blueprint)
@@ -136,11 +133,9 @@ def _register_blueprints(app: Flask) -> None:
 
 
 def _register_commands(app: Flask) -> None:
-    from core import cli
-
-    cli.register(app)
-    for plugin, commands in results_by_plugin(app, "register_commands"):
-        for command in commands:
+    commands.register(app)
+    for plugin, added in results_by_plugin(app, "register_commands"):
+        for command in added:
             if command.name in app.cli.commands:
                 raise PluginError(
                     f"The plugin {plugin!r} adds the command {command.name!r}, which already "
@@ -151,8 +146,6 @@ def _register_commands(app: Flask) -> None:
 
 def _check_table_names(app: Flask) -> None:
     """Each model's table starts with its owner's name: ``core_``, or ``<plugin>_``."""
-    import core.models  # noqa: F401 - core's tables must be known before the check
-
     for mapper in db.Model.registry.mappers:
         owner = owner_of_module(app, mapper.class_.__module__)
         table = mapper.local_table.name
