@@ -15,7 +15,7 @@ import click
 from flask import Flask
 from flask.cli import FlaskGroup
 
-from core import keystore, passwords, users
+from core import keystore, passwords, scaffold, users
 from core.app import create_app
 from core.commands import read_passphrase, read_password, upgrade
 from core.config import ENV_PREFIX, StartupError
@@ -130,6 +130,35 @@ def init_command(node_name, database_url, admin_name, admin_password_file, passp
     click.echo(f"Start the node with: rabita --instance {folder} run")
     click.echo("The administrator enrols her second factor at her first sign-in.")
     click.echo("The node starts locked: an administrator unlocks it with the node passphrase.")
+
+
+@cli.group("plugin", help="Write a new plugin.")
+def plugin_group():
+    pass
+
+
+@plugin_group.command("new", with_appcontext=False)
+@click.argument("name")
+@click.option("--record-type", "kind", default="entry", show_default=True,
+              help="Its record type is <name>.<this>.")
+@click.option("--into", type=click.Path(file_okay=False, path_type=Path), default="plugins",
+              show_default=True, help="The folder the plugin's folder is written in.")
+@click.option("--tests", type=click.Path(file_okay=False, path_type=Path),
+              default="tests/plugins", show_default=True,
+              help="The folder its tests' folder is written in.")
+def plugin_new(name, kind, into, tests):
+    """Write a plugin in the standard shape: one record type, its page, catalogs, a test."""
+    try:
+        written = scaffold.write_plugin(name, into, tests, kind)
+    except scaffold.ScaffoldError as error:
+        raise click.ClickException(f"{error} Nothing was written.") from error
+    for path in written:
+        click.echo(f"wrote {path}")
+    package = scaffold.package_of(into / name)
+    click.echo(f"Next: add {package!r} to PLUGINS in the instance config, then run\n"
+               f"  rabita db revision --branch {name} -m \"{name} tables\"\n"
+               f"  rabita db upgrade\n"
+               f"  pytest {tests / name}")
 
 
 # -- helpers -------------------------------------------------------------------------------

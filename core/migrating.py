@@ -3,6 +3,7 @@ a branch is written, and whether the migrated database matches the models."""
 
 from __future__ import annotations
 
+import importlib.util
 import os
 from pathlib import Path
 
@@ -113,6 +114,8 @@ def write_revision(app: Flask, branch: str, message: str) -> Path:
     existing = branch_revisions(app, branch)
     config = current_app.extensions["migrate"].migrate.get_config(opts=["autogenerate"])
     config.attributes[BRANCH_ATTRIBUTE] = branch
+    if importlib.util.find_spec("ruff") is not None:  # a developer's machine: format it as
+        _format_with_ruff(config)                     # the project's code is
     script = command.revision(
         config, message, autogenerate=True,
         head=f"{branch}@head" if existing else "base",
@@ -122,6 +125,13 @@ def write_revision(app: Flask, branch: str, message: str) -> Path:
         rev_id=f"{branch}_{len(existing) + 1:04d}",
     )
     return Path(script.path)
+
+
+def _format_with_ruff(config: Config) -> None:
+    """Alembic's post-write hook runs ``python -m ruff format`` on the new file."""
+    for option, value in (("hooks", "ruff"), ("ruff.type", "module"), ("ruff.module", "ruff"),
+                          ("ruff.options", "format REVISION_SCRIPT_FILENAME")):
+        config.set_section_option("post_write_hooks", option, value)
 
 
 def schema_differences(app: Flask) -> list[str]:
