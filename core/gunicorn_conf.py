@@ -14,6 +14,9 @@ Use it with ``gunicorn -c python:core.gunicorn_conf --workers 2 --bind 127.0.0.1
   worker's other threads go on serving pages meanwhile (with one thread a worker, pages
   queued behind a check; ``bench/signin.py`` measures it). The sign-in budgets in
   ``core.throttle`` are per process and locked, so the threads share them.
+- That worker is ``core.gunicorn_worker.WholeRequestWorker``: ``gthread`` with each request
+  read whole — header fields and body, within a deadline — by the worker's main loop before a
+  thread takes it, so a client that sends part of a body and waits holds no thread.
 """
 
 from __future__ import annotations
@@ -27,7 +30,7 @@ from gunicorn.http import wsgi as gunicorn_wsgi
 
 control_socket_disable = True  # no control socket in the service user's home folder
 accesslog = None
-worker_class = "gthread"
+worker_class = "core.gunicorn_worker.WholeRequestWorker"
 threads = 4  # more than the hashing burst (SIGNIN_HASH_BURST): a thread is left for pages
 logger_class = "core.gunicorn_conf.AddresslessLogger"
 

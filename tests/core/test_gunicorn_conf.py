@@ -117,7 +117,8 @@ def test_signing_in_through_a_proxy_leaves_no_trace_of_her_address(
     stored |= stored_bytes(node, database_url)
     logs = b"".join(stored[str(path)] for path in node.logs if str(path) in stored)
     assert b"Invalid request from ip=" + ADDRESS_PLACEHOLDER.encode() in logs  # it was logged
-    assert b"Using worker: gthread" in logs  # threaded workers log the same way
+    # threaded workers (gthread, reading each request whole first) log the same way
+    assert b"Using worker: core.gunicorn_worker.WholeRequestWorker" in logs
     assert any(name.endswith(("rabita.db-wal (while serving)", "pg_dump")) for name in stored)
     found = [(name, label) for name, content in stored.items()
              for label, needle in needles(ADDRESS, BROWSER).items() if needle in content]
@@ -135,6 +136,7 @@ def test_the_project_gunicorn_settings_are_what_the_docs_say():
     assert "-c python:core.gunicorn_conf" in text
     # Threads, so that pages are served while a password is checked: more of them than
     # checks a worker may run at once, and the docs say so.
-    assert gunicorn_conf.worker_class == "gthread" and "`gthread`" in text
+    assert gunicorn_conf.worker_class == "core.gunicorn_worker.WholeRequestWorker"
+    assert "`gthread`" in text and "`core.gunicorn_worker.WholeRequestWorker`" in text
     assert gunicorn_conf.threads > Defaults.SIGNIN_HASH_BURST
     assert f"with {gunicorn_conf.threads} threads" in text
