@@ -10,11 +10,10 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from bisect import bisect_right
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
-
-import numpy as np
 
 TATWEEL = "\u0640"
 _LETTERS = {
@@ -43,8 +42,16 @@ def _fold_char(char: str) -> str:
     return "".join(folded).casefold()
 
 
+def _words_only(folded: str, line_end: str = " ") -> str:
+    """``folded`` with what is neither a letter nor a digit made a space (a line end made
+    ``line_end``)."""
+    return "".join(line_end if char == "\n" else char if char.isalnum() else " "
+                   for char in folded)
+
+
 class _FoldTable(dict):
-    """Each character's folded form, computed the first time it is seen."""
+    """Each character's folded form, computed the first time it is seen: for one character,
+    and for the rare texts with one beyond the BMP."""
 
     def __missing__(self, codepoint: int) -> str:
         folded = _fold_char(chr(codepoint))
@@ -52,98 +59,161 @@ class _FoldTable(dict):
         return folded
 
 
+class _WordTable(dict):
+    """Each character's folded form with whatever is neither a letter nor a digit made a
+    space (line ends stay), computed the first time it is seen (beyond the BMP)."""
+
+    def __missing__(self, codepoint: int) -> str:
+        folded = _words_only(_FOLD_TABLE[codepoint], line_end="\n")
+        self[codepoint] = folded
+        return folded
+
+
 _FOLD_TABLE = _FoldTable()
+_WORD_TABLE = _WordTable()
 _BMP = 0x10000
-_ONE, _DROPPED, _SEVERAL = 0, 1, 2
+_BEYOND_BMP = re.compile("[\U00010000-\U0010ffff]")
+_SPACE_RUNS = re.compile("  +")
+_ASCII_WORDS = bytes(c if chr(c).isalnum() or c == 10 else 32 for c in range(256))
+_ASCII_SPACED = bytes(c if chr(c).isalnum() else 32 for c in range(256))
+
+
+@dataclass(frozen=True)
+class _Tables:
+    """Folding for every character of the BMP, as ``str.translate`` tables (indexed by code
+    point: a code point, None for nothing, or a string of several) and as the characters
+    whose folded form is not exactly one character, which offsets must account for."""
+
+    folded: list  # fold()
+    words: list  # fold_words(): neither letter nor digit made a space, line ends kept
+    spaced: list  # fold_words_with_offsets(): line ends made spaces too
+    dropped: re.Pattern  # a run of characters that fold to nothing
+    slow: re.Pattern  # a character that folds to several, or one beyond the BMP
 
 
 @lru_cache(maxsize=1)
-def _tables() -> tuple[np.ndarray, np.ndarray]:
-    """For every BMP code point: the code it folds to (when one character of the BMP), and
-    whether it folds to one such, none, or several characters (or one beyond the BMP). Built
-    once per process (about half a second), so that folding a text is a few array
-    operations in C instead of a loop per character."""
-    folded = np.arange(_BMP, dtype=np.uint32)
-    kind = np.zeros(_BMP, dtype=np.uint8)
-    for code in range(_BMP):
-        if 0xD800 <= code <= 0xDFFF:
-            continue
-        result = _FOLD_TABLE[code]
+def _tables() -> _Tables:
+    """Built once per process from ``_fold_char`` (about a tenth of a second), so that
+    folding a text is one ``str.translate`` in C instead of a loop per character."""
+    codes = list(range(_BMP))  # one int object per code point, shared by the three tables
+
+    def entry(result: str) -> int | str | None:
         if len(result) == 1 and ord(result) < _BMP:
-            folded[code] = ord(result)
-        else:  # none, several, or one beyond the BMP (a CJK compatibility ideograph)
-            kind[code] = _DROPPED if not result else _SEVERAL
-    return folded, kind
+            return codes[ord(result)]
+        return result or None  # none, several, or one beyond the BMP (a CJK ideograph)
+
+    folded, words, spaced, dropped, several = [], [], [], [], []
+    for code in range(_BMP):
+        if 0xD800 <= code <= 0xDFFF:  # a lone surrogate stays itself
+            result = chr(code)
+        else:
+            result = _FOLD_TABLE[code] if code in _FOLD_TABLE else _fold_char(chr(code))
+        folded.append(entry(result))
+        words.append(entry(_words_only(result, line_end="\n")))
+        spaced.append(entry(_words_only(result)))
+        if not result:
+            dropped.append(code)
+        elif len(result) > 1:
+            several.append(code)
+    dropped_class = _character_class(dropped)  # a class first: `re` then skips ahead fast
+    return _Tables(folded, words, spaced,
+                   dropped=re.compile(dropped_class + dropped_class + "*"),
+                   slow=re.compile(_character_class(several) + "|" + _BEYOND_BMP.pattern))
+
+
+def _character_class(codes: list[int]) -> str:
+    """A regular expression's class of ``codes`` (ascending, in the BMP: then ``re`` tests
+    a character against it in one step), written as ranges."""
+    ranges: list[list[int]] = []
+    for code in codes:
+        if ranges and ranges[-1][1] == code - 1:
+            ranges[-1][1] = code
+        else:
+            ranges.append([code, code])
+    parts = [f"\\u{first:04x}-\\u{last:04x}" if last > first else f"\\u{first:04x}"
+             for first, last in ranges]
+    return "[" + "".join(parts) + "]"
+
+
+class _Offsets(Sequence[int]):
+    """For each character of a text made from ``source`` by taking out every match of
+    ``taken`` but its first ``keep`` characters: its index in ``source`` (or, through
+    ``within``, in the text ``source`` was made from). That index is the character's position
+    plus the length taken out before it, so only the positions where that length grows are
+    kept, searched by bisection; they are found the first time an offset is asked for (most
+    texts are scrubbed without asking)."""
+
+    def __init__(self, length: int, source: str, taken: re.Pattern, keep: int = 0,
+                 within: Sequence[int] | None = None):
+        self._length, self._source, self._taken, self._keep = length, source, taken, keep
+        self._within = within
+        self._starts: list[int] = []
+        self._shifts: list[int] = []
+
+    def _find_shifts(self) -> None:
+        starts, shifts, total = [0], [0], 0
+        for match in self._taken.finditer(self._source):
+            total += match.end() - match.start() - self._keep
+            position = match.end() - total  # of the first character after the match
+            if position == starts[-1]:  # at the start, or right after the last match
+                shifts[-1] = total
+            else:
+                starts.append(position)
+                shifts.append(total)
+        self._shifts = shifts
+        self._starts = starts  # last: a non-empty list says the shifts are there
+
+    def __len__(self) -> int:
+        return self._length
+
+    def __getitem__(self, position):
+        if isinstance(position, slice):
+            return [self[i] for i in range(*position.indices(self._length))]
+        if position < 0:
+            position += self._length
+        if not 0 <= position < self._length:
+            raise IndexError("no character at that position")
+        if not self._starts:
+            self._find_shifts()
+        index = position + self._shifts[bisect_right(self._starts, position) - 1]
+        return index if self._within is None else self._within[index]
 
 
 def fold(text: str) -> str:
     """Return ``text`` in the form searches and scrubbers compare."""
-    return fold_with_offsets(text)[0]
+    if text.isascii():
+        return text.lower()
+    if _BEYOND_BMP.search(text):
+        return text.translate(_FOLD_TABLE)
+    return text.translate(_tables().folded)
 
 
 def fold_with_offsets(text: str) -> tuple[str, Sequence[int]]:
     """Fold ``text`` and return, for each folded character, its index in ``text``."""
     if text.isascii():
         return text.lower(), range(len(text))
-    folded = _folded_codes(text)
-    if folded is None:
+    tables = _tables()
+    if tables.slow.search(text):
         return _fold_slowly(text)
-    codes, kept = folded
-    return _decode(codes), range(len(text)) if kept is None else kept
-
-
-def _folded_codes(text: str) -> tuple[np.ndarray, np.ndarray | None] | None:
-    """The code points of ``text`` folded, and the index in ``text`` of each (None: one for
-    one); None when a character folds to several or lies beyond the BMP."""
-    if text.isascii():
-        return np.frombuffer(text.lower().encode("ascii"), dtype=np.uint8), None
-    codes = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
-    if codes.max() >= _BMP:
-        return None
-    folded, kind = _tables()
-    kinds = kind[codes]
-    if not kinds.any():
-        return folded[codes], None
-    if (kinds == _SEVERAL).any():
-        return None
-    kept = np.flatnonzero(kinds == _ONE)
-    return folded[codes[kept]], kept
-
-
-_ASCII_SPACES = bytes(c if chr(c).isalnum() or c == 10 else 32 for c in range(256))
-
-
-class _WordTable(dict):
-    """Each character's folded form with whatever is neither a letter nor a digit made a
-    space (line ends stay: they separate values), computed the first time it is seen."""
-
-    def __missing__(self, codepoint: int) -> str:
-        folded = "\n" if codepoint == 10 else "".join(
-            char if char.isalnum() else " " for char in _FOLD_TABLE[codepoint])
-        self[codepoint] = folded
-        return folded
-
-
-_WORD_TABLE = _WordTable()
+    folded = text.translate(tables.folded)
+    return folded, _Offsets(len(folded), text, tables.dropped)
 
 
 def fold_words(text: str) -> str:
     """``fold(text)`` with every character that is neither a letter nor a digit (nor a line
     end) turned into a space, so ``str.split()`` gives its words. One ``str.translate`` in C:
     for the short values a record's secrets are made of, faster than a regular expression
-    (a fifth of a microsecond an Arabic character) or numpy's fixed costs."""
+    (a fifth of a microsecond an Arabic character)."""
     if text.isascii():
-        return text.lower().encode("ascii").translate(_ASCII_SPACES).decode("ascii")
-    return text.translate(_WORD_TABLE)
+        return text.lower().encode("ascii").translate(_ASCII_WORDS).decode("ascii")
+    if _BEYOND_BMP.search(text):
+        return text.translate(_WORD_TABLE)
+    return text.translate(_tables().words)
 
 
 def folds_to_nothing(char: str) -> bool:
     """True for a character that folding drops (a diacritic, tatweel, a lone hamza)."""
     return not _FOLD_TABLE[ord(char)]
-
-
-def _decode(codes: np.ndarray) -> str:
-    return codes.astype(np.uint32).tobytes().decode("utf-32-le", "surrogatepass")
 
 
 def _fold_slowly(text: str) -> tuple[str, list[int]]:
@@ -180,41 +250,32 @@ class Query:
 
 # -- one folding for values and texts, punctuation included --------------------------------
 
-_ALNUM_TABLE: np.ndarray | None = None
-
-
-def _alnum_table() -> np.ndarray:
-    global _ALNUM_TABLE
-    if _ALNUM_TABLE is None:
-        _ALNUM_TABLE = np.array([chr(code).isalnum() if not 0xD800 <= code <= 0xDFFF else False
-                                 for code in range(_BMP)], dtype=bool)
-    return _ALNUM_TABLE
-
 
 def fold_words_with_offsets(text: str) -> tuple[str, Sequence[int]]:
     """``fold(text)`` with every run of characters that are neither letters nor digits
     (punctuation, dashes, line ends, ``٫``…) made one space, and for each character its index
     in ``text``. Values and texts are compared in this one form, so "Ben-Ali", "Ben Ali" and
-    "Ben\\nAli", or "(AHPE)" and "AHPE", are the same words."""
-    folded = _folded_codes(text) or _folded_codes_slowly(text)
-    if folded is None:
-        return _fold_words_slowly(*_fold_slowly(text))
-    codes, offsets = folded
-    if not len(codes):
-        return "", range(0)
-    alnum = _alnum_table()[codes]
-    after_alnum = np.empty_like(alnum)
-    after_alnum[0] = True
-    after_alnum[1:] = alnum[:-1]
-    keep = alnum | after_alnum  # letters and digits, and the first of each run of others
-    spaced = np.where(alnum, codes, 32)[keep]
-    return _decode(spaced), np.flatnonzero(keep) if offsets is None else offsets[keep]
+    "Ben\\nAli", or "(AHPE)" and "AHPE", are the same words.
+
+    Two passes in C: one ``str.translate`` (each character folded, or made a space), then
+    runs of spaces made one; the offsets are worked out only when asked for (``_Offsets``)."""
+    if text.isascii():
+        spaced = text.lower().encode("ascii").translate(_ASCII_SPACED).decode("ascii")
+        within = None
+    else:
+        tables = _tables()
+        if tables.slow.search(text):
+            return _fold_words_slowly(*_fold_slowly(text))
+        spaced = text.translate(tables.spaced)
+        within = _Offsets(len(spaced), text, tables.dropped)
+    words = _SPACE_RUNS.sub(" ", spaced)
+    return words, _Offsets(len(words), spaced, _SPACE_RUNS, keep=1, within=within)
 
 
 def fold_values(values: Sequence[str]) -> list[str]:
     """Each of ``values`` folded as ``fold_for_matching`` folds it (words one space apart,
     no space at either end), all in one ``str.translate``: a record's values are short and
-    many, and numpy's fixed costs would outweigh the work."""
+    many."""
     if not values:
         return []
     lines = fold_words("\n".join(value.replace("\n", " ") for value in values)).split("\n")
@@ -224,16 +285,6 @@ def fold_values(values: Sequence[str]) -> list[str]:
 def fold_for_matching(text: str) -> str:
     """The words of ``text`` folded, one space between them (see fold_words_with_offsets)."""
     return fold_words_with_offsets(text)[0]
-
-
-def _folded_codes_slowly(text: str) -> tuple[np.ndarray, np.ndarray] | None:
-    """``_folded_codes`` for a text with a character that folds to several (a ligature);
-    None beyond the BMP."""
-    folded, offsets = _fold_slowly(text)
-    codes = np.frombuffer(folded.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
-    if len(codes) and codes.max() >= _BMP:
-        return None
-    return codes, np.asarray(offsets, dtype=np.intp)
 
 
 def _fold_words_slowly(folded: str, offsets: Sequence[int]) -> tuple[str, list[int]]:

@@ -94,3 +94,30 @@ def test_names_share_their_consonant_key_across_scripts(names, key):
     from core.text import fold_for_matching, name_keys
 
     assert {name_keys(fold_for_matching(name)) for name in names} == {key}
+
+
+@given(st.text(alphabet=WORDS_ALPHABET) | st.text())
+def test_the_tables_fold_as_character_by_character(text):
+    """The translate tables and the offsets worked out from what was taken out give what
+    folding each character on its own gives."""
+    from core.text import _fold_slowly, _fold_words_slowly, fold_words_with_offsets
+
+    slowly = _fold_slowly(text)
+    folded, offsets = fold_with_offsets(text)
+    assert (folded, list(offsets)) == slowly
+    words, offsets = fold_words_with_offsets(text)
+    assert (words, list(offsets)) == _fold_words_slowly(*slowly)
+
+
+def test_offsets_count_what_was_taken_out():
+    """Harakat and a lone hamza dropped, runs of punctuation and spaces made one space: each
+    character still points at where it was written."""
+    from core.text import fold_words_with_offsets
+
+    text = "سَلْمَى ، ، بنت  ءأحمد"
+    words, offsets = fold_words_with_offsets(text)
+    assert words == "سلمي بنت احمد"
+    assert list(offsets) == [0, 2, 4, 6, 7, 12, 13, 14, 15, 18, 19, 20, 21]
+    assert offsets[-1] == 21 and offsets[5:8] == [12, 13, 14]
+    with pytest.raises(IndexError):
+        offsets[len(words)]
