@@ -88,6 +88,15 @@ AGE_CUES = frozenset(fold_for_matching(" ".join([
 ])).split())
 
 
+# Words that say the number after them cites a law, a decree or an article ("loi 175/2018",
+# "القانون 94/2015"): a number and a year there are a law's, not a phone number.
+LEGAL_CUES = frozenset(fold_for_matching(" ".join([
+    "law laws act decree decree-law code article articles art",
+    "loi lois décret décrets decret décret-loi code article articles art arrêté arrete",
+    "قانون القانون قوانين مرسوم المرسوم أمر الأمر قرار القرار مجلة المجلة الفصل فصل المادة مادة",
+])).split())
+
+
 def month_names() -> dict[str, int]:
     """Every folded month name (one or two words) and its month number."""
     return {fold_for_matching(name): month for month, names in MONTHS.items() for name in names}

@@ -6,7 +6,10 @@ Replaced by a visible placeholder:
 - phone numbers (the ``phonenumbers`` library, for the regions country plugins declare, in
   Western or Arabic-Indic digits) and national ID numbers (patterns country plugins
   declare), their groups joined across any separator: spaces, dots, slashes, " - ", an en
-  dash, the Arabic decimal separator ``٫``, a line end;
+  dash, the Arabic decimal separator ``٫``, a line end. Not taken for a phone number: a
+  law's number and year right after its name ("loi n° 175/2018", "القانون 94/2015",
+  ``core.lexicon.LEGAL_CUES``), a date with its time of day, a round sum in thousands
+  ("2 500 000") that no phone region of the node allows;
 - every value of the record's own `never` fields wherever it appears. Values and texts are
   folded the same way (``core.text.fold_words_with_offsets``: case, diacritics, tatweel,
   hamza/alef forms, punctuation), so "Ben-Ali", "BEN ALI" and "بن علي" quoted with other
@@ -52,12 +55,12 @@ from itertools import accumulate
 
 import phonenumbers
 
-from core.lexicon import NAME_CUES, ORDINARY, month_names
+from core.lexicon import LEGAL_CUES, NAME_CUES, ORDINARY, month_names
 from core.spellings import word_spellings
 from core.text import fold_values, fold_words_with_offsets, folds_to_nothing, name_keys
 
 PLACEHOLDER = "[redacted]"
-SCRUBBER_VERSION = 3
+SCRUBBER_VERSION = 4
 SCRUB_WORDS = "words"  # how a value is looked for: word by word (the default), or whole
 SCRUB_VALUE = "value"
 MIN_VALUE = 2  # folded characters: shorter values cannot be found safely
@@ -88,6 +91,8 @@ ARABIC_PREFIXES = frozenset(
 ARABIC_SUFFIXES = frozenset(
     {"", "ه", "ها", "هم", "هما", "هن", "ي", "نا", "ك", "كم", "ين", "ون", "ان", "ات"}
 )
+# Words that say a number follows: "n° 54", "رقم 175", "عدد 54".
+NUMBER_WORDS = frozenset({"n", "no", "nr", "num", "numero", "number", "رقم", "عدد"})
 # Words beside which a number is a house number.
 STREET_CUES = frozenset(fold_words_with_offsets(
     "rue avenue av bd boulevard street st road rd route impasse lane nahj no n° numéro number"
@@ -541,19 +546,23 @@ class Scrubber:
         for match in numbers:
             groups = match.group().split(" ")
             digits = "".join(groups)
-            if self._identifies(groups, digits, secrets):
+            if self._identifies(groups, digits, secrets, _cited(folded, match.start())):
                 spans.append(match.span())
             elif secrets.numbers or secrets.house_numbers:
                 spans += _short_numbers(folded, match, groups, secrets)
         return spans
 
-    def _identifies(self, groups: list[str], digits: str, secrets: Secrets) -> bool:
-        """The run is one of the record's numbers, a long number, a phone number or an ID."""
+    def _identifies(self, groups: list[str], digits: str, secrets: Secrets,
+                    cited: bool = False) -> bool:
+        """The run is one of the record's numbers, a long number, a phone number or an ID.
+        ``cited``: a law, a decree or an article is named just before it."""
         trimmed = digits.lstrip("0")
         if any(secret in digits or (len(trimmed) >= MIN_DIGITS and trimmed in secret)
                for secret in secrets.digit_runs):
             return True
-        if len(digits) < PHONE_DIGITS[0] or _years_or_date(groups):
+        if len(digits) < PHONE_DIGITS[0] or _years_or_date(groups) \
+                or _date_and_time(groups) or (cited and _law_number(groups)) \
+                or self._round_amount(groups):
             return any(pattern.fullmatch(group) for pattern in self._compiled
                        for group in groups)
         if len(digits) >= ALWAYS_SCRUBBED_DIGITS:
@@ -562,13 +571,22 @@ class Scrubber:
             return True
         return any(pattern.search(digits) for pattern in self._compiled)
 
-    def _is_phone(self, candidate: str) -> bool:
+    def _round_amount(self, groups: list[str]) -> bool:
+        """A sum or a count in thousands ("2 500 000", "1.500.000") that no phone region of
+        the node takes for a real number."""
+        return (len(groups) >= 3 and 1 <= len(groups[0]) <= 3 and groups[-1] == "000"
+                and all(len(group) == 3 for group in groups[1:])
+                and not self._is_phone(" ".join(groups), valid=True))
+
+    def _is_phone(self, candidate: str, valid: bool = False) -> bool:
+        """A possible number of one of the node's regions (``valid``: one its plan allows)."""
         for region in self.phone_regions:
             try:
                 number = phonenumbers.parse(candidate, region)
             except phonenumbers.NumberParseException:
                 continue
-            if phonenumbers.is_possible_number(number):
+            if (phonenumbers.is_valid_number if valid else phonenumbers.is_possible_number)(
+                    number):
                 return True
         return False
 
@@ -585,6 +603,38 @@ def _short_numbers(folded: str, match, groups: list[str], secrets: Secrets) -> l
             spans.append((start, start + len(group)))
         start += len(group) + 1
     return spans
+
+
+def _cited(folded: str, start: int) -> bool:
+    """A law, a decree, a code or an article is named just before ``start``, or before a
+    word that says a number follows ("loi n° 107/2013", "بالقانون رقم 175/2018")."""
+    words = folded[max(0, start - 60):start].split()[-3:]
+    while words and words[-1] in NUMBER_WORDS:
+        words.pop()
+    return bool(words) and _legal_cue(words[-1])
+
+
+def _legal_cue(word: str) -> bool:
+    return word in LEGAL_CUES or (ARABIC.match(word) is not None and any(
+        word.startswith(prefix) and word[len(prefix):] in LEGAL_CUES
+        for prefix in ARABIC_PREFIXES if prefix))
+
+
+def _law_number(groups: list[str]) -> bool:
+    """A law's number and year, either way round: 175 2018, 2022 54."""
+    if len(groups) != 2:
+        return False
+    return any(YEAR.fullmatch(year) is not None and 1 <= len(number) <= 4
+               for year, number in (groups, groups[::-1]))
+
+
+def _date_and_time(groups: list[str]) -> bool:
+    """A date and the time of day after it: 13 09 2022 14 30."""
+    if len(groups) not in (4, 5) or not _years_or_date(groups[:3]):
+        return False
+    hour, *minutes = groups[3:]
+    return len(hour) <= 2 and int(hour) <= 23 and all(
+        len(minute) == 2 and int(minute) <= 59 for minute in minutes)
 
 
 def _years_or_date(groups: list[str]) -> bool:

@@ -82,7 +82,7 @@ def test_values_too_short_to_find_safely_are_ignored():
 
 def test_the_fingerprint_names_the_rules():
     assert TUNISIA.fingerprint() == {
-        "version": 3, "phone_regions": ["TN"], "patterns": [["tn.cin", r"(?<!\d)\d{8}(?!\d)"]],
+        "version": 4, "phone_regions": ["TN"], "patterns": [["tn.cin", r"(?<!\d)\d{8}(?!\d)"]],
     }
 
 
@@ -247,3 +247,34 @@ def test_a_year_rule_takes_the_month_too():
 def test_spelled_out_e_mail_addresses_are_scrubbed():
     scrubbed = TUNISIA.scrub("write to hbq dot zrt at protonmail dot com", NOTHING)
     assert scrubbed == f"write to {PLACEHOLDER}"
+
+
+# -- numbers that are not phones: a law's number after its name, a date and time, a round sum --
+
+EGYPT = Scrubber(["EG"])  # any 7 or 8 digits are a possible Egyptian number
+
+
+@pytest.mark.parametrize("text", [
+    "la loi 175/2018", "loi n° 2018-175", "القانون 149/2019", "بالقانون رقم ١٠٧/٢٠١٣",
+    "décret-loi 107/2013", "l'article 8 du décret 1234/2020",
+    "le 13/09/2022 14:30", "13-09-2022 à 14:30", "2 500 000 livres", "1.500.000 EGP",
+    "1,250,000 pounds",
+])
+def test_law_numbers_dates_with_a_time_and_round_sums_are_not_phones(text):
+    assert EGYPT.scrub(text, NOTHING) == text
+
+
+@pytest.mark.parametrize("text", [
+    "175/2018",  # no law named before it: it could be a local number
+    "la loi, appelez le 175 2018",  # a number after 'appelez le': the law is 3 words back
+    "selon l'article 24, appelez le 2345 6789",  # a phone's shape, whatever comes before
+    "2 512 345 livres",  # not a round sum
+    "le 13/09/2022 14:30:15:20",  # not a time
+])
+def test_numbers_that_could_be_phones_are_still_taken(text):
+    assert "[redacted]" in EGYPT.scrub(text, NOTHING)
+
+
+def test_a_round_number_that_is_a_valid_phone_number_is_taken():
+    """50 000 000 is a Tunisian mobile number's shape: a round sum that could be a phone goes."""
+    assert TUNISIA.scrub("50 000 000", NOTHING) == "[redacted]"
