@@ -25,6 +25,7 @@ from wtforms import FieldList, FormField
 from core.redaction import AUDIENCES, GENERALISE, NEVER, OPEN, sharing_of, undeclared_fields
 
 PART_ID = "uuid"  # every part (an incident) has one: kept by the record layer, never typed
+PLACE_RULES = frozenset({"place_to_governorate", "place_to_country"})  # its values: places
 
 
 @dataclass(frozen=True)
@@ -69,6 +70,11 @@ class Declared:
     def coded(self) -> bool:
         """Its values are codes named by a vocabulary or by labels."""
         return bool(self.metadata.get("vocabulary") or self.metadata.get("labels"))
+
+    @property
+    def place(self) -> bool:
+        """Its values are places of the gazetteer (coarsened by a place rule)."""
+        return self.rule in PLACE_RULES
 
     @property
     def identifying(self) -> bool:

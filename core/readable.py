@@ -13,14 +13,12 @@ from dataclasses import dataclass
 
 from marshmallow import Schema, fields
 
-from core.declaration import nested_schema
+from core.declaration import PLACE_RULES, nested_schema
 from core.i18n import language
 from core.places import gazetteer
 from core.redaction import OPEN, sharing_of
 from core.scrub import suspicious_spans
 from core.vocabularies import vocabulary
-
-PLACE_RULES = frozenset({"place_to_governorate", "place_to_country"})
 
 
 @dataclass(frozen=True)

@@ -36,26 +36,42 @@ from .schemas import CaseSchema
 
 
 def prepare(form: CaseForm, case: Case | None = None) -> CaseForm:
-    """Give the form its choices, in the page's language (``case``: the one being edited,
-    whose assigned documenter stays a choice even if her account was disabled since)."""
-    locale = language()
-    places = place_choices(locale)
-    violations = violation_choices(locale)
-    perpetrators = [SelectChoice("", "—")] + [
-        SelectChoice(t.code, t.label(locale)) for t in vocabulary(terms.PERPETRATORS)
-    ]
-    form.defender.activism.choices = [
-        SelectChoice(t.code, t.label(locale)) for t in vocabulary(terms.ACTIVISM)
-    ]
-    form.defender.residence.choices = places
-    for entry in form.incidents:
-        entry.place.choices = places
-        entry.violation.choices = violations
-        entry.perpetrator_type.choices = perpetrators
+    """Give the form its choices, in the page's language: a field of codes from its
+    vocabulary, a place from the gazetteer (``case``: the one being edited, whose assigned
+    documenter stays a choice even if her account was disabled since)."""
+    _offer_choices(form, CaseSchema, language())
     form.assigned_to.choices = [SelectChoice("", "—")] + [
         SelectChoice(str(user.id), user.username) for user in _assignable(case)
     ]
     return form
+
+
+def _offer_choices(sub, schema, locale: str) -> None:
+    """Choices for every field of codes the form leaves to us (``validate_choice=False``):
+    the declared vocabulary's terms, or the places; other choices are the form's own."""
+    for item in declaration.own(schema):
+        if item.name not in sub:
+            continue
+        form_field = sub[item.name]
+        if item.part is not None:
+            for part in form_field if item.many else [form_field]:
+                _offer_choices(part.form, item.part, locale)
+        elif _left_to_us(item, form_field):
+            form_field.choices = _choices(item, form_field, locale)
+
+
+def _choices(item: declaration.Declared, form_field, locale: str) -> list[SelectChoice]:
+    if item.place:
+        return place_choices(locale)
+    offered = vocabulary_choices(item.metadata["vocabulary"], locale)
+    return offered[1:] if isinstance(form_field, SelectMultipleField) else offered  # no "—"
+
+
+def _left_to_us(item: declaration.Declared, form_field) -> bool:
+    """A field of vocabulary codes or places whose choices the form does not check
+    (``validate_choice=False``): this module offers them and checks what comes back."""
+    coded = item.place or bool(item.metadata.get("vocabulary"))
+    return coded and not getattr(form_field, "validate_choice", True)
 
 
 def _assignable(case: Case | None) -> list[User]:
@@ -74,13 +90,21 @@ def place_choices(locale: str) -> list[SelectChoice]:
 
 
 def violation_choices(locale: str) -> list[SelectChoice]:
-    return _violation_choices(vocabulary(terms.VIOLATIONS), locale)
+    return vocabulary_choices(terms.VIOLATIONS, locale)
 
 
-@lru_cache(maxsize=16)
-def _violation_choices(taxonomy, locale: str) -> list[SelectChoice]:
-    """Built once per taxonomy (each app has its own) and language."""
+def vocabulary_choices(name: str, locale: str) -> list[SelectChoice]:
+    """"—", then a vocabulary's terms; a taxonomy's specific terms grouped under their
+    categories (which cannot be chosen)."""
+    return _vocabulary_choices(vocabulary(name), locale)
+
+
+@lru_cache(maxsize=64)
+def _vocabulary_choices(taxonomy, locale: str) -> list[SelectChoice]:
+    """Built once per vocabulary (each app has its own) and language."""
     found = [SelectChoice("", "—")]
+    if not any(term.parent for term in taxonomy):
+        return found + [SelectChoice(term.code, term.label(locale)) for term in taxonomy]
     for category in taxonomy.roots():
         for term in taxonomy.children(category.code):
             found.append(SelectChoice(term.code, term.label(locale),
@@ -134,38 +158,58 @@ def _fill_list(field_list, rows, revealed_rows: list, schema) -> None:
 
 
 def check(form: CaseForm, case: Case | None, user) -> bool:
-    """Checks beyond single fields: codes must be known, and only those entitled restrict a
-    case or choose who it is assigned to. Adds the errors to the form."""
+    """Checks beyond single fields: codes must be known, at least one incident described,
+    and only those entitled restrict a case or choose who it is assigned to. Adds the errors
+    to the form."""
     ok = _check_access(form, case, user)
-    violations, places = terms.violation_codes(), gazetteer()
-    perpetrators = vocabulary(terms.PERPETRATORS)
-    activism = vocabulary(terms.ACTIVISM)
-    defender = form.defender.form
-    if any(code not in activism for code in defender.activism.data or []):
-        defender.activism.errors.append(_("Unknown field of activism."))
-        ok = False
-    if defender.residence.data and defender.residence.data not in places:
-        defender.residence.errors.append(_("Unknown place."))
-        ok = False
-    kept = 0
-    for entry in form.incidents:
-        sub = entry.form
-        if sub.remove.data or sub.is_blank():
-            continue
-        kept += 1
-        if sub.violation.data not in violations:
-            sub.violation.errors.append(_("Choose a violation from the list."))
-            ok = False
-        if sub.place.data and sub.place.data not in places:
-            sub.place.errors.append(_("Unknown place."))
-            ok = False
-        if sub.perpetrator_type.data and sub.perpetrator_type.data not in perpetrators:
-            sub.perpetrator_type.errors.append(_("Unknown perpetrator type."))
-            ok = False
-    if kept == 0:
+    ok = _check_codes(form, CaseSchema) and ok
+    if not _described(form.incidents):
         form.incidents.errors.append(_("Describe at least one incident."))
         ok = False
     return ok
+
+
+def _check_codes(sub, schema) -> bool:
+    """Every code typed in a field the form leaves to us (``validate_choice=False``) is a
+    term of its vocabulary (a specific one, not a category) or a known place; parts left
+    blank or removed are not checked."""
+    ok = True
+    for item in declaration.own(schema):
+        if item.name not in sub:
+            continue
+        form_field = sub[item.name]
+        if item.part is not None:
+            parts = _described(form_field) if item.many else [form_field]
+            ok = all([_check_codes(part.form, item.part) for part in parts]) and ok
+        elif _left_to_us(item, form_field) and not _known(item, form_field.data):
+            form_field.errors.append(_unknown(item))
+            ok = False
+    return ok
+
+
+def _described(field_list) -> list:
+    return [entry for entry in field_list
+            if not (entry.form.remove.data or entry.form.is_blank())]
+
+
+def _known(item: declaration.Declared, data) -> bool:
+    if item.many:
+        codes = list(data or [])
+    else:
+        codes = [] if data in ("", None) and item.field.allow_none else [data]
+    known = gazetteer() if item.place else {
+        term.code for term in vocabulary(item.metadata["vocabulary"]).leaves()}
+    return all(code in known for code in codes)
+
+
+def _unknown(item: declaration.Declared) -> str:
+    """What a refused code is told."""
+    if item.place:
+        return _("Unknown place.")
+    said = {"activism": _("Unknown field of activism."),
+            "violation": _("Choose a violation from the list."),
+            "perpetrator_type": _("Unknown perpetrator type.")}
+    return said.get(item.name) or _("Choose a value from the list.")
 
 
 def may_change_access(case: Case | None, user) -> bool:

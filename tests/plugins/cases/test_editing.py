@@ -12,7 +12,13 @@ from core import declaration, records
 from core.extensions import db
 from core.readable import value_in_words
 from plugins.cases import editing
-from plugins.cases.forms import NOT_ON_FORM, CaseForm
+from plugins.cases.forms import (
+    NOT_ON_FORM,
+    CaseForm,
+    DefenderForm,
+    IncidentForm,
+    InterventionForm,
+)
 from plugins.cases.models import Case
 from plugins.cases.schemas import CaseSchema
 from tests.plugins.cases.conftest import case_form
@@ -103,3 +109,39 @@ def test_every_field_is_shown_on_the_case_page_to_someone_who_may_see_it(app, do
             if any(word not in page for word in (shown if isinstance(shown, list) else [shown])):
                 missing.append(item.path)
     assert missing == []
+
+
+def left_to_the_editor() -> list[declaration.Declared]:
+    """Fields of codes or places whose choices the form does not check itself."""
+    found = []
+    for item in on_form():
+        part, _, name = item.path.rpartition(".")
+        form_class = {"": CaseForm, "defender": DefenderForm, "incidents": IncidentForm,
+                      "interventions": InterventionForm}[part]
+        unbound = getattr(form_class, name)
+        coded = item.place or item.metadata.get("vocabulary")
+        if coded and unbound.kwargs.get("validate_choice") is False:
+            found.append(item)
+    return found
+
+
+def test_the_fields_left_to_the_editor_are_the_coded_ones():
+    assert {item.path for item in left_to_the_editor()} == {
+        "defender.activism", "defender.residence", "incidents.place", "incidents.violation",
+        "incidents.perpetrator_type"}
+
+
+@pytest.mark.parametrize("path", [item.path for item in left_to_the_editor()])
+def test_every_field_of_codes_offers_its_terms_and_refuses_others(app, people, login_as,
+                                                                  path):
+    client = login_as(people["salma"])
+    page = client.get("/cases/new").get_data(as_text=True)
+    typed = EVERY_FIELD[form_name(path)]
+    offered = typed if isinstance(typed, list) else [typed]
+    assert all(f'value="{code}"' in page for code in offered), path
+    forged = ["no-such-code"] if isinstance(typed, list) else "no-such-code"
+    response = client.submit("/cases/new", {**EVERY_FIELD, form_name(path): forged})
+    assert response.status_code == 200 and "Nothing was saved" in response.get_data(
+        as_text=True)
+    with app.app_context():
+        assert db.session.scalar(select(Case.id)) is None
