@@ -1,16 +1,31 @@
 """Federation's pages: the endpoints other nodes call (signed), and the administrators'
-peers pages (pairing, approval, last sync, lag, errors, quarantines)."""
+peers pages (pairing, approval, last sync, lag, errors, quarantines).
+
+Every refusal on a protocol path is the protocol's JSON ``{"error", "message"}`` — also when
+no route takes the request (a trailing slash, ``PUT``): such a request is answered before
+anything else looks at it, and writes nothing (no session, no row)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from urllib.parse import urlencode
 
-from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user
 from sqlalchemy import select
+from werkzeug.exceptions import MethodNotAllowed
 
 from core import clock, i18n, records
 from core.access import federation_signed, public, require_permission
@@ -45,6 +60,29 @@ MAX_PAIR = 64 * 1024
 
 blueprint = Blueprint("federation", __name__, template_folder="templates",
                       static_folder="static", static_url_path="/federation/static")
+# The paths other nodes call (docs/federation.md, "Endpoints and messages").
+PROTOCOL_PATHS = ("/.well-known/rabita", *identity.ENDPOINTS.values())
+
+
+@blueprint.before_app_request
+def refuse_unrouted_protocol_requests():
+    """A request for a protocol path that no route takes — ``/federation/outbox/``, ``PUT
+    /federation/receipts`` — gets the protocol's refusal, not an HTML page."""
+    failure = request.routing_exception
+    if failure is None or not is_protocol_path(request.path):
+        return None
+    code = "method-not-allowed" if isinstance(failure, MethodNotAllowed) else "not-found"
+    return protocol_refusal(Refused(code))
+
+
+def is_protocol_path(path: str) -> bool:
+    return any(path == known or path.startswith(known + "/") for known in PROTOCOL_PATHS)
+
+
+def protocol_refusal(refused: Refused) -> Response:
+    """A refusal made before any signature is read: unsigned, and nothing to roll back."""
+    return Response(protocol.dumps(refused.as_json()), status=refused.status,
+                    content_type="application/json")
 
 
 # -- what other nodes call -------------------------------------------------------------------
@@ -55,7 +93,7 @@ blueprint = Blueprint("federation", __name__, template_folder="templates",
 def node_document():
     """This node's signed document (public: pairing starts by reading it)."""
     if not signing.has_identity():
-        abort(404)
+        return protocol_refusal(Refused("not-found"))
     if not signing.unlocked():  # the document is signed: a locked node signs nothing
         return incoming.refusal(Refused("node-locked"), None)
     return jsonify(identity.node_document())

@@ -170,3 +170,74 @@ def test_only_administrators_refuse_requests(app, make_user, login_as):
     assert documenter.submit("/federation/peers/refuse-all", page="/").status_code == 403
     with app.app_context():
         assert len(peers.waiting()) == 1
+
+
+# -- refusals on protocol paths: the JSON shape, and nothing written (issue 19, Found 7) ---
+
+
+def rows_written(app):
+    """Every row of the node's database, as a comparable value (sessions included)."""
+    import sqlalchemy as sa
+
+    from core.extensions import db
+
+    with app.app_context():
+        metadata = sa.MetaData()
+        metadata.reflect(db.engine)
+        with db.engine.connect() as connection:
+            return {name: sorted(map(repr, connection.execute(sa.select(table)).all()))
+                    for name, table in metadata.tables.items()}
+
+
+UNROUTED = [
+    ("GET", "/federation/outbox/", 404, "not-found"),
+    ("POST", "/federation/receipts/", 404, "not-found"),
+    ("GET", "/.well-known/rabita/", 404, "not-found"),
+    ("GET", "/federation/inbox/anything", 404, "not-found"),
+    ("PUT", "/federation/outbox", 405, "method-not-allowed"),
+    ("DELETE", "/federation/receipts", 405, "method-not-allowed"),
+    ("PATCH", "/federation/pair", 405, "method-not-allowed"),
+    ("PUT", "/.well-known/rabita", 405, "method-not-allowed"),
+    ("POST", "/.well-known/rabita", 405, "method-not-allowed"),
+]
+
+
+@pytest.mark.parametrize(("method", "path", "status", "code"), UNROUTED)
+def test_a_request_no_protocol_route_takes_gets_the_json_refusal_and_writes_nothing(
+        app, method, path, status, code):
+    """At 8a0d646 these got an HTML page, and each anonymous 404/405 wrote a session row."""
+    from federation.reasons import reason
+
+    client = app.test_client()
+    before = rows_written(app)
+    response = client.open(path, method=method, data=b'{"type":"x"}',
+                           headers={"Content-Type": "application/json"})
+    assert response.status_code == status
+    assert response.mimetype == "application/json"
+    assert response.get_json() == {"error": code, "message": reason(code).message}
+    assert "Set-Cookie" not in response.headers
+    assert rows_written(app) == before
+
+
+def test_the_administrators_pages_keep_their_html_pages(app, client):
+    response = client.get("/federation/peers/")
+    assert response.status_code == 404 and response.mimetype == "text/html"
+
+
+def test_refusals_over_http_are_json_and_set_no_cookie(app):
+    """The same over a real server, with a 20 KB header field the application sees."""
+    import http.client
+    import json
+
+    with LiveServer(app) as server:
+        before = rows_written(app)
+        for method, path, status, code in UNROUTED[:5]:
+            connection = http.client.HTTPConnection(server.url.removeprefix("http://"),
+                                                    timeout=10)
+            connection.request(method, path, headers={"X-Big": "a" * 20_000})
+            answer = connection.getresponse()
+            body = answer.read()
+            connection.close()
+            assert answer.status == status and json.loads(body)["error"] == code
+            assert answer.getheader("Set-Cookie") is None
+        assert rows_written(app) == before
