@@ -4,6 +4,10 @@ from datetime import date
 
 import pytest
 
+# The shipped fixtures, asked for here (not installed into every pytest run of the
+# environment): a plugin author's own conftest.py names them the same way.
+pytest_plugins = ["core.testing", "federation.testing"]
+
 TESTIMONY = "tests.fixtures.testimony"
 
 
