@@ -19,7 +19,18 @@ from sqlalchemy import select
 
 from core import audit, clock
 from core.extensions import db
-from federation import hub, identity, inbox, outbox, peers, protocol, receipts, signing, sync
+from federation import (
+    hub,
+    identity,
+    inbox,
+    keys,
+    outbox,
+    peers,
+    protocol,
+    receipts,
+    signing,
+    sync,
+)
 from federation.models import Key, Peer
 from federation.protocol import RELAY
 from federation.reasons import Refused
@@ -99,7 +110,7 @@ def import_bundle(path: Path) -> int:
     signer = _signer_now(chain, protocol.unb64(outer["sig"], 64, "bundle-invalid"), inner_bytes)
     if signer is None:
         raise Refused("signature-invalid")
-    peers.learn_keys(sender.node_id, chain, source="chain")
+    keys.learn_keys(sender.node_id, chain, source="chain")
     if bundle["vouch"] is not None and sender.is_hub:
         hub.learn_vouched(bundle["vouch"], sender)
     feeds = bundle["feeds"]

@@ -18,7 +18,7 @@ import requests
 from flask import Flask, current_app
 
 from core import clock
-from federation import protocol, signing, transport
+from federation import keys, protocol, signing, transport
 from federation.reasons import Refused
 
 MAX_RESPONSE = 64 * 1024 * 1024
@@ -84,12 +84,10 @@ class PeerClient:
 
     def _once(self, method: str, path: str, params: dict | None, body: bytes) -> Answer:
         url = self.base_url + path + ("?" + urlencode(params) if params else "")
-        from federation import peers
-
         headers = transport.Headers([("Content-Type", "application/json")] if body else [])
-        chain = peers.keys_header()
+        chain = keys.keys_header()
         if chain:
-            headers[peers.KEYS_HEADER] = chain
+            headers[keys.KEYS_HEADER] = chain
         request = transport.Request(method, url, headers)
         transport.sign(request, body, key_id=signing.identity().current,
                        sign_bytes=signing.sign, now=clock.now())
@@ -100,9 +98,9 @@ class PeerClient:
             raise Refused(_unsigned_code(status, answer))
         if status == 429:
             raise Refused("too-many-requests")
-        resolve = peers.resolver_with_chain(self.peer, response.headers.get(peers.KEYS_HEADER))
+        resolve = keys.resolver_with_chain(self.peer, response.headers.get(keys.KEYS_HEADER))
         transport.verify_message(response, answer, resolve_key=resolve, now=clock.now())
-        peers.remember_chain(resolve)
+        keys.remember_chain(resolve)
         if status != 200:
             raise RemoteRefused(_remote_code(answer), "the peer refused the request")
         return Answer(status, answer)

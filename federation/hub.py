@@ -13,8 +13,9 @@ from sqlalchemy import select
 
 from core import clock
 from core.extensions import db
-from federation import identity, peers, protocol, signing
+from federation import identity, protocol, signing
 from federation.identity import KeyInfo
+from federation.keys import key_usable_now, learn_keys
 from federation.models import APPROVED, Key, Peer
 from federation.reasons import Refused
 
@@ -48,7 +49,7 @@ def read_vouch(document, hub: Peer) -> dict[str, list[KeyInfo]]:
         raise Refused("bad-request", "not a vouch")
     signer = db.session.scalar(select(Key).where(Key.key_id == body["key"],
                                                  Key.origin == hub.node_id))
-    if signer is None or not peers.key_usable_now(signer) or \
+    if signer is None or not key_usable_now(signer) or \
             not identity.verify(signer.public_key, raw, signature):
         raise Refused("signature-invalid", "the vouch does not verify")
     result = {}
@@ -86,5 +87,5 @@ def learn_vouched(document, hub: Peer) -> int:
     for member, keys in read_vouch(document, hub).items():
         if member in direct or member == signing.identity().node_id:
             continue  # pinned by our own pairing: a hub's word does not replace it
-        learned += peers.learn_keys(member, keys, source="vouch", vouched_by=hub.node_id)
+        learned += learn_keys(member, keys, source="vouch", vouched_by=hub.node_id)
     return learned

@@ -21,8 +21,8 @@ from sqlalchemy.exc import IntegrityError
 
 from core import clock
 from core.extensions import db
-from federation import peers, protocol, signing, transport
-from federation.models import Nonce, Peer
+from federation import keys, peers, protocol, signing, transport
+from federation.models import Key, Nonce, Peer
 from federation.reasons import Refused
 
 NO_BODY = 0
@@ -45,17 +45,17 @@ def receive(max_body: int, *, pairing: bool = False) -> Incoming:
                                 transport.Headers(request.headers.items()))
     if pairing:
         return _pairing_request(message, body)
-    resolve = peers.resolver_with_chain(None, message.headers.get(peers.KEYS_HEADER))
+    resolve = keys.resolver_with_chain(None, message.headers.get(keys.KEYS_HEADER))
     verified = transport.verify_message(message, body, resolve_key=resolve, now=clock.now())
     peer = db.session.scalar(select(Peer).join(
-        peers.Key, peers.Key.origin == Peer.node_id).where(peers.Key.key_id == verified.key_id))
+        Key, Key.origin == Peer.node_id).where(Key.key_id == verified.key_id))
     if peer is None:
         origins = {origin for origin, _chain in resolve.learned}
         peer = db.session.scalar(select(Peer).where(Peer.node_id.in_(origins)))
     _use_nonce(verified)
     if peer is None or not peer.approved:
         raise Refused("peer-not-approved")
-    peers.remember_chain(resolve)
+    keys.remember_chain(resolve)
     forget_expired_nonces()  # an accepted request may write; a refused one writes nothing
     return Incoming(peer, body, message, verified)
 
@@ -159,7 +159,7 @@ def answer(status: int, document: dict, message: transport.Request | None) -> Re
     """A JSON answer, signed over the request's own signature when the request has one."""
     body = protocol.dumps(document)
     headers = transport.Headers([("Content-Type", "application/json")])
-    chain = peers.keys_header()
+    chain = keys.keys_header()
     if chain:
         headers["Rabita-Keys"] = chain
     if message is not None and message.headers.get("Signature") is not None:

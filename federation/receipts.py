@@ -15,7 +15,7 @@ from sqlalchemy import select
 from core import audit, clock, ledger
 from core.extensions import db
 from core.models import LedgerEntry
-from federation import identity, outbox, peers, protocol, signing
+from federation import identity, keys, outbox, peers, protocol, signing
 from federation.models import Key, OutboxEntry, Peer, Receipt, ReceivedEntry, RelayItem
 from federation.protocol import HUB, TOMBSTONE, Entry
 from federation.reasons import Refused
@@ -127,7 +127,7 @@ def _check(envelope, sender: Peer, vouched: dict[str, bytes]) -> tuple[dict, dic
         raise Refused("bad-request", "a receipt of another holder")
     key = _holder_key(body["holder"], body["key"]) or vouched.get(body["key"])
     # A key signs nothing from its switch (or its revocation) on.
-    if key is None or not peers.key_usable_at(key, at) or \
+    if key is None or not keys.key_usable_at(key, at) or \
             not identity.verify(key.public_key, raw, signature):
         raise Refused("signature-invalid", "a receipt's signature does not verify")
     return body, envelope
