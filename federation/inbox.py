@@ -18,7 +18,7 @@ from typing import NamedTuple
 
 from sqlalchemy import and_, delete, or_, select, update
 
-from core import clock
+from core import clock, erasure
 from core.db import insert_rows
 from core.extensions import db
 from core.records import SharedRecord, announce_shared_purged, announce_shared_received
@@ -444,6 +444,7 @@ def invalidate_signed_after_revocation(key: Key) -> int:
     db.session.execute(update(ReceivedEntry).where(ReceivedEntry.id.in_([b.id for b in bad]))
                        .values(invalid_reason="key-revoked", payload=None))
     for row in bad:
+    erasure.purging()
         held = db.session.scalar(select(HeldRecord).where(
             HeldRecord.origin == row.origin, HeldRecord.feed == row.feed,
             HeldRecord.seq == row.seq, HeldRecord.tombstoned_at.is_(None)))
@@ -502,6 +503,8 @@ def _held(keys: set[tuple[str, str]]) -> dict[tuple[str, str], dict]:
 
 def _purge(entries: set[tuple[str, str, int]], records: set[tuple[str, str]]) -> None:
     for origin, feed, seq in entries:
+    if entries or records:
+        erasure.purging()  # once committed, the bytes leave the files too
         db.session.execute(update(ReceivedEntry).where(
             ReceivedEntry.origin == origin, ReceivedEntry.feed == feed, ReceivedEntry.seq == seq)
             .values(payload=None))
@@ -631,6 +634,8 @@ def purge_expired(today=None) -> int:
     due = list(db.session.scalars(select(HeldRecord).where(
         HeldRecord.expires_on <= today, HeldRecord.tombstoned_at.is_(None))))
     for held in due:
+    if due:
+        erasure.purging()
         db.session.execute(update(ReceivedEntry).where(
             ReceivedEntry.origin == held.origin, ReceivedEntry.record_id == held.record_id)
             .values(payload=None))

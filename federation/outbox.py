@@ -16,7 +16,7 @@ from datetime import datetime
 
 from sqlalchemy import bindparam, func, select, update
 
-from core import audit, clock, consent, ledger, records, review
+from core import audit, clock, consent, erasure, ledger, records, review
 from core.extensions import db
 from federation import protocol, signing
 from federation.models import OutboxEntry, OutboxHead
@@ -197,6 +197,7 @@ def tombstone(record_type: str, record_id: str, reason: str,
                                       OutboxEntry.record_id == record_id)
             .values(payload=None)
         )
+        erasure.purging()  # the payloads leave the database files once this commits
         audit.record("federation.tombstoned", target_type=record_type, target_id=record_id,
                      audience=feed, reason=reason, seq=entry.seq)
         made.append(entry)

@@ -410,3 +410,50 @@ def test_delivery_in_any_order_with_repeats_ends_in_the_in_order_state(node, db_
     examples = 40 if db_backend == "sqlite" else 15
     run_state_machine_as_test(Delivery, settings=settings(
         max_examples=examples, stateful_step_count=20, deadline=None))
+
+
+# -- what is purged is gone from the files (issue 19, Found 6) ------------------------------
+
+
+def database_files(node):
+    """The bytes of the node's SQLite database and of its write-ahead log, by file."""
+    from pathlib import Path
+
+    with node.app_context():
+        path = Path(db.engine.url.database)
+    return {name: (path.parent / name).read_bytes() if (path.parent / name).exists() else b""
+            for name in (path.name, f"{path.name}-wal")}
+
+
+def test_a_purged_payload_leaves_no_byte_in_the_database_or_its_wal(node):
+    """At 8a0d646 a purged payload stayed in the WAL of the hub and of the other node for
+    minutes after the purge: what was purged could still be seized."""
+    canary = "Zeynab Qassemi-Haddad 7781"  # the way a narrative would hold it
+    origin = Origin()
+    record = origin.record("peers", record_id(1), payload={
+        "title": "Summons", "narrative": f"{canary} was summoned after the interview."})
+    apply(node, record)
+    with node.app_context():  # the record has been in the database file itself for a while
+        from core import erasure
+
+        assert erasure.truncate_wal(db.engine)
+    files = database_files(node)
+    assert any(canary.encode() in content for content in files.values())  # it was stored
+    apply(node, origin.tombstone("peers", record_id(1)))
+    files = database_files(node)
+    assert files[next(iter(files))], "the database file is there"
+    assert [name for name, content in files.items() if canary.encode() in content] == []
+    assert files[f"{next(iter(files))}-wal"] == b""  # checkpointed and truncated
+
+
+def test_an_expiry_purge_leaves_no_byte_either(node, fake_clock):
+    canary = "Canary Rim Ben Salah 5512"
+    origin = Origin()
+    apply(node, origin.record("peers", record_id(1), expires="2026-06-30",
+                              payload={"title": canary}))
+    fake_clock.current = fake_clock.current.replace(year=2026, month=7, day=1)
+    with node.app_context():
+        assert inbox.purge_expired() == 1
+        db.session.commit()
+    assert [name for name, content in database_files(node).items()
+            if canary.encode() in content] == []
