@@ -1,6 +1,7 @@
 """Every plugin has the same shape, so a reader knows where to look before opening anything."""
 
 import ast
+import re
 from pathlib import Path
 
 import pytest
@@ -18,6 +19,24 @@ def test_a_feature_plugin_has_the_reference_shape(plugin):
     assert (plugin / "templates" / plugin.name).is_dir()
     assert list((plugin / "migrations").glob(f"{plugin.name}_*.py")), "no migration branch"
     assert (plugin / "translations" / "ar" / "LC_MESSAGES" / "messages.po").is_file()
+
+
+@pytest.mark.parametrize("plugin", FEATURE_PLUGINS, ids=lambda p: p.name)
+def test_a_migration_branch_is_numbered_and_its_first_revision_depends_on_core(plugin):
+    """As `rabita db revision --branch <plugin>` writes them: <plugin>_0001_<what>.py, ...;
+    the first starts the branch and depends on a core revision, each next one follows."""
+    files = sorted((plugin / "migrations").glob(f"{plugin.name}_*.py"))
+    for number, path in enumerate(files, 1):
+        revision = f"{plugin.name}_{number:04d}"
+        text = path.read_text()
+        assert path.name.startswith(f"{revision}_"), f"{path.name}: expected {revision}_..."
+        assert re.search(rf"^revision = [\"']{revision}[\"']$", text, re.M), path.name
+        if number == 1:
+            assert re.search(rf"^branch_labels = \([\"']{plugin.name}[\"'],\)$", text, re.M)
+            assert re.search(r"^depends_on = [\"']core_\d{4}[\"']$", text, re.M), path.name
+        else:
+            below = f"{plugin.name}_{number - 1:04d}"
+            assert re.search(rf"^down_revision = [\"']{below}[\"']$", text, re.M), path.name
 
 
 @pytest.mark.parametrize("plugin", FEATURE_PLUGINS + COUNTRY_PLUGINS, ids=lambda p: p.name)
