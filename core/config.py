@@ -7,6 +7,7 @@ from datetime import timedelta
 from pathlib import Path
 
 from flask import Flask
+from sqlalchemy.engine import make_url
 
 ENV_PREFIX = "RABITA"
 
@@ -72,6 +73,7 @@ def load_config(app: Flask, overrides: dict | None) -> None:
     if not app.config["SQLALCHEMY_DATABASE_URI"]:
         app.config["SQLALCHEMY_DATABASE_URI"] = sqlite_url(Path(app.instance_path) / "rabita.db")
     _require_secret(app)
+    _require_database_driver(app)
 
 
 def sqlite_url(path: Path) -> str:
@@ -81,6 +83,23 @@ def sqlite_url(path: Path) -> str:
 def instance_path_from_env() -> str | None:
     path = os.environ.get(f"{ENV_PREFIX}_INSTANCE_PATH")
     return str(Path(path).resolve()) if path else None
+
+
+def _require_database_driver(app: Flask) -> None:
+    """A PostgreSQL URL needs PostgreSQL's driver, an extra (``rabita[postgresql]``): say so
+    at start-up rather than at the first query. A SQLite node never imports it."""
+    url = make_url(app.config["SQLALCHEMY_DATABASE_URI"])
+    if url.get_backend_name() != "postgresql":
+        return
+    try:
+        url.get_dialect().import_dbapi()  # imports the driver the URL names (psycopg)
+    except ImportError as error:
+        raise StartupError(
+            "Rabita cannot start: its database URL names PostgreSQL, but the driver "
+            f"{url.get_driver_name()!r} is not installed. Install PostgreSQL support with: "
+            "pip install 'rabita[postgresql]' (it brings psycopg: write the URL as "
+            "postgresql+psycopg://…)."
+        ) from error
 
 
 def _require_secret(app: Flask) -> None:
