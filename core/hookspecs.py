@@ -436,8 +436,9 @@ def consent_ended(consent, reason):
 
 @hookspec(firstresult=True)
 def node_id(app):
-    """Return this node's id (federation derives it from the node's key); stops at the first
-    non-None result. Without one, a node is ``NODE_ID`` from its config ("local").
+    """Return this node's id (federation derives it from the node's key).
+
+    Without one, a node is ``NODE_ID`` from its config ("local").
 
     Called once at start-up, after the plugins are loaded.
 
