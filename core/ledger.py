@@ -51,7 +51,9 @@ def record_sent_selected(versions: Select, parameters: dict, *, audience: str,
     """Add, in one statement, an entry for each record version ``versions`` selects (with
     ``parameters``) — columns record type, record uuid, version, payload hash, policy hash,
     consent id — that is leaving for ``recipient`` now. Versions already sent to it are not
-    added again (a page fetched twice). Returns how many were added."""
+    added again (a page fetched twice), and a version selected twice (a record entry made again
+    for one version, as when the hub may then relay it) is added once. Returns how many were
+    added."""
     chosen = versions.subquery()
     already = select(LedgerEntry.id).where(
         LedgerEntry.record_type == chosen.c[0], LedgerEntry.record_uuid == chosen.c[1],
@@ -59,7 +61,7 @@ def record_sent_selected(versions: Select, parameters: dict, *, audience: str,
     rows = select(chosen.c[0], chosen.c[1], chosen.c[2], bindparam("audience", type_=String),
                   bindparam("recipient", type_=String), chosen.c[3], chosen.c[4],
                   chosen.c[5], bindparam("sent_at", type_=UTCDateTime)
-                  ).where(~already.exists())
+                  ).where(~already.exists()).distinct()
     statement = insert(LedgerEntry).from_select(
         ["record_type", "record_uuid", "version", "audience", "recipient", "payload_hash",
          "policy_hash", "consent_id", "sent_at"], rows)

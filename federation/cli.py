@@ -18,10 +18,13 @@ from federation.reasons import Refused
 
 
 def _peer(reference: str):
-    peer = peers.find(reference)
+    try:
+        peer = peers.find(reference)
+    except peers.AmbiguousPeer as ambiguous:
+        raise click.ClickException(f"{ambiguous} Nothing was changed.") from None
     if peer is None:
         raise click.ClickException(
-            f"No single peer matches {reference!r}; see `rabita peers list`. Nothing was changed."
+            f"No peer matches {reference!r}; see `rabita peers list`. Nothing was changed."
         )
     return peer
 

@@ -37,6 +37,10 @@ class PairingError(ValueError):
     """Pairing cannot go on as asked; the message says why (for the administrator)."""
 
 
+class AmbiguousPeer(PairingError):
+    """Several peers answer to what the administrator typed; the message names them."""
+
+
 # -- who may read what ----------------------------------------------------------------------
 
 
@@ -60,17 +64,34 @@ def approved() -> list[Peer]:
                                    .order_by(Peer.id)))
 
 
+MIN_PREFIX = 4  # characters of a node id that may stand for it
+
+
 def find(reference: str) -> Peer | None:
-    """A peer by node id (or its first characters) or label."""
+    """A peer by its node id, else by its label, else by the first characters of its node id
+    (at least ``MIN_PREFIX``): the first of these that names anyone decides, so a label is
+    never shadowed by node ids that begin with the same letters. None if nobody matches;
+    ``AmbiguousPeer`` if several peers do."""
     reference = (reference or "").strip()
     if not reference:
         return None
     peer = db.session.scalar(select(Peer).where(Peer.node_id == reference))
     if peer is not None:
         return peer
-    matches = list(db.session.scalars(select(Peer).where(
-        (Peer.label == reference) | Peer.node_id.startswith(reference.lower()))))
-    return matches[0] if len(matches) == 1 else None
+    labelled = _one_of(select(Peer).where(Peer.label == reference), reference)
+    if labelled is not None or len(reference) < MIN_PREFIX:
+        return labelled
+    return _one_of(select(Peer).where(Peer.node_id.startswith(reference.lower(), autoescape=True)),
+                   reference)
+
+
+def _one_of(query, reference: str) -> Peer | None:
+    found = list(db.session.scalars(query.order_by(Peer.id)))
+    if len(found) > 1:
+        raise AmbiguousPeer(f"{reference!r} names {len(found)} peers: " + ", ".join(
+            f"{peer.node_id} ({peer.label or '-'})" for peer in found) +
+            ". Give more of the node id.")
+    return found[0] if found else None
 
 
 def everyone() -> list[Peer]:

@@ -90,6 +90,43 @@ def test_a_peer_is_found_by_id_prefix_or_label(two_nodes):
         assert peers.find("") is None and peers.find("zzz-nobody") is None
 
 
+def test_a_label_is_not_shadowed_by_node_ids_that_begin_with_its_letters(federation_app):
+    """Issue 19, Found 8: at 8a0d646 `rabita peers … hub` matched no one when another peer's
+    node id began with "hub" (the label and the prefix both matched)."""
+    from federation.models import Peer
+
+    app = federation_app()
+    the_hub, lookalike, twin = "a" * 32, "hubz" + "b" * 28, "hubz" + "c" * 28
+    with app.app_context():
+        for node_id, label in ((the_hub, "hub"), (lookalike, "tunis"), (twin, "")):
+            db.session.add(Peer(node_id=node_id, state="approved", role="node", label=label,
+                                url="http://127.0.0.1:9"))
+        db.session.commit()
+        assert peers.find("hub").node_id == the_hub  # the label, whole
+        assert peers.find(lookalike).node_id == lookalike  # a whole node id first
+        assert peers.find("hubzb").node_id == lookalike  # an unambiguous prefix
+        assert peers.find("hu") is None  # too short to stand for a node id
+        assert peers.find("h%") is None  # typed, not a pattern
+        with pytest.raises(peers.AmbiguousPeer) as ambiguous:
+            peers.find("hubz")
+        assert lookalike in str(ambiguous.value) and twin in str(ambiguous.value)
+
+
+def test_the_command_line_says_which_peers_a_name_could_mean(make_node):
+    from federation.models import Peer
+
+    tunis = make_node("tunis", serve=False)
+    with tunis.context():
+        for node_id in ("hubz" + "b" * 28, "hubz" + "c" * 28):
+            db.session.add(Peer(node_id=node_id, state="approved", role="node", label="",
+                                url="http://127.0.0.1:9"))
+        db.session.commit()
+    answer = tunis.cli("peers", "remove", "hubz")
+    assert answer.returncode == 1
+    assert "names 2 peers" in answer.stderr and "hubz" + "b" * 28 in answer.stderr
+    assert states(tunis) == {"hubz" + "b" * 28: "approved", "hubz" + "c" * 28: "approved"}
+
+
 # -- strangers' requests: per client, expiry, refusing them all ----------------------------------
 
 
