@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 
 from flask import Flask, current_app
 
-from core.plugins import results_by_plugin
+from core.plugins import plugin_manager, results_by_plugin
 
 
 @dataclass(frozen=True)
@@ -19,6 +19,8 @@ class Term:
     code: str  # stable: stored in records and sent between nodes
     labels: dict[str, str] = field(default_factory=dict, compare=False, hash=False)
     parent: str | None = None  # a broader term of the same vocabulary
+    # What else people need to know of it, by name: a law's "date", "gazette" and "source".
+    details: dict[str, str] = field(default_factory=dict, compare=False, hash=False)
 
     def label(self, locale: str) -> str:
         return self.labels.get(locale) or self.labels.get("en") or self.code
@@ -62,9 +64,13 @@ class Vocabulary:
 
 def init_app(app: Flask) -> None:
     by_vocabulary: dict[str, list[Term]] = {}
+    active = {"core", *(name for name, _module in plugin_manager(app).list_name_plugin())}
     for _plugin, terms in results_by_plugin(app, "register_terms"):
         for term in terms:
-            by_vocabulary.setdefault(term.vocabulary, []).append(term)
+            # A term added to another plugin's vocabulary (a country's violation type) waits
+            # for that plugin: without it there is nothing to extend.
+            if term.vocabulary.split(".", 1)[0] in active:
+                by_vocabulary.setdefault(term.vocabulary, []).append(term)
     app.extensions["rabita.vocabularies"] = {
         name: Vocabulary(name, terms) for name, terms in by_vocabulary.items()
     }

@@ -1,38 +1,44 @@
-"""Tunisia: governorates and places, phone numbers and national ID numbers to scrub."""
+"""Tunisia: governorates, delegations and their spellings; the laws used against defenders;
+national ID and phone numbers to scrub; a policy hook that only withholds more."""
 
 from __future__ import annotations
 
-import json
-from functools import lru_cache
 from pathlib import Path
 
+from core import countries
 from core.hookspecs import hookimpl
-from core.places import Place
-from core.scrub import ScrubPattern
+
+from .national_id import CIN
 
 DATA = Path(__file__).parent / "data"
-
-
-@lru_cache(maxsize=1)
-def _places() -> tuple[Place, ...]:
-    raw = json.loads((DATA / "places.json").read_text(encoding="utf-8"))
-    return tuple(
-        Place(code=p["code"], kind=p["kind"], names=p["names"], parent=p.get("parent"))
-        for p in raw
-    )
+COUNTRY = "TN"
+# Where a defender lives is kept out of public statistics (see README: "Policy").
+PERSONAL_PLACES = ("defender.residence",)
+NARROWED_AUDIENCES = ("public-aggregate",)
 
 
 @hookimpl
 def register_places():
-    return list(_places())
+    return countries.places(DATA)
+
+
+@hookimpl
+def register_terms():
+    return countries.laws(DATA) + countries.terms(DATA)
 
 
 @hookimpl
 def register_phone_regions():
-    return ["TN"]
+    return [COUNTRY]
 
 
 @hookimpl
 def register_scrub_patterns():
-    # Carte d'identité nationale: 8 digits.
-    return [ScrubPattern("country_tn.national-id", r"(?<!\d)\d{8}(?!\d)")]
+    return [CIN]
+
+
+@hookimpl
+def redacted_fields(record, audience):
+    if audience not in NARROWED_AUDIENCES:
+        return []
+    return countries.places_in(record, PERSONAL_PLACES, COUNTRY)
