@@ -8,26 +8,20 @@ five digits, which two administrators read to each other (or scan as a QR code) 
 
 from __future__ import annotations
 
-import atexit
 import base64
 import hashlib
-import os
-import threading
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
-from functools import lru_cache
 
 import segno
 from flask import Flask, current_app
 from markupsafe import Markup
-from nacl.exceptions import BadSignatureError, CryptoError
-from nacl.signing import VerifyKey
 
 from core import clock
 from core.text import western_digits
-from federation import protocol, verifier
+from federation import protocol
 from federation.reasons import Refused
+from federation.signatures import verify
 
 FINGERPRINT_GROUPS = 8
 NODE_ID_CONTEXT = b"rabita-node-id\x00"
@@ -59,116 +53,6 @@ def qr_svg(text: str) -> Markup:
     """A QR code as inline SVG (no image request, nothing third-party)."""
     svg = segno.make(text, error="m").svg_inline(scale=4, border=2, dark="#000", light="#fff")
     return Markup(svg)  # noqa: S704 - segno's own SVG output of our own text
-
-
-@lru_cache(maxsize=4096)
-def _verify_key(public_key: bytes) -> VerifyKey:
-    return VerifyKey(public_key)
-
-
-def verify(public_key: bytes, data: bytes, signature: bytes) -> bool:
-    """True if ``signature`` is the Ed25519 signature of ``data`` by ``public_key``."""
-    try:
-        _verify_key(public_key).verify(data, signature)
-    except (BadSignatureError, CryptoError, ValueError, TypeError):
-        return False
-    return True
-
-
-class Signatures:
-    """Signature checks gathered while a page is read. On a machine with cores to spare, a
-    long page's checks go, a batch at a time, to a checking process (``federation.verifier``)
-    while the page is still being read and applied; ``settle`` collects its answers and
-    checks the rest here. Any invalid signature refuses the whole page."""
-
-    BATCH = 50  # checks handed over at once; a page with fewer is checked here
-
-    def __init__(self):
-        self._pending: list[tuple[bytes, bytes, bytes]] = []
-        self._handed: list[tuple[verifier.Child, int, list]] = []
-
-    def add(self, public_key: bytes, data: bytes, signature: bytes) -> None:
-        self._pending.append((public_key, data, signature))
-        if len(self._pending) >= self.BATCH:
-            self._hand_over()
-
-    def hand_over_rest(self) -> None:
-        """The page is read: its last checks go too, if the others went (they are checked
-        while the page is written)."""
-        if self._handed and self._pending:
-            self._hand_over()
-
-    def _hand_over(self) -> None:
-        child = _child()
-        number = child.hand_over(self._pending) if child is not None else None
-        if number is not None:
-            self._handed.append((child, number, self._pending))
-            self._pending = []
-
-    def settle(self) -> None:
-        """Check what was gathered; any invalid signature refuses it all."""
-        pending, handed = self._pending, self._handed
-        self._pending, self._handed = [], []
-        valid = _each_valid(pending)
-        for child, number, batch in handed:
-            holds = child.answer(number)
-            if holds is None:  # the child is gone: check its batch here
-                holds = _each_valid(batch)
-            valid = holds and valid
-        if not valid:
-            raise Refused("entry-signature-invalid")
-
-
-@contextmanager
-def checked_together(signatures: Signatures, *, settle: bool = True):
-    """Run a page's checks, gathering its signatures, then settle them (unless ``settle`` is
-    False: the caller settles them later, before it lets anything verified by them out). A
-    refusal on the way is raised only if every signature gathered before it holds, so a page
-    is refused for the first thing wrong in it, as if each signature had been checked in its
-    turn."""
-    try:
-        yield signatures
-    except Refused:
-        signatures.settle()
-        raise
-    if settle:
-        signatures.settle()
-    else:
-        signatures.hand_over_rest()
-
-
-def _each_valid(checks: list[tuple[bytes, bytes, bytes]]) -> bool:
-    return all(verify(*check) for check in checks)
-
-
-_children = threading.local()
-_started: list[verifier.Child] = []  # closed at exit
-
-
-def _child() -> verifier.Child | None:
-    """This thread's checking process, started on first use (again if it died); None on a
-    machine with one core, or if it cannot be started."""
-    child = getattr(_children, "child", None)
-    if child is not None and child.usable:
-        return child
-    if child is not None and child.owner == os.getpid():
-        _started.remove(child)
-        child.close()
-    if len(os.sched_getaffinity(0)) < 2:
-        return None
-    try:
-        _children.child = verifier.Child()
-    except OSError:
-        return None
-    _started.append(_children.child)
-    return _children.child
-
-
-@atexit.register
-def _close_children() -> None:
-    for child in _started:
-        if child.owner == os.getpid():
-            child.close()
 
 
 # -- keys as others see them ---------------------------------------------------------------

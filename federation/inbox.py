@@ -23,7 +23,7 @@ from core.db import insert_rows
 from core.extensions import db
 from core.records import SharedRecord, announce_shared_purged, announce_shared_received
 from federation import protocol
-from federation.identity import KeyInfo, Signatures, checked_together
+from federation.identity import KeyInfo
 from federation.models import (
     Chain,
     Cursor,
@@ -36,6 +36,7 @@ from federation.models import (
 )
 from federation.protocol import HUB, KEY, RECORD, RELAY, TOMBSTONE, Entry
 from federation.reasons import Refused
+from federation.signatures import Signatures, checked_together
 
 MAX_ITEMS = 1000
 

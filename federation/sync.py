@@ -98,7 +98,7 @@ def _pull(peer: Peer, remote: client.PeerClient, feed: str, outcome: Outcome,
         raw_items, head = inbox.read_page(body, feed, after)
         if not raw_items and head <= after:
             return  # nothing new: a round that changes nothing writes nothing
-        # The page's signatures are checked on another core while it is read and written;
+        # The page's signatures are checked on other cores while it is read and written;
         # apply settles them before anything is announced, relayed or committed.
         page = _verify(peer, remote, feed, raw_items, head, after, link, own)
         applied = inbox.apply(page.items, received_from=peer.node_id,

@@ -1,29 +1,37 @@
-"""Signature checks made together: on another core (a checking process) for long pages,
-settled before anything is announced, with the same outcome as checking one by one."""
+"""Signature checks made together: a long page's on other cores (a process pool of 0, 1 or 2
+processes, whatever this machine has), settled before anything is announced, with the same
+outcome as checking one by one."""
 
 import os
+import signal
+import subprocess
+import sys
 import uuid
+from pathlib import Path
 
 import pytest
 from nacl.signing import SigningKey
 from sqlalchemy import func, select
 
 from core.extensions import db
-from federation import identity, inbox, signing, verifier
+from federation import inbox, signatures, signing
 from federation.models import HeldRecord, ReceivedEntry
 from federation.reasons import Refused
+from federation.testing import ROOT
 from tests.federation.conftest import Origin
 
-LONG = identity.Signatures.BATCH * 3 + 17  # several batches handed over, and a tail kept
+LONG = signatures.BATCH * 3 + 17  # several batches handed over, and a tail kept
 
-pytestmark = pytest.mark.skipif(
-    len(os.sched_getaffinity(0)) < 2 and not os.environ.get("CI"),
-    reason="one core: signatures are checked in this process alone (CI has two)")
+
+@pytest.fixture(params=[0, 1, 2], ids=["checked-here", "one-process", "two-processes"])
+def processes(request):
+    """How many checking processes the node has: none (a one-core machine), one, two."""
+    return request.param
 
 
 @pytest.fixture
-def node(federation_app):
-    return federation_app()
+def node(federation_app, processes):
+    return federation_app(FEDERATION_SIGNATURE_PROCESSES=processes)
 
 
 @pytest.fixture
@@ -48,14 +56,18 @@ def with_bad_signature(items, at):
     return items
 
 
+def verify(origin, items, head=None, keys=None):
+    """Verify a page as a sync does: its signatures left unsettled."""
+    return inbox.verify_feed(origin.node_id, "peers", items,
+                             len(items) if head is None else head, keys or inbox.Keys(),
+                             signing.identity().node_id, settle=False)
+
+
 def receive(node, origin, items, head=None):
-    """Verify (signatures left unsettled, as a sync does), apply, commit; the refusal code,
-    or None."""
+    """Verify, apply, commit; the refusal code, or None."""
     with node.app_context():
         try:
-            page = inbox.verify_feed(origin.node_id, "peers", items,
-                                     len(items) if head is None else head, inbox.Keys(),
-                                     signing.identity().node_id, settle=False)
+            page = verify(origin, items, head)
             inbox.apply(page.items, received_from=origin.node_id, signatures=page.signatures)
         except Refused as refused:
             db.session.rollback()
@@ -70,16 +82,19 @@ def rows(node):
                 db.session.scalar(select(func.count()).select_from(HeldRecord)))
 
 
-def test_a_long_page_is_checked_by_the_checking_process_and_applied(node, origin):
-    assert receive(node, origin, long_page(origin)) is None
+def test_a_long_page_goes_to_the_pool_in_batches_and_is_applied(node, origin, processes):
+    with node.app_context():
+        page = verify(origin, long_page(origin))
+        handed = len(page.signatures._handed)
+        inbox.apply(page.items, received_from=origin.node_id, signatures=page.signatures)
+        db.session.commit()
     assert rows(node) == (LONG, LONG)
-    child = identity._children.child
-    assert child.usable and child.numbered >= 3  # the batches went to the other process
+    assert handed == (0 if processes == 0 else LONG // signatures.BATCH + 1)  # the tail too
 
 
-@pytest.mark.parametrize("at", [0, identity.Signatures.BATCH + 5, LONG - 2])
+@pytest.mark.parametrize("at", [0, signatures.BATCH + 5, LONG - 2])
 def test_one_bad_signature_refuses_a_long_page_and_writes_nothing(node, origin, at):
-    # at the start, in a batch handed over, and in the tail checked here
+    # at the start, in a batch handed over, and in the tail
     assert receive(node, origin, with_bad_signature(long_page(origin), at)) == \
         "entry-signature-invalid"
     assert rows(node) == (0, 0)
@@ -96,62 +111,51 @@ def test_the_first_thing_wrong_names_the_refusal(node, origin):
     assert rows(node) == (0, 0)
 
 
-def test_a_checking_process_that_dies_changes_only_the_speed(node, origin):
-    items = long_page(origin)
-    bad = with_bad_signature(items, 150)
-    with node.app_context():
-        keys = inbox.Keys()
-        own = signing.identity().node_id
-        refused_page = inbox.verify_feed(origin.node_id, "peers", bad, LONG, keys, own,
-                                         settle=False)
-        good_page = inbox.verify_feed(origin.node_id, "peers", items, LONG, keys, own,
-                                      settle=False)
-        child = identity._children.child
-        child.process.kill()
-        child.process.wait()
-        with pytest.raises(Refused) as refused:
-            refused_page.signatures.settle()  # checked here instead
-        assert refused.value.code == "entry-signature-invalid"
-        inbox.apply(good_page.items, received_from=origin.node_id,
-                    signatures=good_page.signatures)
-        db.session.commit()
-    assert rows(node) == (LONG, LONG)
-    with node.app_context():
-        assert identity._child() is not child  # a new one starts when next needed
-
-
-def test_a_checking_process_that_stops_answering_is_ended_and_replaced(node, origin,
-                                                                        monkeypatch):
-    import signal
-
-    monkeypatch.setattr(verifier, "ANSWER_TIMEOUT", 0.5)  # a test need not wait 30 s
+def test_a_page_never_settled_does_not_answer_for_a_later_one(node, origin):
     items = long_page(origin)
     with node.app_context():
-        page = inbox.verify_feed(origin.node_id, "peers", with_bad_signature(items, 60), LONG,
-                                 inbox.Keys(), signing.identity().node_id, settle=False)
-        child = identity._children.child
-        child.process.send_signal(signal.SIGSTOP)  # alive, but answering nothing
-        with pytest.raises(Refused) as refused:
-            page.signatures.settle()  # waits ANSWER_TIMEOUT, then checks here
-        assert refused.value.code == "entry-signature-invalid"
-        assert child.process.wait(timeout=5) == -signal.SIGKILL
-    assert receive(node, origin, items) is None  # a new child checks the next page
-    assert identity._children.child is not child
-    assert rows(node) == (LONG, LONG)
-
-
-def test_an_answer_never_collected_is_not_taken_for_a_later_one(node, origin):
-    items = long_page(origin)
-    with node.app_context():
-        keys, own = inbox.Keys(), signing.identity().node_id
-        abandoned = inbox.verify_feed(origin.node_id, "peers", with_bad_signature(items, 5),
-                                      LONG, keys, own, settle=False)
-        assert abandoned.signatures._handed  # its (bad) answers wait in the pipe
+        verify(origin, with_bad_signature(items, 5))  # abandoned, its checks still going
     assert receive(node, origin, items) is None
     assert rows(node) == (LONG, LONG)
 
 
-# -- the checking process itself ------------------------------------------------------------
+# -- a pool that breaks or stops answering ------------------------------------------------------
+
+
+def a_checking_process(node) -> int:
+    """The pid of one of the node's checking processes (it answers with its own)."""
+    with node.app_context():
+        return signatures.checking_pool().submit(os.getpid).result()
+
+
+@pytest.mark.parametrize("processes", [1, 2], indirect=True)
+def test_a_killed_checking_process_changes_only_the_speed(node, origin):
+    with node.app_context():
+        broken = signatures.checking_pool()
+    os.kill(a_checking_process(node), signal.SIGKILL)
+    items = long_page(origin)
+    assert receive(node, origin, with_bad_signature(items, 150)) == "entry-signature-invalid"
+    assert receive(node, origin, items) is None
+    assert rows(node) == (LONG, LONG)
+    with node.app_context():
+        assert signatures.checking_pool() is not broken  # a new pool for the next page
+
+
+@pytest.mark.parametrize("processes", [1], indirect=True)
+def test_a_pool_that_stops_answering_is_ended_and_its_batch_checked_here(node, monkeypatch):
+    monkeypatch.setattr(signatures, "ANSWER_TIMEOUT", 0.5)  # a test need not wait 30 s
+    pid = a_checking_process(node)
+    with node.app_context():
+        pool = signatures.checking_pool()
+        stuck = pool.submit(os.kill, pid, signal.SIGSTOP)  # the process stops itself
+        os.waitpid(pid, os.WUNTRACED)  # returns once it has: its task is taken, unanswered
+        assert signatures._answer(pool, stuck, checks(3)) is True  # after the time-out
+        assert signatures._answer(pool, stuck, checks(3, bad={1})) is False
+        assert not Path(f"/proc/{pid}").exists()  # killed and reaped
+        assert signatures.checking_pool() is not pool
+
+
+# -- the checks themselves, and the pool's size and lifetime ------------------------------------
 
 
 def checks(count, bad=()):
@@ -164,47 +168,65 @@ def checks(count, bad=()):
     return made
 
 
-def test_the_child_answers_each_batch_by_its_number():
-    child = verifier.Child()
-    try:
-        first = child.hand_over(checks(20))
-        second = child.hand_over(checks(20, bad={7}))
-        third = child.hand_over(checks(3))
-        assert child.answer(second) is False  # the first answer is passed over
-        assert child.answer(third) is True
-        assert first < second < third
-    finally:
-        child.close()
-    assert child.process.returncode == 0  # it ends when its input closes
-
-
-def test_the_wire_format_round_trips_and_refuses_malformed_checks():
-    import io
-
-    batch = checks(4)
-    number, decoded = verifier.decode(io.BytesIO(verifier.encode(9, batch)))
-    assert number == 9 and decoded == batch
-    with pytest.raises(ValueError):
-        verifier.encode(1, [(b"short", b"data", b"s" * 64)])
-    with pytest.raises(EOFError):
-        verifier.decode(io.BytesIO(verifier.encode(1, batch)[:-3]))
-
-
-def test_the_child_loop_answers_until_its_input_ends():
-    import io
-
-    out = io.BytesIO()
-    stream = io.BytesIO(verifier.encode(1, checks(2)) + verifier.encode(2, checks(2, bad={1})))
-    verifier.serve(stream, out, verifier._all_hold)
-    assert out.getvalue() == verifier._ANSWER.pack(1, True) + verifier._ANSWER.pack(2, False)
-
-
 def test_signatures_of_a_short_page_are_checked_here(monkeypatch):
-    monkeypatch.setattr(identity, "_child", lambda: pytest.fail("no child for a short page"))
-    together = identity.Signatures()
-    for check in checks(identity.Signatures.BATCH - 1):
+    monkeypatch.setattr(signatures, "checking_pool",
+                        lambda: pytest.fail("no pool for a short page"))
+    together = signatures.Signatures()
+    for check in checks(signatures.BATCH - 1):
         together.add(*check)
     together.settle()
     together.add(*checks(1, bad={0})[0])
     with pytest.raises(Refused):
         together.settle()
+
+
+def test_a_bad_key_or_signature_is_simply_invalid():
+    (key, data, signature), = checks(1)
+    assert signatures.verify(key, data, signature)
+    assert not signatures.verify(key[:31], data, signature)
+    assert not signatures.verify(key, data, signature[:63])
+    assert not signatures.all_hold([(key, data, signature), (key, b"other", signature)])
+
+
+def test_every_core_but_the_readers_checks_up_to_two():
+    assert [signatures.processes_for(cores) for cores in (1, 2, 3, 8)] == [0, 1, 2, 2]
+
+
+def test_a_node_that_sets_nothing_gets_what_its_machine_suits(federation_app):
+    with federation_app().app_context():
+        assert signatures.processes() == signatures.processes_for(len(os.sched_getaffinity(0)))
+
+
+def probe(tmp_path, then: str) -> subprocess.Popen:
+    """A Python process with an app (not served), that runs ``then`` in its app context."""
+    script = (
+        "import multiprocessing, os, sys\n"
+        "from core.app import create_app\n"
+        "from federation import signatures\n"
+        "app = create_app({'TESTING': True, 'INSTANCE_PATH': sys.argv[1], 'SECRET_KEY': 'x' * 32,"
+        " 'SQLALCHEMY_DATABASE_URI': 'sqlite://', 'PLUGINS': ['federation'],"
+        " 'FEDERATION_SIGNATURE_PROCESSES': 1})\n"
+        "with app.app_context():\n"
+        f"    {then}\n")
+    return subprocess.Popen([sys.executable, "-c", script, str(tmp_path)], cwd=ROOT,
+                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def test_importing_the_module_or_making_the_app_starts_no_process(tmp_path):
+    # A gunicorn master loads the app before it forks its workers: it must hold no pool.
+    made = probe(tmp_path, "print(len(multiprocessing.active_children()), "
+                           "len(signatures._pools))")
+    out, err = made.communicate(timeout=120)
+    assert made.returncode == 0, err
+    assert out.split() == ["0", "0"]
+
+
+def test_checking_processes_end_with_a_killed_process_that_made_them(tmp_path):
+    made = probe(tmp_path, "print(signatures.checking_pool().submit(os.getpid).result(), "
+                           "flush=True); sys.stdin.read()")  # waits to be killed
+    assert int(made.stdout.readline()) != made.pid  # its checking process answered
+    made.kill()
+    # Every process that holds the output (the checking process inherited it) has ended
+    # once it is closed; a checking process left waiting would keep it open.
+    made.communicate(timeout=60)
+    assert made.returncode == -signal.SIGKILL
