@@ -11,10 +11,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from flask_babel import gettext
 from marshmallow import Schema, fields
 
+from core import declaration, keystore, records
 from core.declaration import PLACE_RULES, nested_schema
 from core.i18n import language
+from core.permissions import VIEW_IDENTIFYING
 from core.places import gazetteer
 from core.redaction import OPEN, sharing_of
 from core.scrub import suspicious_spans
@@ -24,10 +27,12 @@ from core.vocabularies import vocabulary
 @dataclass(frozen=True)
 class Shown:
     """One field as a person reads it: its label, and its value — a text, the fields of a
-    part (a list of Shown), or several of either."""
+    part (a list of Shown), or several of either; ``sharing``: its class, when the page
+    marks it (a record of this node, ``of_record``)."""
 
     label: str
     value: str | list
+    sharing: str = ""
 
 
 def in_words(values: Mapping, schema: Schema | None, locale: str) -> list[Shown]:
@@ -38,6 +43,39 @@ def in_words(values: Mapping, schema: Schema | None, locale: str) -> list[Shown]
     for name, value in values.items():
         field = schema.fields.get(name) if schema is not None else None
         shown.append(Shown(label_of(field, name), value_in_words(value, field, locale)))
+    return shown
+
+
+def of_record(record, user, locale: str) -> list[Shown]:
+    """A record of this node in words, as ``user`` may read it: every field of its schema, in
+    schema order, with its label and sharing class. Identifying values and open texts as
+    written only to someone who may see them, on an unlocked node (read through
+    ``core.records.reveal``: audited); to anyone else texts in their scrubbed form and each
+    identifying field marked hidden. A plugin's record page can show it whole
+    (``records/_readable.html``: ``shown_fields``)."""
+    schema = records.schema_of(records.type_of(record))
+    if keystore.keystore().unlocked and user.can(VIEW_IDENTIFYING):
+        values = records.reveal(record, user)
+    else:
+        values = records.values(record, identifying=False)
+    return _marked(values, schema, locale)
+
+
+def _marked(values: Mapping, schema: Schema, locale: str) -> list[Shown]:
+    shown = []
+    for item in declaration.own(schema):
+        label = label_of(item.field, item.name)
+        if item.name not in values:  # an identifying field she may not see
+            shown.append(Shown(label, gettext("hidden"), item.sharing))
+            continue
+        value = values[item.name]
+        if item.part is not None and item.many:
+            value = [_marked(part, item.part, locale) for part in value or []]
+        elif item.part is not None:
+            value = _marked(value, item.part, locale) if value else "—"
+        else:
+            value = value_in_words(value, item.field, locale)
+        shown.append(Shown(label, value, item.sharing))
     return shown
 
 

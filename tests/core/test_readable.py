@@ -89,3 +89,63 @@ def test_a_payload_in_words_names_what_the_schema_describes(app_context):
     shown = in_words({"status": "open", "unknown_field": "kept"}, NoteSchema(), "en")
     assert [(item.label, item.value) for item in shown] == [
         ("Status", "Open file"), ("unknown field", "kept")]
+
+
+# -- a record of this node, as a person may read it (of_record) ---------------------------
+
+
+def case_read_by(make_app, role: str) -> tuple[list, list, dict, str]:
+    """A sample case as a person with ``role`` reads it, the audit actions reading wrote, the
+    case's values as written, and the fields as records/_readable.html shows them."""
+    import random
+
+    from flask import render_template_string
+    from sqlalchemy import select
+
+    from core import records
+    from core.extensions import db
+    from core.models import AuditEntry, User
+    from core.readable import of_record
+    from core.testing import add_person
+    from plugins.cases import sample
+
+    app = make_app(PLUGINS=["plugins.cases", "plugins.country_tn"], unlocked=True)
+    with app.test_request_context():
+        person = db.session.get(User, add_person("reader", role).id)
+        case = sample.build(random.Random(7), person)
+        sample.save([case], person)
+        written = records.values(case, identifying=True)
+        before = set(db.session.scalars(select(AuditEntry.seq)))
+        shown = of_record(case, person, "en")
+        actions = [entry.action for entry in db.session.scalars(select(AuditEntry))
+                   if entry.seq not in before]
+        page = render_template_string(
+            '{% from "records/_readable.html" import shown_fields %}{{ shown_fields(shown) }}',
+            shown=shown)
+        return shown, actions, written, page
+
+
+def test_a_record_of_this_node_shows_every_field_marked_with_its_class(make_app):
+    shown, actions, written, page = case_read_by(make_app, "documenter")
+    fields_ = by_label(shown)
+    assert [item.label for item in shown] == ["Title", "Summary", "Status", "Risk level",
+                                              "Defender", "Incidents", "Support given"]
+    assert fields_["Title"].value == written["title"] and fields_["Title"].sharing == "open"
+    defender = by_label(fields_["Defender"].value)
+    assert defender["Real name"].value == written["defender"]["real_name"]
+    assert defender["Real name"].sharing == "never"
+    assert defender["Age"].sharing == "generalise"
+    incident = by_label(fields_["Incidents"].value[0])
+    code = written["incidents"][0]["violation"]
+    assert incident["Violation"].value not in ("", code)  # its label, not its code
+    assert actions == ["record.identifying_viewed"]  # read through records.reveal
+
+
+def test_who_may_not_see_identifying_values_reads_them_hidden(make_app):
+    shown, actions, written, page = case_read_by(make_app, "member")
+    defender = by_label(by_label(shown)["Defender"].value)
+    assert defender["Real name"].value == "hidden" and defender["Real name"].sharing == "never"
+    assert defender["Pseudonym"].value == written["defender"]["pseudonym"]
+    assert actions == []
+    assert "never shared" in page and "coarsened" in page and "shareable" in page
+    assert written["defender"]["real_name"] not in page
