@@ -8,6 +8,10 @@ from hypothesis import strategies as st
 
 from core.text import Query, fold, fold_with_offsets, fold_words, folds_to_nothing, western_digits
 
+# Folding's tables are built once per process, on the first text that is not ASCII (~0.1 s
+# of CPU, more on a busy machine): here, not inside an example Hypothesis times.
+fold("é")
+
 
 @pytest.mark.parametrize("typed, plain", [
     ("أحمد", "احمد"), ("إيمان", "ايمان"), ("آمال", "امال"), ("ٱلله", "الله"),
