@@ -1,6 +1,7 @@
 """Test fixtures as factories, shipped with core so plugin authors test the same way.
 
-Loaded as a pytest plugin (entry point ``pytest11``). Tests read like stories::
+A pytest plugin that a test suite asks for (``pytest_plugins = ["core.testing"]`` in its
+top-level conftest.py, as tests/conftest.py does). Tests read like stories::
 
     def test_reviewer_sees_the_audit_log(make_user, login_as):
         salma = make_user("salma", role="admin")

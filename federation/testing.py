@@ -9,8 +9,8 @@ PostgreSQL schema of its own) and, when served, its own process answering HTTP o
         ...
         a.sync(); hub.sync(); b.sync()
 
-Loaded as a pytest plugin (entry point ``pytest11``, like core.testing). Anything that skips
-a protection for speed is named ``insecure_*``.
+A pytest plugin that a test suite asks for, like core.testing (``pytest_plugins``). Anything
+that skips a protection for speed is named ``insecure_*``.
 """
 
 from __future__ import annotations
