@@ -60,7 +60,7 @@ from core.spellings import word_spellings
 from core.text import fold_values, fold_words_with_offsets, folds_to_nothing, name_keys
 
 PLACEHOLDER = "[redacted]"
-SCRUBBER_VERSION = 4
+SCRUBBER_VERSION = 5  # 5: a scrubbed street takes its house number with it
 SCRUB_WORDS = "words"  # how a value is looked for: word by word (the default), or whole
 SCRUB_VALUE = "value"
 MIN_VALUE = 2  # folded characters: shorter values cannot be found safely
@@ -523,6 +523,7 @@ class Scrubber:
         found = secrets.spans(folded, joined, offsets, numbers) if secrets else []
         if numbers:
             found += self._number_spans(folded, numbers, secrets)
+            found += _house_numbers(folded, _merged(found))
         if " at " in folded or " arobase " in folded or " chez " in folded:
             found += [m.span() for m in SPELLED_EMAIL.finditer(folded)]
         spans = [_to_original(joined, offsets, start, end) for start, end in _merged(found)]
@@ -603,6 +604,31 @@ def _short_numbers(folded: str, match, groups: list[str], secrets: Secrets) -> l
             spans.append((start, start + len(group)))
         start += len(group) + 1
     return spans
+
+
+_CUE = "|".join(sorted(map(re.escape, STREET_CUES), key=len, reverse=True))
+# A house number before a street ("17 rue …", "17 bis, rue …") or after it ("… n° 17").
+_NUMBER_BEFORE = re.compile(rf"(?<!\S)(\d{{1,4}}(?: (?:bis|ter))?) (?:(?:{_CUE}) )*$")
+_NUMBER_AFTER = re.compile(rf" (?:(?:{_CUE}) )*(\d{{1,4}}(?: (?:bis|ter))?)(?!\S)")
+
+
+def _house_numbers(folded: str, spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """The house number of a scrubbed street goes with it: a number of at most four digits
+    just before or after a scrubbed span that names a street ("17 rue [Ibn Khaldoun]",
+    "[نهج ابن خلدون] عدد 17"), whether or not the record holds that number."""
+    found = []
+    for start, end in spans:
+        before = folded[max(0, start - 40):start].split()
+        named = folded[start:end].split()
+        if not STREET_CUES.intersection(named) and not STREET_CUES.intersection(before[-1:]):
+            continue
+        number = _NUMBER_BEFORE.search(folded, max(0, start - 40), start)
+        if number is not None:
+            found.append((number.start(1), start))
+        number = _NUMBER_AFTER.match(folded, end)
+        if number is not None:
+            found.append((end, number.end(1)))
+    return found
 
 
 def _cited(folded: str, start: int) -> bool:

@@ -70,6 +70,26 @@ def test_the_records_own_identifying_values_are_scrubbed(text, gone):
     assert PLACEHOLDER in scrubbed
 
 
+@pytest.mark.parametrize("secret, text, kept", [
+    ("Rue Ibn Khaldoun, Sfax", "She lives at 17 Rue Ibn Khaldoun in Sfax.", "She lives at"),
+    ("Ibn Khaldoun", "She lives at 17, rue Ibn Khaldoun.", "She lives at"),
+    ("17 rue Ibn Khaldoun", "Elle habite au 17 bis, rue Ibn Khaldoun.", "Elle habite au"),
+    ("Rue Ibn Khaldoun", "Elle habite Rue Ibn Khaldoun n° 17 à Sfax.", "à Sfax"),
+    ("نهج ابن خلدون", "تسكن في نهج ابن خلدون عدد 17 بصفاقس", "بصفاقس"),
+    ("نهج ابن خلدون", "تسكن في 17 نهج ابن خلدون بصفاقس", "تسكن في"),
+])
+def test_a_scrubbed_street_takes_its_house_number_with_it(secret, text, kept):
+    """Issue 19, Found 8: "17 Rue [redacted]" was left in payloads at 8a0d646."""
+    scrubbed = TUNISIA.scrub(text, Secrets(["Salma Ben Ali", secret]))
+    assert "17" not in scrubbed and PLACEHOLDER in scrubbed and kept in scrubbed
+
+
+def test_numbers_beside_no_scrubbed_street_stay():
+    text = "Salma Ben Ali, 17 ans, was arrested in 2019 at 7 rue de Rome."
+    assert TUNISIA.scrub(text, Secrets(["Salma Ben Ali"])) == \
+        f"{PLACEHOLDER}, 17 ans, was arrested in 2019 at 7 rue de Rome."
+
+
 def test_common_words_that_contain_a_short_name_part_stay():
     secrets = Secrets(["Ali Ben"])  # short words are only matched as whole words
     assert TUNISIA.scrub("The quality of the report", secrets) == "The quality of the report"
@@ -82,7 +102,7 @@ def test_values_too_short_to_find_safely_are_ignored():
 
 def test_the_fingerprint_names_the_rules():
     assert TUNISIA.fingerprint() == {
-        "version": 4, "phone_regions": ["TN"], "patterns": [["tn.cin", r"(?<!\d)\d{8}(?!\d)"]],
+        "version": 5, "phone_regions": ["TN"], "patterns": [["tn.cin", r"(?<!\d)\d{8}(?!\d)"]],
     }
 
 
