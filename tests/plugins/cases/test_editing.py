@@ -66,6 +66,12 @@ def documented(app, people, login_as):
     return client, uuid, values
 
 
+def test_the_case_record_type_names_its_form_so_the_checklist_checks_it(app):
+    with app.app_context():
+        record_type = records.record_types().get("cases.case")
+    assert record_type.form is CaseForm and record_type.not_on_form is NOT_ON_FORM
+
+
 def test_the_test_form_gives_every_field_a_value():
     assert [item.path for item in on_form() if not EVERY_FIELD.get(form_name(item.path))] == []
 
