@@ -81,7 +81,9 @@ def _pairing_request(message: transport.Request, body: bytes) -> Incoming:
 
     def resolve(key_id: str) -> bytes | None:
         key = node.key(key_id)
-        return key.public_key if key is not None and key.revoked_at is None else None
+        # Only a key still in use signs: neither revoked nor superseded by a newer one.
+        usable = key is not None and key.revoked_at is None and key.superseded_at is None
+        return key.public_key if usable else None
 
     verified = transport.verify_message(message, body, resolve_key=resolve, now=clock.now())
     _use_nonce(verified)

@@ -573,3 +573,25 @@ def test_a_request_signed_by_a_superseded_key_is_refused_and_writes_nothing(serv
         assert send(http, build()) == (401, {"error": "signature-invalid", "message":
                                              "The signature could not be verified."}), name
         assert fingerprint(app) == before, name
+
+
+def test_a_pairing_request_signed_by_a_superseded_key_is_refused(served, federation_app):
+    """The pairing request names its signer through the node's own document: a key that
+    document lists as superseded signs nothing, as for any other request."""
+    app, url, _peer, _waiting = served
+    asking = federation_app(name="asking")
+    with app.app_context():
+        to = signing.identity().node_id
+    with asking.test_request_context():
+        old, _new = signing.rotate(asking)  # the document now names the new key, old superseded
+        body = protocol.dumps({"type": protocol.PAIR_TYPE, "to": to,
+                               "document": identity.node_document(asking)})
+        request = transport.Request("POST", f"{url}/federation/pair", transport.Headers(
+            [("Content-Type", "application/json")]))
+        transport.sign(request, body, key_id=old.key_id, now=clock.now(),
+                       sign_bytes=lambda data: signing.sign(data, asking, key_id=old.key_id))
+    before = fingerprint(app)
+    status, answer = send(client.session(app), Message("POST", request.url,
+                                                        request.headers.lines, body))
+    assert (status, answer.get("error")) == (401, "signature-invalid")
+    assert fingerprint(app) == before
