@@ -16,13 +16,14 @@ that skips a protection for speed is named ``insecure_*``.
 from __future__ import annotations
 
 import contextlib
+import http.client
 import json
 import os
 import secrets
+import signal
 import socket
 import subprocess
 import sys
-import time
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -34,10 +35,33 @@ SERVE_TIMEOUT = 30
 UNREVIEWED = "0" * 64  # the policy hash of entries made without redaction or review
 
 
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
+class Port:
+    """A port on 127.0.0.1 that a node keeps for its whole life, so that nothing else can take
+    it between two starts of its server: a socket bound to it, never listening, holds it;
+    each start gets a listening socket of its own on the same port (``SO_REUSEPORT``), handed
+    to the server process already bound. A stopped node's port refuses connections, as a
+    node that is down does."""
+
+    def __init__(self):
+        self._held = self._socket()
+        self._held.bind(("127.0.0.1", 0))
+        self.number = self._held.getsockname()[1]
+
+    @staticmethod
+    def _socket() -> socket.socket:
+        made = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        made.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+        return made
+
+    def listening(self) -> socket.socket:
+        """A socket listening on the port: connections wait in it until a server accepts."""
+        listener = self._socket()
+        listener.bind(("127.0.0.1", self.number))
+        listener.listen(128)
+        return listener
+
+    def close(self) -> None:
+        self._held.close()
 
 
 class Node:
@@ -46,12 +70,17 @@ class Node:
     def __init__(self, name: str, folder: Path, database_url: str, role: str,
                  plugins: list[str], share_dir: Path, request_log: Path | None = None):
         self.name, self.folder, self.role = name, folder, role
-        self.port = free_port()
+        self._port = Port()
+        self.port = self._port.number
         self.url = f"http://127.0.0.1:{self.port}"
         self.process: subprocess.Popen | None = None
         self.request_log = request_log
-        self._write_config(database_url, plugins, share_dir)
-        self.app = self._create()
+        try:
+            self._write_config(database_url, plugins, share_dir)
+            self.app = self._create()
+        except BaseException:
+            self._port.close()  # a node that cannot be made keeps no port
+            raise
 
     # -- the instance ---------------------------------------------------------------------
 
@@ -137,25 +166,27 @@ class Node:
         if self.request_log is not None:
             environment["RABITA_TEST_REQUEST_LOG"] = str(self.request_log)
         self._log = (self.folder / "server.log").open("ab")  # a pipe would fill and block
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "federation.testing", "serve", str(self.port)],
-            cwd=ROOT, env=environment, stdout=subprocess.DEVNULL,
-            stderr=self._log,
-        )
+        with self._port.listening() as listener:  # bound before the server exists: no race
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "federation.testing", "serve", str(listener.fileno())],
+                cwd=ROOT, env=environment, stdout=subprocess.DEVNULL,
+                stderr=self._log, pass_fds=(listener.fileno(),),
+            )
         return self.wait() if wait else self
 
     def wait(self) -> Node:
-        """Until the server answers on its port."""
-        deadline = time.monotonic() + SERVE_TIMEOUT
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                log = (self.folder / "server.log").read_text(errors="replace")
-                raise RuntimeError(f"{self.name} did not start: {log[-2000:]}")
-            with contextlib.suppress(OSError), socket.create_connection(
-                    ("127.0.0.1", self.port), timeout=0.2):
-                return self
-            time.sleep(0.05)
-        raise RuntimeError(f"{self.name} did not start within {SERVE_TIMEOUT} s")
+        """Until the server answers a request: it waited in the listening socket since the
+        server was started (or the server ended, and the connection with it)."""
+        connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=SERVE_TIMEOUT)
+        try:
+            connection.request("GET", "/.well-known/rabita")
+            connection.getresponse().read()
+        except OSError as error:
+            log = (self.folder / "server.log").read_text(errors="replace")
+            raise RuntimeError(f"{self.name} did not start ({error}): {log[-2000:]}") from None
+        finally:
+            connection.close()
+        return self
 
     def stop(self) -> None:
         if self.process is None:
@@ -193,6 +224,7 @@ class Node:
         from core.extensions import db
 
         self.stop()
+        self._port.close()
         with self.app.app_context():
             keystore.keystore(self.app).lock()
             db.session.remove()
@@ -364,8 +396,9 @@ def three_nodes(make_node) -> tuple[Node, Node, Node]:
 # -- the server process ----------------------------------------------------------------------
 
 
-def serve(port: int) -> None:
-    """Serve the node of $RABITA_INSTANCE_PATH on 127.0.0.1:``port`` until it is stopped."""
+def serve(listener: int) -> None:
+    """Serve the node of $RABITA_INSTANCE_PATH on the listening socket ``listener`` (a file
+    descriptor this process was given) until it is stopped."""
     from werkzeug.serving import make_server
 
     from core.app import create_app
@@ -383,8 +416,46 @@ def serve(port: int) -> None:
             return wsgi(environ, start_response)
 
         app.wsgi_app = logged
-    make_server("127.0.0.1", port, app, threaded=True).serve_forever()
+    make_server("127.0.0.1", 0, app, threaded=True, fd=listener).serve_forever()
+
+
+# -- a sync killed at a named point (crash tests) ---------------------------------------------
+
+
+KILL_POINTS = ("fetched", "applied", "committed")
+
+
+def sync_killed_at(point: str, page: int, peer: str) -> None:
+    """Sync the node of $RABITA_INSTANCE_PATH with ``peer`` as `rabita sync --peer` does, and
+    SIGKILL this process at ``point`` of the ``page``-th page it pulls: ``fetched`` (the page
+    read from the peer, nothing of it written), ``applied`` (its rows written, not
+    committed) or ``committed`` (its transaction committed, the next page not asked for)."""
+    from core.app import create_app
+    from federation import inbox, peers, sync
+
+    reached = dict.fromkeys(KILL_POINTS, 0)
+
+    def at(name: str) -> None:
+        reached[name] += 1
+        if name == point and reached[name] == page:
+            os.kill(os.getpid(), signal.SIGKILL)
+
+    def reaching(name: str, step: Callable) -> Callable:
+        def step_then_maybe_killed(*args, **kwargs):
+            result = step(*args, **kwargs)
+            at(name)
+            return result
+
+        return step_then_maybe_killed
+
+    # Test-only: these wrap the sync's own steps in this process alone, named as above.
+    inbox.read_page = reaching("fetched", inbox.read_page)
+    inbox.advance = reaching("applied", inbox.advance)  # after apply, before the commit
+    with create_app().app_context():
+        sync.sync(peers.find(peer), lambda *progress: at("committed"))
 
 
 if __name__ == "__main__" and sys.argv[1:2] == ["serve"]:
     serve(int(sys.argv[2]))
+if __name__ == "__main__" and sys.argv[1:2] == ["sync-killed-at"]:
+    sync_killed_at(sys.argv[2], int(sys.argv[3]), sys.argv[4])

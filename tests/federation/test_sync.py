@@ -1,7 +1,5 @@
 """Pull sync between real node processes: cursors, hints, the circuit breaker, key changes."""
 
-import threading
-import time
 from datetime import timedelta
 
 import pytest
@@ -84,7 +82,7 @@ def test_a_withdrawn_record_is_purged_and_the_receipt_fills_the_ledger(two_nodes
         assert '"holder":"' + sfax.node_id in sent.receipt.replace("\\", "")
 
 
-def test_the_circuit_breaker_rests_a_failing_peer(two_nodes, waits):
+def test_the_circuit_breaker_rests_a_failing_peer(two_nodes, waits, fake_clock):
     tunis, sfax = two_nodes
     sfax.app.config["FEDERATION_REST"] = 1  # seconds, doubled after each further failure
     tunis.stop()
@@ -95,7 +93,7 @@ def test_the_circuit_breaker_rests_a_failing_peer(two_nodes, waits):
         assert peer.failures == 3 and peer.open_until > clock.now()
     attempts = len(waits)
     assert sfax.sync() == {"tunis": "circuit-open"} and len(waits) == attempts
-    time.sleep(1.1)  # the real clock: the peer's signatures must stay within a minute of it
+    fake_clock.advance(seconds=2)  # the rest is over (and the clocks stay within a minute)
     tunis.start()
     assert sfax.sync() == {"tunis": None}
     with sfax.context():
@@ -118,25 +116,39 @@ def test_the_rest_grows_with_each_failure(two_nodes, waits, fake_clock):
     assert rests == [60, 120, 240]
 
 
-def test_a_push_hint_starts_the_peers_round_at_once(two_nodes, people):
+class LoopTime:
+    """``time`` as the sync loop sees it: each tick it waits moves it on at once, and the
+    first runs ``meanwhile`` (what other nodes do while this one waits for its next round)."""
+
+    def __init__(self, meanwhile):
+        self.now, self.meanwhile = 0.0, meanwhile
+
+    def monotonic(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        if self.now == 0.0:
+            self.meanwhile()
+        self.now += seconds
+
+
+def test_a_push_hint_starts_the_peers_round_at_once(two_nodes, people, monkeypatch):
     tunis, sfax = two_nodes
     salma, huda = people(tunis)
     tunis.sync()  # nothing to pull: it tells sfax it has nothing new either
+    shared = []
 
-    def loop():
-        with sfax.context():
-            sync.every(6, None, None, rounds=1, tick=0.05)  # a round, then hints for 6 s
+    def tunis_shares_and_hints():
+        shared.append(share_testimony(tunis, salma, huda))
+        assert tunis.sync() == {"sfax": None}  # its round ends with a hint to sfax: "pull me"
 
-    worker = threading.Thread(target=loop, daemon=True)
-    worker.start()
-    time.sleep(1.0)
-    uuid = share_testimony(tunis, salma, huda)
-    tunis.sync()  # its round ends with a hint to sfax: "pull me"
-    deadline = time.monotonic() + 20
-    while time.monotonic() < deadline and (tunis.node_id, uuid) not in held(sfax, tunis):
-        time.sleep(0.1)
-    assert (tunis.node_id, uuid) in held(sfax, tunis)
-    worker.join()
+    loop = LoopTime(tunis_shares_and_hints)
+    monkeypatch.setattr(sync, "time", loop)
+    pulled_at = []
+    with sfax.context():
+        sync.every(60, None, lambda *page: pulled_at.append(loop.now), rounds=1, tick=1)
+    assert pulled_at == [1.0]  # at the first tick after the hint, not at the next round
+    assert (tunis.node_id, shared[0]) in held(sfax, tunis)
 
 
 def test_a_rotated_key_keeps_the_peers_paired_and_old_entries_valid(two_nodes, people):
