@@ -2,9 +2,11 @@
 form filled from a case, and a case changed from a form (identifying values sealed; open texts
 sealed as written by the save, their columns keeping their scrubbed form).
 
-Filling and applying walk the schema (``core.declaration``): a field added to the schema, the
-model and the form is read and written here without a line of its own; only its checks
-(known codes, ``check``) and its choices (``prepare``) are written by hand."""
+Everything per field walks the schema (``core.declaration``): a field added to the schema,
+the model and the form is filled, saved, offered its vocabulary's terms or the places and
+checked for unknown codes here without a line of its own. Written by hand: what is not a
+field of the record (who may open it, who it is assigned to) and that a case describes at
+least one incident."""
 
 from __future__ import annotations
 
