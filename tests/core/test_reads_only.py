@@ -5,7 +5,7 @@ from sqlalchemy import func, select, text
 
 from core.access import require_permission
 from core.extensions import db
-from core.models import AuditEntry, User
+from core.models import AuditEntry, ServerSession, User
 from core.read_only import reads_only
 from core.testing import all_databases
 
@@ -106,8 +106,6 @@ def test_a_refusal_on_a_page_that_only_reads_is_still_audited(pages, make_user, 
 
 def test_an_expired_session_on_a_page_that_only_reads_signs_her_out(pages, make_user, login_as,
                                                                      fake_clock):
-    from core.models import ServerSession
-
     client = login_as(make_user("salma"))
     fake_clock.advance(minutes=31)
     response = client.get("/test/reading")
