@@ -67,7 +67,9 @@ def test_a_record_travels_through_the_hub_and_its_withdrawal_follows(three_nodes
 
     with a.context():
         receipts = {e.recipient: e.receipt for e in ledger.entries() if e.record_uuid == record}
+        listed = [(e.recipient, e.version) for e in ledger.entries() if e.record_uuid == record]
     assert set(receipts) == {hub.node_id, b.node_id} and all(receipts.values())
+    assert sorted(listed) == sorted(set(listed))  # each recipient once per version (issue 19)
 
 
 def test_an_offline_node_catches_up_when_it_returns(three_nodes, people, waits):
