@@ -2,6 +2,7 @@
 
     python -m bench.sync                 # 100,000 records (a few minutes)
     python -m bench.sync --records 20000
+    python -m bench.sync --before 51d0638 --before none
 
 Prints records per second of a full pull (verify the response, the chain, every origin
 signature and payload hash, apply, commit page by page), the same figure for a bare loop that
@@ -9,6 +10,15 @@ only verifies each entry's signature and upserts it, on one core (measured in th
 same entries, just before and just after the pull), their ratio (target: at least 0.5), and
 how long a sync round with nothing new takes when the hub holds 1,000 and 100,000 records
 (target: flat, at most 50 ms). Figures are for comparison on one machine; this is not a test.
+
+Also the same full pull with no process pool (``FEDERATION_SIGNATURE_PROCESSES = 0``: every
+signature checked in the syncing process), and, before and after in the same run, the same
+full pull, from the same node, by a hub running
+the code of an earlier commit (``--before REV``, repeatable; by default 51d0638, main before
+issue 14, when a checking subprocess of its own, ``federation/verifier.py``, checked the
+signatures that a process pool checks now; ``none`` for no such pull). That code is taken
+with ``git archive`` into the bench's folder and run in a process of its own; nothing of it
+is imported here.
 
 The node runs as its own process (its own instance folder and SQLite file); this process is
 the hub, with its own instance folder and SQLite file. The node's entries are made with
@@ -19,14 +29,21 @@ the figure is about sync, not about documenting).
 from __future__ import annotations
 
 import argparse
+import json
 import platform
 import sqlite3
 import statistics
+import subprocess
+import sys
+import tarfile
 import tempfile
 import time
+from io import BytesIO
 from pathlib import Path
 
 from nacl.signing import VerifyKey
+
+BEFORE = "51d0638"  # main before issue 14: signatures checked by federation/verifier.py
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -34,7 +51,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--records", type=int, default=100_000)
     parser.add_argument("--small", type=int, default=1_000)
     parser.add_argument("--rounds", type=int, default=25, help="no-change rounds to time")
+    parser.add_argument("--before", action="append", default=None, metavar="REV",
+                        help=f"also pull with the code of this commit (default: {BEFORE}; "
+                             "'none': no such pull)")
     args = parser.parse_args(argv)
+    befores = [rev for rev in (args.before or [BEFORE]) if rev != "none"]
 
     from federation.testing import Node, insecure_fill_outbox, pair
 
@@ -48,10 +69,16 @@ def main(argv: list[str] | None = None) -> None:
                      "hub", ["federation"], folder / "shm")
     hub = Node("hub", folder / "hub", f"sqlite:///{folder / 'hub.db'}", "hub", ["federation"],
                folder / "shm")
+    alone = Node("hub-alone", folder / "hub-alone", f"sqlite:///{folder / 'hub-alone.db'}",
+                 "hub", ["federation"], folder / "shm")
+    alone.app.config["FEDERATION_SIGNATURE_PROCESSES"] = 0  # every check in the syncing process
     try:
+        with (node.folder / "config.py").open("a") as config:  # a hub per way of pulling
+            config.write(f"FEDERATION_REQUESTS_PER_CLIENT = {3 + len(befores)}\n")
         node.start()
         pair(small_hub, node)
         pair(hub, node)
+        pair(alone, node)
 
         started = time.perf_counter()
         insecure_fill_outbox(node, args.small, feed="hub")
@@ -63,6 +90,10 @@ def main(argv: list[str] | None = None) -> None:
               f"{time.perf_counter() - started:.1f} s")
 
         bare_before = bare_loop(node, folder / "bare-before.db")
+        # The earlier code pulls first: the node's ledger grows with each pull, which if
+        # anything slows the last one, this code's.
+        earlier = {rev: pull_with_code_of(rev, folder, node) for rev in befores}
+        alone_seconds = pull(alone, node)
         seconds = pull(hub, node)
         full_rate = args.records / seconds
         bare_after = bare_loop(node, folder / "bare-after.db")
@@ -79,12 +110,24 @@ def main(argv: list[str] | None = None) -> None:
                   f"{args.records / bare_seconds:8.0f} records/s   ({when} the pull)")
         print(f"ratio full / bare       {full_rate / bare_rate:.2f}   (target ≥ 0.5; bare: the "
               f"mean of its two rates)")
+        alone_rate = args.records / alone_seconds
+        print(f"the same, no pool       {args.records:>8} records in {alone_seconds:7.2f} s  "
+              f"{alone_rate:8.0f} records/s   ratio {alone_rate / bare_rate:.2f} "
+              f"(FEDERATION_SIGNATURE_PROCESSES = 0)")
+        for rev, (before_seconds, error) in earlier.items():
+            if error:
+                print(f"full pull at {rev}: failed ({error})")
+                continue
+            before_rate = args.records / before_seconds
+            print(f"full pull at {rev:<10} {args.records:>8} records in {before_seconds:7.2f} s  "
+                  f"{before_rate:8.0f} records/s   ratio {before_rate / bare_rate:.2f}; "
+                  f"now / then {full_rate / before_rate:.2f}")
         print(f"no-change round at {args.small:>7} records: median {small_round[0]:6.1f} ms, "
               f"p90 {small_round[1]:6.1f} ms")
         print(f"no-change round at {args.records:>7} records: median {large_round[0]:6.1f} ms, "
               f"p90 {large_round[1]:6.1f} ms   (target: flat, ≤ 50 ms)")
     finally:
-        for made in (node, small_hub, hub):
+        for made in (node, small_hub, hub, alone):
             made.close()
 
 
@@ -100,6 +143,63 @@ def pull(hub, node) -> float:
     if outcome.error:
         raise SystemExit(f"the pull failed: {outcome.error}")
     return seconds
+
+
+def pull_with_code_of(rev: str, folder: Path, node) -> tuple[float, str | None]:
+    """A hub running the code of commit ``rev`` pairs with ``node`` and pulls everything;
+    returns its seconds (and the error, if it failed)."""
+    from core.extensions import db
+    from federation import peers
+
+    tree = folder / f"code-{rev}"
+    archive = subprocess.run(["git", "archive", rev], cwd=Path(__file__).resolve().parent.parent,
+                             capture_output=True, check=True).stdout
+    with tarfile.open(fileobj=BytesIO(archive)) as code:
+        code.extractall(tree, filter="data")
+    hub = subprocess.Popen(
+        [sys.executable, "-c", EARLIER_HUB, str(tree), str(folder), rev, node.url,
+         node.fingerprint, node.node_id], cwd=tree, stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    line = hub.stdout.readline()
+    if not line:
+        return 0.0, "its hub did not start: " + hub.communicate()[1].strip()[-300:]
+    made = json.loads(line)
+    with node.context():
+        peers.approve(peers.find(made["node_id"]), made["fingerprint"], None)
+        db.session.commit()
+    hub.stdin.write("approved\n")
+    hub.stdin.flush()
+    result = json.loads(hub.stdout.readline())
+    hub.wait()
+    return result["seconds"], result["error"]
+
+
+# Run by a process of its own on the earlier commit's code (first on its path: nothing of
+# this tree's is imported there). It makes a hub, asks to pair with the node, and once this
+# process has approved it, pulls everything and reports how long it took.
+EARLIER_HUB = """
+import json, sys, time
+from pathlib import Path
+tree, folder, rev, url, fingerprint, node_id = sys.argv[1:]
+sys.path.insert(0, tree)
+import federation
+assert Path(federation.__file__).is_relative_to(tree), federation.__file__
+from federation import peers, sync
+from federation.testing import Node
+folder = Path(folder)
+hub = Node("hub-" + rev, folder / ("hub-" + rev), f"sqlite:///{folder}/hub-{rev}.db", "hub",
+           ["federation"], folder / "shm")
+with hub.context():
+    peers.add(url, fingerprint, "node", None)
+print(json.dumps({"node_id": hub.node_id, "fingerprint": hub.fingerprint}), flush=True)
+sys.stdin.readline()
+with hub.context():
+    started = time.perf_counter()
+    outcome = sync.sync_peer(peers.find(node_id))
+    seconds = time.perf_counter() - started
+print(json.dumps({"seconds": seconds, "error": outcome.error}), flush=True)
+hub.close()
+"""
 
 
 def no_change_round(hub, node, rounds: int) -> tuple[float, float]:
