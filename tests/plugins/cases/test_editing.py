@@ -76,6 +76,13 @@ def test_the_test_form_gives_every_field_a_value():
     assert [item.path for item in on_form() if not EVERY_FIELD.get(form_name(item.path))] == []
 
 
+def test_every_field_on_the_form_is_on_its_page(people, login_as):
+    """forms.py and templates/cases/form.html are written by hand, apart: both have it."""
+    page = login_as(people["salma"]).get("/cases/new").get_data(as_text=True)
+    assert [item.path for item in on_form()
+            if f'name="{form_name(item.path)}"' not in page] == []
+
+
 def test_every_field_is_saved_as_typed(documented):
     _client, _uuid, values = documented
     for item in on_form():
