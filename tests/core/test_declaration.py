@@ -173,11 +173,11 @@ def test_a_field_without_a_column_is_named():
 
     class IncidentWithMore(Schema):
         narrative = fields.String(metadata={**OPEN_FIELD, "label": "What happened"})
-        legal_basis = fields.String(metadata={**OPEN_CODE_FIELD, "label": "Legal basis"})
+        not_a_column = fields.String(metadata={**OPEN_CODE_FIELD, "label": "Nowhere"})
 
     said = declaration.without_column("cases.case", IncidentWithMore(), Incident)
-    assert said == ["cases.case: Incident has no column 'legal_basis' for the field "
-                    "'legal_basis'; add it to the model and a migration."]
+    assert said == ["cases.case: Incident has no column 'not_a_column' for the field "
+                    "'not_a_column'; add it to the model and a migration."]
 
 
 # -- the checklist, for every record type the project ships -------------------------------
