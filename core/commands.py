@@ -15,7 +15,7 @@ from flask import Flask, current_app
 from flask.cli import with_appcontext
 from sqlalchemy import select
 
-from core import audit, consent, keystore, migrating, records, users
+from core import audit, consent, keystore, migrating, records, settings, users
 from core.extensions import db
 from core.models import User
 from core.permissions import ROLES
@@ -24,7 +24,7 @@ from core.permissions import ROLES
 def register(app: Flask) -> None:
     """Add core's command groups to the app's CLI (replacing Flask-Migrate's ``db``)."""
     for group in (users_group, db_group, audit_group, keys_group, records_group,
-                  consent_group):
+                  consent_group, settings.settings_command):
         app.cli.add_command(group)
 
 

@@ -21,7 +21,7 @@ EXTENSION_KEY = "rabita.plugins"
 # Names core itself uses for blueprints and commands; no plugin may take them.
 RESERVED_NAMES = frozenset(
     {"core", "auth", "admin", "home", "account", "static", "db", "init", "users", "audit", "run",
-     "records", "keys", "consent", "plugin"}
+     "records", "keys", "consent", "plugin", "settings"}
 )
 
 

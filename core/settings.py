@@ -7,7 +7,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+import click
 from flask import Flask, current_app
+from flask.cli import with_appcontext
 
 from core.config import StartupError
 from core.plugins import results_by_plugin
@@ -97,3 +99,13 @@ def _type_name(kind: type) -> str:
             bool: "True or False", tuple: "a tuple", list: "a list", dict: "a dict"}.get(
         kind, kind.__name__)
 
+
+@click.command("settings")
+@with_appcontext
+def settings_command():
+    """List the settings the active plugins declare: name, default, whether it is set, what
+    it does (never a value: it may be a secret)."""
+    app = current_app
+    for setting in declared(app).values():
+        state = "set" if app.config[setting.name] != setting.default else "default"
+        click.echo(f"{setting.name} = {setting.default!r}  [{state}]  {setting.help}")

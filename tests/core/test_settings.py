@@ -63,3 +63,14 @@ def test_federation_declares_its_settings(make_app):
     assert all(name.startswith("FEDERATION_") for name in declared(app))
     with pytest.raises(SettingError, match="FEDERATION_ROLE .* must be one of 'node', 'hub'"):
         make_app(PLUGINS=["federation"], FEDERATION_ROLE="relay")
+
+
+def test_the_settings_command_lists_them_without_their_values(make_app, make_plugin):
+    settings = (Setting("NOTES_PER_PAGE", 50, "notes on one page"),
+                Setting("NOTES_TOKEN", "", "a token for the notes service"))
+    app = make_app(PLUGINS=[_plugin(make_plugin, *settings)], NOTES_TOKEN="s3cret-token")
+    result = app.test_cli_runner().invoke(args=["settings"])
+    assert result.exit_code == 0, result.output
+    assert "NOTES_PER_PAGE = 50  [default]  notes on one page" in result.output
+    assert "NOTES_TOKEN = ''  [set]  a token for the notes service" in result.output
+    assert "s3cret" not in result.output
