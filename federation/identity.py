@@ -8,7 +8,6 @@ five digits, which two administrators read to each other (or scan as a QR code) 
 
 from __future__ import annotations
 
-import base64
 import hashlib
 from dataclasses import dataclass
 from datetime import datetime
@@ -19,19 +18,13 @@ from markupsafe import Markup
 
 from core import clock
 from core.text import western_digits
-from federation import protocol
+from federation import protocol, signing
+from federation.protocol import key_id_of
 from federation.reasons import Refused
 from federation.signatures import verify
 
 FINGERPRINT_GROUPS = 8
-NODE_ID_CONTEXT = b"rabita-node-id\x00"
 FINGERPRINT_CONTEXT = b"rabita-fingerprint\x00"
-
-
-def key_id_of(public_key: bytes) -> str:
-    """The id of a key (for a node's first key: the node id), 32 base32 characters."""
-    digest = hashlib.sha256(NODE_ID_CONTEXT + public_key).digest()
-    return base64.b32encode(digest[:20]).decode("ascii").lower()
 
 
 def fingerprint(public_key: bytes) -> str:
@@ -160,8 +153,6 @@ class NodeDocument:
 
 def node_document(app: Flask | None = None) -> dict:
     """This node's signed document: id, public name, role, address, keys, endpoints."""
-    from federation import signing
-
     app = app or current_app
     own = signing.identity(app)
     body = {

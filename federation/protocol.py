@@ -48,11 +48,18 @@ CONSENT_PURPOSES = ("advocacy", "urgent-appeal", "statistics", "referral")
 MAX_INT = 2**53 - 1  # JCS numbers are IEEE doubles: larger integers would not survive
 
 NODE_ID = re.compile(r"^[a-z2-7]{32}$")
+NODE_ID_CONTEXT = b"rabita-node-id\x00"
 HEX64 = re.compile(r"^[0-9a-f]{64}$")
 UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 RECORD_TYPE = re.compile(r"^[a-z][a-z0-9_]{0,31}\.[a-z][a-z0-9_-]{0,31}$")
 AT = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$")
 DAY = re.compile(r"^\d{4}-\d\d-\d\d$")
+
+
+def key_id_of(public_key: bytes) -> str:
+    """The id of a key (for a node's first key: the node id), 32 base32 characters."""
+    digest = hashlib.sha256(NODE_ID_CONTEXT + public_key).digest()
+    return base64.b32encode(digest[:20]).decode("ascii").lower()
 
 
 # -- canonical text, hashes, strict reading ----------------------------------------------

@@ -30,7 +30,7 @@ from nacl.signing import SigningKey
 
 from core import clock, keystore
 from federation import protocol
-from federation.identity import key_id_of
+from federation.protocol import key_id_of
 
 KEYS_FOLDER = "federation/keys"
 STATE_FILE = "state.json"

@@ -29,6 +29,16 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from sqlalchemy import create_engine, insert, select, text, update
+from werkzeug.serving import make_server
+
+from core import clock, keystore, users
+from core.app import create_app
+from core.extensions import db
+from core.models import User
+from core.testing import TEST_PASSPHRASE, TEST_PASSWORD, RabitaClient, add_person, missing
+from federation import identity, inbox, peers, protocol, signing, sync
+from federation.models import OutboxEntry, OutboxHead
 
 ROOT = Path(__file__).resolve().parent.parent
 SERVE_TIMEOUT = 30
@@ -85,8 +95,6 @@ class Node:
     # -- the instance ---------------------------------------------------------------------
 
     def _write_config(self, database_url: str, plugins: list[str], share_dir: Path) -> None:
-        from core.testing import TEST_PASSPHRASE
-
         self.folder.mkdir(parents=True, exist_ok=True)
         passphrase = self.folder / "passphrase.txt"
         passphrase.write_text(TEST_PASSPHRASE + "\n")
@@ -103,12 +111,6 @@ class Node:
         )
 
     def _create(self):
-        from core import keystore
-        from core.app import create_app
-        from core.extensions import db
-        from core.testing import TEST_PASSPHRASE, RabitaClient
-        from federation import signing
-
         keystore.create_keyring(self.folder / keystore.KEYRING_FILE, TEST_PASSPHRASE)
         app = create_app({"INSTANCE_PATH": str(self.folder)})
         app.test_client_class = RabitaClient
@@ -123,8 +125,6 @@ class Node:
 
     @property
     def fingerprint(self) -> str:
-        from federation import identity, signing
-
         return identity.fingerprint(signing.identity(self.app).genesis.public_key)
 
     @contextlib.contextmanager
@@ -135,10 +135,6 @@ class Node:
             yield self.app
 
     def make_user(self, username: str, role: str = "member"):
-        from core import users
-        from core.extensions import db
-        from core.testing import TEST_PASSWORD
-
         with self.context():
             user = users.create(username, TEST_PASSWORD, role)
             db.session.commit()
@@ -146,15 +142,10 @@ class Node:
 
     def make_person(self, username: str, role: str = "member"):
         """A user of this node as a browser test signs her in (``core.testing.TestUser``)."""
-        from core.testing import add_person
-
         with self.context():
             return add_person(username, role)
 
     def user(self, user_id: int):
-        from core.extensions import db
-        from core.models import User
-
         return db.session.get(User, user_id)
 
     # -- the server -------------------------------------------------------------------------
@@ -204,8 +195,6 @@ class Node:
 
     def sync(self, peer: Node | None = None):
         """One sync round (in this process), as `rabita sync` runs it."""
-        from federation import peers, sync
-
         with self.context():
             only = peers.find(peer.node_id) if peer is not None else None
             outcomes = sync.sync(only)
@@ -220,9 +209,6 @@ class Node:
         )
 
     def close(self) -> None:
-        from core import keystore
-        from core.extensions import db
-
         self.stop()
         self._port.close()
         with self.app.app_context():
@@ -234,16 +220,12 @@ class Node:
 def pair(first: Node, second: Node) -> None:
     """Pair two nodes as their administrators would: each reads the other her fingerprint;
     the first adds the second, the second approves the first."""
-    from federation import peers
-
     with first.context():
         peers.add(second.url, second.fingerprint, second.name, None)
     with second.context():
         peers.approve(peers.find(first.node_id), first.fingerprint, None)
         peer = peers.find(first.node_id)
         peer.label = first.name
-        from core.extensions import db
-
         db.session.commit()
 
 
@@ -262,13 +244,6 @@ def insecure_fill(count: int, *, feed: str = "peers", payload_bytes: int = 2000,
                   batch: int = 1000) -> list[str]:
     """``insecure_fill_outbox`` in the current app: the same entries ``outbox.append`` makes,
     chained and signed, written many at a time."""
-    from sqlalchemy import insert, select, update
-
-    from core import clock
-    from core.extensions import db
-    from federation import protocol, signing
-    from federation.models import OutboxEntry, OutboxHead
-
     own = signing.identity()
     head = db.session.scalar(select(OutboxHead).where(OutboxHead.feed == feed))
     seq, prev = head.seq, head.hash
@@ -317,8 +292,6 @@ def federation_plugins() -> list[str]:
 def make_node(tmp_path, insecure_fast_kdf, postgres_server_url,
               federation_plugins) -> Iterator[Callable[..., Node]]:
     """Make a node: ``make_node("sfax", role="hub", database="postgresql", serve=True)``."""
-    from core.testing import missing
-
     made: list[Node] = []
     schemas: list[str] = []
     share_dir = tmp_path / "shm"
@@ -348,8 +321,6 @@ def make_node(tmp_path, insecure_fast_kdf, postgres_server_url,
 
 
 def _postgres_schema(server_url: str, schemas: list[str]) -> str:
-    from sqlalchemy import create_engine, text
-
     schema = f"t_{uuid.uuid4().hex[:16]}"
     engine = create_engine(server_url, isolation_level="AUTOCOMMIT")
     with engine.connect() as connection:
@@ -363,7 +334,6 @@ def _postgres_schema(server_url: str, schemas: list[str]) -> str:
 def _drop_schemas(server_url: str | None, schemas: list[str]) -> None:
     if not schemas:
         return
-    from sqlalchemy import create_engine, text
 
     engine = create_engine(server_url, isolation_level="AUTOCOMMIT")
     with engine.connect() as connection:
@@ -399,10 +369,6 @@ def three_nodes(make_node) -> tuple[Node, Node, Node]:
 def serve(listener: int) -> None:
     """Serve the node of $RABITA_INSTANCE_PATH on the listening socket ``listener`` (a file
     descriptor this process was given) until it is stopped."""
-    from werkzeug.serving import make_server
-
-    from core.app import create_app
-
     app = create_app()
     log = os.environ.get("RABITA_TEST_REQUEST_LOG")
     if log:
@@ -430,9 +396,6 @@ def sync_killed_at(point: str, page: int, peer: str) -> None:
     SIGKILL this process at ``point`` of the ``page``-th page it pulls: ``fetched`` (the page
     read from the peer, nothing of it written), ``applied`` (its rows written, not
     committed) or ``committed`` (its transaction committed, the next page not asked for)."""
-    from core.app import create_app
-    from federation import inbox, peers, sync
-
     reached = dict.fromkeys(KILL_POINTS, 0)
 
     def at(name: str) -> None:

@@ -204,6 +204,7 @@ def test_every_identifying_field_of_the_schema_is_found(app):
 
 
 @all_databases
+@pytest.mark.slow
 def test_no_canary_typed_in_an_identifying_field_is_at_rest(app, people, login_as, database_url):
     from plugins.cases.models import Case
 
