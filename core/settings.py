@@ -103,9 +103,9 @@ def _type_name(kind: type) -> str:
 @click.command("settings")
 @with_appcontext
 def settings_command():
-    """List the settings the active plugins declare: name, default, whether it is set, what
-    it does (never a value: it may be a secret)."""
+    """List the settings the active plugins declare: name, default, whether the config
+    changes it, what it does (never a value: it may be a secret)."""
     app = current_app
     for setting in declared(app).values():
-        state = "set" if app.config[setting.name] != setting.default else "default"
+        state = "changed" if app.config[setting.name] != setting.default else "default"
         click.echo(f"{setting.name} = {setting.default!r}  [{state}]  {setting.help}")

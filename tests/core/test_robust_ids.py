@@ -246,6 +246,7 @@ def node(make_app) -> Node:
     return Node(world)
 
 
+@pytest.mark.slow
 @all_databases
 def test_the_named_malformed_values_never_give_a_500(node, capsys):
     failures, sent = [], 0
@@ -263,6 +264,7 @@ def test_the_named_malformed_values_never_give_a_500(node, capsys):
     assert node.still_signed_in() == {ADMIN: 200, MEMBER: 200}  # answers came from the pages
 
 
+@pytest.mark.slow
 @all_databases
 def test_generated_values_never_give_a_500(node):
     @settings(max_examples=150, deadline=None,

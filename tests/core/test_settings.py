@@ -72,5 +72,5 @@ def test_the_settings_command_lists_them_without_their_values(make_app, make_plu
     result = app.test_cli_runner().invoke(args=["settings"])
     assert result.exit_code == 0, result.output
     assert "NOTES_PER_PAGE = 50  [default]  notes on one page" in result.output
-    assert "NOTES_TOKEN = ''  [set]  a token for the notes service" in result.output
+    assert "NOTES_TOKEN = ''  [changed]  a token for the notes service" in result.output
     assert "s3cret" not in result.output

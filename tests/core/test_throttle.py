@@ -131,6 +131,7 @@ def test_a_success_gives_its_client_share_back(fake_clock):
         failures.give_back("192.0.2.1")
 
 
+@pytest.mark.slow
 @all_databases
 def test_twenty_at_once_over_twenty_minutes_hold_both_limits(make_app, fake_clock, live_server):
     """Real HTTP, a threaded server: in each minute 20 guesses at once from 20 addresses;
@@ -173,6 +174,7 @@ def gunicorn_node(tmp_path, database_url, insecure_fast_kdf):
     return factory
 
 
+@pytest.mark.slow
 @all_databases
 def test_two_workers_let_five_of_twenty_concurrent_guesses_through(gunicorn_node):
     node = gunicorn_node()
@@ -192,6 +194,7 @@ def test_two_workers_let_five_of_twenty_concurrent_guesses_through(gunicorn_node
         assert 0 < int(held.getheader("Retry-After")) <= 60
 
 
+@pytest.mark.slow
 @all_databases
 def test_two_workers_slow_one_client_spraying_a_hundred_names(gunicorn_node):
     node = gunicorn_node()

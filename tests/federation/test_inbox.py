@@ -362,6 +362,7 @@ def reset(node):
         db.session.commit()
 
 
+@pytest.mark.slow
 @all_databases
 def test_delivery_in_any_order_with_repeats_ends_in_the_in_order_state(node, db_backend):
     plans = st.shared(feed_plan(), key="plan")

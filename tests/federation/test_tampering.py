@@ -301,6 +301,7 @@ def request_tampering(url, peer, waiting, app, rng):
     assert node
 
 
+@pytest.mark.slow
 def test_tampered_requests_are_refused_and_write_nothing(served):
     app, url, peer, waiting = served
     rng = random.Random(SEED)

@@ -11,6 +11,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def test_the_demo_sets_up_pairs_syncs_and_serves_its_login_pages(tmp_path):
     result = subprocess.run(
+@pytest.mark.slow
         [sys.executable, "-m", "tools.demo", "--check", "--dir", str(tmp_path / "demo")],
         cwd=ROOT, capture_output=True, text=True, timeout=300, check=False,
     )

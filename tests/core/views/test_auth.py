@@ -282,6 +282,7 @@ def spellings(name):
 
 
 def test_every_spelling_of_a_name_shares_one_limit(make_app, fake_clock):
+@pytest.mark.slow
     app = make_app(PROXY_COUNT=1)
     amina = person(app, "amina")
     variants = spellings("amina")

@@ -100,6 +100,7 @@ def test_the_canary_check_can_fail():
         assert_no_canary(typed_texts(7)["narratives"][1].encode(), "a text")
 
 
+@pytest.mark.slow
 @all_databases
 def test_no_canary_typed_in_an_open_text_is_readable_at_rest(app, people, login_as,
                                                             database_url):

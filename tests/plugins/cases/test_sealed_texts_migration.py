@@ -40,6 +40,7 @@ def run(app, tmp_path, *command):
     return result.output
 
 
+@pytest.mark.slow
 def test_texts_written_before_the_migration_are_kept_then_sealed(app, people, login_as,
                                                                  tmp_path, caplog):
     salma, amina = login_as(people["salma"]), login_as(people["amina"])

@@ -228,6 +228,7 @@ def test_a_page_found_from_a_cursor_is_the_page_of_that_number(app, documenter, 
         assert store.listing(user, store.Filters(), number=3, after=cursor).cases == by_number[2]
 
 
+@pytest.mark.slow
 def test_every_new_case_draws_a_reference_not_taken_again_on_a_collision(app, monkeypatch,
                                                                           make_cases):
     from core import references

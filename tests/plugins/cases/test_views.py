@@ -288,6 +288,7 @@ def _page_refs(client, url):
     return re.findall(r">(C-[0-9A-Z]{4}-[0-9A-Z]{4}) ·", page), links
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("filtered", [False, True])
 def test_next_and_previous_links_walk_the_same_pages_as_page_numbers(
         app, people, login_as, make_cases, filtered):
