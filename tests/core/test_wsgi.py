@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[2]
 PROBE = """
 import gc
@@ -16,9 +18,9 @@ print(gc.get_freeze_count(), client.get("/login").status_code)
 """
 
 
+@pytest.mark.slow
 def test_the_wsgi_app_serves_and_is_frozen(app, tmp_path):
     env = dict(os.environ, RABITA_INSTANCE_PATH=str(tmp_path / "instance"),
-@pytest.mark.slow
                RABITA_SECRET_KEY=json.dumps(app.config["SECRET_KEY"]),
                RABITA_SQLALCHEMY_DATABASE_URI=json.dumps(app.config["SQLALCHEMY_DATABASE_URI"]),
                RABITA_KEY_SHARE_DIR='""')

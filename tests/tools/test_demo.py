@@ -6,12 +6,14 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
+@pytest.mark.slow
 def test_the_demo_sets_up_pairs_syncs_and_serves_its_login_pages(tmp_path):
     result = subprocess.run(
-@pytest.mark.slow
         [sys.executable, "-m", "tools.demo", "--check", "--dir", str(tmp_path / "demo")],
         cwd=ROOT, capture_output=True, text=True, timeout=300, check=False,
     )

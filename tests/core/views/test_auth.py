@@ -1,5 +1,6 @@
 """Signing in through the real pages: password, second factor, throttling, sign-out."""
 
+import pytest
 from sqlalchemy import func, select
 
 from core.extensions import db
@@ -281,8 +282,8 @@ def spellings(name):
     return forms + spaced
 
 
-def test_every_spelling_of_a_name_shares_one_limit(make_app, fake_clock):
 @pytest.mark.slow
+def test_every_spelling_of_a_name_shares_one_limit(make_app, fake_clock):
     app = make_app(PROXY_COUNT=1)
     amina = person(app, "amina")
     variants = spellings("amina")

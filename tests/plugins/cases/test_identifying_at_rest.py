@@ -13,6 +13,7 @@ import json
 import unicodedata
 from urllib.parse import quote
 
+import pytest
 from marshmallow import fields
 from sqlalchemy import func, select
 from wtforms import StringField, TextAreaField
@@ -203,8 +204,8 @@ def test_every_identifying_field_of_the_schema_is_found(app):
         assert all(value == "" or value.isascii() and " " not in value for value in values), path
 
 
-@all_databases
 @pytest.mark.slow
+@all_databases
 def test_no_canary_typed_in_an_identifying_field_is_at_rest(app, people, login_as, database_url):
     from plugins.cases.models import Case
 
