@@ -9,6 +9,15 @@ import pytest
 pytest_plugins = ["core.testing", "federation.testing"]
 
 TESTIMONY = "tests.fixtures.testimony"
+# Fixtures that start real nodes (keys, a database each, often a server process): a test
+# using one takes seconds, so it is `slow` — `make test-fast` leaves it out, `make test` not.
+NODE_FIXTURES = {"make_node", "two_nodes", "three_nodes"}
+
+
+def pytest_collection_modifyitems(items):
+    for item in items:
+        if NODE_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.slow)
 
 
 @pytest.fixture
