@@ -17,7 +17,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 
 from marshmallow import Schema, fields
 from wtforms import FieldList, FormField
@@ -31,21 +31,22 @@ PLACE_RULES = frozenset({"place_to_governorate", "place_to_country"})  # its val
 @dataclass(frozen=True)
 class Declared:
     """One field of a schema: where it is (``path``: dotted, lists unnumbered, as in
-    ``incidents.narrative``) and what its declaration says."""
+    ``incidents.narrative``) and what its declaration says (worked out once: exports ask
+    for every record)."""
 
     path: str
     field: fields.Field
 
-    @property
+    @cached_property
     def name(self) -> str:
         return self.path.rsplit(".", 1)[-1]
 
-    @property
+    @cached_property
     def attribute(self) -> str:
         """The model attribute that holds it."""
         return self.field.attribute or self.name
 
-    @property
+    @cached_property
     def sharing(self) -> str:
         return sharing_of(self.field)
 
@@ -66,21 +67,21 @@ class Declared:
     def audiences(self) -> tuple[str, ...]:
         return tuple(self.metadata.get("audiences", AUDIENCES))
 
-    @property
+    @cached_property
     def coded(self) -> bool:
         """Its values are codes named by a vocabulary or by labels."""
         return bool(self.metadata.get("vocabulary") or self.metadata.get("labels"))
 
-    @property
+    @cached_property
     def place(self) -> bool:
         """Its values are places of the gazetteer (coarsened by a place rule)."""
         return self.rule in PLACE_RULES
 
-    @property
+    @cached_property
     def identifying(self) -> bool:
         return self.sharing == NEVER
 
-    @property
+    @cached_property
     def text(self) -> bool:
         """An open field of free text (a string, or a list of strings), not of codes."""
         if self.sharing != OPEN or self.metadata.get("code"):
@@ -88,12 +89,12 @@ class Declared:
         inner = self.field.inner if isinstance(self.field, fields.List) else self.field
         return isinstance(inner, fields.String)
 
-    @property
+    @cached_property
     def part(self) -> Schema | None:
         """The schema of the part (or parts) it holds, if it holds any."""
         return nested_schema(self.field)
 
-    @property
+    @cached_property
     def many(self) -> bool:
         return isinstance(self.field, fields.List)
 
