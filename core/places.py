@@ -26,6 +26,7 @@ from functools import lru_cache
 import pycountry
 from flask import Flask, current_app
 
+from core.config import StartupError
 from core.plugins import results_by_plugin
 
 COUNTRY, GOVERNORATE, LOCALITY = "country", "governorate", "locality"
@@ -217,8 +218,11 @@ def _names(english: str, catalogs: dict[str, gettext.NullTranslations]) -> dict[
 def init_app(app: Flask) -> None:
     places = [place for _plugin, declared in results_by_plugin(app, "register_places")
               for place in declared]
-    app.extensions["rabita.places"] = Gazetteer(places, base=iso_places(),
-                                                countries=app.config.get("COUNTRIES"))
+    try:
+        app.extensions["rabita.places"] = Gazetteer(places, base=iso_places(),
+                                                    countries=app.config.get("COUNTRIES"))
+    except ValueError as error:
+        raise StartupError(f"Rabita cannot start: {error}") from error
 
 
 def gazetteer(app: Flask | None = None) -> Gazetteer:
