@@ -444,8 +444,8 @@ def invalidate_signed_after_revocation(key: Key) -> int:
         return 0
     db.session.execute(update(ReceivedEntry).where(ReceivedEntry.id.in_([b.id for b in bad]))
                        .values(invalid_reason="key-revoked", payload=None))
-    for row in bad:
     erasure.purging()
+    for row in bad:
         held = db.session.scalar(select(HeldRecord).where(
             HeldRecord.origin == row.origin, HeldRecord.feed == row.feed,
             HeldRecord.seq == row.seq, HeldRecord.tombstoned_at.is_(None)))
@@ -503,9 +503,9 @@ def _held(keys: set[tuple[str, str]]) -> dict[tuple[str, str], dict]:
 
 
 def _purge(entries: set[tuple[str, str, int]], records: set[tuple[str, str]]) -> None:
-    for origin, feed, seq in entries:
     if entries or records:
         erasure.purging()  # once committed, the bytes leave the files too
+    for origin, feed, seq in entries:
         db.session.execute(update(ReceivedEntry).where(
             ReceivedEntry.origin == origin, ReceivedEntry.feed == feed, ReceivedEntry.seq == seq)
             .values(payload=None))
@@ -634,9 +634,9 @@ def purge_expired(today=None) -> int:
     today = today or clock.now().date()
     due = list(db.session.scalars(select(HeldRecord).where(
         HeldRecord.expires_on <= today, HeldRecord.tombstoned_at.is_(None))))
-    for held in due:
     if due:
         erasure.purging()
+    for held in due:
         db.session.execute(update(ReceivedEntry).where(
             ReceivedEntry.origin == held.origin, ReceivedEntry.record_id == held.record_id)
             .values(payload=None))
