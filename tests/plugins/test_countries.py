@@ -177,6 +177,41 @@ def test_adding_a_country_plugin_never_widens_what_leaves(with_cases):
     assert tightened  # its policy hook did withhold something: the check is not idle
 
 
+POLICY_HOOKS_IMPLEMENTED = [(plugin, hook) for plugin in COUNTRY_PLUGINS
+                            for hook in sorted(hooks_of(plugin) & set(POLICY_HOOKS))]
+
+
+def test_every_country_plugin_s_policy_hooks_are_listed():
+    assert ("country_eg", "redacted_fields") in POLICY_HOOKS_IMPLEMENTED
+    assert ("country_tn", "redacted_fields") in POLICY_HOOKS_IMPLEMENTED
+
+
+@pytest.mark.parametrize("with_cases, hook", POLICY_HOOKS_IMPLEMENTED,
+                         indirect=["with_cases"])
+def test_each_policy_hook_only_adds_to_what_the_others_withhold_or_block(with_cases, hook):
+    """Every answer of the hook is a list of strings that core unions with the others':
+    the node's answer with the plugin holds the node's answer without it."""
+    from core.models import User
+    from plugins.cases.models import Case
+
+    app = with_cases
+    plugin = app.config["PLUGINS"][1].rsplit(".", 1)[1]
+    with app.test_request_context():
+        people = list(db.session.scalars(select(User)))
+        for case in db.session.scalars(select(Case)):
+            for subject in (AUDIENCES if hook != "access_blockers" else people):
+                argument = {"audience": subject} if hook != "access_blockers" else {
+                    "user": subject}
+                answers = results_by_plugin(app, hook, record=case, **argument)
+                for name, answer in answers:
+                    assert isinstance(answer, list) and all(
+                        isinstance(item, str) for item in answer), (name, answer)
+                everyone = {item for _name, answer in answers for item in answer}
+                others = {item for name, answer in answers if name != plugin
+                          for item in answer}
+                assert others <= everyone
+
+
 @pytest.mark.parametrize("kept, before, verdict", [
     ("Salma was [redacted] at home", "Salma was questioned at home", True),
     ("[redacted] at home", "Salma was questioned at home", True),
