@@ -16,7 +16,7 @@ from collections.abc import Callable
 from flask import Flask, abort, current_app, redirect, request, session, url_for
 from flask_login import current_user
 
-from core import audit
+from core import audit, read_only
 from core.extensions import csrf, db
 
 ACCESS_ATTRIBUTE = "rabita_access"
@@ -119,7 +119,9 @@ def require_permission(name: str) -> Callable:
 
 
 def deny(permission_name: str) -> None:
-    """Write the denial to the audit log, commit it, and answer 403."""
+    """Write the denial to the audit log, commit it, and answer 403 (on a page that only
+    reads too: its read-only connection is rolled back and released first)."""
+    read_only.stop_reading()
     db.session.rollback()
     audit.record("access.denied", actor=current_user, permission=permission_name)
     db.session.commit()

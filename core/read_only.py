@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import sqlite3
 
-from flask import Flask
+from flask import Flask, has_request_context, request
 from flask.globals import request_ctx
 from sqlalchemy import event
 from sqlalchemy.engine import Engine, ExceptionContext
 from werkzeug.exceptions import HTTPException
+from werkzeug.wrappers import Request
 
 from core.extensions import db
 
@@ -21,6 +22,9 @@ READ_ONLY = {"sqlite": "PRAGMA query_only = ON",
              "postgresql": "SET default_transaction_read_only = on"}
 WRITABLE = {"sqlite": "PRAGMA query_only = OFF",
             "postgresql": "SET default_transaction_read_only = off"}
+# PostgreSQL's default applies from the next transaction: a connection taken after a commit
+# in the view, already in its transaction, has that transaction made read-only instead.
+THIS_TRANSACTION_READ_ONLY = "SET TRANSACTION READ ONLY"
 REFUSED_WRITE_SQLSTATE = "25006"  # PostgreSQL's read_only_sql_transaction
 
 
@@ -34,16 +38,16 @@ def reads_only(view):
     ``query_only``, PostgreSQL's ``default_transaction_read_only``): any write on it is
     refused (``WriteWhileReading``). Reads see what they would in a transaction — under
     PostgreSQL's READ COMMITTED, and SQLite's reads outside a transaction, each statement
-    sees its own snapshot either way. ``core.permissions.deny`` first rolls back, which
-    returns that connection: a refusal still audits, on a connection that writes, in a
-    transaction of its own."""
+    sees its own snapshot either way; a commit in the view changes nothing (the next
+    connection is read-only too). ``core.access.deny`` stops reading (``stop_reading``) and
+    rolls back: a refusal is still audited, in a transaction of its own."""
     setattr(view, READING, True)
     return view
 
 
 def guard(engine: Engine) -> None:
-    """Make a reading connection writable again as it goes back to the pool, and name the
-    database's refusal of a write on one."""
+    """Make every connection the session of a reading request takes read-only; writable
+    again as it goes back to the pool; and name the database's refusal of a write on one."""
     writable = WRITABLE[engine.dialect.name]
 
     @event.listens_for(engine, "reset")
@@ -56,13 +60,15 @@ def guard(engine: Engine) -> None:
             cursor.close()
 
     event.listen(engine, "handle_error", _name_the_refusal)
+    if not event.contains(db.session, "after_begin", _begin_reading):
+        event.listen(db.session, "after_begin", _begin_reading)  # one session for every app
 
 
-def read_without_transaction(app: Flask, request) -> None:
-    """At the start of a request for a ``reads_only`` view, take the ORM session's
-    connection in autocommit mode, before anything begins a transaction, and make it
-    read-only until it goes back to the pool."""
-    if request.method not in ("GET", "HEAD"):
+def read_without_transaction(app: Flask, asked: Request) -> None:
+    """At the start of a request for a ``reads_only`` view, mark the request as reading (each
+    connection its ORM session takes is made read-only until it goes back to the pool), and
+    take the session's connection in autocommit mode, before anything begins a transaction."""
+    if asked.method not in ("GET", "HEAD"):
         return
     try:  # the request's own URL adapter: binding a new one cost more than matching
         endpoint, _arguments = request_ctx.url_adapter.match()
@@ -70,16 +76,38 @@ def read_without_transaction(app: Flask, request) -> None:
         return
     if not getattr(app.view_functions.get(endpoint), READING, False):
         return
-    connection = db.session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
+    # Marked on the request: every connection its session takes is read-only (a commit in
+    # the view releases one), and nothing stays marked once the request ends.
+    asked.environ[READING] = True
+    db.session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
+
+
+def stop_reading() -> None:
+    """Let the request's session write again, from the next connection it takes: roll back
+    next, to release the read-only one. ``core.access.deny`` writes a refusal this way."""
+    request.environ.pop(READING, None)
+
+
+def _begin_reading(_session, _transaction, connection) -> None:
+    if not _reading():
+        return
+    if connection.dialect.name == "postgresql" and \
+            not connection.connection.dbapi_connection.autocommit:
+        connection.exec_driver_sql(THIS_TRANSACTION_READ_ONLY)  # ends with its transaction
+        return
     connection.info[READING] = True  # first: if the next line fails, the reset still runs
     connection.exec_driver_sql(READ_ONLY[connection.dialect.name])
+
+
+def _reading() -> bool:
+    return has_request_context() and request.environ.get(READING, False)
 
 
 def _name_the_refusal(context: ExceptionContext) -> WriteWhileReading | None:
     """The database refused a write on a reading connection: say so by name. The statement
     is not quoted: a literal in it could be a value worth keeping out of the log."""
-    connection, error = context.connection, context.original_exception
-    if connection is None or connection.closed or not connection.info.get(READING):
+    error = context.original_exception
+    if not _reading():
         return None
     if getattr(error, "sqlite_errorcode", None) == sqlite3.SQLITE_READONLY or \
             getattr(error, "sqlstate", None) == REFUSED_WRITE_SQLSTATE:

@@ -44,6 +44,11 @@ def pages(app):
     def marked_writing():  # reads_only marks the function itself: one of its own
         return writing()
 
+    def marked_committing():  # a commit releases the connection: the next one reads only too
+        db.session.scalar(select(User))
+        db.session.commit()
+        return writing()
+
     def marked_saving():  # a write through the ORM: a flush
         db.session.scalar(select(User)).locale = "fr"
         db.session.commit()
@@ -54,6 +59,8 @@ def pages(app):
                      lambda: {"in_transaction": _in_transaction()})
     app.add_url_rule("/test/marked-writing", "test_marked_writing", reads_only(marked_writing))
     app.add_url_rule("/test/marked-saving", "test_marked_saving", reads_only(marked_saving))
+    app.add_url_rule("/test/marked-committing", "test_marked_committing",
+                     reads_only(marked_committing))
     app.add_url_rule("/test/writing", "test_writing", writing)
     app.add_url_rule("/test/forbidden", "test_forbidden",
                      reads_only(require_permission("core.users.manage")(reading)))
@@ -67,7 +74,8 @@ def test_a_page_that_only_reads_runs_outside_a_transaction(pages, make_user, log
     assert client.get("/test/unmarked").get_json() == {"in_transaction": True}
 
 
-@pytest.mark.parametrize("page", ["/test/marked-writing", "/test/marked-saving"])
+@pytest.mark.parametrize("page", ["/test/marked-writing", "/test/marked-saving",
+                                  "/test/marked-committing"])
 def test_a_marked_page_that_writes_is_refused_and_writes_nothing(pages, make_user, login_as,
                                                                caplog, page):
     client = login_as(make_user("salma"))
