@@ -14,7 +14,7 @@ from werkzeug.wrappers import Request
 
 from core.extensions import db
 
-READING = "rabita_reads_only"  # on a marked view, and on the connection it reads through
+READING = "rabita_reads_only"  # marks the view, its request, and a connection to reset
 
 # What makes a connection refuse writes, and write again, on each database: SQLite's
 # query_only and PostgreSQL's default for the transactions it starts (one per statement here).
