@@ -547,22 +547,22 @@ class Scrubber:
         for match in numbers:
             groups = match.group().split(" ")
             digits = "".join(groups)
-            if self._identifies(groups, digits, secrets, _cited(folded, match.start())):
+            if self._identifies(groups, digits, secrets, folded, match.start()):
                 spans.append(match.span())
             elif secrets.numbers or secrets.house_numbers:
                 spans += _short_numbers(folded, match, groups, secrets)
         return spans
 
     def _identifies(self, groups: list[str], digits: str, secrets: Secrets,
-                    cited: bool = False) -> bool:
-        """The run is one of the record's numbers, a long number, a phone number or an ID.
-        ``cited``: a law, a decree or an article is named just before it."""
+                    folded: str = "", start: int = 0) -> bool:
+        """The run is one of the record's numbers, a long number, a phone number or an ID
+        (``folded``: the text, the run starting at ``start``, for the words before it)."""
         trimmed = digits.lstrip("0")
         if any(secret in digits or (len(trimmed) >= MIN_DIGITS and trimmed in secret)
                for secret in secrets.digit_runs):
             return True
         if len(digits) < PHONE_DIGITS[0] or _years_or_date(groups) \
-                or _date_and_time(groups) or (cited and _law_number(groups)) \
+                or _date_and_time(groups) or (_law_number(groups) and _cited(folded, start)) \
                 or self._round_amount(groups):
             return any(pattern.fullmatch(group) for pattern in self._compiled
                        for group in groups)
