@@ -159,6 +159,15 @@ def test_anonymous_visits_and_failed_sign_ins_write_no_session_row(app, make_use
     assert session_rows(app) == 0
 
 
+def test_anonymous_404s_and_405s_write_no_session_row(app):
+    """Issue 19, Found 7: at 8a0d646 each anonymous 404 or 405 wrote a session row."""
+    for number in range(10):
+        client = app.test_client()
+        assert client.get(f"/no-such-page-{number}").status_code == 404
+        assert client.put("/login", data={"x": "y"}).status_code == 405
+    assert session_rows(app) == 0
+
+
 def test_a_visit_cookie_never_names_a_user(app, make_user):
     """Even signed with the instance secret, a visit cookie that says who she is is not
     believed: only a stored session can."""
