@@ -7,9 +7,10 @@ Replaced by a visible placeholder:
   Western or Arabic-Indic digits) and national ID numbers (patterns country plugins
   declare), their groups joined across any separator: spaces, dots, slashes, " - ", an en
   dash, the Arabic decimal separator ``٫``, a line end. Not taken for a phone number: a
-  law's number and year right after its name ("loi n° 175/2018", "القانون 94/2015",
-  ``core.lexicon.LEGAL_CUES``), a date with its time of day, a round sum in thousands
-  ("2 500 000") that no phone region of the node allows;
+  law's or a case's number and year written with a slash or right after the law's name
+  ("175/2018", "loi n° 2018-175", "القانون 94/2015", ``core.lexicon.LEGAL_CUES``), a date
+  with its time of day, a round sum in thousands ("2 500 000") that no phone region of the
+  node allows;
 - every value of the record's own `never` fields wherever it appears. Values and texts are
   folded the same way (``core.text.fold_words_with_offsets``: case, diacritics, tatweel,
   hamza/alef forms, punctuation), so "Ben-Ali", "BEN ALI" and "بن علي" quoted with other
@@ -522,7 +523,7 @@ class Scrubber:
         numbers = list(NUMBER_RUN.finditer(folded))
         found = secrets.spans(folded, joined, offsets, numbers) if secrets else []
         if numbers:
-            found += self._number_spans(folded, numbers, secrets)
+            found += self._number_spans(folded, numbers, secrets, joined, offsets)
             found += _house_numbers(folded, _merged(found))
         if " at " in folded or " arobase " in folded or " chez " in folded:
             found += [m.span() for m in SPELLED_EMAIL.finditer(folded)]
@@ -541,28 +542,32 @@ class Scrubber:
             "patterns": [[p.name, p.regex] for p in self.patterns],
         }
 
-    def _number_spans(self, folded: str, numbers: Sequence[re.Match], secrets: Secrets
+    def _number_spans(self, folded: str, numbers: Sequence[re.Match], secrets: Secrets,
+                      original: str = "", offsets: Sequence[int] = ()
                       ) -> list[tuple[int, int]]:
         spans = []
         for match in numbers:
             groups = match.group().split(" ")
             digits = "".join(groups)
-            if self._identifies(groups, digits, secrets, folded, match.start()):
+            law = _law_number(groups) and (
+                _cited(folded, match.start())
+                or _slashed(original, offsets, match.start() + len(groups[0])))
+            if self._identifies(groups, digits, secrets, law):
                 spans.append(match.span())
             elif secrets.numbers or secrets.house_numbers:
                 spans += _short_numbers(folded, match, groups, secrets)
         return spans
 
     def _identifies(self, groups: list[str], digits: str, secrets: Secrets,
-                    folded: str = "", start: int = 0) -> bool:
+                    law: bool = False) -> bool:
         """The run is one of the record's numbers, a long number, a phone number or an ID
-        (``folded``: the text, the run starting at ``start``, for the words before it)."""
+        (``law``: it is a law's number and year)."""
         trimmed = digits.lstrip("0")
         if any(secret in digits or (len(trimmed) >= MIN_DIGITS and trimmed in secret)
                for secret in secrets.digit_runs):
             return True
         if len(digits) < PHONE_DIGITS[0] or _years_or_date(groups) \
-                or _date_and_time(groups) or (_law_number(groups) and _cited(folded, start)) \
+                or _date_and_time(groups) or law \
                 or self._round_amount(groups):
             return any(pattern.fullmatch(group) for pattern in self._compiled
                        for group in groups)
@@ -638,6 +643,14 @@ def _cited(folded: str, start: int) -> bool:
     while words and words[-1] in NUMBER_WORDS:
         words.pop()
     return bool(words) and _legal_cue(words[-1])
+
+
+def _slashed(original: str, offsets: Sequence[int], between: int) -> bool:
+    """The two groups of a number meet at ``between`` (in the folded text) across a slash in
+    the text as written: "175/2018", "١٧٥/٢٠١٨", the way laws and cases are numbered."""
+    if not offsets or between + 1 >= len(offsets):
+        return False
+    return "/" in original[offsets[between - 1] + 1:offsets[between + 1]]
 
 
 def _legal_cue(word: str) -> bool:

@@ -278,14 +278,15 @@ EGYPT = Scrubber(["EG"])  # any 7 or 8 digits are a possible Egyptian number
     "la loi 175/2018", "loi n° 2018-175", "القانون 149/2019", "بالقانون رقم ١٠٧/٢٠١٣",
     "décret-loi 107/2013", "l'article 8 du décret 1234/2020",
     "le 13/09/2022 14:30", "13-09-2022 à 14:30", "2 500 000 livres", "1.500.000 EGP",
-    "1,250,000 pounds",
+    "1,250,000 pounds", "175/2018", "(١٧٥/٢٠١٨)", "cf. 149/2019",
 ])
 def test_law_numbers_dates_with_a_time_and_round_sums_are_not_phones(text):
     assert EGYPT.scrub(text, NOTHING) == text
 
 
 @pytest.mark.parametrize("text", [
-    "175/2018",  # no law named before it: it could be a local number
+    "175 2018",  # no law named before it, no slash: it could be a local number
+    "175-2018",
     "la loi, appelez le 175 2018",  # a number after 'appelez le': the law is 3 words back
     "selon l'article 24, appelez le 2345 6789",  # a phone's shape, whatever comes before
     "2 512 345 livres",  # not a round sum

@@ -99,6 +99,8 @@ LEFT_ALONE = [
     "Une caution de 1.500.000 EGP.",
     "Détenue depuis 730 jours, soit 2 ans.",
     "Le décret-loi 107/2013, article 8.",
+    "Voir 175/2018 et 94/2015.",
+    "وفق ١٧٥/٢٠١٨ و١٤٩/٢٠١٩.",
 ]
 
 
