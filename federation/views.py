@@ -33,8 +33,6 @@ from core.db import MAX_ID, page_number
 from core.extensions import db
 from core.forms import ConfirmForm
 from federation import (
-    MANAGE,
-    READ_SHARED,
     hub,
     identity,
     inbox,
@@ -49,6 +47,7 @@ from federation import (
 )
 from federation.forms import AddPeerForm, ApprovePeerForm
 from federation.models import Cursor, Peer
+from federation.permissions import MANAGE, READ_SHARED
 from federation.protocol import RELAY
 from federation.reasons import Refused
 from federation.settings import is_hub, setting
