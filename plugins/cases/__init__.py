@@ -5,73 +5,63 @@ This file is the plugin's table of contents: hook implementations only.
 
 from __future__ import annotations
 
+from flask import url_for
 from flask_babel import lazy_gettext as _l
 
 from core.dashboard import DashboardItem, NavItem, SearchResult
 from core.hookspecs import hookimpl
-from core.records import RecordType
+from core.records import RecordType, texts_for
+
+from . import search, store
+from .commands import cases_group
+from .forms import NOT_ON_FORM, STATUS_LABELS, CaseForm
+from .models import Case
+from .permissions import PERMISSIONS, VIEW
+from .schemas import CaseSchema
+from .terms import declared
+from .views import blueprint
 
 
 @hookimpl
 def register_blueprints():
-    from .views import blueprint
-
     return [blueprint]
 
 
 @hookimpl
 def register_permissions():
-    from .permissions import PERMISSIONS
-
     return PERMISSIONS
 
 
 @hookimpl
 def register_record_types():
-    from .forms import NOT_ON_FORM, CaseForm
-    from .models import Case
-    from .schemas import CaseSchema
-
     return [RecordType("cases.case", CaseSchema, Case, version=1, label=_l("Case"), review=True,
                        form=CaseForm, not_on_form=NOT_ON_FORM)]
 
 
 @hookimpl
 def access_blockers(record, user):
-    from .store import may_open
-
-    if record.__record_type__ != "cases.case" or may_open(record, user):
+    if record.__record_type__ != "cases.case" or store.may_open(record, user):
         return []
     return ["need-to-know"]
 
 
 @hookimpl
 def register_terms():
-    from .terms import declared
-
     return list(declared())
 
 
 @hookimpl
 def register_commands():
-    from .commands import cases_group
-
     return [cases_group]
 
 
 @hookimpl
 def navigation_items(user):
-    from .permissions import VIEW
-
     return [NavItem(_l("Cases"), "cases.index", VIEW, order=10)]
 
 
 @hookimpl
 def dashboard_items(user):
-    from . import store
-    from .forms import STATUS_LABELS
-    from .permissions import VIEW
-
     if not user.can(VIEW):
         return []
     context = {"counts": store.counts_by_status(user), "statuses": STATUS_LABELS}
@@ -80,15 +70,8 @@ def dashboard_items(user):
 
 @hookimpl
 def search_results(query, user):
-    from flask import url_for
-
-    from . import search, store
-    from .permissions import VIEW
-
     if not user.can(VIEW):
         return []
-    from core.records import texts_for
-
     exact = store.by_reference(query.text, user)  # a case's reference, as people type it
     page = store.Page([exact], 1, 1) if exact else store.listing(
         user, store.Filters(words=search.query_terms(query.text)))

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import DDL, JSON, Boolean, Date, ForeignKey, Index, Integer, String, Text, event
+from sqlalchemy import JSON, Boolean, Date, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from core import clock, references
@@ -28,9 +28,8 @@ from core.records import (
     sealed_column,
 )
 
-from . import search
-
-# The full-text index is made by DDL (FTS5 on SQLite, tsvector on PostgreSQL): search.py.
+# The full-text index is made by DDL (FTS5 on SQLite, tsvector on PostgreSQL), which search.py
+# also hangs on this table's creation for tests and `create_all`.
 declare_unmodelled_tables("cases_search")
 
 STATUSES = ("open", "monitoring", "closed")
@@ -268,10 +267,3 @@ class CaseFacetTally(db.Model):
     status: Mapped[str] = mapped_column(String(20), primary_key=True)
     risk: Mapped[str] = mapped_column(String(20), primary_key=True)
     count: Mapped[int] = mapped_column(Integer, default=0)
-
-
-# Tests and `create_all` get the search index too (migrations make it in production).
-for _dialect in ("sqlite", "postgresql"):
-    for _statement in search.ddl(_dialect):
-        event.listen(Case.__table__, "after_create", DDL(_statement).execute_if(dialect=_dialect))
-event.listen(Case.__table__, "before_drop", DDL(search.DROP[0]))

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 
-from sqlalchemy import Integer, column, func, literal_column, select, table, text
+from sqlalchemy import DDL, Integer, column, event, func, literal_column, select, table, text
 
 from core.extensions import db
 from core.places import gazetteer
@@ -20,6 +20,7 @@ from core.scrub import PLACEHOLDER
 from core.text import fold
 
 from . import terms
+from .models import Case
 
 WORD = re.compile(r"[^\W_]+")  # letters and digits; underscores split words
 QUERY_WORD = re.compile(r"([^\W_]+)(\*?)")
@@ -45,6 +46,14 @@ DROP = ["DROP TABLE IF EXISTS cases_search"]
 
 def ddl(dialect: str) -> list[str]:
     return SQLITE_DDL if dialect == "sqlite" else POSTGRESQL_DDL
+
+
+# Tests and `create_all` get the search index with the cases table (migrations make it in
+# production).
+for _dialect in ("sqlite", "postgresql"):
+    for _statement in ddl(_dialect):
+        event.listen(Case.__table__, "after_create", DDL(_statement).execute_if(dialect=_dialect))
+event.listen(Case.__table__, "before_drop", DDL(DROP[0]))
 
 
 def document(case) -> str:
@@ -141,8 +150,6 @@ def matching(words: list[str]) -> Matching | None:
 
 def hits(found: Matching, conditions: list, *columns):
     """The matching visible cases' ids (and ``columns``), in no order."""
-    from .models import Case
-
     return (select(Case.id, *columns)
             .select_from(found.table.join(Case.__table__, Case.id == found.id))
             .where(found.condition, *conditions))
