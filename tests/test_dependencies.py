@@ -194,6 +194,7 @@ def node_environment(tmp_path):
     return env
 
 
+@pytest.mark.slow
 def test_shipped_modules_import_without_test_extras_numpy_or_postgresql(node_environment):
     blocked = TEST_EXTRAS + NEVER_SHIPPED + POSTGRESQL_DRIVER
     outcome = run_blocked(IMPORT_EVERY_MODULE, blocked, "core.testing,federation.testing",
@@ -205,6 +206,7 @@ def test_shipped_modules_import_without_test_extras_numpy_or_postgresql(node_env
     assert not set(blocked) & set(outcome["loaded"])
 
 
+@pytest.mark.slow
 def test_the_pytest_plugins_need_only_pytest(node_environment):
     """core.testing and federation.testing import pytest (what they are for), and import
     Playwright only when a browser test starts."""
@@ -234,6 +236,7 @@ print(json.dumps({"refusal": refusal, "loaded": sorted({n.split(".")[0] for n in
 """
 
 
+@pytest.mark.slow
 def test_a_sqlite_node_runs_without_the_postgresql_driver(tmp_path):
     outcome = run_blocked(STARTING, POSTGRESQL_DRIVER, str(tmp_path))
     assert not set(POSTGRESQL_DRIVER) & set(outcome["loaded"])
@@ -256,6 +259,7 @@ def test_no_pytest11_entry_point_adds_fixtures_to_other_runs():
         (ROOT / "pyproject.toml").read_text())["project"].get("entry-points", {})
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("asks", [False, True])
 def test_a_test_suite_elsewhere_gets_the_fixtures_only_when_it_asks(tmp_path, asks):
     (tmp_path / "test_elsewhere.py").write_text(A_TEST)
