@@ -69,24 +69,27 @@ class WholeRequestWorker(ThreadWorker):
         buffered = conn.parser.unreader.take_buffered() if conn.parser is not None else b""
         conn.sock.setblocking(False)
         gathered = self.gathering[conn] = Gathering(buffered)
-        if not self._settle(conn):
+        # Most requests are already there (a kept-alive connection woke the poller): read
+        # them at once rather than after another turn of the loop.
+        if not self._settle(conn) and not self._on_readable(conn, conn.sock):
             gathered.polled = True
             self.poller.register(conn.sock, selectors.EVENT_READ,
                                  partial(self._on_readable, conn))
         return None
 
-    def _on_readable(self, conn, sock) -> None:
+    def _on_readable(self, conn, sock) -> bool:
+        """Read what has come; True once the request was handed over or refused."""
         try:
             data = sock.recv(READ_SIZE)
         except (BlockingIOError, InterruptedError):
-            return
+            return False
         except OSError:
             data = b""
         if not data:  # the client went away
             self._forget(conn)
-            return
+            return True
         self.gathering[conn].data += data
-        self._settle(conn)
+        return self._settle(conn)
 
     def _settle(self, conn) -> bool:
         """Hand the request over if it is whole, or refuse it; True if either was done."""
