@@ -65,14 +65,18 @@ class Gazetteer:
         refined: set[str] = set()
         for place in places:
             self._add(place, refined)
+        self._children = self._linked()
+        self.countries = self._offered(countries, refined)
+        self._choices: dict[str, list[tuple[str, str, str]]] = {}
+
+    def _linked(self) -> dict[str | None, list[Place]]:
+        """Each place's children, every parent known."""
+        children: dict[str | None, list[Place]] = {}
         for place in self._by_code.values():
             if place.parent is not None and place.parent not in self._by_code:
                 raise ValueError(f"The place {place.code!r} names an unknown parent.")
-        self._children: dict[str | None, list[Place]] = {}
-        for place in self._by_code.values():
-            self._children.setdefault(place.parent, []).append(place)
-        self.countries = self._offered(countries, refined)
-        self._choices: dict[str, list[tuple[str, str, str]]] = {}
+            children.setdefault(place.parent, []).append(place)
+        return children
 
     def _add(self, place: Place, refined: set[str]) -> None:
         if place.kind not in KINDS:
