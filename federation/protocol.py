@@ -173,7 +173,8 @@ def _has_fraction(value: Any) -> bool:
 
 
 def _beyond_bmp(data: bytes) -> bool:
-    return any(byte >= 0xF0 for byte in data) if not data.isascii() else False
+    """Whether UTF-8 ``data`` holds a character beyond U+FFFF (its lead byte is 0xF0 or more)."""
+    return not data.isascii() and max(data) >= 0xF0
 
 
 def _lone_surrogate(value: Any) -> bool:
