@@ -8,6 +8,7 @@ can turn it into a signed tombstone that every holder must act on.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
 
 from flask_babel import lazy_gettext as _l
@@ -17,6 +18,7 @@ from core import approvals, audit, clock, keystore
 from core.extensions import db
 from core.models import Approval, Consent
 from core.plugins import plugin_manager
+from core.records import record_types
 from core.redaction import AUDIENCES
 
 GIVERS = ("defender", "representative")
@@ -48,8 +50,31 @@ def history(record) -> list[Consent]:
     ))
 
 
-def allows(record, audience: str, on: date | None = None) -> Consent | None:
-    """The current consent if it covers ``audience`` today, else None."""
+@dataclass(frozen=True)
+class AuthorsChoice:
+    """What covers a record about no person (``RecordType(data_subject=False)``, an event):
+    the audiences its author chose, in the place of a consent. It never expires; ``id`` is
+    None (no consent row); its purpose is the coalition's advocacy."""
+
+    audience_list: tuple[str, ...]
+    purpose_list: tuple[str, ...] = ("advocacy",)
+    expires_on: date | None = None
+    id: None = None
+
+
+def has_data_subject(record) -> bool:
+    """Whether ``record`` is about a person (the default; unknown types are too)."""
+    name = record.__record_type__
+    known = record_types()
+    return name not in known or known.get(name).data_subject
+
+
+def allows(record, audience: str, on: date | None = None) -> Consent | AuthorsChoice | None:
+    """The current consent if it covers ``audience`` today, else None. A record type with no
+    data subject has no consent: its author's choice covers it when it names ``audience``
+    (deny by default: a model that does not say, ``chosen_audiences()``, goes nowhere)."""
+    if not has_data_subject(record):
+        return authors_choice(record, audience)
     consent = current(record)
     today = on or clock.now().date()
     if consent is None or audience not in consent.audience_list:
@@ -59,10 +84,20 @@ def allows(record, audience: str, on: date | None = None) -> Consent | None:
     return consent
 
 
+def authors_choice(record, audience: str) -> AuthorsChoice | None:
+    """The audiences the author of a record about no person chose, if they name ``audience``."""
+    chosen = getattr(record, "chosen_audiences", None)
+    audiences = tuple(a for a in (chosen() if chosen else ()) if a in AUDIENCES)
+    return AuthorsChoice(audiences) if audience in audiences else None
+
+
 def record(record, *, user, given_by: str, method: str, audiences: list[str],
            purposes: list[str], obtained_on: date, expires_on: date | None = None,
            representative: str | None = None) -> Consent:
     """Check, then store a new consent (superseding the current one); commits."""
+    if not has_data_subject(record):
+        raise ConsentError(_l("This record is about no person, so it takes no consent: the "
+                              "audience its author chose says where it may go."))
     _check(given_by, method, representative, audiences, purposes, obtained_on, expires_on)
     previous = current(record)
     if previous is not None:

@@ -74,6 +74,9 @@ class RecordType:
     (instance config ``REVIEW_REQUIRED = {"<type>": bool}`` overrides it per type).
     ``form``: the form people write it with (WTForms, written by hand for them); every schema
     field is on it or named in ``not_on_form`` with the reason (``core.declaration`` checks).
+    ``data_subject``: False for a record about no person (an event): it needs no consent;
+    the audiences its author chose (the model's ``chosen_audiences()``) say where it may go,
+    and review still applies (``core.consent.allows``).
     """
 
     name: str
@@ -84,6 +87,7 @@ class RecordType:
     review: bool = True
     form: type | None = None
     not_on_form: Mapping[str, str] = field(default_factory=dict, hash=False)
+    data_subject: bool = True
 
 
 # -- columns -------------------------------------------------------------------------------

@@ -95,8 +95,20 @@ def share(record, audience: str) -> OutboxEntry | None:
 def share_all(record) -> list[OutboxEntry]:
     """After a save or a new consent: share the record for every audience it now may reach
     (record types shared without review reach them this way). Commits."""
+    if not consent.has_data_subject(record):
+        _retract_unchosen(record)
     return [made for made in (share(record, audience) for audience in protocol.ENTRY_FEEDS)
             if made is not None]
+
+
+def _retract_unchosen(record) -> None:
+    """A record about no person whose author narrowed its audience: tombstone it (for good)
+    in every feed that carried it and that her choice no longer names. Commits."""
+    if not signing.has_identity():
+        return
+    feeds = [feed for feed in protocol.ENTRY_FEEDS if consent.allows(record, feed) is None]
+    if tombstone(record.__record_type__, record.uuid, "retracted", feeds):
+        db.session.commit()
 
 
 def share_consented(given) -> list[OutboxEntry]:

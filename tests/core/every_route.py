@@ -9,7 +9,7 @@ import io
 import random
 import uuid as uuid_module
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 
 from flask import Flask
 from werkzeug.datastructures import FileStorage
@@ -73,11 +73,18 @@ class World:
             "token": lambda: self.invite,
             "invite_id": lambda: self.spare_invite,
             "filename": lambda: self.static_files[endpoint],
+            "event_uuid": self.event_uuid,
         }
         if argument not in fillers:
             raise AssertionError(f"The matrix does not know how to fill <{argument}> of "
                                  f"{endpoint}: add a real value of that kind to World.value.")
         return fillers[argument]()
+
+    def event_uuid(self) -> str:
+        """An event of this node (made the first time a route asks for one)."""
+        if not hasattr(self, "_event_uuid"):
+            self._event_uuid = _event(self.app, self.users[ADMIN])
+        return self._event_uuid
 
     def record_uuid(self, record: str) -> str:
         if record == MISSING:
@@ -124,6 +131,19 @@ def _case(users: dict[str, int], *, restricted: bool) -> str:
     records.set_identifying(case, case.defender, "real_name", REAL_NAMES[which])
     sample.save([case], admin)
     return case.uuid
+
+
+def _event(app: Flask, admin_id: int) -> str:
+    from core.extensions import db
+    from core.models import User
+    from plugins.events import store
+
+    with app.test_request_context():
+        return store.write(None, {
+            "title": "Matrix training", "kind": "training", "timezone": "Africa/Tunis",
+            "starts_at": datetime(2026, 5, 4, 10), "ends_at": datetime(2026, 5, 4, 12),
+            "location_visibility": "exact", "audience": "coalition",
+            "registration_open": True}, db.session.get(User, admin_id)).uuid
 
 
 def _children(cases: dict[str, str], users: dict[str, int]):

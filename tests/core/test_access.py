@@ -15,6 +15,9 @@ PUBLIC_ENDPOINTS = {
     "home.set_language",
     "federation.static",
     "federation.node_document",  # the signed node document pairing starts from
+    "events.static",
+    "events.public_feed",  # the public events' calendar (RFC 5545): public events only
+    "events.member_feed",  # a member's calendar, behind its secret token (hashed here)
 }
 # Reached by other nodes with a signed request, never with a session.
 FEDERATION_SIGNED_ENDPOINTS = {

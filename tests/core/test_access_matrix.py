@@ -107,6 +107,22 @@ POLICY = {
     "federation.refuse_all_requests": "federation.manage",
     "federation.shared_page": "federation.read_shared",
     "federation.shared_record": "federation.read_shared",
+    "events.static": ANYONE,
+    "events.public_feed": ANYONE,
+    "events.member_feed": ANYONE,
+    "events.index": "events.view",
+    "events.detail": "events.view",
+    "events.download": "events.view",
+    "events.register": "events.view",
+    "events.feed": "events.view",
+    "events.shared_calendar": "events.view",
+    "events.new": "events.organise",
+    "events.edit": "events.organise",
+    "events.organise": "events.organise",
+    "events.add_attendee": "events.organise",
+    "events.check_in": "events.organise",
+    "events.report": "events.organise",
+    "events.export": "events.organise",
 }
 
 @dataclass(frozen=True)

@@ -6,7 +6,7 @@ without values."""
 import csv
 import io
 import json
-from datetime import date
+from datetime import UTC, date, datetime
 
 import pytest
 from marshmallow import fields
@@ -62,8 +62,14 @@ def plain_value(schema_field, number: int):
     rule = schema_field.metadata.get("rule")
     if rule == "place_to_governorate":
         return "TN-61:sakiet-ezzit"
+    if isinstance(schema_field, fields.DateTime):
+        return datetime(2025, 1 + number % 12, 14, 9, tzinfo=UTC)
     if isinstance(schema_field, fields.Date):
         return date(2025, 1 + number % 12, 14)
+    if isinstance(schema_field, fields.Boolean):
+        return number % 2 == 0
+    if isinstance(schema_field, fields.Dict):
+        return {"count": 7 + number}
     if isinstance(schema_field, fields.Integer):
         return 19 + number
     if isinstance(schema_field, fields.List):
