@@ -12,6 +12,7 @@ from sqlalchemy.engine import Engine, ExceptionContext
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Request
 
+from core.config import StartupError
 from core.extensions import db
 
 READING = "rabita_reads_only"  # marks the view, its request, and a connection to reset
@@ -48,6 +49,9 @@ def reads_only(view):
 def guard(engine: Engine) -> None:
     """Make every connection the session of a reading request takes read-only; writable
     again as it goes back to the pool; and name the database's refusal of a write on one."""
+    if engine.dialect.name not in WRITABLE:
+        raise StartupError(f"Rabita runs on SQLite or PostgreSQL, not {engine.dialect.name}: "
+                           "set SQLALCHEMY_DATABASE_URI to a sqlite:// or postgresql:// URL.")
     writable = WRITABLE[engine.dialect.name]
 
     @event.listens_for(engine, "reset")

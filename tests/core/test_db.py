@@ -9,7 +9,9 @@ import pytest
 import sqlalchemy as sa
 from alembic.script import ScriptDirectory
 
+from core import read_only
 from core.columns import UTCDateTime
+from core.config import StartupError
 from core.db import insert_rows
 from core.extensions import db
 from core.instance_seal import SealedBase32
@@ -28,6 +30,12 @@ def test_sqlite_uses_wal_16k_pages_and_foreign_keys(app_context):
         assert pragma("journal_mode") == "wal"
         assert pragma("page_size") == 16384
         assert pragma("foreign_keys") == 1
+
+
+def test_a_database_other_than_sqlite_or_postgresql_is_refused_at_start_up():
+    engine = sa.create_mock_engine("mysql://", executor=None)  # a dialect: no server, no driver
+    with pytest.raises(StartupError, match="SQLite or PostgreSQL"):
+        read_only.guard(engine)
 
 
 @pytest.fixture
