@@ -122,10 +122,20 @@ def sign(data: bytes, app: Flask | None = None, key_id: str | None = None) -> by
     key just replaced: ``key_id``); return the 64-byte signature. Raises
     ``core.keystore.NodeLocked`` while the node is locked."""
     signer = _signer(app)
-    if key_id is not None and key_id != signer.identity.current and \
-            signer.identity.key(key_id).revoked_at is not None:
-        raise SigningError("A revoked key signs nothing more.")
+    if key_id is not None and key_id != signer.identity.current:
+        _announcing_its_successor(signer.identity, key_id)
     return _private_key(app, key_id or signer.identity.current).sign(data).signature
+
+
+def _announcing_its_successor(current: Identity, key_id: str) -> None:
+    """A key that is not current signs one thing: the announcement of the key that replaced
+    it (the ``key`` entries of a rotation, dated at the switch). Older keys, and revoked ones,
+    sign nothing (docs/federation.md, "Keys")."""
+    replaced = current.keys[-2] if len(current.keys) > 1 else None
+    if replaced is None or replaced.key_id != key_id:
+        raise SigningError("A superseded key signs nothing but its successor's announcement.")
+    if replaced.revoked_at is not None:
+        raise SigningError("A revoked key signs nothing more.")
 
 
 def rotate(app: Flask | None = None, at: datetime | None = None) -> tuple[PublicKey, PublicKey]:

@@ -102,6 +102,17 @@ def test_the_current_key_cannot_be_revoked_and_a_revoked_key_signs_nothing(node_
             signing.sign(b"x", key_id=old.key_id)
 
 
+def test_a_superseded_key_signs_only_its_successors_announcement(node_app):
+    """Issue 19, Found 3: from its switch on, a superseded key signs nothing else."""
+    with node_app.app_context():
+        first, second = signing.rotate()
+        assert signing.sign(b"announce", key_id=first.key_id)  # the rotation's key entries
+        _second, _third = signing.rotate()
+        with pytest.raises(signing.SigningError):
+            signing.sign(b"x", key_id=first.key_id)  # two keys back: nothing at all
+        assert signing.sign(b"announce", key_id=second.key_id)
+
+
 def test_no_key_material_reaches_the_logs(node_app, caplog):
     caplog.set_level(logging.DEBUG)
     with node_app.app_context():
