@@ -1,9 +1,11 @@
-"""Who a node is: ids and fingerprints derived from public keys, signature checks, and the
-signed node document served at ``/.well-known/rabita``.
+"""Who a node is: fingerprints of public keys, key chains, and the signed node document
+served at ``/.well-known/rabita``.
 
-Only public keys are handled here (``federation.signing`` holds the private ones). A node id
-is the key id of the node's first key; a fingerprint is the same key shown as eight groups of
-five digits, which two administrators read to each other (or scan as a QR code) to pair.
+Only public keys are handled here (``federation.signing`` holds the private ones, and signs
+the document; ``federation.signatures`` checks signatures). A node id is the key id
+(``protocol.key_id_of``) of the node's first key; a fingerprint is the same key shown as
+eight groups of five digits, which two administrators read to each other (or scan as a QR
+code) to pair.
 """
 
 from __future__ import annotations

@@ -138,6 +138,7 @@ def checked_together(signatures: Signatures, *, settle: bool = True):
 
 
 _pools: dict[tuple[int, int], ProcessPoolExecutor] = {}  # (owner's pid, size): its pool
+_making = threading.Lock()  # a gunicorn worker's threads make one pool between them
 
 
 def processes_for(cores: int) -> int:
@@ -160,11 +161,12 @@ def checking_pool() -> ProcessPoolExecutor | None:
     size = processes()
     if size < 1:
         return None
-    owner = (os.getpid(), size)
-    if owner not in _pools:  # a forked child (a gunicorn worker) never uses its parent's
-        _pools[owner] = ProcessPoolExecutor(
-            size, mp_context=multiprocessing.get_context("spawn"), initializer=_end_with_parent)
-    return _pools[owner]
+    owner = (os.getpid(), size)  # a forked child (a gunicorn worker) never uses its parent's
+    with _making:
+        if owner not in _pools:
+            _pools[owner] = ProcessPoolExecutor(size, initializer=_end_with_parent,
+                                                mp_context=multiprocessing.get_context("spawn"))
+        return _pools[owner]
 
 
 def _end_with_parent() -> None:
@@ -181,16 +183,17 @@ def _exit_after(sentinel: int) -> None:
 
 def _forget(pool: ProcessPoolExecutor) -> None:
     """A broken pool is left for a new one (its processes are already gone)."""
-    for owner, made in list(_pools.items()):
-        if made is pool:
-            del _pools[owner]
+    with _making:
+        for owner, made in list(_pools.items()):
+            if made is pool:
+                del _pools[owner]
     pool.shutdown(wait=False, cancel_futures=True)
 
 
 def _end(pool: ProcessPoolExecutor) -> None:
     """A pool that stopped answering: its processes are killed and it is forgotten.
     (Python 3.14 has ``terminate_workers()`` for this; until then, the pool's own list.)"""
-    for process in list(pool._processes.values()):  # noqa: SLF001 - see above
+    for process in list((pool._processes or {}).values()):  # noqa: SLF001 - see above
         process.kill()
         process.join()
     _forget(pool)
@@ -198,6 +201,7 @@ def _end(pool: ProcessPoolExecutor) -> None:
 
 @atexit.register
 def _shut_down() -> None:
+    """As this process exits: the pools it made end, once their processes have."""
     for (owner, _size), pool in list(_pools.items()):
         if owner == os.getpid():
             pool.shutdown(wait=True, cancel_futures=True)
