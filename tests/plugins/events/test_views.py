@@ -1,0 +1,140 @@
+"""The pages: an organiser writes an event through the form, a member registers, the
+organiser ticks the check-in list; forged or foreign ids and bad input change nothing; the
+calendar's month, week and agenda views and filters; Arabic is right to left."""
+
+from datetime import UTC, datetime
+from uuid import uuid4
+
+from sqlalchemy import func, select
+
+from core.extensions import db
+from plugins.events.models import Event, Registration
+
+FORM = {"title": "Atelier de sécurité numérique", "description": "Téléphones",
+        "kind": "workshop", "starts_at": "2026-03-20T18:00", "ends_at": "2026-03-20T20:00",
+        "timezone": "Europe/Paris", "recurrence": "", "city": "Tunis",
+        "location_visibility": "secret", "location": "Dar Zaytouna, 14 rue des Oliviers",
+        "online_link": "https://meet.example.org/zaytouna-7Q", "audience": "coalition",
+        "capacity": "2", "registration_open": "y", "languages": ["ar", "fr"]}
+
+
+def _count(app, model) -> int:
+    with app.app_context():
+        return db.session.scalar(select(func.count()).select_from(model))
+
+
+def _event(app) -> Event:
+    with app.app_context():
+        return db.session.scalars(select(Event)).one()
+
+
+def test_an_organiser_writes_an_event_and_a_member_registers(app, make_user, login_as):
+    organiser = login_as(make_user("salma", role="documenter"))
+    answer = organiser.submit("/events/new", FORM)
+    assert answer.status_code == 302, answer.get_data(as_text=True)
+    event = _event(app)
+    assert event.starts_at == datetime(2026, 3, 20, 17, tzinfo=UTC)
+    member = login_as(make_user("amina"))
+    page = member.get(f"/events/e/{event.uuid}").get_data(as_text=True)
+    assert "Atelier" in page and "Zaytouna" not in page and "meet.example" not in page
+    answer = member.submit(f"/events/e/{event.uuid}/register", {})
+    assert answer.status_code == 303
+    page = member.get(f"/events/e/{event.uuid}").get_data(as_text=True)
+    assert "Zaytouna" in page and "meet.example" in page  # registered: she may see them
+    listing = organiser.get(f"/events/e/{event.uuid}/organise").get_data(as_text=True)
+    assert "amina" in listing
+
+
+def test_bad_form_input_is_refused_and_nothing_is_saved(app, make_user, login_as):
+    organiser = login_as(make_user("salma", role="documenter"))
+    for changes in ({"ends_at": "2026-03-20T17:00"}, {"timezone": "Mars/Olympus"},
+                    {"recurrence": "FREQ=DAILY"}, {"kind": "picnic"}, {"capacity": "-3"}):
+        answer = organiser.submit("/events/new", {**FORM, **changes}, page="/events/new")
+        assert answer.status_code == 400, changes
+    assert _count(app, Event) == 0
+    page = organiser.submit("/events/new", {**FORM, "recurrence": "FREQ=DAILY"},
+                            page="/events/new").get_data(as_text=True)
+    assert "must end" in page
+
+
+def test_a_member_cannot_write_or_organise(app, make_user, login_as):
+    login_as(make_user("salma", role="documenter")).submit("/events/new", FORM)
+    event = _event(app)
+    member = login_as(make_user("amina"))
+    assert member.submit("/events/new", FORM, page="/events/").status_code == 403
+    assert member.get(f"/events/e/{event.uuid}/organise").status_code == 403
+    assert _count(app, Event) == 1
+
+
+def test_forged_and_foreign_ids_are_a_404_and_change_nothing(app, make_user, login_as):
+    organiser = login_as(make_user("salma", role="documenter"))
+    organiser.submit("/events/new", FORM)
+    member = login_as(make_user("amina"))
+    for forged in (str(uuid4()), "not-an-id", "1 OR 1=1", "%00"):
+        assert member.get(f"/events/e/{forged}").status_code == 404
+        token = member.csrf_token("/events/")
+        assert member.post(f"/events/e/{forged}/register",
+                           data={"csrf_token": token}).status_code == 404
+    assert _count(app, Registration) == 0
+
+
+def test_a_forged_registration_id_on_the_check_in_list_saves_nothing(app, make_user, login_as):
+    organiser = login_as(make_user("salma", role="documenter"))
+    organiser.submit("/events/new", FORM)
+    event = _event(app)
+    login_as(make_user("amina")).submit(f"/events/e/{event.uuid}/register", {})
+    with app.app_context():
+        mine = db.session.scalars(select(Registration)).one().uuid
+    answer = organiser.submit(f"/events/e/{event.uuid}/check-in",
+                              {"present": [mine, str(uuid4())]},
+                              page=f"/events/e/{event.uuid}/organise")
+    assert answer.status_code == 400
+    assert "not registered" in answer.get_data(as_text=True)
+    with app.app_context():
+        assert not db.session.scalars(select(Registration)).one().checked_in
+    answer = organiser.submit(f"/events/e/{event.uuid}/check-in", {"present": [mine]},
+                              page=f"/events/e/{event.uuid}/organise")
+    assert answer.status_code == 303
+    with app.app_context():
+        assert db.session.scalars(select(Registration)).one().checked_in
+
+
+def test_over_capacity_and_closed_say_so_and_save_nothing(app, make_user, login_as):
+    organiser = login_as(make_user("salma", role="documenter"))
+    organiser.submit("/events/new", {**FORM, "capacity": "1"})
+    event = _event(app)
+    login_as(make_user("amina")).submit(f"/events/e/{event.uuid}/register", {})
+    rim = login_as(make_user("rim"))
+    rim.submit(f"/events/e/{event.uuid}/register", {})
+    assert "full" in rim.get(f"/events/e/{event.uuid}").get_data(as_text=True)
+    answer = organiser.submit(f"/events/e/{event.uuid}/attendees",
+                              {"name": "Leila", "age_band": "18-29", "role": "participant"},
+                              page=f"/events/e/{event.uuid}/organise")
+    assert answer.status_code == 400 and "full" in answer.get_data(as_text=True)
+    assert _count(app, Registration) == 1
+
+
+def test_month_week_and_agenda_views_with_filters(app, make_user, login_as):
+    organiser = login_as(make_user("salma", role="documenter"))
+    organiser.submit("/events/new", FORM)
+    organiser.submit("/events/new", {**FORM, "title": "Commémoration du 8 mars",
+                                     "kind": "commemoration", "audience": "public",
+                                     "starts_at": "2026-03-08T10:00",
+                                     "ends_at": "2026-03-08T12:00"})
+    member = login_as(make_user("amina"))
+    month = member.get("/events/?view=month&on=2026-03-01").get_data(as_text=True)
+    assert "Atelier" in month and "Commémoration" in month
+    week = member.get("/events/?view=week&on=2026-03-19").get_data(as_text=True)
+    assert "Atelier" in week and "Commémoration" not in week
+    agenda = member.get("/events/?view=agenda&on=2026-03-01&kind=commemoration")
+    assert "Commémoration" in agenda.get_data(as_text=True)
+    assert "Atelier" not in agenda.get_data(as_text=True)
+    public = member.get("/events/?view=month&on=2026-03-01&audience=public")
+    assert "Atelier" not in public.get_data(as_text=True)
+
+
+def test_the_arabic_calendar_is_right_to_left(app, make_user, login_as):
+    member = login_as(make_user("amina"))
+    page = member.get("/events/?view=month", headers={"Accept-Language": "ar"})
+    assert page.status_code == 200
+    assert 'dir="rtl"' in page.get_data(as_text=True)
