@@ -34,6 +34,7 @@ BODY_BYTES_PER_SECOND = 32 * 1024  # the slowest body accepted, beyond the first
 MAX_HEADER_BYTES = 32 * 1024  # all header fields together
 DEFAULT_MAX_BODY = 16 * 1024 * 1024  # when the application states no MAX_CONTENT_LENGTH
 READ_SIZE = 64 * 1024
+CONTINUE = b"HTTP/1.1 100 Continue\r\n\r\n"
 
 REFUSALS = {
     "headers-too-large": (431, "Request Header Fields Too Large",
@@ -99,6 +100,11 @@ class WholeRequestWorker(ThreadWorker):
             if isinstance(verdict, int):  # the header fields are in: the body's time is known
                 gathered.size = verdict
                 gathered.deadline += (verdict - len(gathered.data)) / BODY_BYTES_PER_SECOND
+                if len(gathered.data) < verdict and _expects_continue(bytes(gathered.data)):
+                    # The client waits to be told to send its body (curl does, for large
+                    # ones); gunicorn's own "100 Continue" follows later, which HTTP allows.
+                    with contextlib.suppress(OSError):
+                        conn.sock.send(CONTINUE)
         if gathered.size is not None:
             verdict = "whole" if len(gathered.data) >= gathered.size else None
         if verdict is None:
@@ -152,6 +158,13 @@ class WholeRequestWorker(ThreadWorker):
     def _max_body(self) -> int:
         config = getattr(self.wsgi, "config", None) or {}
         return config.get("MAX_CONTENT_LENGTH") or DEFAULT_MAX_BODY
+
+
+def _expects_continue(data: bytes) -> bool:
+    head = data[:data.find(b"\r\n\r\n")].lower()
+    return b"http/1.1" in head.split(b"\r\n", 1)[0] and any(
+        line.startswith(b"expect:") and line.partition(b":")[2].strip() == b"100-continue"
+        for line in head.split(b"\r\n")[1:])
 
 
 def request_state(data: bytes, cfg, max_body: int) -> str | int | None:

@@ -133,6 +133,16 @@ def test_oversized_header_fields_and_bodies_get_the_json_refusal_before_any_read
 
 def test_whole_requests_and_kept_alive_connections_are_served_as_before(served):
     port = served
+    with socket.create_connection(("127.0.0.1", port), timeout=5) as client:
+        # A client that waits to be told to send its body (Expect: 100-continue, as curl)
+        client.sendall(b"POST /federation/receipts HTTP/1.1\r\nHost: x\r\nConnection: close"
+                       b"\r\nExpect: 100-continue\r\nContent-Length: 2\r\n\r\n")
+        assert client.recv(4096).startswith(b"HTTP/1.1 100 Continue")
+        client.sendall(b"{}")
+        answer = b""
+        while chunk := client.recv(65536):
+            answer += chunk
+    assert b'"error":"unsigned"' in answer.replace(b" ", b"")
     connection = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
     try:
         for _ in range(3):  # one connection, kept alive between requests
