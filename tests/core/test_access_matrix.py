@@ -273,6 +273,7 @@ def test_the_policy_agrees_with_the_access_marks(world):
             endpoint
 
 
+@pytest.mark.slow
 @all_databases
 def test_every_forbidden_cell_is_refused_and_every_allowed_one_opens(world, capsys):
     answers = {cell: ask(world, cell) for cell in cells(world)}

@@ -64,6 +64,7 @@ def test_the_canary_check_can_fail():
         assert_no_canary(f"x{canaries_for(7)['teller_phone']}x".encode())
 
 
+@pytest.mark.slow
 @all_databases
 def test_no_identifying_value_at_rest(make_app, db_backend, database_url, tmp_path):
     app = make_app(PLUGINS=[TESTIMONY, "plugins.country_tn"], unlocked=True)

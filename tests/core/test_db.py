@@ -118,6 +118,7 @@ def step_below(revision):
     return f"{sorted(revision.branch_labels)[0]}@base" if revision.branch_labels else "base"
 
 
+@pytest.mark.slow
 @all_databases
 def test_every_migration_runs_up_and_down_with_data(migrating_app):
     app = migrating_app

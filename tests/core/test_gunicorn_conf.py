@@ -89,6 +89,7 @@ def stored_bytes(node: GunicornNode, database_url: str) -> dict[str, bytes]:
     return stored
 
 
+@pytest.mark.slow
 @all_databases
 def test_signing_in_through_a_proxy_leaves_no_trace_of_her_address(
         tmp_path, database_url, insecure_fast_kdf):

@@ -163,6 +163,7 @@ def rewrite(path, data: bytes):
     temporary.replace(path)
 
 
+@pytest.mark.slow
 def test_a_share_that_opens_another_keyring_is_refused(node, make_app, tmp_path, caplog):
     """The attack as found: a file holding someone's keyring (or the key of another node's
     keyring) at this node's share place. It opens nothing here; the node stays locked."""
@@ -190,6 +191,7 @@ def _b64_kek(share: bytes) -> str:
     return json.loads(share)["kek"]
 
 
+@pytest.mark.slow
 def test_an_altered_share_is_refused_by_every_worker(node):
     first, second = KeyStore(node), KeyStore(node)
     first.unlock(TEST_PASSPHRASE)
@@ -205,6 +207,7 @@ def test_an_altered_share_is_refused_by_every_worker(node):
     assert another_worker_sees(node) == "locked"
 
 
+@pytest.mark.slow
 def test_a_link_in_the_place_of_the_share_or_its_folder_is_refused(node, tmp_path, caplog):
     first = KeyStore(node)
     first.unlock(TEST_PASSPHRASE)
@@ -230,6 +233,7 @@ def test_a_link_in_the_place_of_the_share_or_its_folder_is_refused(node, tmp_pat
     assert "refused" in caplog.text and (elsewhere / first.share.name).read_bytes() == genuine
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("mode", [0o755, 0o750, 0o701, 0o707, 0o1777])
 def test_a_share_folder_others_may_reach_is_refused_and_not_repaired(node, mode):
     store = KeyStore(node)
@@ -257,6 +261,7 @@ def require_root():
         missing("changing a file's owner needs root (CI runs as root)")
 
 
+@pytest.mark.slow
 def test_a_share_or_folder_of_another_owner_is_refused(node):
     require_root()
     store = KeyStore(node)
@@ -281,6 +286,7 @@ printf '{"format": "rabita-share-1", "kek": "%s"}' "$(head -c 32 /dev/urandom | 
 """
 
 
+@pytest.mark.slow
 def test_a_share_planted_by_another_local_user_is_refused(make_app, tmp_path):
     """Another user of the machine, in a real process of her own, plants a share where the
     node will look (a world-writable RAM folder, like /dev/shm): the node never believes it,
@@ -323,6 +329,7 @@ def test_an_unattended_node_will_not_start_through_a_refused_share(make_app, tmp
         make_app(create_tables=False, PASSPHRASE_FILE=str(secret))
 
 
+@pytest.mark.slow
 def test_changing_the_passphrase_keeps_every_worker_unlocked(node):
     first = KeyStore(node)
     first.unlock(TEST_PASSPHRASE)
@@ -389,6 +396,7 @@ def test_a_keyring_left_in_clear_by_an_older_version_is_deleted_and_never_read(n
     assert not store.share.former.exists()
 
 
+@pytest.mark.slow
 def test_the_threads_of_one_worker_share_its_unlocked_keyring(node):
     """gunicorn's gthread worker: threads read through one key store while the share is
     written anew 200 times (the same key in a new file: each thread that notices reads it

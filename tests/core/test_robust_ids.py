@@ -278,6 +278,7 @@ def test_generated_values_never_give_a_500(node):
     assert node.still_signed_in() == {ADMIN: 200, MEMBER: 200}
 
 
+@pytest.mark.slow
 def test_the_places_include_every_id_and_page_the_pages_read(node):
     """The walk finds what it must: path ids of each kind, and the list's paging parameters."""
     places = {(t.endpoint, t.argument) for t in node.targets}

@@ -82,6 +82,7 @@ def rows(node):
                 db.session.scalar(select(func.count()).select_from(HeldRecord)))
 
 
+@pytest.mark.slow
 def test_a_long_page_goes_to_the_pool_in_batches_and_is_applied(node, origin, processes):
     with node.app_context():
         page = verify(origin, long_page(origin))
@@ -128,6 +129,7 @@ def a_checking_process(node) -> int:
         return signatures.checking_pool().submit(os.getpid).result()
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("processes", [1, 2], indirect=True)
 def test_a_killed_checking_process_changes_only_the_speed(node, origin):
     with node.app_context():
@@ -212,6 +214,7 @@ def probe(tmp_path, then: str) -> subprocess.Popen:
                             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
+@pytest.mark.slow
 def test_importing_the_module_or_making_the_app_starts_no_process(tmp_path):
     # A gunicorn master loads the app before it forks its workers: it must hold no pool.
     made = probe(tmp_path, "print(len(multiprocessing.active_children()), "
@@ -221,6 +224,7 @@ def test_importing_the_module_or_making_the_app_starts_no_process(tmp_path):
     assert out.split() == ["0", "0"]
 
 
+@pytest.mark.slow
 def test_checking_processes_end_with_a_killed_process_that_made_them(tmp_path):
     made = probe(tmp_path, "print(signatures.checking_pool().submit(os.getpid).result(), "
                            "flush=True); sys.stdin.read()")  # waits to be killed

@@ -490,6 +490,7 @@ def page_tampering(origin, rng):
         "signature-invalid", False
 
 
+@pytest.mark.slow
 def test_tampered_pages_are_refused_and_write_nothing(puller):
     app, origin, fake = puller
     rng = random.Random(SEED)

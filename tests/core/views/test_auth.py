@@ -115,6 +115,7 @@ def test_five_failures_a_minute_throttle_that_account_only(app, make_user, fake_
     assert "auth.throttled" in audit_actions(app)
 
 
+@pytest.mark.slow
 def test_a_hundred_failures_an_hour_throttle_for_the_hour(app, make_user, fake_clock):
     amina = make_user("amina")
     client = app.test_client()
@@ -355,6 +356,7 @@ def test_a_member_without_second_factor_waits_out_the_hold(make_app, fake_clock)
     assert sign_in_as(her, "amina", amina.password).location.endswith("/")
 
 
+@pytest.mark.slow
 def test_one_client_spraying_names_is_slowed_after_its_budget(make_app, fake_clock):
     app = make_app(PROXY_COUNT=1, SIGNIN_HASH_BURST=50)  # the clock stands: no refill
     sprayer = from_address(app.test_client(), "198.51.100.23")
@@ -429,6 +431,7 @@ def test_a_stranger_on_her_connection_does_not_stop_her_second_factor(make_app):
     assert sign_in_as(her, "salma", salma.password, code=salma.code()).location.endswith("/")
 
 
+@pytest.mark.slow
 def test_a_browser_she_signed_in_with_is_not_held_by_strangers(make_app):
     """Her way past a hold without a second factor: the browsers she uses."""
     app = make_app(PROXY_COUNT=1)

@@ -58,6 +58,7 @@ def test_filters(app, documenter):
     assert titles(app, documenter, status="no-such-status") == (["a", "b", "c"], 3)
 
 
+@pytest.mark.slow
 def test_pages_and_sorting(app, documenter, make_cases):
     make_cases(60, seed=1)
     with app.test_request_context():
@@ -130,6 +131,7 @@ def test_the_search_index_follows_edits(app, documenter):
     assert titles(app, documenter, words=["second"]) == (["edited"], 1)
 
 
+@pytest.mark.slow
 def test_sample_cases_are_fictional_and_varied(app, make_cases):
     make_cases(40, seed=9)
     with app.test_request_context():
@@ -143,6 +145,7 @@ def test_sample_cases_are_fictional_and_varied(app, make_cases):
         assert any(c.title.isascii() for c in cases)
 
 
+@pytest.mark.slow
 def test_tallies_follow_every_save_and_recount_agrees(app, make_cases, people):
     import random
 
@@ -182,6 +185,7 @@ def test_tallies_follow_every_save_and_recount_agrees(app, make_cases, people):
         assert tallies() == counted and facet_tallies() == facets_counted
 
 
+@pytest.mark.slow
 def test_list_totals_match_the_rows_for_every_role(app, make_cases, people):
     make_cases(40, seed=8)
     with app.test_request_context():
@@ -211,6 +215,7 @@ def test_list_totals_match_the_rows_for_every_role(app, make_cases, people):
                 assert (page.total > 0) == bool(page.cases), (name, filters)
 
 
+@pytest.mark.slow
 def test_a_page_found_from_a_cursor_is_the_page_of_that_number(app, documenter, make_cases):
     make_cases(80, seed=3)
     with app.test_request_context():

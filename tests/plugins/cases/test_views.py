@@ -403,6 +403,7 @@ def test_a_search_pages_by_posting_its_words_again(app, people, login_as, make_c
     assert f"{count_cases(app)} cases" in everything  # an address's words are not used
 
 
+@pytest.mark.slow
 def test_a_case_is_found_by_its_reference_as_people_type_it(app, people, login_as):
     uuid = create(login_as(people["salma"]), restricted="y",
                   assigned_to=str(people["salma"].id))
