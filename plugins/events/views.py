@@ -48,6 +48,7 @@ from .permissions import ORGANISE, VIEW
 blueprint = Blueprint("events", __name__, url_prefix="/events", template_folder="templates",
                       static_folder="static")
 VIEWS = ("agenda", "month", "week")
+FEED_HISTORY = timedelta(days=366)  # a feed holds what is to come and the past year
 LABELS = {"kind": KIND_LABELS, "audience": AUDIENCE_LABELS, "visibility": VISIBILITY_LABELS,
           "language": LANGUAGE_LABELS, "age_band": AGE_BAND_LABELS, "role": ROLE_LABELS}
 
@@ -365,8 +366,8 @@ def export(fmt: str):
 @blueprint.route("/feed.ics")
 @public
 def public_feed():
-    """The public events of this node, from a month ago on (RFC 5545)."""
-    since = clock.now() - timedelta(days=31)
+    """The public events of this node, from a year ago on (RFC 5545)."""
+    since = clock.now() - FEED_HISTORY
     events = db.session.scalars(select(Event).where(Event.audience == PUBLIC,
                                                     Event.last_ends_at > since))
     return _ics(ical.calendar(events, current_app.config["NODE_NAME"]), "events.ics")
@@ -380,7 +381,7 @@ def member_feed(token: str):
     owner = _feed_owner(token)
     if owner is None:
         abort(404)
-    since = clock.now() - timedelta(days=31)
+    since = clock.now() - FEED_HISTORY
     events = db.session.scalars(select(Event).where(Event.last_ends_at > since))
     return _ics(ical.calendar(events, current_app.config["NODE_NAME"]), "events.ics")
 
