@@ -249,6 +249,24 @@ def records_unseal_texts(passphrase_file):
                   "Unsealed {count} open texts: they are readable in the database again.")
 
 
+@records_group.command("upgrade")
+@click.option("--passphrase-file", type=click.File("r"), default=None)
+@with_appcontext
+def records_upgrade(passphrase_file):
+    """Bring stored records up to their record types' versions (once, after `db upgrade`)."""
+    passphrase = read_secret(passphrase_file, "Node passphrase", confirm=False)
+    try:
+        keystore.keystore().unlock_here(passphrase)
+    except keystore.KeyStoreError as error:
+        raise click.ClickException(str(error)) from error
+    done = records.upgrade()
+    for name, (changed, revoked) in done.items():
+        click.echo(f"{name}: {changed} records changed (each waits for a documenter and a "
+                   f"review); {revoked} approvals revoked, the others kept.")
+    if not done:
+        click.echo("Every record type's stored records are at its version.")
+
+
 def _change_texts(passphrase_file, change: str, action: str, done: str) -> None:
     passphrase = read_secret(passphrase_file, "Node passphrase", confirm=False)
     try:

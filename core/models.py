@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from flask_login import UserMixin
-from sqlalchemy import DDL, Date, ForeignKey, Index, Integer, String, Text, event
+from sqlalchemy import DDL, Date, ForeignKey, Index, Integer, LargeBinary, String, Text, event
 from sqlalchemy.orm import Mapped, mapped_column
 
 from core import clock
@@ -207,6 +207,20 @@ class Approval(db.Model):
     approved_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     revoked_because: Mapped[str | None] = mapped_column(String(30))
+    # The approved payload, sealed under the record's data key: what a reviewer compares the
+    # payload of a changed record with (``core.approvals.difference``). Dropped when consent ends.
+    payload: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
+
+
+class RecordTypeState(db.Model):
+    """How far the stored records of a record type were upgraded (``core.records.upgrade``):
+    the record type's version they were last brought to."""
+
+    __tablename__ = "core_record_type_state"
+
+    record_type: Mapped[str] = mapped_column(String(64), primary_key=True)
+    version: Mapped[int] = mapped_column(Integer)
+    upgraded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
 
 
 class RecordWriter(db.Model):

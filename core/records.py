@@ -36,7 +36,7 @@ from core import approvals, audit, clock, keystore
 from core.access import deny
 from core.columns import UTCDateTime
 from core.extensions import db
-from core.models import RecordWriter
+from core.models import RecordTypeState, RecordWriter
 from core.permissions import VIEW_IDENTIFYING
 from core.places import gazetteer
 from core.plugins import PluginError, plugin_manager, require_prefix, results_by_plugin
@@ -67,6 +67,26 @@ FRESH = "_rabita_texts_fresh"  # clear forms in step with the texts and identify
 
 
 @dataclass(frozen=True)
+class Change:
+    """What one version of a record type changed, declared with the record type.
+
+    ``added``, ``removed``, ``reclassified``: dotted paths of the fields it added, removed or
+    gave another sharing class (``incidents.legal_basis``). ``upgrade(record)``: brings one
+    stored record up to this version (fills a new field from what the record already holds)
+    and returns True if it changed the record; ``rabita records upgrade`` runs it once per
+    record. A field this version added is left out of a payload while it is empty, so a
+    record the change does not touch leaves exactly as before.
+    """
+
+    version: int
+    added: tuple[str, ...] = ()
+    removed: tuple[str, ...] = ()
+    reclassified: tuple[str, ...] = ()
+    upgrade: Callable[[Any], bool] | None = field(default=None, compare=False)
+    note: str = ""
+
+
+@dataclass(frozen=True)
 class RecordType:
     """A kind of record a plugin keeps: ``<plugin>.<kind>``, its schema, model and version.
 
@@ -74,6 +94,8 @@ class RecordType:
     (instance config ``REVIEW_REQUIRED = {"<type>": bool}`` overrides it per type).
     ``form``: the form people write it with (WTForms, written by hand for them); every schema
     field is on it or named in ``not_on_form`` with the reason (``core.declaration`` checks).
+    ``changes``: one ``Change`` per version after the first, in order (version 2 first):
+    a record type at ``version=N`` declares N - 1 of them.
     ``data_subject``: False for a record about no person (an event): it needs no consent;
     the audiences its author chose (the model's ``chosen_audiences()``) say where it may go,
     and review still applies (``core.consent.allows``).
@@ -87,7 +109,13 @@ class RecordType:
     review: bool = True
     form: type | None = None
     not_on_form: Mapping[str, str] = field(default_factory=dict, hash=False)
+    changes: tuple[Change, ...] = ()
     data_subject: bool = True
+
+    def added_since(self, version: int) -> tuple[str, ...]:
+        """The fields added by the versions after ``version``."""
+        return tuple(path for change in self.changes if change.version > version
+                     for path in change.added)
 
 
 # -- columns -------------------------------------------------------------------------------
@@ -194,6 +222,7 @@ def review_required(record_type: RecordType) -> bool:
 
 
 def _check_declaration(record_type: RecordType) -> None:
+    _check_changes(record_type)
     if record_type.schema is None:
         return
     undeclared = undeclared_fields(record_type.schema())
@@ -205,6 +234,42 @@ def _check_declaration(record_type: RecordType) -> None:
         )
     if record_type.model is not None:
         _check_columns(record_type.name, record_type.schema(), record_type.model)
+
+
+def _check_changes(record_type: RecordType) -> None:
+    """A record type at version N declares the changes of versions 2..N, in order; the fields
+    they add are in its schema, the fields they remove are not."""
+    versions = [change.version for change in record_type.changes]
+    if versions != list(range(2, record_type.version + 1)):
+        raise PluginError(
+            f"The record type {record_type.name!r} is at version {record_type.version} but "
+            f"declares changes for versions {versions or 'none'}; declare one "
+            "core.records.Change per version after the first, in order (2, 3, ...)."
+        )
+    if record_type.schema is None:
+        return
+    schema = record_type.schema()
+    for change in record_type.changes:
+        for path in change.added + change.reclassified:
+            if _field_at(schema, path) is None:
+                raise PluginError(f"In {record_type.name!r}, version {change.version} names "
+                                  f"the field {path!r}, which the schema does not declare.")
+        for path in change.removed:
+            if _field_at(schema, path) is not None and not any(
+                    path in later.added for later in record_type.changes
+                    if later.version > change.version):
+                raise PluginError(f"In {record_type.name!r}, version {change.version} removes "
+                                  f"{path!r}, which the schema still declares.")
+
+
+def _field_at(schema: Schema, path: str):
+    """The schema field at a dotted path (through nested parts), or None."""
+    head, _, rest = path.partition(".")
+    schema_field = schema.fields.get(head)
+    if schema_field is None or not rest:
+        return schema_field
+    nested = _nested_schema(schema_field)
+    return None if nested is None else _field_at(nested, rest)
 
 
 def _check_columns(name: str, schema: Schema, model: type) -> None:
@@ -667,8 +732,117 @@ def _is_sealed_text(row, attribute: str) -> bool:
 def redaction(record, audience: str) -> Redaction:
     """What of ``record`` may leave for ``audience`` now (needs the unlocked node)."""
     record_type = type_of(record)
-    return redact(values(record, identifying=True), schema_of(record_type), audience,
+    written = values(record, identifying=True)
+    if record_type.changes:
+        written = _without_empty(written, record_type.added_since(1))
+    return redact(written, schema_of(record_type), audience,
                   policy_for(record, audience), prepared=_prepared(record))
+
+
+def _without_empty(written: dict, paths: tuple[str, ...]) -> dict:
+    """``written`` without the fields at ``paths`` (added by a later version) that are empty:
+    a record the change does not touch leaves exactly as it did before the change."""
+    for path in paths:
+        _drop_empty(written, path.split("."))
+    return written
+
+
+def _drop_empty(item, names: list[str]) -> None:
+    if isinstance(item, list):
+        for element in item:
+            _drop_empty(element, names)
+        return
+    if not isinstance(item, dict) or names[0] not in item:
+        return
+    if len(names) > 1:
+        _drop_empty(item[names[0]], names[1:])
+    elif item[names[0]] in (None, "", [], {}):
+        del item[names[0]]
+
+
+# -- record types that change ----------------------------------------------------------------
+
+
+def stored_version(record_type: RecordType) -> int:
+    """The version the stored records of ``record_type`` were last upgraded to (1: never)."""
+    state = db.session.get(RecordTypeState, record_type.name)
+    return 1 if state is None else state.version
+
+
+def upgrade(*, batch: int = 200) -> dict[str, tuple[int, int]]:
+    """Bring every record type's stored records up to its version (``rabita records upgrade``,
+    after the migrations; needs the unlocked node). Each pending version's ``upgrade`` runs
+    once per record; a record it changed is saved as a new version that no known person
+    wrote (so a documenter checks it before a reviewer can approve it), and every approval
+    whose payload is no longer the same is revoked (``type-changed``) and waits for review —
+    the others keep their approval. Returns, per record type upgraded, (records changed,
+    approvals revoked). Commits batch by batch; running it again does nothing."""
+    done = {}
+    for record_type in record_types():
+        start = stored_version(record_type)
+        if start >= record_type.version:
+            continue
+        pending = [c for c in record_type.changes if c.version > start]
+        done[record_type.name] = _upgrade_records(record_type, pending, batch)
+        state = db.session.get(RecordTypeState, record_type.name) or RecordTypeState(
+            record_type=record_type.name)
+        state.version, state.upgraded_at = record_type.version, clock.now()
+        db.session.add(state)
+        audit.record("records.type_upgraded", target_type=record_type.name,
+                     version=record_type.version, changed=done[record_type.name][0],
+                     revoked=done[record_type.name][1])
+        db.session.commit()
+    return done
+
+
+def _upgrade_records(record_type: RecordType, pending: list[Change],
+                     batch: int) -> tuple[int, int]:
+    model = record_type.model
+    if model is None:
+        return 0, 0
+    changed, revoked = [], 0
+    ids = db.session.scalars(select(model.id).order_by(model.id)).all()
+    for start in range(0, len(ids), batch):
+        saved, chunk = [], ids[start:start + batch]
+        for record in db.session.scalars(select(model).where(model.id.in_(chunk))):
+            touched = [c.upgrade(record) for c in pending if c.upgrade is not None]
+            if any(touched):
+                saved.append(record)
+                record.version += 1
+                seal_texts(record)
+                record.updated_at = clock.now()
+                db.session.add(_writer_of(record, None))
+                db.session.flush()
+            revoked += len(approvals.revoke_if_changed(
+                record, lambda audience, r=record: redaction(r, audience).payload_hash,
+                because="type-changed"))
+        db.session.commit()
+        for record in saved:
+            announce_saved(record, None)
+        changed += saved
+    return len(changed), revoked
+
+
+def seal_payload(record, audience: str, payload: Mapping) -> bytes:
+    """An approved payload sealed under the record's data key, bound to the record and the
+    audience (kept on the approval for the comparison a later review shows)."""
+    text = json.dumps(payload, ensure_ascii=False, sort_keys=True).encode()
+    return keystore.seal(_data_key(record), _payload_context(record, audience), text)
+
+
+def approved_payload(record, approval) -> dict | None:
+    """The payload ``approval`` approved, or None (approved before payloads were kept, or
+    its consent ended)."""
+    if approval is None or approval.payload is None:
+        return None
+    return json.loads(keystore.open_sealed(_data_key(record),
+                                           _payload_context(record, approval.audience),
+                                           approval.payload))
+
+
+def _payload_context(record, audience: str) -> bytes:
+    return "\x00".join((record.__record_type__, record.uuid, "core_approval", audience,
+                        "payload")).encode()
 
 
 def policy_for(record, audience: str) -> Policy:

@@ -7,15 +7,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from core import audit, clock, consent, keystore
-from core.approvals import current_approval
+from core.approvals import current_approval, difference, last_approval
 from core.extensions import db
 from core.models import Approval, RecordWriter
 from core.permissions import REVIEW_RECORDS
 from core.plugins import plugin_manager
-from core.records import redaction, review_required, type_of
+from core.records import approved_payload, redaction, review_required, seal_payload, type_of
 
 
 class ReviewError(ValueError):
@@ -84,10 +84,12 @@ def approve(record, audience: str, reviewer) -> Approval:
     previous = current_approval(record, audience)
     if previous is not None:
         previous.revoked_at, previous.revoked_because = clock.now(), "replaced"
+    _forget_approved_payloads(record, audience)
     approval = Approval(
         record_type=record.__record_type__, record_uuid=record.uuid, audience=audience,
         version=record.version, payload_hash=prepared.payload_hash,
         policy_hash=prepared.policy_hash, approved_by=reviewer.id,
+        payload=seal_payload(record, audience, prepared.payload),
     )
     db.session.add(approval)
     db.session.flush()
@@ -96,6 +98,41 @@ def approve(record, audience: str, reviewer) -> Approval:
     db.session.commit()
     plugin_manager().hook.record_approved(record=record, approval=approval)
     return approval
+
+
+def _forget_approved_payloads(record, audience: str) -> None:
+    """Only the newest approval of an audience keeps its payload (to compare with)."""
+    db.session.execute(
+        update(Approval).where(Approval.record_type == record.__record_type__,
+                               Approval.record_uuid == record.uuid,
+                               Approval.audience == audience, Approval.payload.is_not(None))
+        .values(payload=None)
+    )
+
+
+@dataclass(frozen=True)
+class Changed:
+    """What changed in the payload for an audience since it was last approved: why the
+    approval ended (``payload-changed``: an edit; ``type-changed``: its record type's new
+    version) and the differences (``core.approvals.Difference``)."""
+
+    because: str
+    version: int  # the record's version that was approved
+    differences: tuple
+
+
+def changed_since_approval(record, audience: str, payload: dict) -> Changed | None:
+    """For a record whose last approval for ``audience`` was revoked because its payload
+    changed: what differs between the approved payload and ``payload`` (what would leave
+    now). None when there is nothing to compare (never approved, approved as it is, or the
+    approved payload was not kept)."""
+    last = last_approval(record, audience)
+    if last is None or last.revoked_because not in ("payload-changed", "type-changed"):
+        return None
+    before = approved_payload(record, last)
+    if before is None:
+        return None
+    return Changed(last.revoked_because, last.version, tuple(difference(before, payload)))
 
 
 def shareable(record, audience: str) -> Shareability:

@@ -76,14 +76,16 @@ def review_page(record_type: str, record_uuid: str):
     db.session.commit()  # the audit entry of the reveal
     audiences = []
     for audience in AUDIENCES:
+        prepared = records.redaction(record, audience)
         audiences.append({
             "code": audience,
             "label": AUDIENCE_LABELS[audience],
             "consent": consent.allows(record, audience),
-            "redaction": records.redaction(record, audience),
+            "redaction": prepared,
             "approval": approvals.current_approval(record, audience),
             "shareable": review.shareable(record, audience),
             "not_approver": review.why_not_approver(record, audience, current_user),
+            "changed": review.changed_since_approval(record, audience, prepared.payload),
         })
     return render_template(
         "records/review.html", record=record, record_type=records.type_of(record),

@@ -19,6 +19,7 @@ from .models import Case
 from .permissions import PERMISSIONS, VIEW
 from .schemas import CaseSchema
 from .terms import declared
+from .upgrades import CHANGES
 from .views import blueprint
 
 
@@ -34,8 +35,8 @@ def register_permissions():
 
 @hookimpl
 def register_record_types():
-    return [RecordType("cases.case", CaseSchema, Case, version=1, label=_l("Case"), review=True,
-                       form=CaseForm, not_on_form=NOT_ON_FORM)]
+    return [RecordType("cases.case", CaseSchema, Case, version=2, label=_l("Case"), review=True,
+                       form=CaseForm, not_on_form=NOT_ON_FORM, changes=CHANGES)]
 
 
 @hookimpl

@@ -89,6 +89,7 @@ class IncidentForm(Form):
     perpetrator_type = SelectField(_l("Perpetrator type"), validate_choice=False)
     perpetrator_identity = StringField(_l("Perpetrator identity"), validators=[Length(max=500)])
     narrative = TextAreaField(_l("What happened"), validators=[Length(max=20000)])
+    legal_basis = MultiCheckboxField(_l("Legal basis invoked"), validate_choice=False)
     sources = TextAreaField(_l("Sources"), validators=[Length(max=2000)])
     source_reliability = SelectField(_l("Reliability of sources"),
                                      choices=_blank(RELIABILITY_LABELS), default="")

@@ -142,6 +142,7 @@ class Incident(RecordPartMixin, db.Model):
     perpetrator_type: Mapped[str | None] = mapped_column(String(40))
     narrative: Mapped[str] = mapped_column(Text, default="")
     narrative_original = original_column()
+    legal_basis: Mapped[list | None] = mapped_column(JSON, default=list)  # core.laws codes
     place_detail = sealed_column()
     perpetrator_identity = sealed_column()
     sources = sealed_column()

@@ -77,6 +77,9 @@ LEFT_EMPTY = {
     "incidents.place_detail": "one more sealed value per incident would change the workload of "
                               "the benchmarks (bench/redaction.py, bench/cases.py) against the "
                               "figures docs/performance.md compares with",
+    "incidents.legal_basis": "the laws are the country plugins' (a sample may run with none), "
+                             "and sample cases stay as they were before version 2, like the "
+                             "cases an upgraded node already holds",
 }
 ENDED = ("done", "cancelled")
 TITLES = {

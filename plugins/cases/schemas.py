@@ -1,9 +1,10 @@
 """The shared record ``cases.case``: every field and what may leave the node.
 
-Version 1. What a recipient gets (docs/records.md shows an example): the title, summary,
-status and risk; the defender's pseudonym, gender, activism, age band and governorate of
-residence; per incident the month, governorate, violation and perpetrator types and the
-narrative (peers and hub only); per intervention its kind, status and months. Names,
+Version 2 (it added each incident's legal basis invoked; see upgrades.py). What a recipient
+gets (docs/records.md shows an example): the title, summary, status and risk; the defender's
+pseudonym, gender, activism, age band and governorate of residence; per incident the month,
+governorate, violation and perpetrator types, the laws invoked and the narrative (peers and
+hub only); per intervention its kind, status and months. Names,
 contacts, addresses, organisations, exact places, perpetrators' identities and sources never
 leave; open texts are scrubbed of them. Every open text (title, summary, pseudonym, narrative)
 is sealed at rest as written — core's default, see core.records — and kept in clear only
@@ -15,6 +16,7 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from marshmallow import Schema, fields
 
+from core.countries import LAWS
 from core.redaction import NEVER, OPEN, SCRUB_VALUE, SCRUB_WORDS, generalised
 
 from .forms import (
@@ -82,6 +84,9 @@ class IncidentSchema(Schema):
     narrative = fields.String(
         metadata=_open(_l("What happened"), audiences=NARRATIVE_AUDIENCES)
     )
+    # Version 2: the laws the authorities invoked (codes of core.laws, the country plugins').
+    legal_basis = fields.List(fields.String(), allow_none=True,
+                              metadata=_code(_l("Legal basis invoked"), vocabulary=LAWS))
     place_detail = fields.String(metadata=_never(_l("Exact place"), SCRUB_VALUE))
     perpetrator_identity = fields.String(metadata=_never(_l("Perpetrator identity")))
     sources = fields.String(metadata=_never(_l("Sources"), SCRUB_VALUE))

@@ -10,6 +10,7 @@ import json
 from functools import lru_cache
 from pathlib import Path
 
+from core.countries import LAWS as LAWS  # re-exported: the cases pages name its terms
 from core.i18n import language
 from core.vocabularies import Term, vocabulary
 

@@ -30,7 +30,8 @@ NOT_ON_PAGE = {"defender.uuid": PART_ID, "incidents.uuid": PART_ID,
                "interventions.uuid": PART_ID}
 # A value for every field the form has, as a browser sends it (nothing left empty).
 EVERY_FIELD = case_form(**{"interventions-0-ended_on": "2025-04-02",
-                           "defender-gender": "non-binary"})
+                           "defender-gender": "non-binary",
+                           "incidents-0-legal_basis": ["tn-decree-law-2022-54"]})
 
 
 def form_name(path: str) -> str:
