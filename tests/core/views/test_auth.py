@@ -406,7 +406,8 @@ def test_a_flood_that_spends_the_hashing_budget_does_not_keep_her_own_browser_ou
     assert sign_in_as(laptop, "amina", amina.password).location.endswith("/")
 
 
-def test_a_refused_code_step_says_when_to_try_again(app, client, make_user):
+def test_a_refused_code_step_says_when_to_try_again(app, client, make_user, fake_clock):
+    """The clock stands still: on a busy machine a second may pass between the steps."""
     salma = make_user("salma", role="documenter")
     sign_in(client, salma)
     for _ in range(5):
