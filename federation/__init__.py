@@ -12,7 +12,7 @@ from flask_babel import lazy_gettext as _l
 
 from core.dashboard import NavItem
 from core.hookspecs import hookimpl
-from federation import outbox, signing
+from federation import outbox, signing, statistics
 from federation.cli import COMMANDS
 from federation.permissions import MANAGE, PERMISSIONS, READ_SHARED
 from federation.settings import SETTINGS
@@ -31,7 +31,7 @@ def register_commands():
 
 @hookimpl
 def register_settings():
-    return SETTINGS
+    return SETTINGS + statistics.SETTINGS
 
 
 @hookimpl
@@ -63,6 +63,11 @@ def record_approved(record, approval):
 @hookimpl
 def record_saved(record, user):
     outbox.share_all(record)  # record types shared without review, and edits
+
+
+@hookimpl
+def shared_record_purged(shared):
+    statistics.forget(shared.origin, shared.record_id)
 
 
 @hookimpl

@@ -13,7 +13,7 @@ from flask.cli import with_appcontext
 
 from core import keystore
 from core.extensions import db
-from federation import bundles, identity, outbox, peers, signing, sync
+from federation import bundles, identity, outbox, peers, signing, statistics, sync
 from federation.reasons import Refused
 
 
@@ -286,6 +286,15 @@ def federation_release(origin):
     if not sync.release(origin, None):
         raise click.ClickException(f"{origin} is not quarantined.")
     click.echo(f"Released {origin}; the next sync checks its feed again.")
+
+
+@federation_group.command("rebuild-statistics")
+@with_appcontext
+def federation_rebuild_statistics():
+    """Recount the hub's statistics from the shared records it holds."""
+    made = statistics.rebuild()
+    db.session.commit()
+    click.echo(f"Counted {made} incidents and cases again from the records held.")
 
 
 COMMANDS = [peers_group, sync_command, bundle_group, federation_group]

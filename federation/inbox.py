@@ -37,6 +37,7 @@ from federation.models import (
 from federation.protocol import HUB, KEY, RECORD, RELAY, TOMBSTONE, Entry
 from federation.reasons import Refused
 from federation.signatures import Signatures, checked_together
+from federation.statistics import count as count_statistics
 
 MAX_ITEMS = 1000
 
@@ -319,6 +320,8 @@ def apply(items: Iterable[Item], *, received_from: str, relay: bool = False,
         if not items:
             return done
         received, purged, revoked = _write(items, received_from, done)
+        count_statistics(items, {key: shared for key, shared in received.items()
+                                 if key not in purged})
     for key in revoked:
         invalidate_signed_after_revocation(key)
     announce_shared_received(*(shared for key, shared in received.items() if key not in purged))
