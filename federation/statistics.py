@@ -222,7 +222,8 @@ def rebuild() -> int:
 def facts() -> list[tuple]:
     """Every fact, without its id, in a stable order (tests: rebuild = incremental)."""
     columns = [c for c in Fact.__table__.columns if c.name != "id"]
-    return sorted(tuple(row) for row in db.session.execute(select(*columns)))
+    return sorted((tuple(row) for row in db.session.execute(select(*columns))),
+                  key=lambda row: [(value is None, str(value)) for value in row])
 
 
 # -- queries -------------------------------------------------------------------------------
@@ -444,7 +445,7 @@ def _csv(result: Table, *, hxl: bool) -> str:
     for name, value in heading(result).items():
         text = json.dumps(value, ensure_ascii=False) if isinstance(value, dict | list) \
             else value
-        writer.writerow([f"# {name}: {text}"])
+        out.write(f"# {name}: {text}\n")  # a comment line (``comment="#"`` skips them)
     names = list(result.dimensions) + ["count"]
     writer.writerow(names)
     if hxl:
