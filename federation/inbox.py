@@ -22,7 +22,7 @@ from core import clock, erasure
 from core.db import insert_rows
 from core.extensions import db
 from core.records import SharedRecord, announce_shared_purged, announce_shared_received
-from federation import protocol
+from federation import protocol, versions
 from federation.identity import KeyInfo
 from federation.models import (
     Chain,
@@ -272,7 +272,9 @@ def _read_item(raw) -> Item:
 def _entry(raw: dict) -> Entry:
     if not isinstance(raw["entry"], str) or type(raw["seq"]) is not int:
         raise Refused("entry-invalid")
-    return protocol.read_entry(raw["entry"].encode("utf-8"))
+    entry = protocol.read_entry(raw["entry"].encode("utf-8"))
+    versions.check(entry)
+    return entry
 
 
 def _chain(origin: str, feed: str) -> tuple[int, str, datetime | None]:

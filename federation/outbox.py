@@ -137,6 +137,9 @@ def _share(record, audience: str) -> OutboxEntry | None:
             "expires": given.expires_on.isoformat() if given.expires_on else None,
         },
     }
+    type_version = records.type_of(record).version
+    if type_version > 1:  # version 1 is said by leaving it out (docs/federation.md)
+        fields[protocol.TYPE_VERSION] = type_version
     entry = append(audience, RECORD, fields, payload=protocol.canonical(prepared.payload),
                    policy_hash=prepared.policy_hash, consent_id=given.id)
     audit.record("federation.shared", target_type=record.__record_type__, target_id=record.uuid,

@@ -58,6 +58,8 @@ _REASONS = [
     Reason("wrong-feed", 422, "An entry belongs to another feed (another audience)."),
     Reason("not-relayable", 422, "A relayed entry's consent does not cover partner nodes."),
     Reason("payload-mismatch", 422, "A payload does not match the hash its entry signs."),
+    Reason("record-type-version", 422, "An entry's record type is more than one version "
+                                       "newer than this node's: upgrade its plugin."),
     Reason("gap", 422, "Entries are missing from the sequence."),
     Reason("fork", 422, "Two different entries claim the same place in a chain."),
     Reason("time-regression", 422, "An entry is dated before the entry it follows."),
