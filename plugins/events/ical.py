@@ -5,10 +5,12 @@ city, and only when the place is not secret, is the most a file says of where.""
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from datetime import datetime
+from functools import lru_cache
 
 from flask import current_app
-from icalendar import Calendar, vRecur
+from icalendar import Calendar, Timezone, vRecur
 from icalendar import Event as VEvent
 
 from core import records
@@ -17,15 +19,40 @@ from . import schedule
 
 
 def calendar(events, name: str) -> bytes:
-    """The iCalendar text of ``events`` (VTIMEZONEs added for the zones they use)."""
-    cal = Calendar()
-    cal.add("prodid", "-//Rabita//events//EN")
-    cal.add("version", "2.0")
-    cal.add("x-wr-calname", name)
+    """The iCalendar text of ``events`` with a VTIMEZONE for each zone they use. Each
+    VEVENT's text is kept per event version, each zone's per zone (both cost about a
+    millisecond to make, and a feed holds hundreds)."""
+    head = Calendar()
+    head.add("prodid", "-//Rabita//events//EN")
+    head.add("version", "2.0")
+    head.add("x-wr-calname", name)
+    node = current_app.config.get("NODE_ID", "local")
+    items, zones = [], {}
     for event in events:
-        cal.add_component(vevent(event))
-    cal.add_missing_timezones()
-    return cal.to_ical()
+        items.append(_vevent_text(event.uuid, event.version, node, event))
+        zones.setdefault(event.timezone, None)
+    opening = head.to_ical().removesuffix(b"END:VCALENDAR\r\n")
+    return b"".join([opening, *(_vtimezone_text(z) for z in zones), *items,
+                     b"END:VCALENDAR\r\n"])
+
+
+_VEVENTS: OrderedDict[tuple, bytes] = OrderedDict()
+KEPT_VEVENTS = 20_000
+
+
+def _vevent_text(uuid: str, version: int, node: str, event) -> bytes:
+    key = (uuid, version, node)
+    text = _VEVENTS.get(key)
+    if text is None:
+        text = _VEVENTS[key] = vevent(event).to_ical()
+        if len(_VEVENTS) > KEPT_VEVENTS:
+            _VEVENTS.popitem(last=False)
+    return text
+
+
+@lru_cache(maxsize=512)
+def _vtimezone_text(zone_name: str) -> bytes:
+    return Timezone.from_tzid(zone_name).to_ical()
 
 
 def vevent(event) -> VEvent:

@@ -48,7 +48,7 @@ from .permissions import ORGANISE, VIEW
 blueprint = Blueprint("events", __name__, url_prefix="/events", template_folder="templates",
                       static_folder="static")
 VIEWS = ("agenda", "month", "week")
-FEED_HISTORY = timedelta(days=366)  # a feed holds what is to come and the past year
+FEED_HISTORY = FEED_AHEAD = timedelta(days=366)  # a feed: the past year and the next one
 LABELS = {"kind": KIND_LABELS, "audience": AUDIENCE_LABELS, "visibility": VISIBILITY_LABELS,
           "language": LANGUAGE_LABELS, "age_band": AGE_BAND_LABELS, "role": ROLE_LABELS}
 
@@ -366,24 +366,29 @@ def export(fmt: str):
 @blueprint.route("/feed.ics")
 @public
 def public_feed():
-    """The public events of this node, from a year ago on (RFC 5545)."""
-    since = clock.now() - FEED_HISTORY
-    events = db.session.scalars(select(Event).where(Event.audience == PUBLIC,
-                                                    Event.last_ends_at > since))
-    return _ics(ical.calendar(events, current_app.config["NODE_NAME"]), "events.ics")
+    """The public events of this node, of the past year and the next (RFC 5545)."""
+    return _ics(ical.calendar(feed_events(PUBLIC), current_app.config["NODE_NAME"]),
+                "events.ics")
 
 
 @blueprint.route("/feed/<token>.ics")
 @public
 def member_feed(token: str):
-    """A member's feed: the events she registered for or organises, and this node's public
-    and members' events. Found by the hash of its secret token; a revoked token is a 404."""
-    owner = _feed_owner(token)
-    if owner is None:
+    """A member's feed: every event of this node (never a place or a link), of the past
+    year and the next. Found by the hash of its secret token; a revoked token is a 404."""
+    if _feed_owner(token) is None:
         abort(404)
-    since = clock.now() - FEED_HISTORY
-    events = db.session.scalars(select(Event).where(Event.last_ends_at > since))
-    return _ics(ical.calendar(events, current_app.config["NODE_NAME"]), "events.ics")
+    return _ics(ical.calendar(feed_events(), current_app.config["NODE_NAME"]), "events.ics")
+
+
+def feed_events(audience: str | None = None):
+    """The events of a feed: those of the past year and the next (of ``audience`` only)."""
+    now = clock.now()
+    query = select(Event).where(Event.last_ends_at > now - FEED_HISTORY,
+                                Event.starts_at < now + FEED_AHEAD).order_by(Event.starts_at)
+    if audience is not None:
+        query = query.where(Event.audience == audience)
+    return db.session.scalars(query)
 
 
 def _feed_owner(token: str) -> int | None:
