@@ -10,14 +10,14 @@ from core.testing import all_databases
 
 from .conftest import PLUGIN
 
-README = Path(plugin.__file__).with_name("README.md")
+RECORDS_MD = Path(plugin.__file__).parents[2] / "docs" / "records.md"
 
 
 def test_it_loads_with_its_record_type_documented(app):
     with app.app_context():
         record_type = records.record_types().get("events.event")
         assert record_type.data_subject is False
-        assert declaration.problems(record_type, README.read_text(encoding="utf-8")) == []
+        assert declaration.problems(record_type, RECORDS_MD.read_text(encoding="utf-8")) == []
 
 
 @all_databases
