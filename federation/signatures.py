@@ -65,16 +65,17 @@ class Signatures:
     def __init__(self):
         self._pending: list[Check] = []
         self._handed: list[tuple[ProcessPoolExecutor, Future, list[Check]]] = []
+        self._here = False  # the pool refused a batch: the rest of the page is checked here
 
     def add(self, public_key: bytes, data: bytes, signature: bytes) -> None:
         self._pending.append((public_key, data, signature))
-        if len(self._pending) >= BATCH:
+        if len(self._pending) >= BATCH and not self._here:
             self._hand_over()
 
     def hand_over_rest(self) -> None:
         """The page is read: its last checks go too, if the others went (they are checked
         while the page is written)."""
-        if self._handed and self._pending:
+        if self._handed and self._pending and not self._here:
             self._hand_over()
 
     def _hand_over(self) -> None:
@@ -85,6 +86,7 @@ class Signatures:
             future = pool.submit(all_hold, self._pending)
         except (BrokenProcessPool, RuntimeError):  # broken, or shut down: checked here
             _forget(pool)
+            self._here = True
             return
         self._handed.append((pool, future, self._pending))
         self._pending = []
