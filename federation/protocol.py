@@ -137,20 +137,22 @@ def strict_loads_written(data: bytes, *, canonical: bool = False) -> Any:
 _SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
 
 
-def read_canonical(data: bytes, code: str) -> Any:
+def read_canonical(data: bytes, code: str, *, typed: bool = False) -> Any:
     """Parse text that must be RFC 8785 canonical (an entry, a payload, a signed envelope's
     text): anything else — re-indented, keys reordered, a number or a string written
     another way — is refused with ``code``, even when its signature or hash holds.
 
     orjson writing the value back, keys sorted, gives the same bytes as RFC 8785 except for
-    numbers with a fraction or an exponent and keys ordered differently in UTF-16 (characters
-    beyond U+FFFF, 4-byte UTF-8): text holding either is checked by ``rfc8785`` itself."""
+    numbers with a fraction or an exponent, and for keys holding characters beyond U+FFFF
+    (RFC 8785 orders keys by UTF-16 code units): a value with either is checked by
+    ``rfc8785`` itself. ``typed``: the caller then checks every field's type and name (an
+    entry: no float, ASCII keys), so the first comparison decides."""
     try:
         value = orjson.loads(data)
         quick = orjson.dumps(value, option=orjson.OPT_SORT_KEYS) == data
     except (orjson.JSONDecodeError, orjson.JSONEncodeError):
         value, quick = strict_loads(data), False
-    if quick and not _has_fraction(value) and not _beyond_bmp(data):
+    if quick and (typed or not _written_otherwise(value)):
         return value
     try:
         same = canonical(value) == data
@@ -162,19 +164,22 @@ def read_canonical(data: bytes, code: str) -> Any:
     return value
 
 
-def _has_fraction(value: Any) -> bool:
-    if type(value) is float:
-        return True
-    if type(value) is list:
-        return any(_has_fraction(item) for item in value)
-    if type(value) is dict:
-        return any(_has_fraction(item) for item in value.values())
+def _written_otherwise(value: Any) -> bool:
+    """Whether RFC 8785 may write ``value`` otherwise than orjson: it holds a float, or a key
+    with a character beyond U+FFFF."""
+    waiting = [value]
+    while waiting:
+        item = waiting.pop()
+        kind = type(item)
+        if kind is dict:
+            if any(not key.isascii() and max(key) > "\uffff" for key in item):
+                return True
+            waiting.extend(item.values())
+        elif kind is list:
+            waiting.extend(item)
+        elif kind is float:
+            return True
     return False
-
-
-def _beyond_bmp(data: bytes) -> bool:
-    """Whether UTF-8 ``data`` holds a character beyond U+FFFF (its lead byte is 0xF0 or more)."""
-    return not data.isascii() and max(data) >= 0xF0
 
 
 def _lone_surrogate(value: Any) -> bool:
@@ -290,7 +295,7 @@ def read_entry(raw: bytes) -> Entry:
     written plainly rather than generically.
     """
     raw = raw if type(raw) is bytes else bytes(raw)
-    body = read_canonical(raw, "entry-invalid")
+    body = read_canonical(raw, "entry-invalid", typed=True)  # every field is checked below
     if type(body) is not dict or body.get("type") != ENTRY_TYPE:
         raise Refused("entry-invalid", "not an entry")
     kind = body.get("kind")
