@@ -519,3 +519,28 @@ def shared_record_purged(shared):
             if shared.record_type == "notes.note":
                 unindex_shared_note(shared.origin, shared.record_id)
     """
+
+
+@hookspec
+def public_page_sections(locale):
+    """Called when a hub draws its public page (``/public/statistics``, no sign-in): what a
+    plugin adds to it — the public calendar of events, the library. The page is the same for
+    everyone and cached, so a section holds only what anyone may read, never anything about
+    who asks, no link to a signed-in page and no record-level data of a person.
+
+    Args:
+        locale (str): the page's language ("ar", "en", "fr"): titles and lines in it.
+
+    Returns:
+        list[dict] | None: sections, each ``{"title": str, "lines": list[str]}`` (plain text,
+        escaped by the page; at most a few dozen lines), or None to add nothing.
+
+    Example::
+
+        @hookimpl
+        def public_page_sections(locale):
+            coming = shared.public_events(clock.now(), clock.now() + timedelta(days=90))
+            return [{"title": _("Coming events"),
+                     "lines": [f"{o.starts_at:%Y-%m-%d} {o.event.title} ({o.event.city})"
+                               for o in coming]}]
+    """

@@ -27,6 +27,7 @@ from werkzeug.datastructures import CallbackDict
 
 from core import clock
 from core.extensions import db
+from core.headers import PUBLIC_PAGES
 from core.models import ServerSession, User
 from core.read_only import read_without_transaction
 
@@ -254,7 +255,9 @@ def _purge_expired(app: Flask, connection, now: datetime) -> None:
 
 
 def _is_static(app: Flask, request: Request) -> bool:
-    return request.path.startswith(f"{app.static_url_path}/")
+    """A static file, or a public page the same for everyone (``core.headers.PUBLIC_PAGES``):
+    no session is read or written, so no cookie is set and nothing varies with the asker."""
+    return request.path.startswith((f"{app.static_url_path}/", PUBLIC_PAGES))
 
 
 def _request_is_secure() -> bool:

@@ -12,7 +12,12 @@ from flask_babel import lazy_gettext as _l
 
 from core.dashboard import NavItem
 from core.hookspecs import hookimpl
-from federation import outbox, signing, statistics
+from federation import (
+    outbox,
+    signing,
+    statistics,
+    statistics_views,  # noqa: F401 (its pages join federation's blueprint)
+)
 from federation.cli import COMMANDS
 from federation.permissions import MANAGE, PERMISSIONS, READ_SHARED
 from federation.settings import SETTINGS
@@ -21,7 +26,7 @@ from federation.views import blueprint
 
 @hookimpl
 def register_blueprints():
-    return [blueprint]
+    return [blueprint]  # statistics_views adds its pages to it
 
 
 @hookimpl
@@ -42,6 +47,7 @@ def register_permissions():
 @hookimpl
 def navigation_items(user):
     return [NavItem(_l("Shared with us"), "federation.shared_page", READ_SHARED, order=70),
+            NavItem(_l("Statistics"), "federation.statistics_page", READ_SHARED, order=72),
             NavItem(_l("Partner nodes"), "federation.peers_page", MANAGE, order=80)]
 
 

@@ -15,6 +15,7 @@ PUBLIC_ENDPOINTS = {
     "home.set_language",
     "federation.static",
     "federation.node_document",  # the signed node document pairing starts from
+    "federation.public_statistics",  # a hub's statistics public-aggregate consent allows
     "events.static",
     "events.public_feed",  # the public events' calendar (RFC 5545): public events only
     "events.member_feed",  # a member's calendar, behind its secret token (hashed here)

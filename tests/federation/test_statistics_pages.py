@@ -1,0 +1,150 @@
+"""A hub's statistics pages: the chosen table with its SVG chart, the trend, exports and the
+brief show only suppressed figures; bad input is a clear 400 and writes nothing."""
+
+import random
+import re
+import uuid
+
+import pytest
+from sqlalchemy import func, select
+
+from core.extensions import db
+from core.models import AuditEntry
+from core.testing import add_person, all_databases, signed_in_client
+from federation import inbox, statistics
+from tests.federation.conftest import Origin, as_item
+
+K = 5  # the default, smallest k
+VIOLATIONS = ["arbitrary-detention", "smear-campaign", "threats"]
+
+
+@pytest.fixture
+def hub(federation_app):
+    return federation_app(FEDERATION_ROLE="hub")
+
+
+def case(rng, violation=None, month=None, place="EG-C"):
+    return {"status": "open", "defender": {"age": "18-29", "activism": ["labour"]},
+            "incidents": [{"occurred_on": month or f"2025-{rng.randint(1, 6):02d}",
+                           "place": place, "violation": violation or rng.choice(VIOLATIONS),
+                           "perpetrator_type": "police"}]}
+
+
+def fill(app, member, cases, audiences=("hub",)):
+    """Store ``cases`` as shared records consented to statistics."""
+    consent = {"audiences": sorted(audiences), "purposes": ["statistics"], "expires": None}
+    items = [as_item(member.record("hub", str(uuid.uuid4()), payload=payload,
+                                   consent=consent)) for payload in cases]
+    with app.app_context():
+        inbox.apply(items, received_from=member.node_id, relay=True)
+        db.session.commit()
+
+
+def reader(app, role="member"):
+    with app.app_context():
+        person = add_person(f"reader-{role}", role)
+    return signed_in_client(app, person.id)
+
+
+def filled(hub):
+    """40 detentions, 12 threats and 2 smear campaigns (below k) in Egypt, Jan–Jun 2025."""
+    member, rng = Origin(seed=5), random.Random(5)
+    fill(hub, member, [case(rng, "arbitrary-detention") for _ in range(40)] +
+         [case(rng, "threats") for _ in range(12)] +
+         [case(rng, "smear-campaign", "2025-03") for _ in range(2)])
+    return member
+
+
+def figures(html: str) -> list[int]:
+    """Every number shown in the statistics tables' cells."""
+    return [int(n) for n in re.findall(r"<td>(\d+)</td>", html)]
+
+
+@all_databases
+def test_the_page_shows_a_table_and_svg_charts_with_small_cells_hidden(hub):
+    filled(hub)
+    client = reader(hub)
+    page = client.get("/federation/statistics?rows=violation")
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200
+    assert html.count("<svg") == 2 and "<script" not in html
+    assert 'role="img"' in html and "<title" in html
+    assert "<td>40</td>" in html
+    # 2 smear campaigns: hidden, and so is a figure that would give them away
+    assert "<td>2</td>" not in html
+    assert not ("<td>12</td>" in html and "<td>54</td>" in html)
+    assert all(n >= K or n == 0 for n in figures(html))
+    assert "fewer than 5" in html
+
+
+@all_databases
+def test_two_dimensions_and_filters(hub):
+    member = filled(hub)
+    client = reader(hub)
+    html = client.get(f"/federation/statistics?rows=violation&columns=month&since=2025-01"
+                      f"&until=2025-06&country=EG&origin={member.node_id}").get_data(True)
+    assert "<table" in html and "2025-03" in html
+    assert all(n >= K or n == 0 for n in figures(html))
+
+
+@pytest.mark.parametrize("query, said", [
+    ("rows=password", "not one the hub counts"),
+    ("rows=violation&columns=violation", "two different dimensions"),
+    ("measure=cases&rows=violation", "Cases are counted by"),
+    ("measure=victims", "incidents or cases"),
+    ("since=2025-06&until=2025-01", "ends before it starts"),
+    ("since=June", "A filter is not valid"),
+    ("origin=" + "a" * 26, "not one this hub knows"),
+    ("country=EG%00", "A filter is not valid"),
+])
+def test_bad_input_is_a_clear_error_and_writes_nothing(hub, query, said):
+    filled(hub)
+    client = reader(hub)
+    with hub.app_context():
+        before = (db.session.scalar(select(func.count()).select_from(statistics.Fact)),
+                  db.session.scalar(select(func.count()).select_from(AuditEntry)))
+    for path in ("/federation/statistics", "/federation/statistics/brief",
+                 "/federation/statistics/export.csv"):
+        answer = client.get(f"{path}?{query}")
+        assert answer.status_code == 400, path
+        assert said in answer.get_data(as_text=True), path
+        assert "<svg" not in answer.get_data(as_text=True)
+    with hub.app_context():
+        assert (db.session.scalar(select(func.count()).select_from(statistics.Fact)),
+                db.session.scalar(select(func.count()).select_from(AuditEntry))) == before
+
+
+def test_exports_are_suppressed_like_the_page(hub):
+    filled(hub)
+    client = reader(hub)
+    csv_text = client.get("/federation/statistics/export.csv?rows=violation").get_data(True)
+    assert csv_text.startswith("# measure: incidents") and "# k: 5" in csv_text
+    assert "arbitrary-detention,40" in csv_text and "smear-campaign,\n" in csv_text
+    hxl = client.get("/federation/statistics/export.hxl?rows=violation").get_data(True)
+    assert "#event+type" in hxl
+    answer = client.get("/federation/statistics/export.json?rows=violation&of=trend")
+    assert answer.json["dimensions"] == ["month"] and answer.json["k"] == 5
+    assert "attachment" in answer.headers["Content-Disposition"]
+    assert client.get("/federation/statistics/export.xls").status_code == 400
+
+
+def test_the_brief_is_print_ready_in_the_language_asked(hub):
+    filled(hub)
+    client = reader(hub)
+    for lang, direction in (("ar", "rtl"), ("fr", "ltr"), ("en", "ltr")):
+        html = client.get(f"/federation/statistics/brief?rows=violation&since=2025-01"
+                          f"&until=2025-06&lang={lang}").get_data(True)
+        assert f'<html lang="{lang}" dir="{direction}">' in html
+        assert html.count("<svg") == 2 and "hub.css" in html and "<form" not in html
+        assert "2025-01" in html and "<td>40</td>" in html and "<td>2</td>" not in html
+    with client.get("/federation/static/hub.css") as answer:
+        css = answer.get_data(as_text=True)
+    assert "size: A4" in css and "@media print" in css
+
+
+def test_a_reader_without_the_permission_is_refused(hub):
+    with hub.app_context():
+        person = add_person("visitor", "member")
+    # every role reads shared records today; an anonymous visitor is sent to sign in
+    assert hub.test_client().get("/federation/statistics").status_code == 302
+    assert signed_in_client(hub, person.id).get("/federation/statistics").status_code == 200
