@@ -47,6 +47,20 @@ TEST_PASSPHRASE = "olive grove, blue door, seven lanterns"
 all_databases = pytest.mark.parametrize("db_backend", ["sqlite", "postgresql"], indirect=True)
 
 
+def pytest_configure(config) -> None:
+    config.addinivalue_line("markers", "postgresql: runs on the PostgreSQL test server")
+
+
+def pytest_collection_modifyitems(items) -> None:
+    """A test's run on PostgreSQL (``all_databases``' second run, or any test given
+    ``db_backend`` "postgresql") is marked ``postgresql``: a quick run (``-m "not
+    postgresql"``) leaves the server out, and each such test still runs on SQLite."""
+    for item in items:
+        callspec = getattr(item, "callspec", None)
+        if callspec is not None and callspec.params.get("db_backend") == "postgresql":
+            item.add_marker(pytest.mark.postgresql)
+
+
 def builtin_plugins() -> list[str]:
     """Every plugin shipped with Rabita: each folder of ``plugins/``, and federation. Tests
     that enumerate the URL map load them all, so a new plugin's pages join by themselves."""
