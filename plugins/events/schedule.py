@@ -12,6 +12,7 @@ from dateutil.rrule import rrulestr
 from flask_babel import lazy_gettext as _l
 
 MAX_OCCURRENCES = 366
+LONGEST = timedelta(days=31)  # one occurrence at most; a longer event is a series
 RRULE_PARTS = {"FREQ", "INTERVAL", "COUNT", "UNTIL", "BYDAY", "BYMONTHDAY", "BYMONTH",
                "BYSETPOS", "WKST"}
 
@@ -61,6 +62,8 @@ def local(moment: datetime, zone_name: str) -> datetime:
 def check_times(starts_at: datetime, ends_at: datetime) -> None:
     if ends_at <= starts_at:
         raise ScheduleError(_l("The end must come after the start."))
+    if ends_at - starts_at > LONGEST:
+        raise ScheduleError(_l("An event lasts at most 31 days; make a longer one a series."))
 
 
 def check_rule(rule: str | None, starts_at: datetime, zone_name: str) -> list[datetime]:

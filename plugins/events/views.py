@@ -122,8 +122,21 @@ def _filters() -> dict[str, str]:
 def occurrences_between(first: datetime, last: datetime, filters: dict | None = None,
                         ) -> list[schedule.Occurrence]:
     """The occurrences of this node's events in [first, last), earliest first."""
-    filters = filters or {}
-    query = select(Event).where(Event.starts_at < last, Event.last_ends_at > first)
+    found = []
+    for query in (
+        # single events: by the start, within the longest an event may last (index range)
+        select(Event).where(Event.recurrence.is_(None), Event.starts_at < last,
+                            Event.starts_at > first - schedule.LONGEST),
+        # series: those that start before the range ends and end after it starts
+        select(Event).where(Event.recurrence.is_not(None), Event.starts_at < last,
+                            Event.last_ends_at > first),
+    ):
+        for event in db.session.scalars(_filtered(query, filters or {})):
+            found += schedule.occurrences(event, first, last)
+    return sorted(found, key=lambda o: o.starts_at)
+
+
+def _filtered(query, filters: dict):
     if filters.get("kind"):
         query = query.where(Event.kind == filters["kind"])
     if filters.get("audience"):
@@ -131,10 +144,7 @@ def occurrences_between(first: datetime, last: datetime, filters: dict | None = 
     if filters.get("organiser"):
         query = query.where(Event.id.in_(select(Organiser.event_id).where(
             Organiser.user_id == int(filters["organiser"]))))
-    found = []
-    for event in db.session.scalars(query):
-        found += schedule.occurrences(event, first, last)
-    return sorted(found, key=lambda o: o.starts_at)
+    return query
 
 
 def _weeks(view: str, on: date, found, zone_name: str) -> list[list[tuple[date, list]]]:
@@ -264,7 +274,8 @@ def register(event_uuid: str):
 @require_permission(VIEW)
 def download(event_uuid: str):
     event = records.find(Event.__record_type__, event_uuid, current_user)
-    return _ics(ical.calendar([event], records.texts_for(event, None)(event, "title")),
+    return _ics(ical.calendar([ical.Listed(event.uuid, event.version, event.timezone)],
+                              records.texts_for(event, None)(event, "title")),
                 f"event-{event.uuid[:8]}.ics")
 
 
@@ -381,14 +392,16 @@ def member_feed(token: str):
     return _ics(ical.calendar(feed_events(), current_app.config["NODE_NAME"]), "events.ics")
 
 
-def feed_events(audience: str | None = None):
-    """The events of a feed: those of the past year and the next (of ``audience`` only)."""
+def feed_events(audience: str | None = None) -> list[ical.Listed]:
+    """The events of a feed: those of the past year and the next (of ``audience`` only),
+    as their id, version and zone; ``ical.calendar`` loads a row only to make its text."""
     now = clock.now()
-    query = select(Event).where(Event.last_ends_at > now - FEED_HISTORY,
-                                Event.starts_at < now + FEED_AHEAD).order_by(Event.starts_at)
+    query = select(Event.uuid, Event.version, Event.timezone).where(
+        Event.last_ends_at > now - FEED_HISTORY, Event.starts_at < now + FEED_AHEAD,
+    ).order_by(Event.starts_at)
     if audience is not None:
         query = query.where(Event.audience == audience)
-    return db.session.scalars(query)
+    return [ical.Listed(*row) for row in db.session.execute(query)]
 
 
 def _feed_owner(token: str) -> int | None:

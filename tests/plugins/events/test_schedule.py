@@ -52,3 +52,9 @@ def test_a_weekly_series_keeps_its_wall_clock_time_across_a_dst_change():
     # Paris moves to summer time on 29 March 2026: 18:00 is then 16:00 UTC
     assert [s.hour for s in starts] == [17, 17, 16]
     assert [schedule.local(s, "Europe/Paris").hour for s in starts] == [18, 18, 18]
+
+
+def test_an_event_longer_than_a_month_is_refused():
+    start = datetime(2026, 3, 1, 9, tzinfo=UTC)
+    with pytest.raises(schedule.ScheduleError, match="31 days"):
+        schedule.check_times(start, start.replace(month=4, day=2))
