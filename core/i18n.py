@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from flask import Flask, current_app, g, has_request_context, request, session
-from flask_babel import Domain, get_translations
+from flask_babel import Domain, get_locale, get_translations
 from flask_login import current_user
 
 from core.extensions import babel
@@ -66,8 +66,6 @@ def select_locale() -> str:
 
 def language() -> str:
     """The language code ("ar", "en", "fr") the current request speaks."""
-    from flask_babel import get_locale
-
     locale = get_locale()
     return locale.language if locale else current_app.config["BABEL_DEFAULT_LOCALE"]
 

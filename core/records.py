@@ -28,6 +28,7 @@ from functools import lru_cache
 from typing import Any, ClassVar
 
 from flask import Flask, abort, current_app
+from flask_babel import gettext
 from marshmallow import Schema, fields
 from sqlalchemy import ForeignKey, Integer, LargeBinary, String, event, select
 from sqlalchemy.orm import Mapped, declared_attr, mapped_column
@@ -715,8 +716,6 @@ def texts_for(record, user) -> Callable[[Any, str], Any]:
         if _is_sealed_text(row, attribute) and not _unsealed(row, attribute):
             return text  # its scrubbed form
         if not unlocked:
-            from flask_babel import gettext
-
             return gettext("[hidden while the node is locked]")
         if not scrub:
             scrub.append(scrubbing(record))

@@ -19,7 +19,7 @@ import json
 import secrets
 from datetime import datetime, timedelta
 
-from flask import Flask, Request, Response
+from flask import Flask, Request, Response, request
 from flask.sessions import SessionInterface, SessionMixin
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from sqlalchemy import bindparam, delete, insert, or_, select, update
@@ -217,8 +217,6 @@ def _visit_data(app: Flask, value: str | None) -> dict:
 
 
 def _has_cookie(name: str) -> bool:
-    from flask import request
-
     return name in request.cookies
 
 
@@ -261,6 +259,4 @@ def _is_static(app: Flask, request: Request) -> bool:
 
 
 def _request_is_secure() -> bool:
-    from flask import request
-
     return request.is_secure

@@ -17,17 +17,34 @@ import os
 import re
 import secrets
 import shutil
+import sqlite3
+import subprocess
+import sys
 import threading
+import types
 import uuid
 from collections.abc import Callable, Iterator
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 import pyotp
 import pytest
+from argon2 import PasswordHasher
 from flask import Flask
 from flask.testing import FlaskClient
+from sqlalchemy import create_engine, text
+from werkzeug.serving import make_server
+
+import plugins
+from core import clock, keystore, passwords, users
+from core.app import create_app
+from core.config import Defaults
+from core.extensions import db
+from core.hookspecs import hookimpl
+from core.models import ServerSession
+from core.sessions import token_hash
 
 POSTGRES_URL_ENV = "RABITA_TEST_POSTGRES_URL"
 CHROMIUM = "/usr/bin/chromium"
@@ -64,8 +81,6 @@ def pytest_collection_modifyitems(items) -> None:
 def builtin_plugins() -> list[str]:
     """Every plugin shipped with Rabita: each folder of ``plugins/``, and federation. Tests
     that enumerate the URL map load them all, so a new plugin's pages join by themselves."""
-    import plugins
-
     folder = Path(plugins.__file__).parent
     found = sorted(f"plugins.{p.name}" for p in folder.iterdir() if (p / "__init__.py").exists())
     return [*found, "federation"]
@@ -88,11 +103,6 @@ def missing(reason: str) -> None:
 @pytest.fixture
 def insecure_fast_kdf(monkeypatch):
     """Make argon2id cheap (1 pass, 8 KiB) so tests that hash passwords run fast."""
-    from argon2 import PasswordHasher
-
-    from core import keystore, passwords
-    from core.config import Defaults
-
     monkeypatch.setattr(
         passwords, "HASHER", PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
     )
@@ -119,8 +129,6 @@ class FakeClock:
 @pytest.fixture
 def fake_clock(monkeypatch) -> FakeClock:
     """Freeze core's clock; ``fake_clock.advance(minutes=31)`` moves it on."""
-    from core import clock
-
     fake = FakeClock(clock.now())
     monkeypatch.setattr(clock, "now", fake)
     return fake
@@ -142,8 +150,6 @@ DEFAULT_POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 @pytest.fixture(scope="session")
 def postgres_server_url() -> str | None:
     url = os.environ.get(POSTGRES_URL_ENV) or DEFAULT_POSTGRES_URL
-    from sqlalchemy import create_engine, text
-
     engine = create_engine(url)
     try:
         with engine.connect() as connection:
@@ -163,8 +169,6 @@ def database_url(db_backend, tmp_path, postgres_server_url) -> Iterator[str]:
         return
     if postgres_server_url is None:
         missing(f"PostgreSQL is not reachable; set {POSTGRES_URL_ENV} to a server's URL")
-    from sqlalchemy import create_engine, text
-
     schema = f"t_{uuid.uuid4().hex[:16]}"
     admin = create_engine(postgres_server_url, isolation_level="AUTOCOMMIT")
     with admin.connect() as connection:
@@ -179,10 +183,6 @@ def database_url(db_backend, tmp_path, postgres_server_url) -> Iterator[str]:
 def database_copies(database_url: str) -> dict[str, bytes]:
     """What a copy of the database shows, by name: an SQLite file, its WAL (read before any
     checkpoint) and an SQL dump; or a pg_dump of the test's PostgreSQL schema."""
-    import sqlite3
-    import subprocess
-    from urllib.parse import parse_qs, urlsplit
-
     parts = urlsplit(database_url)
     if parts.scheme == "sqlite":
         path = Path(parts.path)
@@ -228,10 +228,6 @@ def make_app(tmp_path, database_url, insecure_fast_kdf) -> Iterator[Callable[...
     ``unlocked=True`` gives the node a keyring (passphrase ``TEST_PASSPHRASE``) and unlocks
     it, as an admin would; the unlocked keyring is shared through a folder of the test's own.
     """
-    from core import keystore
-    from core.app import create_app
-    from core.extensions import db
-
     made: list[Flask] = []
     # One per test, like one node's workers: apps on one database open each other's sealed
     # second-factor secrets.
@@ -305,9 +301,6 @@ def add_person(username: str, role: str = "member", *, password: str = TEST_PASS
                second_factor: bool | None = None, locale: str | None = None) -> TestUser:
     """Create a user in the current app and commit; a second factor when her role needs one
     (or as ``second_factor`` says). ``make_user`` and ``Node.make_person`` call this."""
-    from core import users
-    from core.extensions import db
-
     user = users.create(username, password, role)
     user.locale = locale
     if second_factor is None:
@@ -344,18 +337,11 @@ class TestUser:
 
     def code(self, steps_ahead: int = 0) -> str:
         """Her authenticator's code, ``steps_ahead`` 30-second steps from now (by core's clock)."""
-        from core import clock
-
         return self.totp.at(clock.now().timestamp() + 30 * steps_ahead)
 
 
 def signed_in_client(app: Flask, user_id: int, client=None):
     """A test client of ``app`` signed in as user ``user_id`` (a real server-side session)."""
-    from core import clock
-    from core.extensions import db
-    from core.models import ServerSession
-    from core.sessions import token_hash
-
     client = client or app.test_client()
     token = secrets.token_urlsafe(32)
     now = clock.now()
@@ -385,8 +371,6 @@ def login_as(app) -> Callable[..., RabitaClient]:
 
 class LiveServer:
     def __init__(self, app: Flask):
-        from werkzeug.serving import make_server
-
         self.server = make_server("127.0.0.1", 0, app, threaded=True)
         self.url = f"http://127.0.0.1:{self.server.server_port}"
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
@@ -411,7 +395,7 @@ def chromium_browser(tmp_path_factory):
     """Debian's Chromium, driven by Playwright (which must never download a browser)."""
     if not Path(CHROMIUM).exists() and not shutil.which("chromium"):
         missing("Chromium is not installed (apt-get install chromium chromium-driver)")
-    try:
+    try:  # Playwright is needed by the browser tests alone: imported when one starts
         from playwright.sync_api import sync_playwright
     except ImportError:
         missing("Playwright is not installed (pip install playwright)")
@@ -453,11 +437,6 @@ def make_plugin(monkeypatch, tmp_path) -> Callable[..., str]:
     ``make_plugin("notes", register_permissions=lambda: [...])`` → ``"rabita_test.notes"``,
     ready for ``make_app(PLUGINS=[...])``.
     """
-    import sys
-    import types
-
-    from core.hookspecs import hookimpl
-
     def factory(name: str, **hooks: Callable) -> str:
         module = types.ModuleType(f"rabita_test.{name}")
         module.__file__ = str(tmp_path / name / "__init__.py")

@@ -9,6 +9,7 @@ from functools import wraps
 from pathlib import Path
 
 import click
+from flask import current_app
 from flask.cli import with_appcontext
 
 from core import keystore
@@ -228,8 +229,6 @@ def federation_group():
 @signs
 def federation_init():
     """Create this node's federation key (done by `rabita init` for new nodes)."""
-    from flask import current_app
-
     try:
         own = signing.create_identity(current_app)
     except signing.SigningError as error:

@@ -19,7 +19,7 @@ from flask import Flask, current_app
 
 from core import clock
 from federation import keys, protocol, signing, transport
-from federation.reasons import Refused
+from federation.reasons import REASONS, Refused
 
 MAX_RESPONSE = 64 * 1024 * 1024
 ATTEMPTS = 4
@@ -114,8 +114,6 @@ def _unsigned_code(status: int, body: bytes) -> str:
 
 
 def _remote_code(body: bytes) -> str:
-    from federation.reasons import REASONS
-
     try:
         code = protocol.strict_loads(body).get("error")
     except (Refused, AttributeError):

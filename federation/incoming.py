@@ -12,16 +12,18 @@ from __future__ import annotations
 
 from contextlib import suppress
 from dataclasses import dataclass
+from datetime import timedelta
 from urllib.parse import quote
 
 from flask import Response, request
-from http_message_signatures import HTTPMessageSignaturesException
+from http_message_signatures import ContentDigest, HTTPMessageSignaturesException
+from http_message_signatures import InvalidSignature as Invalid
 from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 
 from core import clock
 from core.extensions import db
-from federation import keys, peers, protocol, signing, transport
+from federation import identity, keys, peers, protocol, signing, transport
 from federation.models import Key, Nonce, Peer
 from federation.reasons import Refused
 
@@ -63,8 +65,6 @@ def receive(max_body: int, *, pairing: bool = False) -> Incoming:
 def _pairing_request(message: transport.Request, body: bytes) -> Incoming:
     """A pairing request comes from a node not known yet: its own signed document, in the
     body, names the key that must have signed the request."""
-    from federation import identity
-
     digest = message.headers.get("Content-Digest")
     if message.headers.get("Signature") is None:
         raise Refused("unsigned")
@@ -92,9 +92,6 @@ def _pairing_request(message: transport.Request, body: bytes) -> Incoming:
 
 
 def _check_digest(digest: str, body: bytes) -> None:
-    from http_message_signatures import ContentDigest, HTTPMessageSignaturesException
-    from http_message_signatures import InvalidSignature as Invalid
-
     try:
         ContentDigest.verify(digest, body)
     except (Invalid, HTTPMessageSignaturesException):
@@ -148,8 +145,6 @@ def _use_nonce(verified: transport.Verified) -> None:
 
 def forget_expired_nonces() -> int:
     """Nonces are kept until their signature expires (plus the clock skew), no longer."""
-    from datetime import timedelta
-
     horizon = clock.now() - timedelta(seconds=transport.CLOCK_SKEW)
     return db.session.execute(delete(Nonce).where(Nonce.expires_at < horizon)).rowcount
 

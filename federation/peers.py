@@ -23,7 +23,7 @@ from sqlalchemy import delete, func, select
 
 from core import audit, clock, throttle
 from core.extensions import db
-from federation import identity, keys, protocol, signing
+from federation import client, identity, keys, protocol, signing
 from federation.identity import NodeDocument
 from federation.models import APPROVED, REMOVED, REQUESTED, Chain, Key, Peer
 from federation.protocol import HUB, PEERS, RELAY
@@ -110,8 +110,6 @@ def add(url: str, fingerprint: str, label: str, user, *, document: dict | None =
         send_request: bool = True) -> Peer:
     """Add (and approve) a peer whose administrator read us ``fingerprint``; then ask it to
     pair. Nothing is stored when the key does not match. Commits."""
-    from federation import client
-
     url = url.strip().rstrip("/")
     if not url.startswith(("http://", "https://")):
         raise PairingError("Give the peer's address, starting with https:// or http://.")
@@ -136,8 +134,6 @@ def add(url: str, fingerprint: str, label: str, user, *, document: dict | None =
 
 def request_pairing(peer: Peer) -> str:
     """Ask ``peer`` to pair with this node; return its answer (requested or approved)."""
-    from federation import client
-
     own = identity.node_document()
     answer = client.PeerClient(peer.url, peer=peer).post(
         "/federation/pair", {"type": protocol.PAIR_TYPE, "document": own, "to": peer.node_id})

@@ -15,7 +15,7 @@ from sqlalchemy import select
 from core import audit, clock, ledger
 from core.extensions import db
 from core.models import LedgerEntry
-from federation import identity, keys, outbox, peers, protocol, signing
+from federation import hub, identity, keys, outbox, peers, protocol, signing
 from federation.models import Key, OutboxEntry, Peer, Receipt, ReceivedEntry, RelayItem
 from federation.protocol import HUB, TOMBSTONE, Entry
 from federation.reasons import Refused
@@ -50,8 +50,6 @@ def message(receipts: list[Receipt]) -> dict:
                 "receipts": [protocol.strict_loads(r.envelope) for r in receipts]}
     holders = {r.holder for r in receipts} - {signing.identity().node_id}
     if holders and is_hub():
-        from federation import hub
-
         document["vouch"] = hub.vouch(sorted(holders))
     return document
 
@@ -142,8 +140,6 @@ def _vouched_keys(vouch, sender: Peer) -> dict:
         return {}
     if not sender.is_hub:
         raise Refused("bad-request", "only a hub vouches for keys")
-    from federation import hub
-
     return {key.key_id: key
             for _origin, keys in hub.read_vouch(vouch, sender).items() for key in keys}
 

@@ -20,7 +20,7 @@ import logging
 import os
 import secrets
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 
@@ -281,6 +281,4 @@ def _write_state(folder: Path, current: Identity) -> None:
 
 
 def _replace(key: PublicKey, **changes) -> PublicKey:
-    from dataclasses import replace
-
     return replace(key, **changes)

@@ -21,6 +21,7 @@ from sqlalchemy import select
 from core import audit, clock, keystore
 from core.extensions import db
 from federation import client, hub, inbox, outbox, peers, protocol, receipts, signing
+from federation.incoming import forget_expired_nonces
 from federation.models import Peer, Quarantine
 from federation.protocol import RELAY
 from federation.reasons import Refused
@@ -50,8 +51,6 @@ def sync(only: Peer | None = None, progress: Progress | None = None) -> list[Out
     for peer in ([only] if only is not None else peers.approved()):
         outcomes.append(sync_peer(peer, progress))
     inbox.purge_expired()
-    from federation.incoming import forget_expired_nonces
-
     forget_expired_nonces()
     db.session.commit()
     return outcomes

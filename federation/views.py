@@ -44,6 +44,7 @@ from federation import (
     shared,
     signing,
     sync,
+    transport,
 )
 from federation.forms import AddPeerForm, ApprovePeerForm
 from federation.models import Cursor, Peer
@@ -119,8 +120,6 @@ def _signed(method: str, max_body: int, handle: Callable[[incoming.Incoming], di
 
 
 def _message():
-    from federation import transport
-
     return transport.Request(request.method, incoming.target_uri(),
                              transport.Headers(request.headers.items()))
 

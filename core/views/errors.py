@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import traceback
 
-from flask import Flask, render_template
+from flask import Flask, current_app, render_template
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
+
+from core.extensions import db
+from core.keystore import IntegrityError, NodeLocked
 
 MESSAGES = {
     400: _l("The request could not be understood. Go back and try again."),
@@ -22,8 +25,6 @@ MESSAGES = {
 
 
 def init_app(app: Flask) -> None:
-    from core.keystore import IntegrityError, NodeLocked
-
     app.register_error_handler(NodeLocked, _locked)
     app.register_error_handler(IntegrityError, _integrity)
     app.register_error_handler(CSRFError, _csrf_error)
@@ -32,8 +33,6 @@ def init_app(app: Flask) -> None:
 
 
 def _locked(error):
-    from core.extensions import db
-
     db.session.rollback()
     message = _l("The node is locked: identifying information cannot be shown or saved until "
                  "an administrator unlocks it.")
@@ -41,10 +40,6 @@ def _locked(error):
 
 
 def _integrity(error):
-    from flask import current_app
-
-    from core.extensions import db
-
     db.session.rollback()
     current_app.logger.error("Integrity check failed on a sealed value")
     message = _l("Stored identifying information failed its integrity check: it was altered. "
@@ -68,10 +63,6 @@ def _http_error(error: HTTPException):
 
 
 def _server_error(error: Exception):
-    from flask import current_app
-
-    from core.extensions import db
-
     db.session.rollback()
     # The type and where it happened, never the message: messages can carry stored values.
     frames = traceback.extract_tb(error.__traceback__)

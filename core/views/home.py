@@ -5,12 +5,14 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 from flask import Blueprint, current_app, redirect, render_template, request, session, url_for
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from core.access import public
 from core.dashboard import NavItem
 from core.extensions import db
 from core.forms import LanguageForm
+from core.permissions import MANAGE_KEYS, MANAGE_USERS, READ_AUDIT, READ_LEDGER
 from core.plugins import plugin_manager
 from core.text import Query
 
@@ -60,10 +62,6 @@ def navigation(user) -> list[NavItem]:
 
 
 def _core_navigation() -> list[NavItem]:
-    from flask_babel import lazy_gettext as _l
-
-    from core.permissions import MANAGE_KEYS, MANAGE_USERS, READ_AUDIT, READ_LEDGER
-
     return [
         NavItem(_l("Users"), "admin.users_page", MANAGE_USERS, order=900),
         NavItem(_l("Node key"), "keys.keys_page", MANAGE_KEYS, order=905),

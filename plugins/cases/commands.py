@@ -5,6 +5,12 @@ from __future__ import annotations
 import click
 from flask.cli import with_appcontext
 
+from core import keystore
+from core.extensions import db
+
+from .sample import create
+from .store import recount
+
 
 @click.group("cases", help="Cases: documenting violations against defenders.")
 def cases_group():
@@ -19,10 +25,6 @@ def cases_group():
 @with_appcontext
 def sample_command(count: int, seed: int, passphrase_file):
     """Add COUNT fictional cases (the node must be unlocked: their names are sealed)."""
-    from core import keystore
-
-    from .sample import create
-
     if passphrase_file is not None:
         try:
             keystore.keystore().unlock_here(passphrase_file.readline().rstrip("\n"))
@@ -46,10 +48,6 @@ def sample_command(count: int, seed: int, passphrase_file):
 @with_appcontext
 def recount_command():
     """Rebuild the case tallies that list totals come from (after a restore, say)."""
-    from core.extensions import db
-
-    from .store import recount
-
     total = recount()
     db.session.commit()
     click.echo(f"Counted {total} cases.")

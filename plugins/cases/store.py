@@ -21,6 +21,7 @@ from flask import current_app
 from sqlalchemy import (
     and_,
     bindparam,
+    delete,
     event,
     func,
     insert,
@@ -561,8 +562,6 @@ def add_to_facet_tally(key: tuple, delta: int) -> None:
 
 def recount() -> int:
     """Rebuild the tallies from the cases (``rabita cases recount``); return the total."""
-    from sqlalchemy import delete
-
     db.session.execute(delete(CaseFacetTally))
     db.session.execute(insert(CaseFacetTally).from_select(
         ["kind", "value", "origin", "restricted", "status", "risk", "count"],

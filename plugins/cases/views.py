@@ -26,6 +26,7 @@ from core.extensions import db
 from core.forms import ConfirmForm, option_tags
 from core.i18n import language
 from core.permissions import VIEW_IDENTIFYING
+from core.places import GOVERNORATE, gazetteer
 from core.read_only import reads_only
 from core.redaction import AUDIENCES, sharing_of
 from core.redaction import _nested_schema as nested_schema
@@ -88,8 +89,6 @@ def sharing(path: str) -> str:
 
 
 def place_name(code: str | None) -> str:
-    from core.places import gazetteer
-
     place = gazetteer().get(code) if code else None
     return place.name(language()) if place else (code or "")
 
@@ -310,16 +309,12 @@ def _violation_options(locale: str) -> tuple[tuple[str, str], ...]:
 
 
 def _governorate_options(locale: str) -> tuple[tuple[str, str], ...]:
-    from core.places import gazetteer
-
     return _governorates(gazetteer(), locale)
 
 
 @lru_cache(maxsize=16)
 def _governorates(places, locale: str) -> tuple[tuple[str, str], ...]:
     """(code, name) of every governorate by name, once per gazetteer and language."""
-    from core.places import GOVERNORATE
-
     return tuple(sorted(((p.code, p.name(locale)) for p in places.offered(GOVERNORATE)),
                         key=lambda item: item[1]))
 
