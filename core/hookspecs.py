@@ -53,7 +53,7 @@ def register_blueprints():
     """Return a list of Flask blueprints to register; each one's name must be the plugin's name.
 
     Called once at start-up. Every view is closed to anyone not signed in unless core marks it
-    public; check permissions with ``core.permissions.require_permission``.
+    public; check permissions with ``core.access.require_permission``.
 
     Returns:
         list[flask.Blueprint]: usually one, named after the plugin.
