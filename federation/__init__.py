@@ -2,10 +2,10 @@
 
 This file is the table of contents: the hooks by which federation joins a node. The work is
 done in one module per concern: ``signing`` (the only one with private keys), ``identity``,
-``protocol``, ``transport``, ``client`` (the only HTTP client), ``incoming``, ``outbox``,
-``inbox``, ``peers``, ``keys`` (other nodes' public keys), ``sync``, ``receipts``, ``hub``,
-``bundles``, ``shared`` (what partners shared, for people to read), ``permissions`` (what
-each role may do).
+``signatures`` (checks, on other cores), ``protocol``, ``transport``, ``client`` (the only
+HTTP client), ``incoming``, ``outbox``, ``inbox``, ``peers``, ``keys`` (other nodes' public
+keys), ``sync``, ``receipts``, ``hub``, ``bundles``, ``shared`` (what partners shared, for
+people to read), ``permissions`` (what each role may do).
 """
 
 from flask_babel import lazy_gettext as _l
