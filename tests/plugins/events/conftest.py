@@ -8,6 +8,7 @@ from datetime import datetime
 import pytest
 
 from plugins.events import store
+from tests.federation.conftest import federation_app  # noqa: F401 -- its fixture, for test_outbox
 
 PLUGIN = "plugins.events"
 

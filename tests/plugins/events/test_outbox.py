@@ -9,7 +9,6 @@ from core.models import User
 from federation.models import OutboxEntry
 from plugins.events import store
 from plugins.events.models import Event
-from tests.federation.conftest import federation_app  # noqa: F401 -- the fixture, here too
 
 from .conftest import event_data
 
