@@ -12,11 +12,12 @@ from flask_babel import lazy_gettext as _l
 
 from core.dashboard import NavItem
 from core.hookspecs import hookimpl
-from federation import (
+from federation import (  # noqa: F401 (operations, statistics_views: their pages join
+    operations,  # federation's blueprint)
     outbox,
     signing,
     statistics,
-    statistics_views,  # noqa: F401 (its pages join federation's blueprint)
+    statistics_views,
 )
 from federation.cli import COMMANDS
 from federation.permissions import MANAGE, PERMISSIONS, READ_SHARED
@@ -48,7 +49,8 @@ def register_permissions():
 def navigation_items(user):
     return [NavItem(_l("Shared with us"), "federation.shared_page", READ_SHARED, order=70),
             NavItem(_l("Statistics"), "federation.statistics_page", READ_SHARED, order=72),
-            NavItem(_l("Partner nodes"), "federation.peers_page", MANAGE, order=80)]
+            NavItem(_l("Partner nodes"), "federation.peers_page", MANAGE, order=80),
+            NavItem(_l("Hub operations"), "federation.operations_page", MANAGE, order=82)]
 
 
 @hookimpl

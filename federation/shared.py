@@ -18,9 +18,12 @@ from core import clock, records
 from core.extensions import db
 from core.readable import Shown, in_words
 from federation import protocol
-from federation.models import HeldRecord, Peer, ReceivedEntry
+from federation.models import HeldRecord, Peer, Quarantine, ReceivedEntry
 
 PAGE_SIZE = 50
+# The quarantine reason of a hub's own hold on a member's feed (federation.operations): its
+# records are not shown while the hold lasts.
+WITHHELD = "withheld-by-hub"
 
 
 @dataclass(frozen=True)
@@ -43,6 +46,8 @@ def _query(*more):
         .join(entry, and_(entry.origin == HeldRecord.origin, entry.feed == HeldRecord.feed,
                           entry.seq == HeldRecord.seq))
         .where(HeldRecord.tombstoned_at.is_(None), entry.payload.is_not(None),
+               HeldRecord.origin.not_in(select(Quarantine.origin)
+                                        .where(Quarantine.reason == WITHHELD)),
                # consent that lapsed here before the next purge: already not shown
                or_(HeldRecord.expires_on.is_(None), HeldRecord.expires_on > clock.now().date()))
     )

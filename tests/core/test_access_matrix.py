@@ -111,6 +111,8 @@ POLICY = {
     "federation.statistics_export": "federation.read_shared",
     "federation.statistics_brief": "federation.read_shared",
     "federation.public_statistics": ANYONE,
+    "federation.operations_page": "federation.manage",
+    "federation.withhold_feed": "federation.manage",
     "events.static": ANYONE,
     "events.public_feed": ANYONE,
     "events.member_feed": ANYONE,

@@ -1,0 +1,119 @@
+"""A hub's operations page for its administrators: per member node the last sync, the lag,
+what was refused and why (reason codes), receipts still to deliver and to whom its entries
+are relayed; and the hub's own hold on a member's feed (a takedown that forges nothing).
+
+A hold is local: the hub writes a quarantine row with the reason ``withheld-by-hub`` (and an
+audit entry). From then on it takes no entry of that member (``inbox`` refuses a quarantined
+origin), and its records leave *Shared with us*. Nothing is signed in the member's name: the
+member's own tombstones stay the only way its records are withdrawn everywhere. Lifting the
+hold is the quarantine's release. docs/federation.md ("A hub's hold on a member's feed").
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from flask import abort, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import func, select
+
+from core import audit, clock
+from core.access import require_permission
+from core.db import MAX_ID
+from core.extensions import db
+from core.forms import ConfirmForm
+from federation import peers
+from federation.models import Cursor, Peer, Quarantine, Receipt, ReceivedEntry
+from federation.permissions import MANAGE
+from federation.shared import WITHHELD
+from federation.views import blueprint  # the operations page is federation's too
+
+
+@dataclass
+class MemberState:
+    """What the operations page says of one member node."""
+
+    peer: Peer
+    lag: int | None
+    refused: dict[str, int] = field(default_factory=dict)  # reason code -> entries
+    receipts_outstanding: int = 0
+    relayed_to: list[str] = field(default_factory=list)
+    hold: Quarantine | None = None
+    synced_at: datetime | None = None
+
+
+def members() -> list[MemberState]:
+    """Every approved member node (not the hub's own hub), its state."""
+    approved = [p for p in peers.approved() if not p.is_hub]
+    holds = {q.origin: q for q in db.session.scalars(select(Quarantine))}
+    refused = _refused_by_origin()
+    outstanding = dict(db.session.execute(
+        select(Receipt.deliver_to, func.count()).where(Receipt.delivered_at.is_(None))
+        .group_by(Receipt.deliver_to)).all())
+    found = []
+    for peer in approved:
+        found.append(MemberState(
+            peer=peer, lag=lag(peer), refused=refused.get(peer.node_id, {}) | (
+                {peer.last_error: 0} if peer.last_error else {}),
+            receipts_outstanding=outstanding.get(peer.node_id, 0),
+            relayed_to=[p.label or p.node_id[:12] for p in approved if p.id != peer.id],
+            hold=holds.get(peer.node_id), synced_at=peer.last_success_at))
+    return found
+
+
+def lag(peer: Peer) -> int | None:
+    """How many entries the member has that the hub has not pulled yet (at the last sync)."""
+    cursors = list(db.session.scalars(select(Cursor).where(Cursor.peer_id == peer.id)))
+    if not cursors:
+        return None
+    return sum(max(c.remote_head - c.after, 0) for c in cursors)
+
+
+def _refused_by_origin() -> dict[str, dict[str, int]]:
+    """Entries taken and later found invalid (a revoked key), by origin and reason."""
+    found: dict[str, dict[str, int]] = {}
+    for origin, reason, count in db.session.execute(
+            select(ReceivedEntry.origin, ReceivedEntry.invalid_reason, func.count())
+            .where(ReceivedEntry.invalid_reason.is_not(None))
+            .group_by(ReceivedEntry.origin, ReceivedEntry.invalid_reason)):
+        found.setdefault(origin, {})[reason] = count
+    return found
+
+
+def withhold(peer: Peer, user) -> bool:
+    """Put the hub's hold on ``peer``'s feed; False when it already has a quarantine."""
+    if db.session.scalar(select(Quarantine.id).where(Quarantine.origin == peer.node_id)):
+        return False
+    db.session.add(Quarantine(origin=peer.node_id, reason=WITHHELD, at=clock.now(),
+                              seen_from=None))
+    audit.record("federation.withheld", actor=user, target_type="federation.peer",
+                 target_id=peer.node_id)
+    return True
+
+
+# -- the pages -------------------------------------------------------------------------------
+
+
+@blueprint.route("/federation/operations")
+@require_permission(MANAGE)
+def operations_page():
+    return render_template("hub/operations.html", members=members(), now=clock.now(),
+                           withheld=WITHHELD, action_form=ConfirmForm())
+
+
+@blueprint.route(f"/federation/operations/<int(min=1, max={MAX_ID}):peer_id>/withhold",
+                 methods=["POST"])
+@require_permission(MANAGE)
+def withhold_feed(peer_id: int):
+    peer = db.session.get(Peer, peer_id) or abort(404)
+    if not ConfirmForm().validate_on_submit() or peer.is_hub or peer.state != "approved":
+        abort(400)
+    if withhold(peer, current_user):
+        db.session.commit()
+        flash(_("The hub holds this member's feed: it takes none of its entries and shows "
+                "none of its records until the hold is lifted."), "success")
+    else:
+        flash(_("This member's feed is already held or quarantined."), "error")
+    return redirect(url_for("federation.operations_page"))
