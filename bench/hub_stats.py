@@ -62,7 +62,7 @@ COUNTRIES = [f"C{chr(65 + n)}" for n in range(20)]
 def fact(rng: random.Random, origins: list[str]) -> dict:
     country = rng.choice(COUNTRIES)
     year = rng.randint(2016, 2025)
-    month = f"{year}-{rng.randint(1, 12):02d}"
+    month = year * 100 + rng.randint(1, 12)
     return {"origin": rng.choice(origins), "record_id": str(uuid.UUID(int=rng.getrandbits(128))),
             "public": rng.random() < 0.6, "first": rng.random() < 0.7, "country": country,
             "governorate": f"{country}-{rng.randint(1, 10)}",

@@ -39,7 +39,7 @@ from datetime import datetime
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Boolean, Index, Integer, String, and_, delete, func, select, tuple_
+from sqlalchemy import Boolean, Index, Integer, String, and_, delete, func, select
 from sqlalchemy.orm import Mapped, mapped_column
 
 from core import clock
@@ -95,7 +95,10 @@ class Fact(db.Model):
     __tablename__ = "federation_statistic"
     __table_args__ = (
         Index("ix_federation_statistic_record", "origin", "record_id"),
-        Index("ix_federation_statistic_month", "month"),
+        # Covers the filters and the usual groupings: a period's facts are read from the
+        # index alone (a month is a number, yyyymm: compared without a collation).
+        Index("ix_federation_statistic_month", "month", "country", "violation", "perpetrator",
+              "origin"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -110,7 +113,7 @@ class Fact(db.Model):
     activism: Mapped[str | None] = mapped_column(String(40))
     age_band: Mapped[str | None] = mapped_column(String(40))
     year: Mapped[int | None] = mapped_column(Integer)
-    month: Mapped[str | None] = mapped_column(String(7))  # "2025-03"
+    month: Mapped[int | None] = mapped_column(Integer)  # 202503 (shown as "2025-03")
     status: Mapped[str | None] = mapped_column(String(40))
 
 
@@ -148,7 +151,8 @@ def facts_of(origin: str, record_id: str, payload: dict, public: bool) -> list[d
                       "governorate": place if place and "-" in place else None,
                       "violation": _code(incident.get("violation")),
                       "perpetrator": _code(incident.get("perpetrator_type")),
-                      "year": int(month[:4]) if month else None, "month": month})
+                      "year": int(month[:4]) if month else None,
+                      "month": int(month[:4] + month[5:]) if month else None})
     return facts
 
 
@@ -188,10 +192,13 @@ def forget(origin: str, record_id: str) -> None:
 
 
 def _delete(keys: Iterable[tuple[str, str]]) -> None:
-    keys = list(keys)
-    for start in range(0, len(keys), 500):
-        db.session.execute(delete(Fact).where(
-            tuple_(Fact.origin, Fact.record_id).in_(keys[start:start + 500])))
+    by_origin: dict[str, list[str]] = {}
+    for origin, record_id in keys:
+        by_origin.setdefault(origin, []).append(record_id)
+    for origin, record_ids in by_origin.items():  # (origin, record_id IN ...): the index
+        for start in range(0, len(record_ids), 500):
+            db.session.execute(delete(Fact).where(
+                Fact.origin == origin, Fact.record_id.in_(record_ids[start:start + 500])))
 
 
 def rebuild() -> int:
@@ -264,9 +271,9 @@ class Filters:
     def conditions(self) -> list:
         found = []
         if self.since:
-            found.append(Fact.month >= self.since)
+            found.append(Fact.month >= _number(self.since))
         if self.until:
-            found.append(Fact.month <= self.until)
+            found.append(Fact.month <= _number(self.until))
         for name in ("country", "violation", "perpetrator", "origin"):
             if getattr(self, name) is not None:
                 found.append(getattr(Fact, name) == getattr(self, name))
@@ -385,7 +392,18 @@ def _counts(dimensions, measure, filters: Filters, public: bool) -> dict:
     if measure == "cases":
         conditions.append(Fact.first.is_(True))
     query = select(*columns, func.count()).where(*conditions).group_by(*columns)
-    return {tuple(row[:-1]): row[-1] for row in db.session.execute(query)}
+    months = [d == "month" for d in dimensions]
+    return {tuple(_month_text(value) if is_month else value
+                  for value, is_month in zip(row[:-1], months, strict=True)): row[-1]
+            for row in db.session.execute(query)}
+
+
+def _number(month: str) -> int:
+    return int(month[:4] + month[5:])
+
+
+def _month_text(number: int | None) -> str | None:
+    return None if number is None else f"{number // 100:04d}-{number % 100:02d}"
 
 
 def _ordered(keys: set) -> list:

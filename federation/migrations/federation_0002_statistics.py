@@ -30,13 +30,14 @@ def upgrade():
         sa.Column("activism", sa.String(length=40), nullable=True),
         sa.Column("age_band", sa.String(length=40), nullable=True),
         sa.Column("year", sa.Integer(), nullable=True),
-        sa.Column("month", sa.String(length=7), nullable=True),
+        sa.Column("month", sa.Integer(), nullable=True),
         sa.Column("status", sa.String(length=40), nullable=True),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_federation_statistic")),
     )
     op.create_index("ix_federation_statistic_record", "federation_statistic",
                     ["origin", "record_id"])
-    op.create_index("ix_federation_statistic_month", "federation_statistic", ["month"])
+    op.create_index("ix_federation_statistic_month", "federation_statistic",
+                    ["month", "country", "violation", "perpetrator", "origin"])
     # The records already held are counted by `rabita federation rebuild-statistics`.
 
 

@@ -174,7 +174,7 @@ def fill(app, per_cell: dict):
                              "public": country != "TN", "first": True, "country": country,
                              "governorate": None, "violation": violation,
                              "perpetrator": "police", "activism": None, "age_band": None,
-                             "year": 2025, "month": "2025-03", "status": "open"})
+                             "year": 2025, "month": 202503, "status": "open"})
         statistics.insert_rows(Fact.__table__, rows)
         db.session.commit()
 
