@@ -126,16 +126,20 @@ def _share(record, audience: str) -> OutboxEntry | None:
     given = consent.allows(record, audience)
     relay = audience == HUB and _relayable(record, prepared, given)
     previous = latest(record.uuid, audience)
+    terms = {
+        "audiences": sorted(given.audience_list), "purposes": sorted(given.purpose_list),
+        "expires": given.expires_on.isoformat() if given.expires_on else None,
+    }
     if previous is not None and previous.kind == RECORD and \
-            previous.payload_hash == prepared.payload_hash and _relays(previous) == relay:
+            previous.payload_hash == prepared.payload_hash and _relays(previous) == relay \
+            and _terms(previous) == terms:
         return None  # approved again, or saved with what leaves unchanged: nothing new
+    # A new consent with other purposes (``statistics`` withdrawn) or another end is sent
+    # even when the payload is the same: the hub counts by the purposes the entry carries.
     fields = {
         "record_type": record.__record_type__, "record_id": record.uuid,
         "version": record.version, "payload_hash": prepared.payload_hash, "relay": relay,
-        "consent": {
-            "audiences": sorted(given.audience_list), "purposes": sorted(given.purpose_list),
-            "expires": given.expires_on.isoformat() if given.expires_on else None,
-        },
+        "consent": terms,
     }
     type_version = records.type_of(record).version
     if type_version > 1:  # version 1 is said by leaving it out (docs/federation.md)
@@ -157,6 +161,11 @@ def _relayable(record, hub_payload, given) -> bool:
 
 def _relays(entry: OutboxEntry) -> bool:
     return bool(json.loads(entry.entry).get("relay"))
+
+
+def _terms(entry: OutboxEntry) -> dict | None:
+    """The consent an entry carries: audiences, purposes, when it ends."""
+    return json.loads(entry.entry).get("consent")
 
 
 def latest(record_id: str, feed: str) -> OutboxEntry | None:
