@@ -6,7 +6,18 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, Text, UniqueConstraint, event
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    event,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from core.columns import UTCDateTime
@@ -56,6 +67,10 @@ class Event(RecordMixin, db.Model):
 
     __tablename__ = "events_event"
     __record_type__ = "events.event"
+    # Series are few: the calendar finds those overlapping a range by their last end alone.
+    __table_args__ = (Index("ix_events_event_series_end", "last_ends_at",
+                            sqlite_where=text("recurrence IS NOT NULL"),
+                            postgresql_where=text("recurrence IS NOT NULL")),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     title: Mapped[str] = mapped_column(String(200), default="")

@@ -169,7 +169,7 @@ def _weeks(view: str, on: date, found, zone_name: str) -> list[list[tuple[date, 
 def _organiser_names() -> dict[int, str]:
     """The node's people who organise events: by user id, their username."""
     rows = db.session.execute(select(User.id, User.username).where(
-        User.id.in_(select(Organiser.user_id)))).all()
+        User.id.in_(select(Organiser.user_id).distinct()))).all()
     return dict(rows)
 
 

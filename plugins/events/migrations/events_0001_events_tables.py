@@ -84,6 +84,13 @@ def upgrade():
             batch_op.f("ix_events_event_last_ends_at"), ["last_ends_at"], unique=False
         )
         batch_op.create_index(batch_op.f("ix_events_event_starts_at"), ["starts_at"], unique=False)
+        batch_op.create_index(
+            "ix_events_event_series_end",
+            ["last_ends_at"],
+            unique=False,
+            sqlite_where=sa.text("recurrence IS NOT NULL"),
+            postgresql_where=sa.text("recurrence IS NOT NULL"),
+        )
 
     op.create_table(
         "events_feed_token",
@@ -171,6 +178,7 @@ def downgrade():
 
     op.drop_table("events_feed_token")
     with op.batch_alter_table("events_event", schema=None) as batch_op:
+        batch_op.drop_index("ix_events_event_series_end")
         batch_op.drop_index(batch_op.f("ix_events_event_starts_at"))
         batch_op.drop_index(batch_op.f("ix_events_event_last_ends_at"))
         batch_op.drop_index(batch_op.f("ix_events_event_author_id"))
