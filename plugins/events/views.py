@@ -22,6 +22,7 @@ from flask import (
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
+from sqlalchemy.orm import load_only
 
 from core import audit, clock, exports, keystore, records
 from core.access import public, require_permission
@@ -131,9 +132,14 @@ def occurrences_between(first: datetime, last: datetime, filters: dict | None = 
         select(Event).where(Event.recurrence.is_not(None), Event.starts_at < last,
                             Event.last_ends_at > first),
     ):
-        for event in db.session.scalars(_filtered(query, filters or {})):
+        shown = query.options(load_only(*CALENDAR_COLUMNS))  # not the sealed texts
+        for event in db.session.scalars(_filtered(shown, filters or {})):
             found += schedule.occurrences(event, first, last)
     return sorted(found, key=lambda o: o.starts_at)
+
+
+CALENDAR_COLUMNS = (Event.uuid, Event.version, Event.title, Event.kind, Event.starts_at,
+                    Event.ends_at, Event.last_ends_at, Event.timezone, Event.recurrence)
 
 
 def _filtered(query, filters: dict):
