@@ -13,8 +13,8 @@ from sqlalchemy import func, select
 
 from core import clock
 from core.extensions import db
-from federation import inbox, statistics
 from core.testing import all_databases
+from federation import inbox, statistics
 from federation.statistics import Fact, Filters
 from tests.federation.conftest import Origin, as_item
 
