@@ -12,8 +12,9 @@ from tests.conftest import load_testimony
 pytestmark = pytest.mark.slow
 
 
-def share(node, author_id, reviewer_id, purposes):
-    """A testimony on ``node`` consented to the hub for ``purposes``, approved by a reviewer."""
+def share(node, author_id, reviewer_id, purposes, audiences=("hub",)):
+    """A testimony on ``node`` consented to ``audiences`` for ``purposes``, approved for each
+    by a reviewer."""
     from core import consent, records, review
     from tests.fixtures.testimony.models import Testimony
 
@@ -27,9 +28,10 @@ def share(node, author_id, reviewer_id, purposes):
         record.tags = ["summons"]
         records.save(record, author)
         consent.record(record, user=author, given_by="defender", method="oral",
-                       audiences=["hub"], purposes=list(purposes),
+                       audiences=list(audiences), purposes=list(purposes),
                        obtained_on=date(2026, 1, 1))
-        review.approve(record, "hub", node.user(reviewer_id))
+        for audience in audiences:
+            review.approve(record, audience, node.user(reviewer_id))
         return record.uuid
 
 
@@ -86,3 +88,19 @@ def test_a_consent_that_loses_statistics_leaves_every_count_after_one_round(memb
     assert counted_ids(hub) == {kept}
     with hub.context():
         assert statistics.rebuild() == 1  # rebuild agrees: one fact, the kept record's
+
+
+def test_a_record_consented_only_to_public_aggregate_is_never_stored_as_a_record(
+        member_and_hub, people):
+    from federation import inbox
+
+    member, hub = member_and_hub
+    salma, huda = people(member)
+    counted_too = share(member, salma, huda, ["statistics"])
+    public_only = share(member, salma, huda, ["statistics"], audiences=("public-aggregate",))
+    hub.sync()
+    with hub.context():
+        held = inbox.held_payloads()
+        relayed, _ = inbox.relay_page(0, 100)
+    assert [record_id for _, record_id in held] == [counted_too]
+    assert public_only not in counted_ids(hub) and relayed == []  # hub-only: not relayed
