@@ -105,11 +105,16 @@ def version_two_and_one(make_node):
     return tunis, sfax
 
 
-def share_case(node, legal_basis):
+def writers(node):
+    return node.make_user("salma", "documenter"), node.make_user("huda", "reviewer")
+
+
+def share_case(node, legal_basis, people):
+    """A sample case on ``node``, its incidents citing ``legal_basis``, approved for peers."""
     from core import consent, records, review
     from plugins.cases import sample
 
-    salma, huda = node.make_user("salma", "documenter"), node.make_user("huda", "reviewer")
+    salma, huda = people
     with node.context():
         author = node.user(salma)
         case = sample.build(random.Random(len(legal_basis)), author)
@@ -131,7 +136,7 @@ def test_a_node_on_the_previous_version_applies_cases_of_the_new_one(version_two
     tunis, sfax = version_two_and_one
     with sfax.context():
         assert records.record_types().get("cases.case").version == 1
-    cited = share_case(tunis, [LAW])
+    cited = share_case(tunis, [LAW], writers(tunis))
     assert export(tunis, sfax, tmp_path / "cases.rabita") == 1
     assert load(sfax, tmp_path / "cases.rabita") == 1
     with sfax.context():
@@ -143,3 +148,27 @@ def test_a_node_on_the_previous_version_applies_cases_of_the_new_one(version_two
         payload["incidents"])  # kept as received
     incidents = next(item for item in words if item.label == "Incidents")
     assert "legal basis" in str(incidents.value) and LAW in str(incidents.value)
+
+
+@pytest.mark.slow
+def test_a_served_node_on_the_previous_version_pulls_cases_of_the_new_one(make_node):
+    """The same over HTTP between two node processes: Sfax (version 1, on PostgreSQL) pulls
+    Tunis's peers feed and applies the version 2 entries, a case without a legal basis too."""
+    from federation.testing import pair
+
+    tunis = make_node("tunis", wait=False,
+                      plugins=["federation", "plugins.cases", "plugins.country_tn"])
+    sfax = make_node("sfax", wait=False, database="postgresql",
+                     plugins=["federation", "tests.fixtures.previous.cases", "plugins.country_tn"])
+    tunis.wait(), sfax.wait()
+    pair(sfax, tunis)
+    people = writers(tunis)
+    cited, silent = share_case(tunis, [LAW], people), share_case(tunis, [], people)
+    assert sfax.sync(tunis) == {"tunis": None}
+    with sfax.context():
+        payloads = inbox.held_payloads(tunis.node_id)
+        versions = {protocol.read_entry(text.encode()).type_version
+                    for text in db.session.scalars(select(ReceivedEntry.entry))}
+    assert versions == {2}
+    assert all(i["legal_basis"] == [LAW] for i in payloads[(tunis.node_id, cited)]["incidents"])
+    assert all("legal_basis" not in i for i in payloads[(tunis.node_id, silent)]["incidents"])
