@@ -93,6 +93,7 @@ def test_a_long_page_goes_to_the_pool_in_batches_and_is_applied(node, origin, pr
     assert handed == (0 if processes == 0 else LONG // signatures.BATCH + 1)  # the tail too
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("at", [0, signatures.BATCH + 5, LONG - 2])
 def test_one_bad_signature_refuses_a_long_page_and_writes_nothing(node, origin, at):
     # at the start, in a batch handed over, and in the tail

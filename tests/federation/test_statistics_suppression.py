@@ -8,6 +8,7 @@ hidden figure is disclosed when the two are equal.
 """
 
 import numpy as np
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from scipy.optimize import linprog
@@ -95,6 +96,7 @@ def no_small_count(shown):
     return all(value == 0 or value >= K for value in shown.values())
 
 
+@pytest.mark.slow
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(tables())
 def test_a_two_dimension_table_hides_small_counts_and_what_would_reveal_them(table):
@@ -104,6 +106,7 @@ def test_a_two_dimension_table_hides_small_counts_and_what_would_reveal_them(tab
     assert disclosed(cells, rows, columns, shown) == []
 
 
+@pytest.mark.slow
 @settings(max_examples=300, deadline=None)
 @given(st.lists(counts, min_size=1, max_size=8))
 def test_a_one_dimension_table_hides_small_counts_and_what_would_reveal_them(values):
@@ -114,6 +117,7 @@ def test_a_one_dimension_table_hides_small_counts_and_what_would_reveal_them(val
     assert disclosed(cells, 1, len(values), shown, figures) == []
 
 
+@pytest.mark.slow
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(tables(), st.sampled_from([0, 1]))
 def test_two_overlapping_queries_together_reveal_no_hidden_count(table, axis):
