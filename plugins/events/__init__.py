@@ -65,3 +65,8 @@ def shared_record_received(shared):
 @hookimpl
 def shared_record_purged(shared):
     shared_events.purged(shared)
+
+
+@hookimpl
+def public_page_sections(locale):
+    return shared_events.public_page_sections(locale)

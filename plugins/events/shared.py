@@ -4,10 +4,12 @@ the public events a hub's public page may show (``public_events``)."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
+from flask_babel import force_locale, gettext
 from sqlalchemy import delete, select
 
+from core import clock
 from core.extensions import db
 
 from . import schedule
@@ -69,6 +71,22 @@ def in_range(first: datetime, last: datetime, *, public_only: bool = False
     for row in db.session.scalars(query.order_by(SharedEvent.starts_at)):
         found += schedule.occurrences(row, first, last)
     return sorted(found, key=lambda o: o.starts_at)
+
+
+def public_page_sections(locale: str) -> list[dict]:
+    """A hub's public page: the public events partner nodes shared, of the next 90 days (their
+    organisers made them public and a reviewer approved them; never a place or a link)."""
+    now = clock.now()
+    coming = public_events(now, now + timedelta(days=90))[:MAX_PUBLIC_LINES]
+    with force_locale(locale):
+        title = gettext("Coming events")
+        lines = [f"{o.starts_at.astimezone(schedule.zone(o.event.timezone)):%Y-%m-%d %H:%M} "
+                 f"({o.event.timezone}) {o.event.title}"
+                 + (f" — {o.event.city}" if o.event.city else "") for o in coming]
+    return [{"title": title, "lines": lines}] if lines else []
+
+
+MAX_PUBLIC_LINES = 40
 
 
 def public_events(first: datetime, last: datetime) -> list[schedule.Occurrence]:

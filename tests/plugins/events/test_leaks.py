@@ -3,13 +3,14 @@ lower case) and secret places are found 0 times at rest (SQLite file, WAL, dump;
 in what would leave for partner nodes and the hub, and in the shared calendar's table."""
 
 import json
-from datetime import datetime
+from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import select
 
 from core import records
 from core.extensions import db
+from core.plugins import plugin_manager
 from core.records import SharedRecord
 from core.testing import all_databases, database_copies
 from plugins.events import shared, store
@@ -84,3 +85,18 @@ def test_a_purged_shared_event_leaves_the_calendar(app, make_user):
         shared.purged(SharedRecord("a" * 32, "events.event", uuid, 3, None))
         db.session.commit()
         assert db.session.scalars(select(SharedEvent)).all() == []
+
+
+def test_a_hubs_public_page_lists_coming_public_events_without_places(app, make_user,
+                                                                      fake_clock):
+    uuid = _write(app, make_user("salma", role="documenter"))
+    with app.test_request_context():
+        event = db.session.scalar(select(Event).where(Event.uuid == uuid))
+        text = json.dumps(records.redaction(event, "hub").payload)
+        shared.received(SharedRecord("a" * 32, "events.event", uuid, 2, text))
+        db.session.commit()
+        fake_clock.current = datetime(2026, 3, 1, tzinfo=UTC)
+        sections = plugin_manager(app).hook.public_page_sections(locale="fr")
+    lines = [line for found in sections for section in found for line in section["lines"]]
+    assert lines == ["2026-03-20 18:00 (Europe/Paris) Digital safety training — Tunis"]
+    assert _found(repr(sections)) == []
