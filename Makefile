@@ -9,7 +9,7 @@ COMPILED := $(CATALOGS:.po=.mo)
 RABITA_TEST_POSTGRES_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 export RABITA_TEST_POSTGRES_URL
 
-.PHONY: demo demo-codes run test lint catalogs extract bench leakcheck clean
+.PHONY: demo demo-codes run test test-fast lint catalogs extract bench leakcheck clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -37,6 +37,12 @@ run: $(STAMP) catalogs
 ## make test: the whole test suite (SQLite, PostgreSQL, Chromium), then the linter
 test: $(STAMP) catalogs
 	$(BIN)/pytest
+	$(BIN)/ruff check .
+
+## make test-fast: the edit loop — every test but the slow and browser ones, on SQLite (their
+## PostgreSQL runs are `make test`'s), one worker per core (pytest-xdist); then the linter
+test-fast: $(STAMP) catalogs
+	$(BIN)/pytest -m "not slow and not browser and not postgresql" -n auto -q
 	$(BIN)/ruff check .
 
 ## make leakcheck: 1,000 cases written as documenters write, redacted for every audience;
