@@ -75,7 +75,9 @@ class Change:
     gave another sharing class (``incidents.legal_basis``). ``upgrade(record)``: brings one
     stored record up to this version (fills a new field from what the record already holds)
     and returns True if it changed the record; ``rabita records upgrade`` runs it once per
-    record. A field this version added is left out of a payload while it is empty, so a
+    record — again from the start if a run was interrupted, so it must leave a record it
+    already upgraded as it is (the cases upgrade skips incidents that have a legal basis).
+    A field this version added is left out of a payload while it is empty, so a
     record the change does not touch leaves exactly as before.
     """
 

@@ -30,6 +30,7 @@ pages, charts and exports never see a count below k.
 from __future__ import annotations
 
 import csv
+import functools
 import io
 import json
 import re
@@ -157,7 +158,13 @@ def facts_of(origin: str, record_id: str, payload: dict, public: bool) -> list[d
 
 
 def _code(value) -> str | None:
-    return value if isinstance(value, str) and _CODE.match(value) else None
+    return _checked_code(value) if isinstance(value, str) else None
+
+
+@functools.lru_cache(maxsize=4096)
+def _checked_code(value: str) -> str | None:
+    """The same few hundred codes come again and again: checked once each."""
+    return value if _CODE.match(value) else None
 
 
 def count(items: Iterable, received: dict) -> int:
