@@ -28,7 +28,7 @@ from core import audit, clock, exports, keystore, records
 from core.access import public, require_permission
 from core.extensions import db
 from core.forms import ConfirmForm
-from core.models import User
+from core.models import Approval, User
 from core.read_only import reads_only
 
 from . import ical, schedule, shared, store
@@ -383,9 +383,10 @@ def export(fmt: str):
 @blueprint.route("/feed.ics")
 @public
 def public_feed():
-    """The public events of this node, of the past year and the next (RFC 5545)."""
-    return _ics(ical.calendar(feed_events(PUBLIC), current_app.config["NODE_NAME"]),
-                "events.ics")
+    """The public events of this node, of the past year and the next (RFC 5545): those a
+    reviewer approved for the hub as they are now (review applies to publishing too)."""
+    return _ics(ical.calendar(feed_events(PUBLIC, reviewed=True),
+                              current_app.config["NODE_NAME"]), "events.ics")
 
 
 @blueprint.route("/feed/<token>.ics")
@@ -398,15 +399,21 @@ def member_feed(token: str):
     return _ics(ical.calendar(feed_events(), current_app.config["NODE_NAME"]), "events.ics")
 
 
-def feed_events(audience: str | None = None) -> list[ical.Listed]:
-    """The events of a feed: those of the past year and the next (of ``audience`` only),
-    as their id, version and zone; ``ical.calendar`` loads a row only to make its text."""
+def feed_events(audience: str | None = None, reviewed: bool = False) -> list[ical.Listed]:
+    """The events of a feed: those of the past year and the next (of ``audience`` only;
+    ``reviewed``: only those whose approval for the hub still stands — an edit that changes
+    the payload revokes it), as id, version and zone; ``ical.calendar`` loads a row only to
+    make its text."""
     now = clock.now()
     query = select(Event.uuid, Event.version, Event.timezone).where(
         Event.last_ends_at > now - FEED_HISTORY, Event.starts_at < now + FEED_AHEAD,
     ).order_by(Event.starts_at)
     if audience is not None:
         query = query.where(Event.audience == audience)
+    if reviewed:
+        query = query.where(Event.uuid.in_(select(Approval.record_uuid).where(
+            Approval.record_type == Event.__record_type__, Approval.audience == "hub",
+            Approval.revoked_at.is_(None))))
     return [ical.Listed(*row) for row in db.session.execute(query)]
 
 

@@ -8,7 +8,9 @@ import pytest
 from icalendar import Calendar
 from sqlalchemy import select
 
+from core import review
 from core.extensions import db
+from core.models import User
 from plugins.events import store
 from plugins.events.models import Event, FeedToken
 
@@ -22,14 +24,17 @@ def events(app, make_user):
     """A weekly series in Paris crossing the change to summer time, a public event in
     Beirut, and a members-only one; an outsider registered for the first."""
     salma = make_user("salma", role="documenter")
+    huda = make_user("huda", role="reviewer")
     with app.test_request_context():
         series = store.write(None, event_data(recurrence="FREQ=WEEKLY;COUNT=3"), salma)
         store.add_outsider(series, "Leila Bennani", "+216 20 123 456", "30-44", "speaker",
                            salma)
-        store.write(None, event_data(title="Public statement launch", kind="statement-launch",
-                                     audience="public", timezone="Asia/Beirut",
-                                     starts_at=datetime(2026, 3, 29, 11),
-                                     ends_at=datetime(2026, 3, 29, 12)), salma)
+        public = store.write(None, event_data(
+            title="Public statement launch", kind="statement-launch", audience="public",
+            timezone="Asia/Beirut", starts_at=datetime(2026, 3, 29, 11),
+            ends_at=datetime(2026, 3, 29, 12)), salma)
+        store.write(None, event_data(title="Public but not reviewed", audience="public"), salma)
+        review.approve(public, "hub", db.session.get(User, huda.id))
         store.write(None, event_data(title="Safe space", kind="safe-space",
                                      audience="members"), salma)
     return salma
@@ -49,7 +54,7 @@ def test_the_public_feed_holds_public_events_only_in_their_zone(app, events):
     body = app.test_client().get("/events/feed.ics")
     assert body.status_code == 200 and body.mimetype == "text/calendar"
     found = _vevents(_parsed(body.data))
-    assert list(found) == ["Public statement launch"]
+    assert list(found) == ["Public statement launch"]  # the unreviewed one is not there
     start = found["Public statement launch"].decoded("dtstart")
     assert str(start.tzinfo) == "Asia/Beirut"
     assert start.astimezone(UTC) == datetime(2026, 3, 29, 8, tzinfo=UTC)  # Beirut: UTC+3
@@ -94,7 +99,8 @@ def test_a_members_feed_is_behind_a_secret_address_she_can_revoke(app, events, m
         assert kept.token_hash != address and address not in kept.token_hash
     anyone = app.test_client()
     found = _vevents(_parsed(anyone.get(f"/events/feed/{address}.ics").data))
-    assert set(found) == {"Digital safety training", "Public statement launch", "Safe space"}
+    assert set(found) == {"Digital safety training", "Public statement launch",
+                          "Public but not reviewed", "Safe space"}
     amina.submit("/events/feed", {"action": "revoke"})
     assert anyone.get(f"/events/feed/{address}.ics").status_code == 404
     assert anyone.get("/events/feed/" + "x" * 43 + ".ics").status_code == 404
