@@ -19,6 +19,7 @@ from federation import (  # noqa: F401 (operations, statistics_views: their page
     statistics,
     statistics_views,
 )
+from federation import shared as shared_records
 from federation.cli import COMMANDS
 from federation.permissions import MANAGE, PERMISSIONS, READ_SHARED
 from federation.settings import SETTINGS
@@ -74,8 +75,14 @@ def record_saved(record, user):
 
 
 @hookimpl
+def shared_record_received(shared):
+    shared_records.index(shared.origin, shared.record_id, shared.payload)
+
+
+@hookimpl
 def shared_record_purged(shared):
     statistics.forget(shared.origin, shared.record_id)
+    shared_records.forget(shared.origin, shared.record_id)
 
 
 @hookimpl

@@ -14,7 +14,7 @@ from flask.cli import with_appcontext
 
 from core import keystore
 from core.extensions import db
-from federation import bundles, identity, outbox, peers, signing, statistics, sync
+from federation import bundles, identity, outbox, peers, shared, signing, statistics, sync
 from federation.reasons import Refused
 
 
@@ -294,6 +294,15 @@ def federation_rebuild_statistics():
     made = statistics.rebuild()
     db.session.commit()
     click.echo(f"Counted {made} incidents and cases again from the records held.")
+
+
+@federation_group.command("rebuild-shared-index")
+@with_appcontext
+def federation_rebuild_shared_index():
+    """Index again every shared record held, for search and filters on Shared with us."""
+    made = shared.rebuild()
+    db.session.commit()
+    click.echo(f"Indexed {made} shared records.")
 
 
 COMMANDS = [peers_group, sync_command, bundle_group, federation_group]

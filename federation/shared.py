@@ -4,26 +4,55 @@ Every payload here was redacted by its origin for the audience this node belongs
 the defender's consent, and checked against its signed entry when it arrived: nothing
 identifying. A tombstone (consent withdrawn, expired, retracted) takes a record off these
 pages at once: only records still held, with their payload, are shown.
+
+The list scales: each held record has one row of ``federation_shared_index`` (its payload's
+words folded as ``core.text`` folds them, Arabic conjunctions and articles also stripped as
+on cases, and its counted dimensions as ``name=code`` facets), written in the transaction
+that stores the record and deleted in the one that purges it. Search, the filters by
+dimension and by member, and pages by cursor (newest first, keyset, no OFFSET) read it.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import Index, String, Text, and_, delete, or_, select
+from sqlalchemy.orm import Mapped, mapped_column
 
 from core import clock, records
 from core.extensions import db
 from core.readable import Shown, in_words
+from core.text import fold_words
 from federation import protocol
 from federation.models import HeldRecord, Peer, Quarantine, ReceivedEntry
+from federation.statistics import DIMENSIONS, facts_of
 
 PAGE_SIZE = 50
+MAX_TERMS = 8
+FACETS = ("country", "governorate", "violation", "perpetrator", "activism", "status")
+CLITICS = ("وال", "بال", "فال", "كال", "لل", "ال", "و", "ف", "ب", "ل", "ك")
+ARABIC_WORD = re.compile(r"^[\u0600-\u06ff]+$")
+CURSOR = re.compile(r"^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d{1,6})?)~(\d{1,15})$")
 # The quarantine reason of a hub's own hold on a member's feed (federation.operations): its
 # records are not shown while the hold lasts.
 WITHHELD = "withheld-by-hub"
+
+
+class SearchRow(db.Model):
+    """A held record's words and facets, for search and filters (see the module's text)."""
+
+    __tablename__ = "federation_shared_index"
+    __table_args__ = (Index("ix_federation_shared_index_record", "origin", "record_id",
+                            unique=True),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    origin: Mapped[str] = mapped_column(String(32))
+    record_id: Mapped[str] = mapped_column(String(36))
+    words: Mapped[str] = mapped_column(Text)  # " word word ... " folded, spaces around
+    facets: Mapped[str] = mapped_column(Text)  # " country=TN violation=threats ... "
 
 
 @dataclass(frozen=True)
@@ -36,13 +65,20 @@ class SharedRecord:
     via_hub: bool
     expires_on: date | None
     payload: dict | None = None  # read for one record's page, not for the list
+    held_id: int = 0  # the held row: with received_at, the list's cursor
+
+    @property
+    def cursor(self) -> str:
+        """Where the page after this record starts (``page(after=...)``)."""
+        return f"{self.received_at:%Y-%m-%dT%H:%M:%S.%f}~{self.held_id}"
 
 
 def _query(*more):
     entry = ReceivedEntry
     return (
         select(HeldRecord.origin, HeldRecord.record_id, HeldRecord.record_type,
-               HeldRecord.version, entry.received_at, entry.relay, HeldRecord.expires_on, *more)
+               HeldRecord.version, entry.received_at, entry.relay, HeldRecord.expires_on,
+               HeldRecord.id, *more)
         .join(entry, and_(entry.origin == HeldRecord.origin, entry.feed == HeldRecord.feed,
                           entry.seq == HeldRecord.seq))
         .where(HeldRecord.tombstoned_at.is_(None), entry.payload.is_not(None),
@@ -53,13 +89,140 @@ def _query(*more):
     )
 
 
-def page(number: int) -> tuple[list[SharedRecord], bool]:
-    """One page of the records held, the newest arrivals first; and whether more follow."""
+class SearchError(ValueError):
+    """A search or filter that cannot be answered (a cursor not made here, a bad code)."""
+
+
+@dataclass(frozen=True)
+class Search:
+    """What a reader asked the list for: words, facets (``name`` -> code), one member."""
+
+    words: str = ""
+    facets: tuple[tuple[str, str], ...] = ()
+    origin: str | None = None
+
+    def __post_init__(self):
+        if len(self.words) > 200:
+            raise SearchError("the search is too long")
+        for name, code in self.facets:
+            if name not in FACETS or not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.+-]{0,39}",
+                                                      code):
+                raise SearchError("a filter is not a code")
+        if self.origin is not None and not protocol.NODE_ID.fullmatch(self.origin):
+            raise SearchError("not a node id")
+
+
+def page(after: str | None = None, search: Search | None = None
+         ) -> tuple[list[SharedRecord], str | None]:
+    """One page of the records held, newest arrivals first, that match ``search``; and the
+    cursor of the next page (None on the last). ``after``: a cursor this function gave."""
+    query = _query()
+    search = search or Search()
+    conditions = _matching(search)
+    if conditions:
+        query = query.join(SearchRow, and_(SearchRow.origin == HeldRecord.origin,
+                                           SearchRow.record_id == HeldRecord.record_id))
+        query = query.where(*conditions)
+    if search.origin:
+        query = query.where(HeldRecord.origin == search.origin)
+    if after:
+        at, held_id = _cursor(after)
+        query = query.where(or_(ReceivedEntry.received_at < at,
+                                and_(ReceivedEntry.received_at == at, HeldRecord.id < held_id)))
     rows = db.session.execute(
-        _query().order_by(ReceivedEntry.received_at.desc(), HeldRecord.id.desc())
-        .limit(PAGE_SIZE + 1).offset((max(1, number) - 1) * PAGE_SIZE)
-    ).all()
-    return [SharedRecord(*row) for row in rows[:PAGE_SIZE]], len(rows) > PAGE_SIZE
+        query.order_by(ReceivedEntry.received_at.desc(), HeldRecord.id.desc())
+        .limit(PAGE_SIZE + 1)).all()
+    found = [SharedRecord(*row[:7], held_id=row[7]) for row in rows[:PAGE_SIZE]]
+    return found, (found[-1].cursor if len(rows) > PAGE_SIZE else None)
+
+
+def _cursor(text: str) -> tuple[datetime, int]:
+    matched = CURSOR.fullmatch(text)
+    if matched is None:
+        raise SearchError("not a cursor of this list")
+    try:
+        at = datetime.fromisoformat(matched[1]).replace(tzinfo=UTC)
+    except ValueError as error:
+        raise SearchError("not a cursor of this list") from error
+    return at, int(matched[2])
+
+
+def _matching(search: Search) -> list:
+    """Conditions on the index row: every word found (as a word's start), every facet."""
+    conditions = [SearchRow.words.like(f"% {term}%") for term in query_terms(search.words)]
+    conditions += [SearchRow.facets.like(f"% {name}={code} %") for name, code in search.facets]
+    return conditions
+
+
+def facet_labels() -> dict:
+    return {name: DIMENSIONS[name] for name in FACETS}
+
+
+def query_terms(text: str) -> list[str]:
+    """The words searched for, folded (at most ``MAX_TERMS``); a clitic-led Arabic word is
+    found stripped too, because the index holds both forms."""
+    return list(dict.fromkeys(fold_words(text).split()))[:MAX_TERMS]
+
+
+# -- the index --------------------------------------------------------------------------------
+
+
+def index(origin: str, record_id: str, payload: dict) -> None:
+    """Write (or rewrite) the index row of a held record, in the caller's transaction."""
+    forget(origin, record_id)
+    db.session.add(SearchRow(origin=origin, record_id=record_id, words=words_of(payload),
+                             facets=facets_of(origin, record_id, payload)))
+
+
+def forget(origin: str, record_id: str) -> None:
+    db.session.execute(delete(SearchRow).where(SearchRow.origin == origin,
+                                               SearchRow.record_id == record_id))
+
+
+def words_of(payload) -> str:
+    """Every word of the payload's texts, folded, with Arabic words also without a leading
+    conjunction or article (so "وسلمى" is found by "سلمى")."""
+    found: dict[str, None] = {}
+    for text in _texts(payload):
+        for word in fold_words(text).split():
+            found[word] = None
+            if ARABIC_WORD.match(word):
+                for clitic in CLITICS:
+                    if word.startswith(clitic) and len(word) - len(clitic) >= 2:
+                        found[word[len(clitic):]] = None
+    return " " + " ".join(found) + " "
+
+
+def facets_of(origin: str, record_id: str, payload: dict) -> str:
+    """The payload's counted dimensions (those of federation.statistics) as facets."""
+    found: dict[str, None] = {}
+    for fact in facts_of(origin, record_id, payload if isinstance(payload, dict) else {},
+                         False):
+        for name in FACETS:
+            if fact.get(name):
+                found[f"{name}={fact[name]}"] = None
+    return " " + " ".join(found) + " "
+
+
+def _texts(value):
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict):
+        for item in value.values():
+            yield from _texts(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _texts(item)
+
+
+def rebuild() -> int:
+    """Index every record held (after the upgrade that adds the index). The caller commits."""
+    db.session.execute(delete(SearchRow))
+    count = 0
+    for row in db.session.execute(_query(ReceivedEntry.payload)).all():
+        index(row.origin, row.record_id, json.loads(row.payload))
+        count += 1
+    return count
 
 
 def one(origin: str, record_id: str) -> SharedRecord | None:
@@ -72,8 +235,13 @@ def one(origin: str, record_id: str) -> SharedRecord | None:
     ).one_or_none()
     if row is None:
         return None
-    *fields, payload = row
-    return SharedRecord(*fields, payload=json.loads(payload))
+    return SharedRecord(*row[:7], held_id=row[7], payload=json.loads(row[8]))
+
+
+def holds_from(origin: str) -> bool:
+    """Whether this node holds (or held) a record of ``origin``."""
+    return protocol.NODE_ID.fullmatch(origin) is not None and db.session.scalar(
+        select(HeldRecord.id).where(HeldRecord.origin == origin).limit(1)) is not None
 
 
 def origin_names() -> dict[str, str]:

@@ -29,7 +29,7 @@ from werkzeug.exceptions import MethodNotAllowed
 
 from core import clock, i18n, records
 from core.access import federation_signed, public, require_permission
-from core.db import MAX_ID, page_number
+from core.db import MAX_ID
 from core.extensions import db
 from core.forms import ConfirmForm
 from federation import (
@@ -229,10 +229,35 @@ def peers_page():
 @blueprint.route("/federation/shared")
 @require_permission(READ_SHARED)
 def shared_page():
-    number = request.args.get("page", 1, type=page_number)
-    found, more = shared.page(number)
-    return render_template("federation/shared.html", records=found, more=more, number=number,
-                           names=shared.origin_names(), types=records.record_types())
+    """The records held, newest first, by cursor; searched (Arabic-aware) and filtered by
+    the counted dimensions and by member node. Bad input: 400, saying which."""
+    names = shared.origin_names()
+    try:
+        search = _shared_search(names)
+        found, next_cursor = shared.page(request.args.get("after") or None, search)
+    except shared.SearchError:
+        return _shared_list(names, [], None, _(
+            "That search cannot be answered: filters are codes from the lists, the member "
+            "one this node knows.")), 400
+    return _shared_list(names, found, next_cursor, None)
+
+
+def _shared_list(names, found, next_cursor, error):
+    asked = {name: value for name, value in request.args.items()
+             if name in ("q", "origin", *shared.FACETS) and value}
+    return render_template("federation/shared.html", records=found, next_cursor=next_cursor,
+                           names=names, types=records.record_types(), asked=request.args,
+                           search_arguments=asked, facets=shared.FACETS,
+                           facet_labels=shared.facet_labels(), error=error)
+
+
+def _shared_search(names: dict[str, str]) -> shared.Search:
+    origin = request.args.get("origin") or None
+    if origin is not None and origin not in names and not shared.holds_from(origin):
+        raise shared.SearchError("not a node this one knows")
+    facets = tuple((name, request.args[name].strip()) for name in shared.FACETS
+                   if (request.args.get(name) or "").strip())
+    return shared.Search(words=request.args.get("q", ""), facets=facets, origin=origin)
 
 
 @blueprint.route("/federation/shared/<origin>/<record_id>")

@@ -1,0 +1,114 @@
+"""*Shared with us* at scale: an Arabic-aware search, filters by the counted dimensions and by
+member, pages by cursor (no OFFSET); the index follows the records held (a tombstone takes
+its row); bad input is a 400 saying so."""
+
+import random
+import uuid
+
+import pytest
+from sqlalchemy import func, select
+
+from core.extensions import db
+from core.testing import add_person, all_databases, signed_in_client
+from federation import inbox, shared
+from tests.federation.conftest import Origin, as_item
+from tests.federation.test_statistics_pages import case
+
+CONSENT = {"audiences": ["hub"], "purposes": ["statistics"], "expires": None}
+
+
+@pytest.fixture
+def hub(federation_app):
+    return federation_app(FEDERATION_ROLE="hub")
+
+
+def store(app, member, payloads) -> list[str]:
+    ids = [str(uuid.uuid4()) for _ in payloads]
+    items = [as_item(member.record("hub", record_id, payload=payload, consent=CONSENT))
+             for record_id, payload in zip(ids, payloads, strict=True)]
+    with app.app_context():
+        inbox.apply(items, received_from=member.node_id, relay=True)
+        db.session.commit()
+    return ids
+
+
+def reader(app):
+    with app.app_context():
+        person = add_person("reader", "member")
+    return signed_in_client(app, person.id)
+
+
+def listed(html: str, ids) -> set[str]:
+    return {record_id for record_id in ids if record_id[:8] in html}
+
+
+@all_databases
+def test_search_is_arabic_aware_and_filters_by_dimension_and_member(hub):
+    rng, tunis, cairo = random.Random(3), Origin(seed=31), Origin(seed=32)
+    tunis.pin(hub), cairo.pin(hub)
+    salma = store(hub, tunis, [case(rng, "threats", place="TN-11") |
+                               {"summary": "استُدعيت وسلمى إلى المركز"}])
+    other = store(hub, tunis, [case(rng, "arbitrary-detention") | {"summary": "Une convocation"}
+                               for _ in range(3)])
+    egypt = store(hub, cairo, [case(rng, "threats", place="EG-C") for _ in range(2)])
+    client = reader(hub)
+    everything = salma + other + egypt
+
+    def shown(query):
+        answer = client.get(f"/federation/shared?{query}")
+        assert answer.status_code == 200
+        return listed(answer.get_data(as_text=True), everything)
+
+    assert shown("") == set(everything)
+    assert shown("q=سلمى") == set(salma)  # without its conjunction and its diacritics
+    assert shown("q=استدعيت") == set(salma)
+    assert shown("q=CONVOC") == set(other)  # folded, and a word's start
+    assert shown("violation=threats") == set(salma + egypt)
+    assert shown("violation=threats&country=EG") == set(egypt)
+    assert shown(f"origin={cairo.node_id}") == set(egypt)
+    assert shown(f"origin={cairo.node_id}&q=سلمى") == set()
+
+
+@pytest.mark.parametrize("query", ["origin=" + "c" * 26, "violation=threats%20OR%201", "after=x",
+                                   "after=2025-01-01T00:00:00~abc", "country=" + "E" * 41])
+def test_bad_input_is_a_clear_error(hub, query):
+    answer = reader(hub).get(f"/federation/shared?{query}")
+    assert answer.status_code == 400
+    assert "cannot be answered" in answer.get_data(as_text=True)
+
+
+def test_pages_by_cursor_show_each_record_once(hub, monkeypatch):
+    monkeypatch.setattr(shared, "PAGE_SIZE", 7)
+    member, rng = Origin(seed=41), random.Random(4)
+    ids = store(hub, member, [case(rng) for _ in range(17)])
+    client, seen, after, pages = reader(hub), [], "", 0
+    while True:
+        html = client.get(f"/federation/shared?violation=threats{after}").get_data(True)
+        with hub.app_context():
+            found, next_cursor = shared.page(after[7:] or None, shared.Search(
+                facets=(("violation", "threats"),)))
+        seen += [r.record_id for r in found]
+        assert listed(html, ids) == {r.record_id for r in found}
+        pages += 1
+        if next_cursor is None:
+            assert 'rel="next"' not in html
+            break
+        assert 'rel="next"' in html
+        after = f"&after={next_cursor}"
+    with hub.app_context():
+        first = {r.record_id for r in shared.page(None, shared.Search())[0]}
+    assert len(seen) == len(set(seen)) and pages >= 1
+    assert set(seen) <= set(ids)
+    assert len(first) == 7  # the first page of everything
+
+
+def test_a_tombstone_takes_the_index_row(hub):
+    member = Origin(seed=51)
+    [record_id] = store(hub, member, [case(random.Random(5)) | {"summary": "Sfax"}])
+    with hub.app_context():
+        assert db.session.scalar(select(func.count()).select_from(shared.SearchRow)) == 1
+        inbox.apply([as_item(member.tombstone("hub", record_id))],
+                    received_from=member.node_id, relay=True)
+        db.session.commit()
+        assert db.session.scalar(select(func.count()).select_from(shared.SearchRow)) == 0
+        assert shared.rebuild() == 0
