@@ -136,3 +136,12 @@ def require_prefix(kind: str, value: str, plugin: str, separator: str) -> None:
             f"The plugin {plugin!r} declares the {kind} {value!r}; {kind} names of this plugin "
             f"must start with {expected!r}. Rename it to {expected}{value.split(separator)[-1]}."
         )
+
+
+def public_page_sections(locale: str) -> list[dict]:
+    """What the plugins add to a hub's public page (hook ``public_page_sections``: the public
+    calendar, the library), in the order the plugins answer."""
+    found: list[dict] = []
+    for answer in plugin_manager().hook.public_page_sections(locale=locale):
+        found += answer or []
+    return found

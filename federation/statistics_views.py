@@ -16,10 +16,9 @@ from flask import Response, current_app, g, render_template, request, url_for
 from flask_babel import force_locale
 from flask_babel import gettext as _
 
-from core import i18n, places
+from core import i18n, places, plugins
 from core.access import public, require_permission
 from core.headers import cacheable
-from core.plugins import plugin_manager
 from core.vocabularies import vocabulary
 from federation import charts, shared, statistics
 from federation.permissions import READ_SHARED
@@ -262,17 +261,9 @@ def public_statistics():
         page = render_template(
             "hub/public.html", error=None, tables=tables, filters=filters,
             trend=shown_trend(filters, public=True, locale=locale, names={}),
-            k=statistics.k(public=True), sections=public_sections(locale), **_page(locale))
+            k=statistics.k(public=True), sections=plugins.public_page_sections(locale),
+            **_page(locale))
     return cacheable(Response(page), PUBLIC_MAX_AGE)
-
-
-def public_sections(locale: str) -> list[dict]:
-    """What the plugins add to the public page (hook ``public_page_sections``: the public
-    calendar, the library), in the order they come."""
-    found = []
-    for answer in plugin_manager(current_app).hook.public_page_sections(locale=locale):
-        found += answer or []
-    return found
 
 
 def _asked_language() -> str | None:

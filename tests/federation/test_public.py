@@ -5,8 +5,9 @@ import random
 
 import pytest
 
+from core.hookspecs import hookimpl
+from core.plugins import plugin_manager
 from core.testing import add_person, all_databases, signed_in_client
-from federation import statistics_views
 from tests.federation.conftest import Origin
 from tests.federation.test_statistics_pages import case, fill
 
@@ -71,16 +72,15 @@ def test_bad_input_is_a_clear_error(hub, query, said):
     assert "Set-Cookie" not in answer.headers
 
 
-def test_a_plugin_adds_a_section_through_the_hook(hub):
+def test_hook_public_page_sections(hub):
+    """A plugin adds a section to the public page: plain text, escaped, in its language."""
     class Library:
         @staticmethod
         def public_page_sections(locale):
             return [{"title": "Library", "lines": [f"A report <b>({locale})</b>"]}]
 
-    from core.hookspecs import hookimpl  # here: the test's own plugin is made in the test
-
     Library.public_page_sections = staticmethod(hookimpl(Library.public_page_sections))
     with hub.app_context():
-        statistics_views.plugin_manager(hub).register(Library, name="test-library")
+        plugin_manager(hub).register(Library, name="test-library")
     html = hub.test_client().get("/public/statistics?lang=fr").get_data(as_text=True)
     assert "<h2>Library</h2>" in html and "A report &lt;b&gt;(fr)&lt;/b&gt;" in html
