@@ -81,12 +81,14 @@ def index():
 
 
 def _reader_zone() -> str:
-    asked = request.args.get("tz") or current_app.config["EVENTS_TIMEZONE"]
-    try:
-        schedule.zone(asked)
-        return asked
-    except schedule.ScheduleError:
-        return current_app.config["EVENTS_TIMEZONE"]
+    """The zone she asked for (``tz``), else the node's, else UTC (a misspelt setting)."""
+    for name in (request.args.get("tz"), current_app.config["EVENTS_TIMEZONE"]):
+        try:
+            schedule.zone(name or "")
+            return name
+        except schedule.ScheduleError:
+            continue
+    return "UTC"
 
 
 def _day(text: str | None) -> date | None:
@@ -212,7 +214,7 @@ def detail(event_uuid: str):
         labels=LABELS, registration=registration, organiser=organiser, place=place,
         link=link, taken=store.count(event), confirm_form=ConfirmForm(),
         series=schedule.occurrences(event)[:12], event_zone=event.timezone,
-        reader_zone=current_app.config["EVENTS_TIMEZONE"])
+        reader_zone=_reader_zone())
 
 
 def _unlocked() -> bool:

@@ -8,6 +8,7 @@ from uuid import uuid4
 from sqlalchemy import func, select
 
 from core.extensions import db
+from core.testing import add_person, signed_in_client
 from plugins.events.models import Event, Registration
 
 FORM = {"title": "Atelier de sécurité numérique", "description": "Téléphones",
@@ -138,3 +139,12 @@ def test_the_arabic_calendar_is_right_to_left(app, make_user, login_as):
     page = member.get("/events/?view=month", headers={"Accept-Language": "ar"})
     assert page.status_code == 200
     assert 'dir="rtl"' in page.get_data(as_text=True)
+
+
+def test_a_misspelt_zone_falls_back_to_the_nodes_then_utc(make_app, insecure_fast_kdf):
+    app = make_app(PLUGINS=["plugins.events"], unlocked=True, EVENTS_TIMEZONE="Mars/Olympus")
+    with app.app_context():
+        amina = add_person("amina")
+    member = signed_in_client(app, amina.id)
+    page = member.get("/events/?view=week&tz=Nowhere/Else")
+    assert page.status_code == 200 and 'value="UTC"' in page.get_data(as_text=True)
