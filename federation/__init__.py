@@ -22,7 +22,7 @@ from federation import (  # noqa: F401 (operations, statistics_views: their page
 from federation import shared as shared_records
 from federation.cli import COMMANDS
 from federation.permissions import MANAGE, PERMISSIONS, READ_SHARED
-from federation.settings import SETTINGS
+from federation.settings import SETTINGS, is_hub
 from federation.views import blueprint
 
 
@@ -48,10 +48,12 @@ def register_permissions():
 
 @hookimpl
 def navigation_items(user):
-    return [NavItem(_l("Shared with us"), "federation.shared_page", READ_SHARED, order=70),
-            NavItem(_l("Statistics"), "federation.statistics_page", READ_SHARED, order=72),
-            NavItem(_l("Partner nodes"), "federation.peers_page", MANAGE, order=80),
-            NavItem(_l("Hub operations"), "federation.operations_page", MANAGE, order=82)]
+    items = [NavItem(_l("Shared with us"), "federation.shared_page", READ_SHARED, order=70),
+             NavItem(_l("Partner nodes"), "federation.peers_page", MANAGE, order=80)]
+    if is_hub():  # the hub's pages: a member node has no statistics to show
+        items += [NavItem(_l("Statistics"), "federation.statistics_page", READ_SHARED, order=72),
+                  NavItem(_l("Hub operations"), "federation.operations_page", MANAGE, order=82)]
+    return items
 
 
 @hookimpl

@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from core.extensions import db
 from core.models import AuditEntry
 from core.testing import add_person, all_databases, signed_in_client
-from federation import inbox, statistics
+from federation import charts, inbox, statistics
 from tests.federation.conftest import Origin, as_item
 
 K = 5  # the default, smallest k
@@ -148,3 +148,32 @@ def test_a_reader_without_the_permission_is_refused(hub):
     # every role reads shared records today; an anonymous visitor is sent to sign in
     assert hub.test_client().get("/federation/statistics").status_code == 302
     assert signed_in_client(hub, person.id).get("/federation/statistics").status_code == 200
+
+
+class _Table:
+    """A suppressed table as federation.statistics gives it (rows, cells, None = hidden)."""
+
+    def __init__(self, cells, dimensions=("violation",)):
+        self.dimensions, self.cells = dimensions, cells
+        self.rows, self.columns = list(cells), [None]
+
+    def cell(self, row, column=None):
+        return self.cells[row]
+
+    def row_total(self, row):
+        return self.cells[row]
+
+
+def test_charts_mirror_right_to_left_and_never_draw_a_hidden_figure():
+    table = _Table({"a": 40, "b": None, "c": 20})
+    left = charts.bars(table, "t", lambda d, k: k, rtl=False, hidden="fewer than 5")
+    right = charts.bars(table, "t", lambda d, k: k, rtl=True, hidden="fewer than 5")
+    assert [b.width for b in left.bars] == [b.width for b in right.bars]
+    assert left.bars[1].width == 0 and left.bars[1].value is None
+    for l_bar, r_bar in zip(left.bars, right.bars, strict=True):  # one is the other's mirror
+        assert l_bar.x == pytest.approx(charts.WIDTH - r_bar.x - r_bar.width)
+    assert (left.label_anchor, right.label_anchor) == ("end", "start")
+    months = _Table({"2025-01": 9, "2025-02": None, "2025-03": 12}, ("month",))
+    line = charts.line(months, "t", rtl=True, hidden="fewer than 5")
+    assert len(line.segments) == 2 and [m for _x, m in line.gaps] == ["2025-02"]
+    assert line.points[0][0] > line.points[-1][0]  # time runs leftwards
