@@ -71,13 +71,21 @@ def why_not_approver(record, audience: str, reviewer) -> str | None:
     return None
 
 
+def _no_cover(record):
+    """Why nothing covers the audience asked for: no consent, or (a record about no
+    person, an event) the audience its organiser chose does not include it."""
+    if consent.has_data_subject(record):
+        return _l("There is no consent for this audience.")
+    return _l("The audience its organiser chose does not include this one.")
+
+
 def approve(record, audience: str, reviewer) -> Approval:
     """Approve what ``audience`` would receive now; commits, then announces it."""
     refusal = why_not_approver(record, audience, reviewer)
     if refusal is not None:
         raise ReviewError(refusal)
     if consent.allows(record, audience) is None:
-        raise ReviewError(_l("There is no consent for this audience."))
+        raise ReviewError(_no_cover(record))
     prepared = redaction(record, audience)
     if prepared.blocked:
         raise ReviewError(_l("A sharing rule blocks this record for this audience."))

@@ -44,8 +44,10 @@ def test_a_members_only_event_goes_nowhere(app, people, make_event, audience):
         for where in ("peers", "hub", "public-aggregate"):
             assert consent.allows(event, where) is None
             assert review.shareable(event, where).reason == "no-consent"
-        with pytest.raises(review.ReviewError):
+        with pytest.raises(review.ReviewError) as refused:
             _approve(app, event.uuid, "hub", huda)
+        assert "organiser chose does not include" in str(refused.value)
+        assert "consent" not in str(refused.value)
 
 
 def test_an_event_takes_no_consent(app, people, make_event):
