@@ -22,7 +22,7 @@ from core import clock, erasure
 from core.db import insert_rows
 from core.extensions import db
 from core.records import SharedRecord, announce_shared_purged, announce_shared_received
-from federation import protocol, versions
+from federation import protocol, tally, versions
 from federation.identity import KeyInfo
 from federation.models import (
     Chain,
@@ -34,10 +34,11 @@ from federation.models import (
     ReceivedEntry,
     RelayItem,
 )
-from federation.protocol import HUB, KEY, RECORD, RELAY, TOMBSTONE, Entry
+from federation.protocol import HUB, KEY, RECORD, RELAY, TALLY, TOMBSTONE, Entry
 from federation.reasons import Refused
 from federation.signatures import Signatures, checked_together
 from federation.statistics import count as count_statistics
+from federation.statistics import count_tallies, forget_tally
 
 MAX_ITEMS = 1000
 
@@ -74,6 +75,7 @@ class Applied:
     records: int = 0
     tombstones: int = 0
     keys: int = 0
+    tallies: int = 0
     receipts: list[tuple[Entry, str]] = field(default_factory=list)  # (tombstone, to whom)
 
 
@@ -224,8 +226,9 @@ def verify_relay(hub: str, raw_items: list, head: int, after: int, link: str, ke
             expected, link = raw["seq"], raw["link"]
             if entry.feed != HUB:
                 raise Refused("wrong-feed")
-            if entry.kind == RECORD and not (entry.relay and "peers" in entry.consent["audiences"]):
-                raise Refused("not-relayable")
+            if entry.kind == TALLY or entry.kind == RECORD and not (
+                    entry.relay and "peers" in entry.consent["audiences"]):
+                raise Refused("not-relayable")  # a tally never leaves the hub
             if entry.origin not in quarantined:
                 quarantined[entry.origin] = _quarantined(entry.origin)
             if entry.origin in (own_node_id, hub) or quarantined[entry.origin]:
@@ -266,7 +269,10 @@ def _read_item(raw) -> Item:
     if not isinstance(raw, dict) or set(raw) != {"seq", "entry", "sig", "payload"}:
         raise Refused("bad-request", "bad item")
     entry = _entry(raw)
-    return Item(entry, raw["sig"], protocol.read_payload(raw["payload"], entry))
+    payload = protocol.read_payload(raw["payload"], entry)
+    if entry.kind == TALLY and payload is not None:
+        tally.check_vocabularies(json.loads(payload))
+    return Item(entry, raw["sig"], payload)
 
 
 def _entry(raw: dict) -> Entry:
@@ -321,9 +327,10 @@ def apply(items: Iterable[Item], *, received_from: str, relay: bool = False,
     with checked_together(signatures or Signatures()):
         if not items:
             return done
-        received, purged, revoked = _write(items, received_from, done)
+        received, purged, revoked, tallies = _write(items, received_from, done)
         count_statistics(items, {key: shared for key, shared in received.items()
                                  if key not in purged})
+        count_tallies({key: counted for key, counted in tallies.items() if key not in purged})
     for key in revoked:
         invalidate_signed_after_revocation(key)
     announce_shared_received(*(shared for key, shared in received.items() if key not in purged))
@@ -344,6 +351,7 @@ def _write(items: list[Item], received_from: str, done: Applied):
     rows, purge_entries, purge_records, received, purged = [], set(), set(), {}, {}
     revoked: list[Key] = []
     keep: dict[tuple[str, str], dict] = {}
+    tallies: dict[tuple[str, str], bytes] = {}
     for item in items:
         entry = item.entry
         place = (entry.origin, entry.feed, entry.seq)
@@ -356,6 +364,9 @@ def _write(items: list[Item], received_from: str, done: Applied):
         if entry.kind == RECORD:
             payload = _apply_record(entry, payload, held, keep, purge_entries, received)
             done.records += 1
+        elif entry.kind == TALLY:
+            payload = _apply_tally(entry, payload, held, tallies)
+            done.tallies += 1
         elif entry.kind == TOMBSTONE:
             if _apply_tombstone(entry, held, keep, purge_records, received, purged, now):
                 done.receipts.append((entry, received_from))
@@ -368,7 +379,16 @@ def _write(items: list[Item], received_from: str, done: Applied):
         insert_rows(ReceivedEntry.__table__, rows)  # hundreds at once
     _purge(purge_entries, purge_records)
     _save_held(keep)
-    return received, purged, revoked
+    return received, purged, revoked, tallies
+
+
+def _apply_tally(entry, payload, held, tallies) -> None:
+    """A tally is counted, never held: its payload is read for its facts and not kept (the
+    entry is, without it, for the chain). A tombstoned tally id counts no more."""
+    current = held.get((entry.origin, entry.record_id))
+    if payload is not None and (current is None or not current["tombstoned"]):
+        tallies[(entry.origin, entry.record_id)] = payload  # the page's last one wins
+    return None
 
 
 def _apply_record(entry, payload, held, keep, purge_entries, received):
@@ -441,7 +461,7 @@ def invalidate_signed_after_revocation(key: Key) -> int:
     payloads, and the records they held are no longer held. Returns how many."""
     bad = db.session.execute(
         select(ReceivedEntry.id, ReceivedEntry.origin, ReceivedEntry.feed, ReceivedEntry.seq,
-               ReceivedEntry.record_id)
+               ReceivedEntry.record_id, ReceivedEntry.kind)
         .where(ReceivedEntry.key_id == key.key_id, ReceivedEntry.at >= key.revoked_at,
                ReceivedEntry.invalid_reason.is_(None), ReceivedEntry.kind != KEY)
     ).all()
@@ -451,6 +471,9 @@ def invalidate_signed_after_revocation(key: Key) -> int:
                        .values(invalid_reason="key-revoked", payload=None))
     erasure.purging()
     for row in bad:
+        if row.kind == TALLY:
+            forget_tally(row.origin, row.record_id, row.seq)  # unless signed again since
+            continue
         held = db.session.scalar(select(HeldRecord).where(
             HeldRecord.origin == row.origin, HeldRecord.feed == row.feed,
             HeldRecord.seq == row.seq, HeldRecord.tombstoned_at.is_(None)))

@@ -11,6 +11,7 @@ Serving a page writes the outbound ledger: what left, to whom, under which conse
 from __future__ import annotations
 
 import json
+import uuid
 from collections.abc import Iterable
 from datetime import datetime
 
@@ -18,9 +19,10 @@ from sqlalchemy import bindparam, func, select, update
 
 from core import audit, clock, consent, erasure, ledger, records, review
 from core.extensions import db
-from federation import protocol, signing
+from core.models import Consent
+from federation import protocol, signing, tally
 from federation.models import OutboxEntry, OutboxHead
-from federation.protocol import HUB, KEY, PEERS, RECORD, TOMBSTONE
+from federation.protocol import HUB, KEY, PEERS, RECORD, TALLY, TOMBSTONE
 
 
 def node_id() -> str:
@@ -74,7 +76,12 @@ def heads() -> dict[str, int]:
 
 def share(record, audience: str) -> OutboxEntry | None:
     """After an approval: add a ``record`` entry if ``record`` may now leave for
-    ``audience``; commits. Returns the entry, or None when nothing is to be sent."""
+    ``audience``; commits. Returns the entry, or None when nothing is to be sent.
+    An approval for ``public-aggregate`` may make a tally entry instead (``share_tally``)."""
+    if audience == tally.PUBLIC:
+        made = share_tally(record)
+        db.session.commit()
+        return made
     if audience not in protocol.ENTRY_FEEDS or not signing.has_identity() or \
             retracted(record.uuid, audience):
         return None  # a node without a federation key shares nothing
@@ -97,7 +104,8 @@ def share_all(record) -> list[OutboxEntry]:
     (record types shared without review reach them this way). Commits."""
     if not consent.has_data_subject(record):
         _retract_unchosen(record)
-    return [made for made in (share(record, audience) for audience in protocol.ENTRY_FEEDS)
+    return [made for made in (share(record, audience)
+                              for audience in (*protocol.ENTRY_FEEDS, tally.PUBLIC))
             if made is not None]
 
 
@@ -151,6 +159,46 @@ def _share(record, audience: str) -> OutboxEntry | None:
     return entry
 
 
+def share_tally(record) -> OutboxEntry | None:
+    """A record consented to ``public-aggregate`` and ``statistics`` but not to the hub,
+    approved for ``public-aggregate``: a ``tally`` entry in the hub feed, its counted
+    dimensions only, under its tally id (``federation.tally``). None when nothing is new."""
+    given = consent.allows(record, tally.PUBLIC)
+    if not signing.has_identity() or not tally.wanted(given) or \
+            not review.shareable(record, tally.PUBLIC).ok:
+        return None
+    prepared = records.redaction(record, tally.PUBLIC)
+    counted = protocol.canonical(tally.payload(prepared.payload))
+    tally_id = live_tally(record.__record_type__, record.uuid) or str(uuid.uuid4())
+    previous = latest(tally_id, HUB)
+    terms = {"audiences": sorted(given.audience_list), "purposes": sorted(given.purpose_list),
+             "expires": given.expires_on.isoformat() if given.expires_on else None}
+    if previous is not None and previous.payload_hash == protocol.sha256_hex(counted) and \
+            _terms(previous) == terms:
+        return None
+    fields = {"record_type": record.__record_type__, "record_id": tally_id,
+              "version": record.version, "payload_hash": protocol.sha256_hex(counted),
+              "consent": terms}
+    entry = append(HUB, TALLY, fields, payload=counted, policy_hash=prepared.policy_hash,
+                   consent_id=given.id)
+    audit.record("federation.tallied", target_type=record.__record_type__,
+                 target_id=record.uuid, audience=HUB, version=record.version, seq=entry.seq)
+    return entry
+
+
+def live_tally(record_type: str, record_uuid: str) -> str | None:
+    """The tally id of the record's live tally (made under one of its consents, not
+    tombstoned), or None. The id is never derived from the record's: only this lookup,
+    on this node, links them."""
+    found = db.session.scalar(
+        select(OutboxEntry.record_id).where(
+            OutboxEntry.feed == HUB, OutboxEntry.kind == TALLY,
+            OutboxEntry.consent_id.in_(select(Consent.id).where(
+                Consent.record_type == record_type, Consent.record_uuid == record_uuid)))
+        .order_by(OutboxEntry.seq.desc()).limit(1))
+    return None if found is None or retracted(found, HUB) else found
+
+
 def _relayable(record, hub_payload, given) -> bool:
     """May the hub pass the hub's payload on to partner nodes? Only if her consent covers
     them, the payload for them is approved, and the hub's copy withholds all theirs does."""
@@ -198,8 +246,23 @@ def consent_ended(ended, reason: str) -> list[OutboxEntry]:
         still = set(now.audience_list) if now is not None else set()
         feeds = [feed for feed in feeds if feed not in still]
     made = tombstone(ended.record_type, ended.record_uuid, reason, feeds)
+    made += _retract_tally(ended, reason)
     db.session.commit()
     return made
+
+
+def _retract_tally(ended, reason: str) -> list[OutboxEntry]:
+    """The record's tally goes when its consent ends, or when the consent that replaces it
+    no longer sends a tally (``statistics`` or ``public-aggregate`` gone, or the hub now
+    named: the record itself is then counted)."""
+    tally_id = live_tally(ended.record_type, ended.record_uuid)
+    if tally_id is None:
+        return []
+    if reason == consent.SUPERSEDED:
+        record = _record(ended.record_type, ended.record_uuid)
+        if record is not None and tally.wanted(consent.current(record)):
+            return []  # the same tally, sent again once the new consent is approved
+    return tombstone(ended.record_type, tally_id, reason, [HUB])
 
 
 def tombstone(record_type: str, record_id: str, reason: str,
@@ -252,7 +315,8 @@ def revoke_key(key_id: str, since: datetime) -> int:
     again = 0
     for feed in protocol.ENTRY_FEEDS:
         suspect = list(db.session.scalars(
-            select(OutboxEntry).where(OutboxEntry.feed == feed, OutboxEntry.kind == RECORD,
+            select(OutboxEntry).where(OutboxEntry.feed == feed,
+                                      OutboxEntry.kind.in_((RECORD, TALLY)),
                                       OutboxEntry.at >= since, OutboxEntry.payload.is_not(None))
             .order_by(OutboxEntry.seq)))
         append(feed, KEY, {"key_event": {"action": "revoke", "key_id": key_id,
@@ -263,8 +327,9 @@ def revoke_key(key_id: str, since: datetime) -> int:
             if body["key"] != key_id or latest(entry.record_id, feed).seq != entry.seq:
                 continue  # signed by another key, or followed by a newer entry
             fields = {name: body[name] for name in ("record_type", "record_id", "version",
-                                                    "consent", "payload_hash", "relay")}
-            append(feed, RECORD, fields, payload=entry.payload.encode("utf-8"),
+                                                    "consent", "payload_hash", "relay")
+                      if name in body}  # a tally has no "relay"
+            append(feed, entry.kind, fields, payload=entry.payload.encode("utf-8"),
                    policy_hash=entry.policy_hash, consent_id=entry.consent_id)
             again += 1
     audit.record("federation.key_revoked", target_type="federation.key", target_id=key_id,

@@ -41,6 +41,9 @@ PEERS, HUB, RELAY = "peers", "hub", "relay"
 ENTRY_FEEDS = (PEERS, HUB)
 FEED_RANK = {HUB: 1, PEERS: 2}  # ties of one version: the partner nodes' payload wins
 RECORD, TOMBSTONE, KEY = "record", "tombstone", "key"
+# A record counted on a hub without being held there (consent to ``public-aggregate`` only):
+# its counted dimensions, as codes, in the ``hub`` feed (docs/federation.md, "Tally entries").
+TALLY = "tally"
 TOMBSTONE_REASONS = ("withdrawn", "expired", "superseded", "retracted")
 ROLES = ("node", "hub")
 CONSENT_AUDIENCES = ("peers", "hub", "public-aggregate")
@@ -274,6 +277,7 @@ _FIELDS = {
     RECORD: _COMMON | {"record_type", "record_id", "version", "consent", "payload_hash", "relay"},
     TOMBSTONE: _COMMON | {"record_type", "record_id", "version", "reason"},
     KEY: _COMMON | {"key_event"},
+    TALLY: _COMMON | {"record_type", "record_id", "version", "consent", "payload_hash"},
 }
 _CONSENT_FIELDS = frozenset({"audiences", "purposes", "expires"})
 # A record entry of a record type's version 2 or later says so; version 1 is said by leaving
@@ -320,6 +324,8 @@ def read_entry(raw: bytes) -> Entry:
         if body["reason"] not in TOMBSTONE_REASONS:
             raise Refused("entry-invalid", "a field has the wrong form")
         return Entry(*common, record_type, record_id, version, reason=body["reason"])
+    if kind == TALLY:
+        return _tally(common, body, record_type, record_id, version)
     relay = body["relay"]
     if not _is_hex(body["payload_hash"]) or type(relay) is not bool:
         raise Refused("entry-invalid", "a field has the wrong form")
@@ -327,6 +333,17 @@ def read_entry(raw: bytes) -> Entry:
         raise Refused("entry-invalid", "only hub entries are relayed")
     return Entry(*common, record_type, record_id, version, _consent(body["consent"]),
                  body["payload_hash"], relay, type_version=type_version)
+
+
+def _tally(common: tuple, body: dict, record_type: str, record_id: str, version: int) -> Entry:
+    """A tally entry: in the ``hub`` feed only, under a consent that covers ``statistics``
+    and ``public-aggregate`` and not the hub itself (else the record is shared as such)."""
+    terms = _consent(body["consent"])
+    if common[3] != HUB or not _is_hex(body["payload_hash"]) or \
+            "statistics" not in terms["purposes"] or "public-aggregate" not in \
+            terms["audiences"] or HUB in terms["audiences"]:
+        raise Refused("tally-invalid", "a tally entry's feed or consent")
+    return Entry(*common, record_type, record_id, version, terms, body["payload_hash"])
 
 
 
@@ -385,14 +402,65 @@ def read_payload(text: Any, entry: Entry) -> bytes | None:
     """Check a payload travelling beside ``entry`` against the hash the entry signs."""
     if text is None:
         return None  # purged at the origin or on the way: the entry still verifies
-    if entry.kind != RECORD or not isinstance(text, str):
+    if entry.kind not in (RECORD, TALLY) or not isinstance(text, str):
         raise Refused("payload-mismatch", "a payload beside a non-record entry")
     data = text.encode("utf-8")
     if sha256_hex(data) != entry.payload_hash:
         raise Refused("payload-mismatch")
-    if not isinstance(read_canonical(data, "payload-mismatch"), dict):
+    value = read_canonical(data, "payload-mismatch")
+    if not isinstance(value, dict):
         raise Refused("payload-mismatch", "a payload must be an object")
+    if entry.kind == TALLY:
+        read_tally(value)
     return data
+
+
+# -- tallies -------------------------------------------------------------------------------
+
+# What a tally's payload may hold: the counted dimensions of a case, each a code (the
+# vocabularies of the dimensions that have one are checked by ``federation.tally``).
+TALLY_CASE = frozenset({"status", "defender", "incidents"})
+TALLY_DEFENDER = frozenset({"age", "activism"})
+TALLY_INCIDENT = frozenset({"occurred_on", "place", "violation", "perpetrator_type"})
+MAX_TALLY_ITEMS = 50
+TALLY_CODE = re.compile(r"^[a-z0-9][a-z0-9_.+-]{0,39}$")
+TALLY_PLACE = re.compile(r"^[A-Z]{2}(-[A-Z0-9]{1,3})?$")  # a country or a governorate
+TALLY_MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
+TALLY_AGE = re.compile(r"^\d{1,3}(-\d{1,3}|\+)?$")  # an age band: "18-29", "60+"
+
+
+def read_tally(value: Any) -> dict:
+    """Check a tally's payload: only the counted dimensions, every value a code, a place no
+    finer than a governorate, a date no finer than a month; anything else ``tally-invalid``."""
+    if type(value) is not dict or not value.keys() <= TALLY_CASE:
+        raise Refused("tally-invalid", "unexpected fields")
+    _tally_code(value.get("status"))
+    defender = value.get("defender", {})
+    if type(defender) is not dict or not defender.keys() <= TALLY_DEFENDER:
+        raise Refused("tally-invalid", "unexpected defender fields")
+    _tally_code(defender.get("age"), pattern=TALLY_AGE)
+    activism = defender.get("activism", [])
+    incidents = value.get("incidents", [])
+    if type(activism) is not list or type(incidents) is not list or \
+            len(activism) > MAX_TALLY_ITEMS or len(incidents) > MAX_TALLY_ITEMS:
+        raise Refused("tally-invalid", "a list has the wrong form")
+    for code in activism:
+        _tally_code(code, required=True)
+    for incident in incidents:
+        if type(incident) is not dict or not incident.keys() <= TALLY_INCIDENT:
+            raise Refused("tally-invalid", "unexpected incident fields")
+        _tally_code(incident.get("occurred_on"), pattern=TALLY_MONTH)
+        _tally_code(incident.get("place"), pattern=TALLY_PLACE)
+        _tally_code(incident.get("violation"))
+        _tally_code(incident.get("perpetrator_type"))
+    return value
+
+
+def _tally_code(value: Any, *, pattern: re.Pattern = TALLY_CODE, required: bool = False):
+    if value is None and not required:
+        return
+    if type(value) is not str or not pattern.match(value):
+        raise Refused("tally-invalid", "a value is not a code")
 
 
 # -- signed documents (node documents, receipts, vouches, certificates) ---------------------

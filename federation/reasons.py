@@ -58,6 +58,8 @@ _REASONS = [
     Reason("wrong-feed", 422, "An entry belongs to another feed (another audience)."),
     Reason("not-relayable", 422, "A relayed entry's consent does not cover partner nodes."),
     Reason("payload-mismatch", 422, "A payload does not match the hash its entry signs."),
+    Reason("tally-invalid", 422, "A tally entry holds more than codes of the counted "
+                                 "dimensions, or a code its vocabulary does not know."),
     Reason("record-type-version", 422, "An entry's record type is more than one version "
                                        "newer than this node's: upgrade its plugin."),
     Reason("gap", 422, "Entries are missing from the sequence."),

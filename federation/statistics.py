@@ -49,7 +49,7 @@ from core.extensions import db
 from core.settings import Setting
 from federation import protocol, suppression
 from federation.models import HeldRecord, ReceivedEntry
-from federation.protocol import RECORD
+from federation.protocol import RECORD, TALLY
 from federation.settings import is_hub
 from federation.suppression import TOTAL
 
@@ -193,6 +193,33 @@ def count(items: Iterable, received: dict) -> int:
     return len(rows)
 
 
+def count_tallies(tallies: dict[tuple[str, str], bytes]) -> int:
+    """Count the tally entries ``federation.inbox.apply`` received ((origin, tally id) ->
+    the checked payload), in its transaction: public facts, their earlier ones gone. A tally
+    is never held: these facts are all the hub keeps of it (docs/federation.md)."""
+    if not tallies or not is_hub():
+        return 0
+    _delete(tallies)
+    rows = []
+    for (origin, tally_id), payload in tallies.items():
+        rows += facts_of(origin, tally_id, json.loads(payload), True)
+    if rows:
+        insert_rows(Fact.__table__, rows)
+    return len(rows)
+
+
+def forget_tally(origin: str, tally_id: str, seq: int) -> None:
+    """A tally entry (at ``seq``) signed by a key revoked before it was made: its facts go,
+    unless a valid entry of the same tally came after it (the origin signs again what it
+    still shares)."""
+    valid = db.session.scalar(select(ReceivedEntry.id).where(
+        ReceivedEntry.origin == origin, ReceivedEntry.record_id == tally_id,
+        ReceivedEntry.kind == TALLY, ReceivedEntry.seq > seq,
+        ReceivedEntry.invalid_reason.is_(None)).limit(1))
+    if valid is None:
+        forget(origin, tally_id)
+
+
 def forget(origin: str, record_id: str) -> None:
     """A held record is purged: its facts go, in the purge's transaction."""
     db.session.execute(delete(Fact).where(Fact.origin == origin, Fact.record_id == record_id))
@@ -210,8 +237,10 @@ def _delete(keys: Iterable[tuple[str, str]]) -> None:
 
 def rebuild() -> int:
     """Recount every fact from the held records (in the current transaction; the caller
-    commits). Returns how many facts."""
-    db.session.execute(delete(Fact))
+    commits). Returns how many facts. Tallies' facts stay: a tally's payload is not kept,
+    so they are their only count (a tombstone or a revoked key takes them)."""
+    db.session.execute(delete(Fact).where(Fact.record_id.not_in(
+        select(ReceivedEntry.record_id).where(ReceivedEntry.kind == TALLY))))
     rows = []
     query = (
         select(HeldRecord.origin, HeldRecord.record_id, ReceivedEntry.entry,
