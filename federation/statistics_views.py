@@ -20,7 +20,7 @@ from core import i18n, places, plugins
 from core.access import public, require_permission
 from core.headers import cacheable
 from core.vocabularies import vocabulary
-from federation import charts, shared, statistics
+from federation import charts, peers, statistics
 from federation.permissions import READ_SHARED
 from federation.views import blueprint  # these pages are federation's too
 
@@ -149,11 +149,9 @@ def table_title(table: statistics.Table) -> str:
 
 
 def _members() -> dict[str, str]:
-    """The member nodes a filter may name, with their names."""
-    known = shared.origin_names()
-    counted = statistics.table(("origin",)).rows
-    return {node: known.get(node, node[:12]) for node in
-            set(known) | {node for node in counted if node is not None}}
+    """The member nodes a filter may name (those this hub paired with), with their names."""
+    return {peer.node_id: peer.label or peer.node_id[:12] for peer in peers.everyone()
+            if not peer.is_hub}
 
 
 def _form_context(members: dict[str, str]) -> dict:

@@ -49,6 +49,7 @@ def reader(app, role="member"):
 def filled(hub):
     """40 detentions, 12 threats and 2 smear campaigns (below k) in Egypt, Jan–Jun 2025."""
     member, rng = Origin(seed=5), random.Random(5)
+    member.pin(hub)  # a member the hub paired with: the member filter names it
     fill(hub, member, [case(rng, "arbitrary-detention") for _ in range(40)] +
          [case(rng, "threats") for _ in range(12)] +
          [case(rng, "smear-campaign", "2025-03") for _ in range(2)])
