@@ -351,6 +351,14 @@ _LEAVING = (select(OutboxEntry.record_type, OutboxEntry.record_id, OutboxEntry.v
                    OutboxEntry.payload_hash, OutboxEntry.policy_hash, OutboxEntry.consent_id)
             .where(OutboxEntry.feed == bindparam("feed"),
                    OutboxEntry.seq.in_(bindparam("seqs", expanding=True))))
+# A tally leaving is in the ledger under its record (found through its consent: the tally id
+# itself names no record) and the audience it left for, ``public-aggregate``.
+_TALLIES_LEAVING = (
+    select(OutboxEntry.record_type, Consent.record_uuid, OutboxEntry.version,
+           OutboxEntry.payload_hash, OutboxEntry.policy_hash, OutboxEntry.consent_id)
+    .join(Consent, Consent.id == OutboxEntry.consent_id)
+    .where(OutboxEntry.feed == bindparam("feed"),
+           OutboxEntry.seq.in_(bindparam("seqs", expanding=True))))
 
 
 def page(feed: str, after: int, limit: int, *, recipient: str) -> tuple[list[dict], int]:
@@ -359,11 +367,16 @@ def page(feed: str, after: int, limit: int, *, recipient: str) -> tuple[list[dic
     rows = db.session.connection().execute(
         _PAGE, {"feed": feed, "after": after, "limit": limit}).all()
     head = db.session.scalar(select(OutboxHead.seq).where(OutboxHead.feed == feed)) or 0
-    items, leaving = [], []
+    items, leaving, tallies = [], [], []
     for seq, entry, sig, payload, kind in rows:
         items.append({"seq": seq, "entry": entry, "sig": sig, "payload": payload})
         if kind == RECORD and payload is not None:
             leaving.append(seq)
+        elif kind == TALLY and payload is not None:
+            tallies.append(seq)
+    if tallies:
+        ledger.record_sent_selected(_TALLIES_LEAVING, {"feed": feed, "seqs": tallies},
+                                    audience=tally.PUBLIC, recipient=recipient)
     if leaving:
         # What an entry says of its record never changes (only its payload may be purged),
         # so the ledger reads it by the sequence numbers that left with a payload.

@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import func, select
 
 from core.extensions import db
+from core.models import LedgerEntry
 from core.testing import all_databases
 from federation import inbox, protocol, statistics
 from federation.models import HeldRecord, Peer, ReceivedEntry
@@ -204,6 +205,9 @@ def test_a_public_aggregate_only_record_is_counted_never_held_and_its_withdrawal
     assert held == {} and relayed == []
     assert [(kind, payload) for kind, _, payload in entries] == [("tally", None)]
     assert record_id not in str(entries) and "Salma" not in str(entries)
+    with member.context():  # the node's ledger says what left, under the record's own id
+        sent = db.session.execute(select(LedgerEntry.record_uuid, LedgerEntry.audience)).all()
+    assert sent == [(record_id, "public-aggregate")]
     withdraw(member, record_id, salma)
     hub.sync()
     with hub.context():
