@@ -38,7 +38,7 @@ from federation.protocol import HUB, KEY, RECORD, RELAY, TALLY, TOMBSTONE, Entry
 from federation.reasons import Refused
 from federation.signatures import Signatures, checked_together
 from federation.statistics import count as count_statistics
-from federation.statistics import count_tallies, forget_tally
+from federation.statistics import count_tallies, forget_expired_tallies, forget_tally
 
 MAX_ITEMS = 1000
 
@@ -351,7 +351,7 @@ def _write(items: list[Item], received_from: str, done: Applied):
     rows, purge_entries, purge_records, received, purged = [], set(), set(), {}, {}
     revoked: list[Key] = []
     keep: dict[tuple[str, str], dict] = {}
-    tallies: dict[tuple[str, str], bytes] = {}
+    tallies: dict[tuple[str, str], bytes | None] = {}
     for item in items:
         entry = item.entry
         place = (entry.origin, entry.feed, entry.seq)
@@ -384,9 +384,13 @@ def _write(items: list[Item], received_from: str, done: Applied):
 
 def _apply_tally(entry, payload, held, tallies) -> None:
     """A tally is counted, never held: its payload is read for its facts and not kept (the
-    entry is, without it, for the chain). A tombstoned tally id counts no more."""
+    entry is, without it, for the chain). A tombstoned tally id counts no more, nor one whose
+    consent has already expired."""
     current = held.get((entry.origin, entry.record_id))
-    if payload is not None and (current is None or not current["tombstoned"]):
+    expired = entry.expires_on is not None and entry.expires_on <= clock.now().date()
+    if expired:
+        tallies[(entry.origin, entry.record_id)] = None  # its facts go, none are added
+    elif payload is not None and (current is None or not current["tombstoned"]):
         tallies[(entry.origin, entry.record_id)] = payload  # the page's last one wins
     return None
 
@@ -671,6 +675,7 @@ def purge_expired(today=None) -> int:
         held.tombstoned_at, held.tombstone_reason = clock.now(), "expired"
         announce_shared_purged(SharedRecord(held.origin, held.record_type, held.record_id,
                                             held.version, None))
+    forget_expired_tallies(today)  # tallies are not held: their consent is in their entry
     return len(due)
 
 

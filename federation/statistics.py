@@ -193,16 +193,18 @@ def count(items: Iterable, received: dict) -> int:
     return len(rows)
 
 
-def count_tallies(tallies: dict[tuple[str, str], bytes]) -> int:
+def count_tallies(tallies: dict[tuple[str, str], bytes | None]) -> int:
     """Count the tally entries ``federation.inbox.apply`` received ((origin, tally id) ->
-    the checked payload), in its transaction: public facts, their earlier ones gone. A tally
-    is never held: these facts are all the hub keeps of it (docs/federation.md)."""
+    the checked payload, None for a tally whose consent has expired), in its transaction:
+    public facts, their earlier ones gone. A tally is never held: these facts are all the
+    hub keeps of it (docs/federation.md)."""
     if not tallies or not is_hub():
         return 0
     _delete(tallies)
     rows = []
     for (origin, tally_id), payload in tallies.items():
-        rows += facts_of(origin, tally_id, json.loads(payload), True)
+        if payload is not None:
+            rows += facts_of(origin, tally_id, json.loads(payload), True)
     if rows:
         insert_rows(Fact.__table__, rows)
     return len(rows)
@@ -218,6 +220,23 @@ def forget_tally(origin: str, tally_id: str, seq: int) -> None:
         ReceivedEntry.invalid_reason.is_(None)).limit(1))
     if valid is None:
         forget(origin, tally_id)
+
+
+def forget_expired_tallies(today) -> int:
+    """Tallies whose consent ended by ``today`` leave the counts even if their origin is
+    silent (held records are ``inbox.purge_expired``'s). Reads every valid tally entry:
+    its consent is in the entry only. Returns how many tallies left."""
+    newest: dict[tuple[str, str], tuple[int, str]] = {}
+    for origin, tally_id, seq, text in db.session.execute(
+            select(ReceivedEntry.origin, ReceivedEntry.record_id, ReceivedEntry.seq,
+                   ReceivedEntry.entry)
+            .where(ReceivedEntry.kind == TALLY, ReceivedEntry.invalid_reason.is_(None))):
+        if (origin, tally_id) not in newest or seq > newest[(origin, tally_id)][0]:
+            newest[(origin, tally_id)] = (seq, text)
+    due = [key for key, (_, text) in newest.items()
+           if (json.loads(text)["consent"]["expires"] or "9999") <= today.isoformat()]
+    _delete(due)
+    return len(due)
 
 
 def forget(origin: str, record_id: str) -> None:

@@ -396,3 +396,33 @@ def test_a_tally_signed_after_its_key_was_revoked_leaves_the_counts(the_hub):
         assert inbox.invalidate_signed_after_revocation(key) == 1
         db.session.commit()
     assert stored(the_hub)[3] == []
+
+
+@all_databases
+def test_a_tally_whose_consent_expires_leaves_the_counts_though_its_origin_is_silent(the_hub):
+    from datetime import timedelta
+
+    from core import clock
+
+    member, tally_id, lasting = Origin(seed=87), str(uuid.uuid4()), str(uuid.uuid4())
+    member.pin(the_hub)
+    ends = (clock.now().date() + timedelta(days=3)).isoformat()
+    receive(the_hub, member, tally(member, tally_id, consent={**PUBLIC_ONLY, "expires": ends}),
+            tally(member, lasting))
+    assert {fact[0] for fact in stored(the_hub)[3]} == {tally_id, lasting}
+    with the_hub.app_context():
+        inbox.purge_expired(clock.now().date() + timedelta(days=2))
+        db.session.commit()
+    assert {fact[0] for fact in stored(the_hub)[3]} == {tally_id, lasting}
+    with the_hub.app_context():
+        inbox.purge_expired(clock.now().date() + timedelta(days=3))
+        db.session.commit()
+    assert {fact[0] for fact in stored(the_hub)[3]} == {lasting}
+
+
+def test_a_tally_already_expired_when_it_arrives_is_not_counted(the_hub):
+    member = Origin(seed=88)
+    member.pin(the_hub)
+    receive(the_hub, member, tally(member, str(uuid.uuid4()),
+                                   consent={**PUBLIC_ONLY, "expires": "2020-01-01"}))
+    assert stored(the_hub)[3] == []
