@@ -99,9 +99,11 @@ def test_anonymous_visitors_store_only_what_a_form_needs(app):
         assert db.session.scalar(select(func.count()).select_from(ServerSession)) == 0
 
 
-def test_guessing_the_current_password_is_throttled_like_signing_in(app, make_user, login_as):
+def test_guessing_the_current_password_is_throttled_like_signing_in(app, make_user, login_as,
+                                                                    fake_clock):
     """Five wrong guesses in a minute from an open session: the sixth, even right, is
-    refused, the password stays, and signing in to her account waits too."""
+    refused, the password stays, and signing in to her account waits too. The clock stands
+    still: on a busy machine a second may pass between the steps (the page said 59 seconds)."""
     amina = make_user("amina")
     client = login_as(amina)
     form = {"password-password": "a brand new passphrase",
