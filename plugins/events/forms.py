@@ -14,7 +14,7 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
-from wtforms.validators import InputRequired, Length, NumberRange, Optional
+from wtforms.validators import InputRequired, Length, NumberRange, Optional, ValidationError
 
 from core.forms import choices
 
@@ -71,6 +71,15 @@ class EventForm(FlaskForm):
     registration_open = BooleanField(_l("Registration open"), default=True)
     languages = SelectMultipleField(_l("Languages"), choices=choices(LANGUAGE_LABELS),
                                     validators=[Optional()])
+    # Not a field of the record (organisers never leave the node: events_organiser). Its
+    # choices are the node's active organisers (views); anything else is "Not a valid choice".
+    # None chosen: they stay as they are (a new event's: its creator).
+    organisers = SelectMultipleField(_l("Organisers"), validate_choice=False)
+
+    def validate_organisers(self, field) -> None:
+        offered = {str(choice[0]) for choice in field.choices or []}
+        if not set(field.data) <= offered:
+            raise ValidationError(_l("Not a valid choice."))
 
 
 class OutsiderForm(FlaskForm):

@@ -11,10 +11,13 @@ from sqlalchemy import func, select
 
 from core import audit, clock, keystore, records
 from core.extensions import db
+from core.models import User
+from core.permissions import ADMIN
 
 from . import schedule
 from .forms import AGE_BAND_LABELS, KIND_LABELS, LANGUAGE_LABELS, ROLE_LABELS
 from .models import REACHES, Event, Instant, Organiser, Registration
+from .permissions import ORGANISE
 
 SMALLEST_SHOWN = 5  # a count below this is hidden in what is shared: it could name someone
 
@@ -27,6 +30,7 @@ def write(event: Event | None, data: dict, user) -> Event:
     """A new event (``event`` None) or a new version of one, from the form's ``data`` (local
     times in ``data['timezone']``); checks everything before anything is changed."""
     starts_at, ends_at = _checked(data)
+    chosen = _chosen_organisers(data, user)
     fresh = event is None
     event = records.new(Event, user) if fresh else event
     event.title, event.description = data["title"], data.get("description") or ""
@@ -40,11 +44,54 @@ def write(event: Event | None, data: dict, user) -> Event:
     event.languages = [code for code in LANGUAGE_LABELS if code in (data.get("languages") or [])]
     records.set_identifying(event, event, "location", data.get("location") or None)
     records.set_identifying(event, event, "online_link", data.get("online_link") or None)
-    if fresh:
+    if chosen is not None:
+        _set_organisers(event, chosen, user)
+    elif fresh:  # its creator organises it unless she chose others
         event.organisers.append(Organiser(user_id=user.id))
     db.session.add(event)
     records.save(event, user)
     return event
+
+
+# -- organisers -----------------------------------------------------------------------------
+
+
+def organiser_choices() -> dict[int, str]:
+    """Who may be chosen to organise an event: the node's active users who hold the
+    organise permission, by id, their username."""
+    users = db.session.scalars(select(User).where(User.disabled_at.is_(None))
+                               .order_by(User.username))
+    return {u.id: u.username for u in users if u.can(ORGANISE)}
+
+
+def _chosen_organisers(data: dict, user) -> set[int] | None:
+    """The organisers ``data`` names (None: it names none, they stay as they are; a new
+    event's creator is its one organiser). Ids that are no one's to choose are refused."""
+    if not data.get("organisers"):
+        return None
+    try:
+        chosen = {int(value) for value in data["organisers"]}
+    except (TypeError, ValueError):
+        raise EventError(_l("Not a valid choice.")) from None
+    if chosen - set(organiser_choices()):
+        raise EventError(_l("Not a valid choice."))
+    return chosen
+
+
+def _set_organisers(event: Event, chosen: set[int], user) -> None:
+    kept = [o for o in event.organisers if o.user_id in chosen]
+    added = sorted(chosen - {o.user_id for o in kept})
+    if added or len(kept) != len(event.organisers):
+        event.organisers = kept + [Organiser(user_id=user_id) for user_id in added]
+        audit.record("events.organisers_changed", actor=user,
+                     target_type=Event.__record_type__, target_id=event.uuid,
+                     organisers=len(chosen))
+
+
+def may_manage(event: Event, user) -> bool:
+    """Whether ``user`` may manage ``event`` (edit it, see who registered, check people in,
+    write the report): its organisers and the node's administrators, no one else."""
+    return user.can(ORGANISE) and (user.role == ADMIN or is_organiser(event, user))
 
 
 def _checked(data: dict):
@@ -118,6 +165,18 @@ def _keep(event: Event, registration: Registration, user) -> Registration:
                  target_id=event.uuid)
     db.session.commit()
     return registration
+
+
+def cancel(event: Event, registration: Registration, user) -> None:
+    """A registration ends (she cancels her own, or an organiser removes it) and its place
+    frees up. Commits."""
+    own = registration.member_index is not None and registration.member_index == member_key(
+        user)
+    db.session.delete(registration)
+    audit.record("events.registration_cancelled", actor=user,
+                 target_type=Event.__record_type__, target_id=event.uuid,
+                 by="attendee" if own else "organiser")
+    db.session.commit()
 
 
 def count(event: Event) -> int:

@@ -188,7 +188,9 @@ def _organiser_names() -> dict[int, str]:
 @require_permission(ORGANISE)
 def new():
     keystore.keystore().keyring()  # a locked node cannot seal: say so before the form
-    form = EventForm()
+    form = _with_organisers(EventForm())
+    if request.method == "GET":
+        form.organisers.data = [str(current_user.id)]  # she organises it unless she says
     if form.validate_on_submit():
         try:
             event = store.write(None, form.data, current_user)
@@ -207,7 +209,7 @@ def new():
 def detail(event_uuid: str):
     event = records.find(Event.__record_type__, event_uuid, current_user)
     registration = store.registration_of(event, current_user) if _unlocked() else None
-    organiser = current_user.can(ORGANISE)
+    organiser = store.may_manage(event, current_user)
     place, link = _where(event, registration is not None or organiser)
     return render_template(
         "events/detail.html", event=event, shown=records.texts_for(event, None),
@@ -215,6 +217,21 @@ def detail(event_uuid: str):
         link=link, taken=store.count(event), confirm_form=ConfirmForm(),
         series=schedule.occurrences(event)[:12], event_zone=event.timezone,
         reader_zone=_reader_zone())
+
+
+def _managed(event_uuid: str) -> Event:
+    """The event if she may manage it (its organisers, the node's administrators);
+    otherwise the 404 a missing event gets: who organises what is need to know."""
+    event = records.find(Event.__record_type__, event_uuid, current_user)
+    if not store.may_manage(event, current_user):
+        abort(404)
+    return event
+
+
+def _with_organisers(form: EventForm) -> EventForm:
+    form.organisers.choices = [(str(user_id), name)
+                               for user_id, name in store.organiser_choices().items()]
+    return form
 
 
 def _unlocked() -> bool:
@@ -240,8 +257,9 @@ def _where(event: Event, attending: bool) -> tuple[str | None, str | None]:
 @blueprint.route("/e/<event_uuid>/edit", methods=["GET", "POST"])
 @require_permission(ORGANISE)
 def edit(event_uuid: str):
-    event = records.find(Event.__record_type__, event_uuid, current_user)
-    form = EventForm(data=None if request.method == "POST" else _form_data(event))
+    event = _managed(event_uuid)
+    form = _with_organisers(EventForm(data=None if request.method == "POST"
+                                      else _form_data(event)))
     if form.validate_on_submit():
         try:
             store.write(event, form.data, current_user)
@@ -259,7 +277,8 @@ def _form_data(event: Event) -> dict:
     written = records.values(event, identifying=True)
     return {**written, "starts_at": schedule.local(event.starts_at, event.timezone)
             .replace(tzinfo=None),
-            "ends_at": schedule.local(event.ends_at, event.timezone).replace(tzinfo=None)}
+            "ends_at": schedule.local(event.ends_at, event.timezone).replace(tzinfo=None),
+            "organisers": [str(o.user_id) for o in event.organisers]}
 
 
 @blueprint.route("/e/<event_uuid>/register", methods=["POST"])
@@ -278,6 +297,22 @@ def register(event_uuid: str):
     return redirect(url_for(".detail", event_uuid=event.uuid)), 303
 
 
+@blueprint.route("/e/<event_uuid>/cancel", methods=["POST"])
+@require_permission(VIEW)
+def cancel(event_uuid: str):
+    """She cancels her own registration; her place frees up."""
+    event = records.find(Event.__record_type__, event_uuid, current_user)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    registration = store.registration_of(event, current_user)
+    if registration is None:
+        flash(_("You are not registered for this event."), "error")
+    else:
+        store.cancel(event, registration, current_user)
+        flash(_("Your registration is cancelled."), "success")
+    return redirect(url_for(".detail", event_uuid=event.uuid)), 303
+
+
 @blueprint.route("/e/<event_uuid>.ics")
 @require_permission(VIEW)
 def download(event_uuid: str):
@@ -293,7 +328,7 @@ def download(event_uuid: str):
 @blueprint.route("/e/<event_uuid>/organise")
 @require_permission(ORGANISE)
 def organise(event_uuid: str):
-    event = records.find(Event.__record_type__, event_uuid, current_user)
+    event = _managed(event_uuid)
     return _organiser_page(event, OutsiderForm())
 
 
@@ -319,7 +354,7 @@ def _attendee_name(event: Event, registration) -> str:
 @blueprint.route("/e/<event_uuid>/attendees", methods=["POST"])
 @require_permission(ORGANISE)
 def add_attendee(event_uuid: str):
-    event = records.find(Event.__record_type__, event_uuid, current_user)
+    event = _managed(event_uuid)
     form = OutsiderForm()
     if not form.validate_on_submit():
         return _organiser_page(event, form, 400)
@@ -334,10 +369,29 @@ def add_attendee(event_uuid: str):
     return redirect(url_for(".organise", event_uuid=event.uuid)), 303
 
 
+@blueprint.route("/e/<event_uuid>/attendees/remove", methods=["POST"])
+@require_permission(ORGANISE)
+def remove_attendee(event_uuid: str):
+    """An organiser removes one registration (``registration``: its id); its place frees
+    up. An id not on this event's list changes nothing."""
+    event = _managed(event_uuid)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    asked = request.form.get("registration", "")
+    registration = next((r for r in store.attendees(event) if r.uuid == asked), None)
+    if registration is None:
+        flash(_("Someone on the list is not registered for this event. Nothing was saved."),
+              "error")
+        return _organiser_page(event, OutsiderForm(formdata=None), 400)
+    store.cancel(event, registration, current_user)
+    flash(_("The registration is removed."), "success")
+    return redirect(url_for(".organise", event_uuid=event.uuid)), 303
+
+
 @blueprint.route("/e/<event_uuid>/check-in", methods=["POST"])
 @require_permission(ORGANISE)
 def check_in(event_uuid: str):
-    event = records.find(Event.__record_type__, event_uuid, current_user)
+    event = _managed(event_uuid)
     if not ConfirmForm().validate_on_submit():
         abort(400)
     present = set(request.form.getlist("present"))
@@ -354,7 +408,7 @@ def check_in(event_uuid: str):
 @blueprint.route("/e/<event_uuid>/report", methods=["GET", "POST"])
 @require_permission(ORGANISE)
 def report(event_uuid: str):
-    event = records.find(Event.__record_type__, event_uuid, current_user)
+    event = _managed(event_uuid)
     keystore.keystore().keyring()
     form = ReportForm(data=None if request.method == "POST" else {
         "outcomes": records.original_text(event, event, "outcomes"),

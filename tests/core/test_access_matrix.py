@@ -120,6 +120,7 @@ POLICY = {
     "events.detail": "events.view",
     "events.download": "events.view",
     "events.register": "events.view",
+    "events.cancel": "events.view",
     "events.feed": "events.view",
     "events.shared_calendar": "events.view",
     "events.new": "events.organise",
@@ -127,9 +128,15 @@ POLICY = {
     "events.organise": "events.organise",
     "events.add_attendee": "events.organise",
     "events.check_in": "events.organise",
+    "events.remove_attendee": "events.organise",
     "events.report": "events.organise",
     "events.export": "events.organise",
 }
+# Pages that manage one event: only its organisers and the node's administrators, whatever
+# else holds the permission (the others get the 404 a missing event gets). The matrix's
+# event is the administrator's: she alone organises it.
+EVENT_MANAGEMENT = {"events.edit", "events.organise", "events.add_attendee",
+                    "events.check_in", "events.report", "events.remove_attendee"}
 
 @dataclass(frozen=True)
 class Cell:
@@ -192,6 +199,8 @@ def allowed(world: World, cell: Cell) -> bool:
                 return False
     if cell.record in (MISSING, CROSSED):
         return False
+    if cell.endpoint in EVENT_MANAGEMENT:
+        return cell.role == ADMIN
     return cell.record != RESTRICTED or cell.role in SEES_RESTRICTED
 
 

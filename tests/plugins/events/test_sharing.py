@@ -89,3 +89,16 @@ def test_narrowing_the_audience_revokes_the_approval(app, people, make_event):
         store.write(event, event_data(audience="members"), db.session.get(User, salma.id))
         assert not review.shareable(event, "hub")
         assert records.redaction(event, "hub").payload["audience"] == "members"
+
+
+def test_its_organisers_never_leave_the_node(app, make_user, make_event):
+    salma = make_user("salma-organiser-q7", role="documenter")
+    nour = make_user("nour-organiser-q7", role="reviewer")
+    with app.test_request_context():
+        event = make_event(db.session.get(User, salma.id),
+                           organisers=[str(salma.id), str(nour.id)])
+        assert {o.user_id for o in event.organisers} == {salma.id, nour.id}
+        for audience in ("peers", "hub"):
+            payload = str(records.redaction(event, audience).payload)
+            assert "organiser" not in payload and "-q7" not in payload, audience
+        assert "organiser" not in str(records.values(event, identifying=True))
