@@ -119,7 +119,12 @@ def _filters() -> dict[str, str]:
     asked = {name: request.args.get(name, "") for name in ("kind", "audience", "organiser")}
     return {"kind": asked["kind"] if asked["kind"] in KIND_LABELS else "",
             "audience": asked["audience"] if asked["audience"] in AUDIENCE_LABELS else "",
-            "organiser": asked["organiser"] if asked["organiser"].isdigit() else ""}
+            "organiser": asked["organiser"] if _an_id(asked["organiser"]) else ""}
+
+
+def _an_id(text: str) -> bool:
+    """A row id as a database holds one: ASCII digits, under 2**63 ('²' is a digit too)."""
+    return text.isascii() and text.isdigit() and int(text) < 2**63
 
 
 def occurrences_between(first: datetime, last: datetime, filters: dict | None = None,
