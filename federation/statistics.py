@@ -40,7 +40,17 @@ from datetime import datetime
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Boolean, Index, Integer, String, and_, delete, func, select
+from sqlalchemy import (
+    Boolean,
+    Index,
+    Integer,
+    String,
+    and_,
+    bindparam,
+    delete,
+    func,
+    select,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from core import clock
@@ -142,19 +152,40 @@ def facts_of(origin: str, record_id: str, payload: dict, public: bool) -> list[d
     }
     incidents = [i for i in payload.get("incidents") or [] if isinstance(i, dict)] \
         if isinstance(payload.get("incidents"), list) else []
+    origin, status, activism, age_band = case["origin"], case["status"], case["activism"], \
+        case["age_band"]
     facts = []
     for number, incident in enumerate(incidents or [{}]):
-        place = _code(incident.get("place"))
-        month = incident.get("occurred_on")
-        month = month if isinstance(month, str) and _MONTH.match(month) else None
-        facts.append({**case, "first": number == 0,
-                      "country": place.split("-")[0] if place else None,
-                      "governorate": place if place and "-" in place else None,
-                      "violation": _code(incident.get("violation")),
-                      "perpetrator": _code(incident.get("perpetrator_type")),
-                      "year": int(month[:4]) if month else None,
-                      "month": int(month[:4] + month[5:]) if month else None})
+        country, governorate, violation, perpetrator, year, month = _incident(incident)
+        facts.append({"origin": origin, "record_id": record_id, "public": public,
+                      "status": status, "activism": activism, "age_band": age_band,
+                      "first": number == 0, "country": country, "governorate": governorate,
+                      "violation": violation, "perpetrator": perpetrator, "year": year,
+                      "month": month})
     return facts
+
+
+def _incident(incident: dict) -> tuple:
+    """(country, governorate, violation, perpetrator, year, month) of one incident."""
+    values = (incident.get("place"), incident.get("occurred_on"), incident.get("violation"),
+              incident.get("perpetrator_type"))
+    try:
+        return _incident_codes(*values)
+    except TypeError:  # a value that cannot be hashed (a list, a dict) is not a code
+        return _incident_codes(*(v if isinstance(v, str) else None for v in values))
+
+
+@functools.lru_cache(maxsize=8192)
+def _incident_codes(place, occurred_on, violation, perpetrator) -> tuple:
+    """The same places, months and codes come again and again: worked out once each."""
+    place = _code(place)
+    month = occurred_on if isinstance(occurred_on, str) and _MONTH.match(occurred_on) \
+        else None
+    return (place.split("-")[0] if place else None,
+            place if place and "-" in place else None,
+            _code(violation), _code(perpetrator),
+            int(month[:4]) if month else None,
+            int(month[:4] + month[5:]) if month else None)
 
 
 def _code(value) -> str | None:
@@ -250,8 +281,15 @@ def _delete(keys: Iterable[tuple[str, str]]) -> None:
         by_origin.setdefault(origin, []).append(record_id)
     for origin, record_ids in by_origin.items():  # (origin, record_id IN ...): the index
         for start in range(0, len(record_ids), 500):
-            db.session.execute(delete(Fact).where(
-                Fact.origin == origin, Fact.record_id.in_(record_ids[start:start + 500])))
+            db.session.execute(_FORGET_SOME, {"origin": origin,
+                                              "record_ids": record_ids[start:start + 500]})
+
+
+# Built once: a page's delete only binds its origin and ids (no ORM session to synchronise:
+# facts are only ever written with ``insert_rows``).
+_FORGET_SOME = delete(Fact.__table__).where(
+    Fact.__table__.c.origin == bindparam("origin"),
+    Fact.__table__.c.record_id.in_(bindparam("record_ids", expanding=True)))
 
 
 def rebuild() -> int:
