@@ -50,13 +50,17 @@ def revoke_if_changed(record, payload_hash: Callable[[str], str], *,
     return revoked
 
 
-def revoke_for_consent(ended) -> None:
+def revoke_for_consent(ended, standing: frozenset[str] = frozenset()) -> None:
     """When a consent ends, its approvals end with it: a new consent needs a new review, and
-    the payloads they kept are dropped (nothing of what it allowed to leave stays here)."""
+    the payloads they kept are dropped (nothing of what it allowed to leave stays here).
+    ``standing``: the audiences whose approval stands because the consent replacing it only
+    narrows it (``core.consent.narrows``: nothing new leaves, so there is nothing to review)."""
     for approval in db.session.scalars(
         select(Approval).where(Approval.record_type == ended.record_type,
                                Approval.record_uuid == ended.record_uuid)
     ):
+        if approval.revoked_at is None and approval.audience in standing:
+            continue
         if approval.revoked_at is None:
             approval.revoked_at, approval.revoked_because = clock.now(), f"consent-{ended.end}"
         approval.payload = None

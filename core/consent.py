@@ -102,7 +102,9 @@ def record(record, *, user, given_by: str, method: str, audiences: list[str],
     previous = current(record)
     if previous is not None:
         _refuse_while_locked_if_shared(previous)
-        _end(previous, SUPERSEDED, None, user)
+        narrower = narrows(previous, audiences, purposes, expires_on)
+        _end(previous, SUPERSEDED, None, user,
+             standing=frozenset(audiences) if narrower else frozenset())
     consent = Consent(
         record_type=record.__record_type__, record_uuid=record.uuid, given_by=given_by,
         method=method, representative=representative if given_by == "representative" else None,
@@ -119,6 +121,20 @@ def record(record, *, user, given_by: str, method: str, audiences: list[str],
         _announce(previous)
     plugin_manager().hook.consent_recorded(consent=consent)
     return consent
+
+
+def narrows(previous: Consent, audiences: list[str], purposes: list[str],
+            expires_on: date | None) -> bool:
+    """Whether a new consent with these terms lets nothing leave that ``previous`` did not:
+    no audience or purpose added, and it ends no later (or ends where ``previous`` did not).
+    Then the approvals for the audiences it keeps stand — review checks what leaves, and a
+    narrower consent makes nothing new leave; anything wider needs a new review."""
+    if not set(audiences) <= set(previous.audience_list) or \
+            not set(purposes) <= set(previous.purpose_list):
+        return False
+    if previous.expires_on is None:
+        return True
+    return expires_on is not None and expires_on <= previous.expires_on
 
 
 def withdraw(consent: Consent, *, reason: str, user) -> None:
@@ -168,12 +184,13 @@ def _must_reach_holders_while_locked(consent: Consent) -> bool:
     ) is not None
 
 
-def _end(consent: Consent, end: str, reason: str | None, user) -> None:
+def _end(consent: Consent, end: str, reason: str | None, user,
+         standing: frozenset[str] = frozenset()) -> None:
     consent.ended_at = clock.now()
     consent.end = end
     consent.end_reason = reason
     consent.ended_by = getattr(user, "id", None)
-    approvals.revoke_for_consent(consent)
+    approvals.revoke_for_consent(consent, standing)
     audit.record(f"consent.{end}", actor=user, target_type=consent.record_type,
                  target_id=consent.record_uuid, consent=consent.id, reason=reason)
 

@@ -5,6 +5,7 @@ from datetime import date
 import pytest
 
 from core import consent, records, review
+from core.approvals import current_approval, last_approval
 from core.extensions import db
 from core.models import User
 from core.testing import all_databases
@@ -207,6 +208,80 @@ def test_withdrawing_consent_makes_it_unshareable(node, consented, people):
         current = consent.current(load_testimony(node, consented))
         consent.withdraw(current, reason="defender-request", user=db.session.get(User, salma.id))
     assert shareable(node, consented).reason == "no-consent"
+
+
+WIDE = dict(audiences=["hub", "peers"], purposes=["advocacy", "statistics"],
+            expires_on=date(2031, 6, 1))
+
+
+def consent_again(node, uuid, user, **terms):
+    """Record a new consent for the record, replacing the current one."""
+    with node.app_context():
+        consent.record(load_testimony(node, uuid), user=db.session.get(User, user.id),
+                       given_by="defender", method="oral", obtained_on=date(2026, 1, 1),
+                       **{**WIDE, **terms})
+
+
+@pytest.mark.parametrize("terms", [
+    dict(purposes=["advocacy"]),                         # statistics dropped
+    dict(audiences=["hub"]),                             # peers dropped
+    dict(expires_on=date(2030, 12, 1)),                  # an earlier end
+    dict(audiences=["hub"], purposes=["statistics"], expires_on=date(2030, 6, 1)),
+    dict(),                                              # the same terms again
+], ids=["purpose", "audience", "end", "all-three", "same"])
+def test_a_narrower_consent_keeps_the_approval(node, people, make_testimony_in, terms):
+    salma, huda = people
+    uuid = make_testimony_in(node, salma)
+    consent_again(node, uuid, salma)
+    approve_as(node, uuid, huda)
+    consent_again(node, uuid, salma, **terms)
+    assert shareable(node, uuid).ok
+    with node.app_context():
+        record = load_testimony(node, uuid)
+        kept = current_approval(record, "hub")
+        assert kept is not None and kept.payload is not None
+
+
+def test_an_end_where_there_was_none_keeps_the_approval(node, people, make_testimony_in):
+    salma, huda = people
+    uuid = make_testimony_in(node, salma)
+    consent_again(node, uuid, salma, expires_on=None)
+    approve_as(node, uuid, huda)
+    consent_again(node, uuid, salma, expires_on=date(2030, 1, 1))
+    assert shareable(node, uuid).ok
+
+
+def test_a_narrower_consent_without_an_audience_ends_its_approval(node, people,
+                                                                  make_testimony_in):
+    salma, huda = people
+    uuid = make_testimony_in(node, salma)
+    consent_again(node, uuid, salma)
+    approve_as(node, uuid, huda)
+    approve_as(node, uuid, huda, audience="peers")
+    consent_again(node, uuid, salma, audiences=["hub"])
+    assert shareable(node, uuid).ok
+    assert shareable(node, uuid, "peers").reason == "no-consent"
+    with node.app_context():
+        assert current_approval(load_testimony(node, uuid), "peers") is None
+
+
+@pytest.mark.parametrize("terms", [
+    dict(purposes=["advocacy", "statistics", "referral"]),  # a purpose added
+    dict(audiences=["hub", "peers", "public-aggregate"]),   # an audience added
+    dict(expires_on=date(2032, 1, 1)),                       # a later end
+    dict(expires_on=None),                                   # no end any more
+    dict(audiences=["hub"], purposes=["advocacy", "referral"]),  # narrower and wider
+], ids=["purpose", "audience", "later-end", "no-end", "mixed"])
+def test_a_wider_consent_ends_the_approval(node, people, make_testimony_in, terms):
+    salma, huda = people
+    uuid = make_testimony_in(node, salma)
+    consent_again(node, uuid, salma)
+    approve_as(node, uuid, huda)
+    consent_again(node, uuid, salma, **terms)
+    assert shareable(node, uuid).reason == "not-approved"
+    with node.app_context():
+        ended = last_approval(load_testimony(node, uuid), "hub")
+        assert ended.revoked_because == "consent-superseded" and ended.payload is None
 
 
 def test_a_locked_node_shares_nothing(node, consented, people):

@@ -257,7 +257,8 @@ def testimony(node, writers):
         return record.uuid
 
 
-def consent_to(node, uuid, user, audiences, purposes, obtained_on=date(2026, 1, 1)):
+def consent_to(node, uuid, user, audiences, purposes, obtained_on=date(2026, 1, 1),
+               expires_on=None):
     from core import consent
     from core.models import User
     from tests.conftest import load_testimony
@@ -265,7 +266,7 @@ def consent_to(node, uuid, user, audiences, purposes, obtained_on=date(2026, 1, 
     with node.test_request_context():
         consent.record(load_testimony(node, uuid), user=db.session.get(User, user.id),
                        given_by="defender", method="oral", audiences=audiences,
-                       purposes=purposes, obtained_on=obtained_on)
+                       purposes=purposes, obtained_on=obtained_on, expires_on=expires_on)
 
 
 def approve(node, uuid, user, audience):
@@ -317,7 +318,8 @@ def test_a_record_without_statistics_or_with_the_hub_makes_no_tally(node, testim
 
 
 @all_databases
-@pytest.mark.parametrize("change", ["withdrawn", "purpose-lost", "hub-named", "same"])
+@pytest.mark.parametrize("change", ["withdrawn", "purpose-lost", "hub-named", "same",
+                                    "narrowed"])
 def test_a_tally_is_tombstoned_when_its_consent_no_longer_sends_it(node, testimony, writers,
                                                                   change):
     from tests.federation.conftest import withdraw
@@ -333,7 +335,10 @@ def test_a_tally_is_tombstoned_when_its_consent_no_longer_sends_it(node, testimo
     elif change == "hub-named":
         consent_to(node, testimony, salma, ["hub", "public-aggregate"], ["statistics"],
                    date(2026, 1, 2))
-    else:
+    elif change == "narrowed":  # an end set: narrower, so no review again
+        consent_to(node, testimony, salma, ["public-aggregate"], ["statistics"],
+                   date(2026, 1, 2), expires_on=date(2030, 1, 1))
+    else:  # a purpose added: wider, so the review gate again
         consent_to(node, testimony, salma, ["public-aggregate"], ["statistics", "advocacy"],
                    date(2026, 1, 2))
         approve(node, testimony, huda, "public-aggregate")
@@ -342,6 +347,9 @@ def test_a_tally_is_tombstoned_when_its_consent_no_longer_sends_it(node, testimo
     if change == "same":  # the same tally, under the new consent's terms
         assert [kind for kind, *_ in feed] == ["tally", "tally"]
         assert feed[1][1]["consent"]["purposes"] == ["advocacy", "statistics"]
+    elif change == "narrowed":
+        assert [kind for kind, *_ in feed] == ["tally", "tally"]
+        assert feed[1][1]["consent"]["expires"] == "2030-01-01"
     else:
         assert [kind for kind, *_ in feed] == ["tally", "tombstone"]
         assert feed[0][2] is None  # its payload purged on the node too
