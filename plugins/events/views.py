@@ -123,8 +123,9 @@ def _filters() -> dict[str, str]:
 
 
 def _an_id(text: str) -> bool:
-    """A row id as a database holds one: ASCII digits, under 2**63 ('²' is a digit too)."""
-    return text.isascii() and text.isdigit() and int(text) < 2**63
+    """A user id as the database holds one: ASCII digits ('²' is a digit too), under 2**31
+    (an INTEGER column on PostgreSQL)."""
+    return text.isascii() and text.isdigit() and int(text) < 2**31
 
 
 def occurrences_between(first: datetime, last: datetime, filters: dict | None = None,
