@@ -19,7 +19,7 @@ import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
-from sqlalchemy import Index, String, Text, and_, delete, or_, select
+from sqlalchemy import Index, String, Text, and_, bindparam, delete, insert, or_, select
 from sqlalchemy.orm import Mapped, mapped_column
 
 from core import clock, records
@@ -170,13 +170,22 @@ def query_terms(text: str) -> list[str]:
 def index(origin: str, record_id: str, payload: dict) -> None:
     """Write (or rewrite) the index row of a held record, in the caller's transaction."""
     forget(origin, record_id)
-    db.session.add(SearchRow(origin=origin, record_id=record_id, words=words_of(payload),
-                             facets=facets_of(origin, record_id, payload)))
+    db.session.execute(_INSERT, {"origin": origin, "record_id": record_id,
+                                 "words": words_of(payload),
+                                 "facets": facets_of(origin, record_id, payload)})
 
 
 def forget(origin: str, record_id: str) -> None:
-    db.session.execute(delete(SearchRow).where(SearchRow.origin == origin,
-                                               SearchRow.record_id == record_id))
+    db.session.execute(_FORGET, {"origin": origin, "record_id": record_id})
+
+
+# Core statements on the table, built once: through the ORM, made anew for every record, the
+# per-statement flush, session synchronising and statement building cost three quarters of a
+# pull (this runs once per record received).
+_TABLE = SearchRow.__table__
+_INSERT = insert(_TABLE)
+_FORGET = delete(_TABLE).where(_TABLE.c.origin == bindparam("origin"),
+                               _TABLE.c.record_id == bindparam("record_id"))
 
 
 def words_of(payload) -> str:
