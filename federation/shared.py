@@ -192,10 +192,15 @@ def words_of(payload) -> str:
     """Every word of the payload's texts, folded, with Arabic words also without a leading
     conjunction or article (so "وسلمى" is found by "سلمى")."""
     found: dict[str, None] = {}
+    seen: set[str] = set()  # words already taken apart (a stripped form may be in found)
     for text in _texts(payload):
         for word in fold_words(text).split():
+            if word in seen:
+                continue
+            seen.add(word)
             found[word] = None
-            if ARABIC_WORD.match(word):
+            # startswith first: a C check that spares the pattern every word without a clitic
+            if word.startswith(CLITICS) and ARABIC_WORD.match(word):
                 for clitic in CLITICS:
                     if word.startswith(clitic) and len(word) - len(clitic) >= 2:
                         found[word[len(clitic):]] = None
