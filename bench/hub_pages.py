@@ -15,11 +15,10 @@ is not a test.
 
 from __future__ import annotations
 
-import argparse
 import tempfile
 from pathlib import Path
 
-from bench.hub_stats import fill, make_app, percentiles, reset_schema
+from bench.hub_stats import fill, make_app, on_each_database, percentiles, reset_schema
 
 PAGES = {
     "statistics 1-D violation, a year, one country":
@@ -66,13 +65,7 @@ def run(database: str, count: int) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--facts", type=int, default=1_000_000)
-    parser.add_argument("--database", choices=("sqlite", "postgresql", "both"),
-                        default="both")
-    args = parser.parse_args()
-    for database in ("sqlite", "postgresql") if args.database == "both" else (args.database,):
-        run(database, args.facts)
+    on_each_database(run, __doc__)
 
 
 if __name__ == "__main__":

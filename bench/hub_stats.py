@@ -223,13 +223,18 @@ def run(database: str, count: int) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    on_each_database(run, __doc__)
+
+
+def on_each_database(run_one, doc: str) -> None:
+    """Parse --facts and --database, then ``run_one(database, facts)`` on each asked for."""
+    parser = argparse.ArgumentParser(description=doc.splitlines()[0])
     parser.add_argument("--facts", type=int, default=1_000_000)
     parser.add_argument("--database", choices=("sqlite", "postgresql", "both"),
                         default="both")
     args = parser.parse_args()
     for database in ("sqlite", "postgresql") if args.database == "both" else (args.database,):
-        run(database, args.facts)
+        run_one(database, args.facts)
 
 
 if __name__ == "__main__":
