@@ -77,11 +77,6 @@ def record_saved(record, user):
 
 
 @hookimpl
-def shared_record_received(shared):
-    shared_records.index(shared.origin, shared.record_id, shared.payload)
-
-
-@hookimpl
 def shared_record_purged(shared):
     statistics.forget(shared.origin, shared.record_id)
     shared_records.forget(shared.origin, shared.record_id)

@@ -23,6 +23,7 @@ from core.db import insert_rows
 from core.extensions import db
 from core.records import SharedRecord, announce_shared_purged, announce_shared_received
 from federation import protocol, tally, versions
+from federation import shared as shared_index
 from federation.identity import KeyInfo
 from federation.models import (
     Chain,
@@ -331,6 +332,7 @@ def apply(items: Iterable[Item], *, received_from: str, relay: bool = False,
         count_statistics(items, {key: shared for key, shared in received.items()
                                  if key not in purged})
         count_tallies({key: counted for key, counted in tallies.items() if key not in purged})
+        shared_index.index(shared for key, shared in received.items() if key not in purged)
     for key in revoked:
         invalidate_signed_after_revocation(key)
     announce_shared_received(*(shared for key, shared in received.items() if key not in purged))

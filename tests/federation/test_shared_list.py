@@ -112,3 +112,41 @@ def test_a_tombstone_takes_the_index_row(hub):
         db.session.commit()
         assert db.session.scalar(select(func.count()).select_from(shared.SearchRow)) == 0
         assert shared.rebuild() == 0
+
+
+@all_databases
+def test_a_page_is_indexed_at_once_as_a_rebuild_would(hub):
+    """The index is written a page at a time: the rows equal what a rebuild writes, a record
+    sent twice in one page has one row (its newer version's words), and a newer version
+    received later replaces its row."""
+    member, rng = Origin(seed=61), random.Random(6)
+    first, second = str(uuid.uuid4()), str(uuid.uuid4())
+    items = [as_item(member.record("hub", first, 1, payload=case(rng) | {"summary": "Gabès"},
+                                   consent=CONSENT)),
+             as_item(member.record("hub", first, 2, payload=case(rng) | {"summary": "Kairouan"},
+                                   consent=CONSENT)),
+             as_item(member.record("hub", second, 1, payload=case(rng) | {"summary": "Bizerte"},
+                                   consent=CONSENT))]
+
+    def index_rows():
+        return sorted(db.session.execute(select(shared.SearchRow.origin,
+                                                shared.SearchRow.record_id,
+                                                shared.SearchRow.words,
+                                                shared.SearchRow.facets)).all())
+
+    with hub.app_context():
+        inbox.apply(items, received_from=member.node_id, relay=True)
+        db.session.commit()
+        rows = index_rows()
+        assert [row.record_id for row in rows] == sorted([first, second])
+        words = {row.record_id: row.words for row in rows}
+        assert " kairouan " in words[first] and " gabes " not in words[first]
+        inbox.apply([as_item(member.record("hub", second, 2, consent=CONSENT,
+                                           payload=case(rng) | {"summary": "Sousse"}))],
+                    received_from=member.node_id, relay=True)
+        db.session.commit()
+        incremental = index_rows()
+        assert " sousse " in dict((r.record_id, r.words) for r in incremental)[second]
+        assert shared.rebuild() == 2
+        db.session.commit()
+        assert index_rows() == incremental
