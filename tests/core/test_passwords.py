@@ -18,10 +18,21 @@ def test_production_parameters_meet_rfc_9106():
 
 @pytest.mark.parametrize("password, words", [
     ("short", "at least 12"), ("x" * 129, "at most 128"), ("salma-is-my-password", "username"),
+    # Long enough, yet among the first a cracker tries: refused by zxcvbn's estimate.
+    ("password1234", "too easy to guess"), ("qwertyuiop12", "too easy to guess"),
+    ("aaaaaaaaaaaaaaaa", "too easy to guess"), ("Password2024!", "too easy to guess"),
 ])
 def test_new_password_rules(password, words):
     with pytest.raises(passwords.PasswordRejected, match=words):
         passwords.check_new(password, "salma")
+
+
+@pytest.mark.parametrize("password", [
+    "olive grove in the morning", "correct horse battery staple", "x" * 11 + "Qz7!vB_pL2mW",
+    "زيتونة في الصباح الباكر",
+])
+def test_strong_new_passwords_are_taken(password):
+    passwords.check_new(password, "salma")
 
 
 def test_overlong_passwords_are_refused_before_hashing(insecure_fast_kdf):
