@@ -2,7 +2,17 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, session, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user
@@ -125,6 +135,10 @@ def _after(attempt: auth.Attempt):
         return redirect(url_for("auth.enrol_second_factor"))
     if attempt.outcome is Outcome.THROTTLED:
         message = attempt.refusal.message()
+    elif request.endpoint == "auth.code":
+        # Her password was right (she is on the second step): say what was wrong, the code.
+        message = _("This code is not right. Check the clock of your phone, or type one of "
+                    "your recovery codes.")
     else:
         message = _("Wrong username or password.")
     flash(message, "error")

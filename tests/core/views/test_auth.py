@@ -461,3 +461,12 @@ def test_a_browser_she_signed_in_with_is_not_held_by_strangers(make_app):
     for _ in range(5):
         assert sign_in_as(laptop, "amina", "mistyped password").status_code == 302
     assert sign_in_as(laptop, "amina", amina.password).status_code == 429
+
+
+def test_a_wrong_code_says_the_code_was_wrong(app, client, make_user):
+    salma = make_user("salma", role="documenter")
+    sign_in(client, salma)
+    response = client.submit("/login/code", {"code": "000000"})
+    assert response.location.endswith("/login/code")
+    page = client.get("/login/code").get_data(as_text=True)
+    assert "This code is not right" in page and "Wrong username or password" not in page
