@@ -13,6 +13,11 @@ from core.extensions import babel
 RIGHT_TO_LEFT = frozenset({"ar", "fa", "he", "ur"})
 # Each language is offered in its own name, so anyone can find hers.
 NATIVE_NAMES = {"ar": "العربية", "en": "English", "fr": "Français"}
+# Her choice of language, kept by her browser for a year: the sign-in page speaks it after
+# sign-out or a closed browser, when no session remembers anything. It holds a language code
+# and nothing else (an unknown value is ignored).
+LANGUAGE_COOKIE = "rabita_language"
+LANGUAGE_COOKIE_AGE = 365 * 24 * 3600
 
 
 class _PerAppDomain(Domain):
@@ -51,7 +56,8 @@ def _translations():
 
 
 def select_locale() -> str:
-    """The user's saved preference, then her choice this session, then Accept-Language."""
+    """The user's saved preference, then her choice this session, then the language her
+    browser remembers (``LANGUAGE_COOKIE``), then Accept-Language."""
     languages = current_app.config["LANGUAGES"]
     default = current_app.config["BABEL_DEFAULT_LOCALE"]
     if not has_request_context():
@@ -61,7 +67,19 @@ def select_locale() -> str:
     chosen = session.get("locale")
     if chosen in languages:
         return chosen
+    remembered = request.cookies.get(LANGUAGE_COOKIE)
+    if remembered in languages:
+        return remembered
     return request.accept_languages.best_match(languages) or default
+
+
+def remember(response, code: str) -> None:
+    """Have her browser keep ``code`` (a language of this node) as her language."""
+    response.set_cookie(
+        LANGUAGE_COOKIE, code, max_age=LANGUAGE_COOKIE_AGE, httponly=True,
+        samesite=current_app.config["SESSION_COOKIE_SAMESITE"],
+        secure=current_app.config["SESSION_COOKIE_SECURE"] or request.is_secure,
+    )
 
 
 def language() -> str:

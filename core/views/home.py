@@ -8,6 +8,7 @@ from flask import Blueprint, current_app, redirect, render_template, request, se
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
+from core import i18n
 from core.access import public
 from core.dashboard import NavItem
 from core.extensions import db
@@ -45,12 +46,14 @@ def search():
 def set_language():
     form = LanguageForm()
     choice = request.form.get("language", "")
+    response = redirect(_local_path(request.form.get("next", "")))
     if form.validate_on_submit() and choice in current_app.config["LANGUAGES"]:
         session["locale"] = choice
+        i18n.remember(response, choice)
         if current_user.is_authenticated:
             current_user.locale = choice
             db.session.commit()
-    return redirect(_local_path(request.form.get("next", "")))
+    return response
 
 
 def navigation(user) -> list[NavItem]:

@@ -64,3 +64,24 @@ def test_each_app_has_its_own_catalogs(make_app):
     federated = make_app(PLUGINS=["federation"])
     with federated.test_request_context(headers={"Accept-Language": "ar"}):
         assert gettext("Partner nodes") == "العقد الشريكة"
+
+
+def test_the_chosen_language_outlives_the_session(app, make_user, login_as):
+    """Chosen on the sign-in page, the language is kept by a cookie of its own that holds the
+    language code alone and lasts a year: after sign-out, or in a browser that kept nothing
+    else, the sign-in page speaks it."""
+    from core.i18n import LANGUAGE_COOKIE
+
+    client = login_as(make_user("amina", role="member"))
+    response = client.submit("/language", {"language": "fr", "next": "/"}, page="/")
+    cookie = next(c for c in response.headers.getlist("Set-Cookie")
+                  if c.startswith(LANGUAGE_COOKIE + "="))
+    assert cookie.startswith(f"{LANGUAGE_COOKIE}=fr;") and "Max-Age=31536000" in cookie
+    assert "HttpOnly" in cookie and "SameSite=Strict" in cookie
+    client.submit("/logout", {}, page="/")
+    assert 'lang="fr"' in html_tag(client, headers={"Accept-Language": "ar"})
+    fresh = app.test_client()
+    fresh.set_cookie(LANGUAGE_COOKIE, "fr")
+    assert 'lang="fr"' in html_tag(fresh, headers={"Accept-Language": "ar"})
+    fresh.set_cookie(LANGUAGE_COOKIE, "xx")  # not a language of this node: ignored
+    assert 'lang="ar"' in html_tag(fresh, headers={"Accept-Language": "ar"})
