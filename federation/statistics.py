@@ -51,6 +51,7 @@ from sqlalchemy import (
     func,
     select,
 )
+from sqlalchemy import text as sql
 from sqlalchemy.orm import Mapped, mapped_column
 
 from core import clock
@@ -110,6 +111,11 @@ class Fact(db.Model):
         # index alone (a month is a number, yyyymm: compared without a collation).
         Index("ix_federation_statistic_month", "month", "country", "violation", "perpetrator",
               "origin"),
+        # The same for the public facts only (the public page's queries say ``public IS
+        # true`` word for word, so both databases take this partial index; migration 0004).
+        Index("ix_federation_statistic_public", "month", "country", "violation",
+              "perpetrator", "origin", sqlite_where=sql("public IS 1"),
+              postgresql_where=sql("public IS true")),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
