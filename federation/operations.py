@@ -2,11 +2,13 @@
 what was refused and why (reason codes), receipts still to deliver and to whom its entries
 are relayed; and the hub's own hold on a member's feed (a takedown that forges nothing).
 
-A hold is local: the hub writes a quarantine row with the reason ``withheld-by-hub`` (and an
-audit entry). From then on it takes no entry of that member (``inbox`` refuses a quarantined
-origin), and its records leave *Shared with us*. Nothing is signed in the member's name: the
-member's own tombstones stay the only way its records are withdrawn everywhere. Lifting the
-hold is the quarantine's release. docs/federation.md ("A hub's hold on a member's feed").
+A hold (``federation.takedown``) is the hub's own signed statement, with a reason code: the
+hub writes a quarantine row with the reason ``withheld-by-hub`` (it takes no entry of that
+member), its records leave *Shared with us* and every count of the statistics, and the
+members take the statement at their next round and stop showing the member's records they
+got through the hub. Nothing is signed in the member's name: the member's own tombstones stay
+the only way its records are withdrawn everywhere. Lifting the hold is a signed release.
+docs/federation.md ("A hub's takedown of a member's feed").
 """
 
 from __future__ import annotations
@@ -16,19 +18,29 @@ from datetime import datetime
 
 from flask import abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
+from flask_wtf import FlaskForm
 from sqlalchemy import func, select
+from wtforms import SelectField, SubmitField
 
-from core import audit, clock
+from core import clock
 from core.access import require_permission
 from core.db import MAX_ID
 from core.extensions import db
-from core.forms import ConfirmForm
-from federation import peers
+from core.forms import ConfirmForm, choices
+from federation import peers, takedown
 from federation.models import Cursor, Peer, Quarantine, Receipt, ReceivedEntry
 from federation.permissions import MANAGE
-from federation.shared import WITHHELD
+from federation.takedown import CAUSES, WITHHELD
 from federation.views import blueprint  # the operations page is federation's too
+
+
+class WithholdForm(FlaskForm):
+    """Hold a member's feed: the reason code the signed statement carries."""
+
+    reason = SelectField(_l("Why"), choices=choices(CAUSES))
+    submit = SubmitField(_l("Hold this feed"))
 
 
 @dataclass
@@ -41,6 +53,7 @@ class MemberState:
     receipts_outstanding: int = 0
     relayed_to: list[str] = field(default_factory=list)
     hold: Quarantine | None = None
+    statement: takedown.Statement | None = None  # the hub's standing withhold, signed
     synced_at: datetime | None = None
 
 
@@ -48,6 +61,8 @@ def members() -> list[MemberState]:
     """Every approved member node (not the hub's own hub), its state."""
     approved = [p for p in peers.approved() if not p.is_hub]
     holds = {q.origin: q for q in db.session.scalars(select(Quarantine))}
+    standing = {s.origin: s for s in db.session.scalars(
+        select(takedown.Statement).where(takedown.Statement.active.is_(True)))}
     refused = _refused_by_origin()
     outstanding = dict(db.session.execute(
         select(Receipt.deliver_to, func.count()).where(Receipt.delivered_at.is_(None))
@@ -59,7 +74,8 @@ def members() -> list[MemberState]:
                 {peer.last_error: 0} if peer.last_error else {}),
             receipts_outstanding=outstanding.get(peer.node_id, 0),
             relayed_to=[p.label or p.node_id[:12] for p in approved if p.id != peer.id],
-            hold=holds.get(peer.node_id), synced_at=peer.last_success_at))
+            hold=holds.get(peer.node_id), statement=standing.get(peer.node_id),
+            synced_at=peer.last_success_at))
     return found
 
 
@@ -82,15 +98,9 @@ def _refused_by_origin() -> dict[str, dict[str, int]]:
     return found
 
 
-def withhold(peer: Peer, user) -> bool:
+def withhold(peer: Peer, user, reason: str = "coalition-decision") -> bool:
     """Put the hub's hold on ``peer``'s feed; False when it already has a quarantine."""
-    if db.session.scalar(select(Quarantine.id).where(Quarantine.origin == peer.node_id)):
-        return False
-    db.session.add(Quarantine(origin=peer.node_id, reason=WITHHELD, at=clock.now(),
-                              seen_from=None))
-    audit.record("federation.withheld", actor=user, target_type="federation.peer",
-                 target_id=peer.node_id)
-    return True
+    return takedown.withhold(peer, reason, user)
 
 
 # -- the pages -------------------------------------------------------------------------------
@@ -100,7 +110,8 @@ def withhold(peer: Peer, user) -> bool:
 @require_permission(MANAGE)
 def operations_page():
     return render_template("hub/operations.html", members=members(), now=clock.now(),
-                           withheld=WITHHELD, action_form=ConfirmForm())
+                           withheld=WITHHELD, action_form=ConfirmForm(),
+                           withhold_form=WithholdForm())
 
 
 @blueprint.route(f"/federation/operations/<int(min=1, max={MAX_ID}):peer_id>/withhold",
@@ -108,12 +119,30 @@ def operations_page():
 @require_permission(MANAGE)
 def withhold_feed(peer_id: int):
     peer = db.session.get(Peer, peer_id) or abort(404)
-    if not ConfirmForm().validate_on_submit() or peer.is_hub or peer.state != "approved":
+    form = WithholdForm()
+    if not form.validate_on_submit() or peer.is_hub or peer.state != "approved":
         abort(400)
-    if withhold(peer, current_user):
+    if withhold(peer, current_user, form.reason.data):
         db.session.commit()
-        flash(_("The hub holds this member's feed: it takes none of its entries and shows "
-                "none of its records until the hold is lifted."), "success")
+        flash(_("The hub holds this member's feed: it takes none of its entries, shows and "
+                "counts none of its records, and tells its members in a signed statement, "
+                "until the hold is lifted."), "success")
     else:
         flash(_("This member's feed is already held or quarantined."), "error")
+    return redirect(url_for("federation.operations_page"))
+
+
+@blueprint.route(f"/federation/operations/<int(min=1, max={MAX_ID}):peer_id>/lift",
+                 methods=["POST"])
+@require_permission(MANAGE)
+def lift_hold(peer_id: int):
+    peer = db.session.get(Peer, peer_id) or abort(404)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    if takedown.lift(peer, current_user):
+        db.session.commit()
+        flash(_("The hold is lifted: the hub takes this member's entries again, and its "
+                "members take the signed release at their next round."), "success")
+    else:
+        flash(_("The hub holds no feed of this member."), "error")
     return redirect(url_for("federation.operations_page"))

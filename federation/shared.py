@@ -27,7 +27,7 @@ from core import clock, records
 from core.extensions import db
 from core.readable import Shown, in_words
 from core.text import fold_words
-from federation import protocol
+from federation import protocol, takedown
 from federation.models import HeldRecord, Peer, Quarantine, ReceivedEntry
 from federation.statistics import DIMENSIONS, facts_of
 
@@ -85,6 +85,9 @@ def _query(*more):
         .where(HeldRecord.tombstoned_at.is_(None), entry.payload.is_not(None),
                HeldRecord.origin.not_in(select(Quarantine.origin)
                                         .where(Quarantine.reason == WITHHELD)),
+               # a member's records got through a hub that withholds its feed (takedown)
+               or_(HeldRecord.feed != protocol.HUB,
+                   HeldRecord.origin.not_in(takedown.held_origins())),
                # consent that lapsed here before the next purge: already not shown
                or_(HeldRecord.expires_on.is_(None), HeldRecord.expires_on > clock.now().date()))
     )

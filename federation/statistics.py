@@ -58,7 +58,7 @@ from core import clock
 from core.db import insert_rows
 from core.extensions import db
 from core.settings import Setting
-from federation import protocol, suppression
+from federation import protocol, suppression, takedown
 from federation.models import HeldRecord, ReceivedEntry
 from federation.protocol import RECORD, TALLY
 from federation.settings import is_hub
@@ -486,6 +486,9 @@ def _months(start: str, end: str) -> list[str]:
 def _counts(dimensions, measure, filters: Filters, public: bool) -> dict:
     columns = [getattr(Fact, d) for d in dimensions]
     conditions = filters.conditions()
+    held = takedown.held()
+    if held:  # a member's feed the hub withholds counts nowhere while the hold lasts
+        conditions.append(Fact.origin.not_in(sorted(held)))
     if public:
         conditions.append(Fact.public.is_(True))
     if measure == "cases":

@@ -20,7 +20,7 @@ from sqlalchemy import select
 
 from core import audit, clock, keystore
 from core.extensions import db
-from federation import client, hub, inbox, outbox, peers, protocol, receipts, signing
+from federation import client, hub, inbox, outbox, peers, protocol, receipts, signing, takedown
 from federation.incoming import forget_expired_nonces
 from federation.models import Peer, Quarantine
 from federation.protocol import RELAY
@@ -68,6 +68,8 @@ def sync_peer(peer: Peer, progress: Progress | None = None) -> Outcome:
     peer_id = peer.id
     remote = client.PeerClient(peer.url, peer=peer)
     try:
+        if peer.is_hub:  # its takedowns first: a withheld member's relayed records arrive held
+            takedown.follow(peer, remote)
         for feed in peers.feeds_to_pull(peer):
             _pull(peer, remote, feed, outcome, progress)
         outcome.sent_receipts = _send_receipts(peer, remote)

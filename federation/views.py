@@ -44,6 +44,7 @@ from federation import (
     shared,
     signing,
     sync,
+    takedown,
     transport,
 )
 from federation.forms import AddPeerForm, ApprovePeerForm
@@ -61,7 +62,7 @@ MAX_PAIR = 64 * 1024
 blueprint = Blueprint("federation", __name__, template_folder="templates",
                       static_folder="static", static_url_path="/federation/static")
 # The paths other nodes call (docs/federation.md, "Endpoints and messages").
-PROTOCOL_PATHS = ("/.well-known/rabita", *identity.ENDPOINTS.values())
+PROTOCOL_PATHS = ("/.well-known/rabita", *identity.ENDPOINTS.values(), "/federation/takedowns")
 
 
 @blueprint.before_app_request
@@ -194,6 +195,21 @@ def vouched_keys():
         if request.args:
             raise Refused("bad-request")
         return hub.vouch()
+
+    return _signed("GET", incoming.NO_BODY, handle)
+
+
+@blueprint.route("/federation/takedowns", methods=["GET", "POST"])
+@federation_signed
+def takedowns():
+    """A hub's signed takedown statements after number ``after`` (federation.takedown)."""
+
+    def handle(received: incoming.Incoming) -> dict:
+        if not is_hub():
+            raise Refused("not-a-hub")
+        if set(request.args) - {"after"}:
+            raise Refused("bad-request")
+        return takedown.statements(_number("after", 0))
 
     return _signed("GET", incoming.NO_BODY, handle)
 

@@ -27,6 +27,7 @@ FEDERATION_SIGNED_ENDPOINTS = {
     "federation.receipts_in",
     "federation.pair_request",
     "federation.vouched_keys",
+    "federation.takedowns",
 }
 SIGNING_IN_ENDPOINTS = {
     "auth.code",

@@ -1,5 +1,6 @@
 """The hub's operations page: per member its sync, lag, refusals, receipts and relays; the
-hub's own hold on a member's feed (a quarantine with its reason, never a forged tombstone)."""
+hub's own hold on a member's feed (a quarantine with its reason and a signed statement,
+never a forged tombstone: tests/federation/test_takedown.py)."""
 
 import random
 
@@ -44,7 +45,7 @@ def test_the_page_shows_each_member_and_a_hold_hides_its_records(hub):
 
     token = client.csrf_token("/account/")
     answer = client.post(f"/federation/operations/{peer_id(hub, member)}/withhold",
-                         data={"csrf_token": token})
+                         data={"csrf_token": token, "reason": "coalition-decision"})
     assert answer.status_code == 302
     with hub.app_context():
         hold = db.session.scalar(select(Quarantine).where(Quarantine.origin == member.node_id))
@@ -58,14 +59,20 @@ def test_the_page_shows_each_member_and_a_hold_hides_its_records(hub):
     assert "withheld-by-hub" in html and "Lift" in html
     # a second hold changes nothing; a forged peer id is a 404 and writes nothing
     client.post(f"/federation/operations/{peer_id(hub, member)}/withhold",
-                data={"csrf_token": token})
+                data={"csrf_token": token, "reason": "coalition-decision"})
     assert client.post("/federation/operations/999999/withhold",
-                       data={"csrf_token": token}).status_code == 404
+                       data={"csrf_token": token, "reason": "legal-order"}).status_code == 404
+    # a reason that is not one of the codes is a 400 and writes nothing
+    other_id = peer_id(hub, other)
+    assert client.post(f"/federation/operations/{other_id}/withhold",
+                       data={"csrf_token": token, "reason": "because"}).status_code == 400
     with hub.app_context():
         assert db.session.scalar(select(func.count()).select_from(Quarantine)) == 1
         assert db.session.scalar(select(func.count()).select_from(ReceivedEntry)) == entries
-    # lifting is the quarantine's release
-    client.post(f"/federation/quarantine/{member.node_id}/release", data={"csrf_token": token})
+    # lifting is a signed release (the quarantine goes with it)
+    client.post(f"/federation/operations/{peer_id(hub, member)}/lift", data={"csrf_token": token})
+    with hub.app_context():
+        assert db.session.scalar(select(func.count()).select_from(Quarantine)) == 0
     assert "/federation/shared/" + member.node_id in \
         client.get("/federation/shared").get_data(as_text=True)
 
