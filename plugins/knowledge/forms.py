@@ -59,6 +59,7 @@ class _Common(FlaskForm):
                             validators=[Optional(), Length(max=2000)])
     translation_of = StringField(_l("Translation of (the id of a resource of the same type)"),
                                  validators=[Optional(), Length(max=36)])
+    file = FileField(_l("Attach a file"))
 
 
 class ResourceForm(_Common):

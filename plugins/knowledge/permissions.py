@@ -1,5 +1,5 @@
-"""What Knowledge lets each role do (core's ``core.identifying.view`` still guards every
-identifying value)."""
+"""What the knowledge plugin lets each role do (core's ``core.identifying.view`` still guards
+every identifying value: authors, narrators, contacts, a testimony's texts as written)."""
 
 from flask_babel import lazy_gettext as _l
 
@@ -7,9 +7,13 @@ from core.permissions import ADMIN, DOCUMENTER, MEMBER, REVIEWER, Permission
 
 VIEW = "knowledge.view"
 WRITE = "knowledge.write"
+TESTIMONIES = "knowledge.testimonies"
 
 PERMISSIONS = [
-    Permission(VIEW, _l("See its records (without identifying data unless allowed)"),
-               {ADMIN, REVIEWER, DOCUMENTER, MEMBER}),
-    Permission(WRITE, _l("Write new records"), {ADMIN, REVIEWER, DOCUMENTER}),
+    Permission(VIEW, _l("Read the library: resources of this node and those partner nodes "
+                        "share"), {ADMIN, REVIEWER, DOCUMENTER, MEMBER}),
+    Permission(WRITE, _l("Write and edit resources, attach files"),
+               {ADMIN, REVIEWER, DOCUMENTER}),
+    Permission(TESTIMONIES, _l("Read and write testimonies and shared experiences"),
+               {ADMIN, REVIEWER, DOCUMENTER}),
 ]
