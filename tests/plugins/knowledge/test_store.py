@@ -16,7 +16,7 @@ from plugins.knowledge.models import (
     Version,
 )
 
-from .conftest import PDF, PNG, resource_data, story_data, upload
+from .conftest import PNG, resource_data, story_data, upload
 
 TABLES = (Resource, models.Testimony, Entry, EntryTag, Attachment, Version)
 
@@ -63,9 +63,8 @@ def test_a_testimony_is_sealed_at_rest_and_its_entry_is_scrubbed(app, salma, mak
 
 def test_a_member_may_not_write_a_testimony(app, make_user):
     amina = make_user("amina", role="member")
-    with app.test_request_context():
-        with pytest.raises(store.KnowledgeError, match="testimonies"):
-            store.write(None, story_data(), db.session.get(User, amina.id))
+    with app.test_request_context(), pytest.raises(store.KnowledgeError, match="testimonies"):
+        store.write(None, story_data(), db.session.get(User, amina.id))
 
 
 @pytest.mark.parametrize("changes, message", [
