@@ -30,7 +30,12 @@ WITHDRAWN, EXPIRED, SUPERSEDED = "withdrawn", "expired", "superseded"
 
 
 class ConsentError(ValueError):
-    """The consent cannot be recorded or changed as asked; the message says why."""
+    """The consent cannot be recorded or changed as asked; the message says why (the first
+    problem's; ``fields``: every problem, by the name of the form field it is about)."""
+
+    def __init__(self, *messages, fields: dict | None = None):
+        super().__init__(*messages)
+        self.fields = fields or {}
 
 
 def current(record) -> Consent | None:
@@ -200,20 +205,33 @@ def _announce(consent: Consent) -> None:
 
 
 def _check(given_by, method, representative, audiences, purposes, obtained_on, expires_on):
+    """Raise one ConsentError naming every problem at once, each by its form field."""
+    found = problems(given_by, method, representative, audiences, purposes, obtained_on,
+                     expires_on)
+    if found:
+        raise ConsentError(*found.values(), fields=found)
+
+
+def problems(given_by, method, representative, audiences, purposes, obtained_on,
+             expires_on) -> dict:
+    """What is wrong with these terms, by form field name (empty: nothing). A date not
+    given (None: the form could not read it) is not checked here."""
+    found = {}
     if given_by not in GIVERS:
-        raise ConsentError(_l("Say who gave the consent."))
+        found["given_by"] = _l("Say who gave the consent.")
     if method not in METHODS:
-        raise ConsentError(_l("Say how the consent was given."))
+        found["method"] = _l("Say how the consent was given.")
     if given_by == "representative" and representative not in REPRESENTATIVES:
-        raise ConsentError(_l("Say who gave the consent on her behalf."))
+        found["representative"] = _l("Say who gave the consent on her behalf.")
     unknown = [a for a in audiences if a not in AUDIENCES]
     if unknown:
-        raise ConsentError(_l("Unknown audience: %(names)s.", names=", ".join(unknown)))
-    if not audiences:
-        raise ConsentError(_l("Choose at least one audience."))
+        found["audiences"] = _l("Unknown audience: %(names)s.", names=", ".join(unknown))
+    elif not audiences:
+        found["audiences"] = _l("Choose at least one audience.")
     if not purposes or any(p not in PURPOSES for p in purposes):
-        raise ConsentError(_l("Choose at least one purpose from the list."))
-    if obtained_on > clock.now().date():
-        raise ConsentError(_l("The date consent was obtained cannot be in the future."))
-    if expires_on is not None and expires_on <= obtained_on:
-        raise ConsentError(_l("The expiry date must come after the date consent was obtained."))
+        found["purposes"] = _l("Choose at least one purpose from the list.")
+    if obtained_on is not None and obtained_on > clock.now().date():
+        found["obtained_on"] = _l("The date consent was obtained cannot be in the future.")
+    if obtained_on is not None and expires_on is not None and expires_on <= obtained_on:
+        found["expires_on"] = _l("The expiry date must come after the date consent was obtained.")
+    return found

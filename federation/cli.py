@@ -14,7 +14,17 @@ from flask.cli import with_appcontext
 
 from core import keystore
 from core.extensions import db
-from federation import bundles, identity, outbox, peers, shared, signing, statistics, sync
+from federation import (
+    bundles,
+    identity,
+    outbox,
+    peers,
+    push,
+    shared,
+    signing,
+    statistics,
+    sync,
+)
 from federation.reasons import Refused
 
 
@@ -118,6 +128,19 @@ def peers_remove(peer):
     found = _peer(peer)
     peers.remove(found, None)
     click.echo(f"Removed {found.node_id}.")
+
+
+@peers_group.command("direction")
+@click.argument("peer")
+@click.argument("way", type=click.Choice(["auto", *push.DIRECTIONS]))
+@with_appcontext
+def peers_direction(peer, way):
+    """Which way records go with PEER: both (each fetches from the other), send (it cannot
+    reach this node, behind a router: this node sends it our records), receive (this node
+    cannot reach it: it sends us its records), auto (decided from what is known)."""
+    found = _peer(peer)
+    push.set_direction(found, None if way == "auto" else way, None)
+    click.echo(f"{found.node_id}: {push.direction(found)}")
 
 
 @peers_group.command("fingerprint")

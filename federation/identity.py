@@ -133,6 +133,7 @@ ENDPOINTS = {
     "receipts": "/federation/receipts",
     "pair": "/federation/pair",
     "keys": "/federation/keys",
+    "push": "/federation/push",  # 1.1: a node nobody can reach sends its feed
 }
 
 

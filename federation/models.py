@@ -56,6 +56,12 @@ class Peer(db.Model):
     open_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
     hinted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # it said: pull me now
     hint_sent_heads: Mapped[str] = mapped_column(String(200), default="{}")
+    # Which way records go (federation.push): None decides from what is known; "both" (each
+    # fetches from the other), "send" (it cannot reach us: we send it our feed) or
+    # "receive" (we cannot reach it: it sends us its feed). Set by an administrator, at
+    # pairing, or learned from the peer's first push.
+    direction: Mapped[str | None] = mapped_column(String(10))
+    pushed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # its last push to us
 
     @property
     def approved(self) -> bool:
@@ -191,6 +197,23 @@ class Cursor(db.Model):
     last_hash: Mapped[str] = mapped_column(String(64))  # for the relay feed: its link
     remote_head: Mapped[int] = mapped_column(Integer, default=0)
     updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class PushCursor(db.Model):
+    """How far a peer acknowledged storing this node's feed that this node pushes to it;
+    moved only by a verified acknowledgement (federation.push)."""
+
+    __tablename__ = "federation_push_cursor"
+    __table_args__ = (
+        UniqueConstraint("peer_id", "feed", name="uq_federation_push_cursor_peer_feed"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    peer_id: Mapped[int] = mapped_column(ForeignKey("federation_peer.id", ondelete="CASCADE"))
+    feed: Mapped[str] = mapped_column(String(8))
+    after: Mapped[int] = mapped_column(Integer, default=0)
+    last_hash: Mapped[str] = mapped_column(String(64))
+    acked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class RelayItem(db.Model):

@@ -121,6 +121,8 @@ def add(url: str, fingerprint: str, label: str, user, *, document: dict | None =
     if peer_document.node_id == signing.identity().node_id:
         raise PairingError("That is this node's own address.")
     peer = _store(peer_document, url, label)
+    if not setting("FEDERATION_URL") and peer.direction is None:
+        peer.direction = "send"  # nobody can reach this node: it sends (federation.push)
     if peer.state != APPROVED:
         peer.state, peer.approved_at = APPROVED, clock.now()
         peer.approved_by = getattr(user, "id", None)

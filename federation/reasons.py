@@ -72,6 +72,13 @@ _REASONS = [
     Reason("bundle-not-for-us", 422, "The bundle was made for another node."),
     Reason("receipt-unknown", 422,
            "A receipt names no tombstone this node sent to its holder at that version."),
+    # -- node-initiated sync: pushes and their acknowledgements (1.1) ---------------------
+    Reason("push-misaddressed", 422, "The push or acknowledgement is addressed to another "
+                                     "node."),
+    Reason("ack-invalid", 422, "The acknowledgement does not have the expected form, or its "
+                               "signature does not verify."),
+    Reason("ack-mismatch", 422, "The acknowledgement does not answer the push it came with "
+                                "(another push, feed or chain)."),
     # -- reaching a peer (the client side) ------------------------------------------------
     Reason("unreachable", 503, "The peer could not be reached."),
     Reason("server-error", 502, "The peer answered with an error."),

@@ -20,7 +20,18 @@ from sqlalchemy import select
 
 from core import audit, clock, keystore
 from core.extensions import db
-from federation import client, hub, inbox, outbox, peers, protocol, receipts, signing, takedown
+from federation import (
+    client,
+    hub,
+    inbox,
+    outbox,
+    peers,
+    protocol,
+    push,
+    receipts,
+    signing,
+    takedown,
+)
 from federation.incoming import forget_expired_nonces
 from federation.models import Peer, Quarantine
 from federation.protocol import RELAY
@@ -38,6 +49,7 @@ class Outcome:
     error: str | None = None
     skipped: bool = False
     sent_receipts: int = 0
+    pushed: int = 0  # entries the peer acknowledged (federation.push)
     notes: list[str] = field(default_factory=list)
 
 
@@ -62,6 +74,9 @@ def sync_peer(peer: Peer, progress: Progress | None = None) -> Outcome:
     if peer.open_until is not None and peer.open_until > now:
         outcome.error, outcome.skipped = "circuit-open", True
         return outcome
+    if not push.pulls_from(peer):  # it cannot be reached: it pushes to us (federation.push)
+        outcome.skipped = True
+        return outcome
     if not peer.url:
         outcome.error, outcome.skipped = "unreachable", True  # behind NAT: it pulls from us
         return outcome
@@ -72,8 +87,11 @@ def sync_peer(peer: Peer, progress: Progress | None = None) -> Outcome:
             takedown.follow(peer, remote)
         for feed in peers.feeds_to_pull(peer):
             _pull(peer, remote, feed, outcome, progress)
+        if push.pushes_to(peer):  # it cannot reach this node: send it our feed
+            outcome.pushed = push.send(peer, remote, progress)
         outcome.sent_receipts = _send_receipts(peer, remote)
-        _send_hint(peer, remote)
+        if not push.pushes_to(peer):
+            _send_hint(peer, remote)
     except Refused as refused:
         db.session.rollback()
         peer = db.session.get(Peer, peer_id)
@@ -102,12 +120,7 @@ def _pull(peer: Peer, remote: client.PeerClient, feed: str, outcome: Outcome,
         # The page's signatures are checked on other cores while it is read and written;
         # apply settles them before anything is announced, relayed or committed.
         page = _verify(peer, remote, feed, raw_items, head, after, link, own)
-        applied = inbox.apply(page.items, received_from=peer.node_id,
-                              relay=is_hub() and feed == protocol.HUB,
-                              signatures=page.signatures)
-        for tombstone, to in applied.receipts:
-            receipts.make(tombstone, to)
-        inbox.advance(peer.id, page)
+        take_page(peer, feed, page)
         db.session.commit()  # the cursor moves only with the writes it covers
         outcome.pulled += len(raw_items)
         outcome.pages += 1
@@ -115,6 +128,16 @@ def _pull(peer: Peer, remote: client.PeerClient, feed: str, outcome: Outcome,
             progress(peer, feed, len(raw_items), max(head - page.after, 0))
         if page.after >= head or page.after <= after:
             return  # the end, or a page that moved nothing (a peer sending what is held)
+
+
+def take_page(peer: Peer, feed: str, page: inbox.Page) -> None:
+    """Apply a verified page and move the cursor past it, in the current transaction (the
+    caller commits): a pulled page, and a pushed one (``federation.push``)."""
+    applied = inbox.apply(page.items, received_from=peer.node_id,
+                          relay=is_hub() and feed == protocol.HUB, signatures=page.signatures)
+    for tombstone, to in applied.receipts:
+        receipts.make(tombstone, to)
+    inbox.advance(peer.id, page)
 
 
 def _verify(peer, remote, feed, raw_items, head, after, link, own) -> inbox.Page:

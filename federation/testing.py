@@ -421,7 +421,47 @@ def sync_killed_at(point: str, page: int, peer: str) -> None:
         sync.sync(peers.find(peer), lambda *progress: at("committed"))
 
 
+PUSH_KILL_POINTS = ("sent", "acked", "committed")
+
+
+def push_killed_at(point: str, page: int, peer: str) -> None:
+    """Sync the node of $RABITA_INSTANCE_PATH with ``peer``, to which it pushes, and SIGKILL
+    this process at ``point`` of the ``page``-th page it pushes: ``sent`` (the page sent and
+    answered, the acknowledgement not yet read), ``acked`` (the acknowledgement verified, the
+    cursor not committed) or ``committed`` (the cursor committed, the next page not sent).
+    Each page pushed is logged (its ``after``) to $RABITA_TEST_PUSH_LOG, to count re-sends."""
+    from federation import push
+
+    reached = dict.fromkeys(PUSH_KILL_POINTS, 0)
+    log = os.environ.get("RABITA_TEST_PUSH_LOG")
+
+    def at(name: str) -> None:
+        reached[name] += 1
+        if name == point and reached[name] == page:
+            os.kill(os.getpid(), signal.SIGKILL)
+
+    read_answer = push.read_answer
+
+    def answer_read(answer, to, feed, after, items, body):
+        if items and log:
+            with open(log, "a") as handle:
+                handle.write(f"{after}\n")
+        if items:
+            at("sent")
+        result = read_answer(answer, to, feed, after, items, body)
+        if items:
+            at("acked")
+        return result
+
+    # Test-only: wraps the push's own step in this process alone, named as above.
+    push.read_answer = answer_read
+    with create_app().app_context():
+        sync.sync(peers.find(peer), lambda _peer, _feed, done, _to_go: at("committed"))
+
+
 if __name__ == "__main__" and sys.argv[1:2] == ["serve"]:
     serve(int(sys.argv[2]))
 if __name__ == "__main__" and sys.argv[1:2] == ["sync-killed-at"]:
     sync_killed_at(sys.argv[2], int(sys.argv[3]), sys.argv[4])
+if __name__ == "__main__" and sys.argv[1:2] == ["push-killed-at"]:
+    push_killed_at(sys.argv[2], int(sys.argv[3]), sys.argv[4])

@@ -40,6 +40,7 @@ from federation import (
     outbox,
     peers,
     protocol,
+    push,
     receipts,
     shared,
     signing,
@@ -173,6 +174,13 @@ def receipts_in():
     return _signed("POST", MAX_RECEIPTS, handle)
 
 
+@blueprint.route("/federation/push", methods=["GET", "POST"])
+@federation_signed
+def push_in():
+    """A node this one cannot reach sends a page of its feed (1.1, ``federation.push``)."""
+    return _signed("POST", push.MAX_PUSH, push.receive)
+
+
 @blueprint.route("/federation/pair", methods=["GET", "POST"])
 @federation_signed
 def pair_request():
@@ -238,6 +246,7 @@ def peers_page():
         approved=[p for p in everyone if p.state == "approved"],
         removed=[p for p in everyone if p.state == "removed"],
         lags={p.id: _lag(p) for p in everyone}, quarantined=sync.quarantined(),
+        directions={p.id: push.direction(p) for p in everyone},
         approve_form=ApprovePeerForm(), action_form=ConfirmForm(), now=clock.now(),
     )
 

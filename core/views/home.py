@@ -8,7 +8,7 @@ from flask import Blueprint, current_app, redirect, render_template, request, se
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
-from core import i18n
+from core import i18n, wording
 from core.access import public
 from core.dashboard import NavItem
 from core.extensions import db
@@ -54,6 +54,13 @@ def set_language():
             current_user.locale = choice
             db.session.commit()
     return response
+
+
+@blueprint.route("/help")
+def glossary():
+    """A short glossary, linked from each form and the review page: the sharing marks,
+    audiences, purposes and roles, each in a sentence."""
+    return render_template("home/glossary.html", **wording.glossary())
 
 
 def navigation(user) -> list[NavItem]:

@@ -33,16 +33,33 @@ def consent_page(record_type: str, record_uuid: str):
             )
         except consent.ConsentError as error:
             db.session.rollback()
-            form.form_errors.append(str(error))
+            for name, message in error.fields.items():  # each next to its field
+                form[name].errors = [*form[name].errors, message]
+            if not error.fields:
+                form.form_errors.append(str(error))
         else:
             flash(_("Consent recorded."), "success")
             return redirect(url_for("records.consent_page", record_type=record_type,
                                     record_uuid=record_uuid))
+    elif form.is_submitted():
+        _all_problems(form)
     return render_template(
         "records/consent.html", record=record, record_type=records.type_of(record),
         form=form, withdraw_form=WithdrawForm(), history=consent.history(record),
         current=consent.current(record), audience_labels=AUDIENCE_LABELS,
     )
+
+
+def _all_problems(form: ConsentForm) -> None:
+    """The form's own checks failed: add consent's, so she reads every problem at once,
+    each next to its field (a field keeps the form's message when it has one)."""
+    found = consent.problems(
+        form.given_by.data, form.method.data, form.representative.data or None,
+        form.audiences.data or [], form.purposes.data or [], form.obtained_on.data,
+        form.expires_on.data)
+    for name, message in found.items():
+        if not form[name].errors:
+            form[name].errors = [*form[name].errors, message]
 
 
 @blueprint.route("/<record_type>/<record_uuid>/consent/"

@@ -204,3 +204,22 @@ def test_the_ledger_is_for_admins(records_app, login_as, make_user, people, uuid
     assert login_as(people[1]).get("/admin/ledger").status_code == 403
     assert date.today()  # pages render dates; no value of the record is shown
     assert "Salma" not in page
+
+
+def test_every_consent_problem_is_told_at_once_next_to_its_field(records_app, login_as, people,
+                                                                 uuid):
+    form = consent_form(audiences=[], purposes=[], obtained_on="2099-01-01",
+                        given_by="representative", representative="")
+    page = login_as(people[0]).submit(url(uuid, "consent"), form).get_data(as_text=True)
+    for name, message in [("audiences", "at least one audience"),
+                          ("purposes", "at least one purpose"),
+                          ("obtained_on", "cannot be in the future"),
+                          ("representative", "on her behalf")]:
+        errors = re.search(rf'<ul class="errors" id="{name}-errors">(.*?)</ul>', page, re.S)
+        assert errors and message in errors.group(1), name
+    # A date the form cannot read is told too, beside the others.
+    page = login_as(people[0]).submit(
+        url(uuid, "consent"), consent_form(audiences=[], obtained_on="yesterday"),
+    ).get_data(as_text=True)
+    assert "Not a valid date" in page and "at least one audience" in page
+    assert count(records_app, Consent) == 0
