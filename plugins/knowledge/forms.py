@@ -74,6 +74,10 @@ class TestimonyForm(_Common):
                           validators=[Optional(), Length(max=200)])
 
 
+class SearchForm(FlaskForm):
+    """Only its CSRF token is checked: the words and filters are read as sent."""
+
+
 class AttachmentForm(FlaskForm):
     file = FileField(_l("File (PDF, PNG, JPEG or WebP)"), validators=[InputRequired()])
 

@@ -25,7 +25,7 @@ from core.models import Approval
 from core.permissions import VIEW_IDENTIFYING
 
 from . import attachments, catalogue, search, store
-from .forms import AttachmentForm, ResourceForm, TestimonyForm
+from .forms import AttachmentForm, ResourceForm, SearchForm, TestimonyForm
 from .labels import AUDIENCE_LABELS, KIND_LABELS, LANGUAGE_LABELS, LICENCE_LABELS
 from .models import TESTIMONY_KINDS, Entry, EntryTag, Resource, Testimony
 from .permissions import TESTIMONIES, VIEW, WRITE
@@ -52,15 +52,22 @@ def _labels():
 # -- browse ---------------------------------------------------------------------------------
 
 
-@blueprint.route("/")
+@blueprint.route("/", methods=["GET", "POST"])
 @require_permission(VIEW)
 def index():
+    """Browse (GET: filters in the address) or search (POST: the words only in the body,
+    with the CSRF token — never in the address, where history or a proxy's log keeps them;
+    a ``q`` in the address is ignored)."""
+    if request.method == "POST" and not SearchForm().validate_on_submit():
+        abort(400)
     return _browse(tag=None)
 
 
-@blueprint.route("/tags/<tag>")
+@blueprint.route("/tags/<tag>", methods=["GET", "POST"])
 @require_permission(VIEW)
 def tag(tag: str):
+    if request.method == "POST" and not SearchForm().validate_on_submit():
+        abort(400)
     if not catalogue.folded_tag(tag):
         abort(404)
     return _browse(tag=tag)
@@ -73,7 +80,7 @@ def _browse(tag: str | None):
         filters["tag"] = tag
     per_page = current_app.config["KNOWLEDGE_PER_PAGE"]
     page = _page_number()
-    q = (request.args.get("q") or "").strip()
+    q = (request.form.get("q") or "").strip() if request.method == "POST" else ""
     error = None
     if q:
         try:
@@ -91,13 +98,19 @@ def _browse(tag: str | None):
         found = [(entry, None) for entry in entries]
     return render_template(
         "knowledge/index.html", found=found, total=total, page=page, per_page=per_page,
-        filters=filters, q=q, error=error, tag=tag, kinds=allowed,
+        filters=filters, words=q, error=error, tag=tag, kinds=allowed,
         cap=search.COUNT_CAP, popular=_popular_tags(allowed),
-        writable=current_user.can(WRITE), testimonies=current_user.can(TESTIMONIES))
+        writable=current_user.can(WRITE), testimonies=current_user.can(TESTIMONIES),
+        search_form=SearchForm())
+
+
+def _asked(name: str) -> str:
+    """A filter or the page, from the search form's body (POST) or the address (GET)."""
+    return ((request.form if request.method == "POST" else request.args).get(name) or "")
 
 
 def _filters(allowed) -> dict[str, str]:
-    asked = {name: (request.args.get(name) or "").strip()
+    asked = {name: _asked(name).strip()
              for name in ("kind", "language", "audience", "tag")}
     return {"kind": asked["kind"] if asked["kind"] in allowed else "",
             "language": asked["language"] if asked["language"] in LANGUAGE_LABELS else "",
@@ -106,7 +119,7 @@ def _filters(allowed) -> dict[str, str]:
 
 
 def _page_number() -> int:
-    text = request.args.get("page") or "1"
+    text = _asked("page") or "1"
     return int(text) if text.isascii() and text.isdigit() and 0 < int(text) <= MAX_PAGE else 1
 
 
@@ -191,11 +204,13 @@ def _sharing(record) -> list[dict]:
 
 
 def _shown(entry: Entry, record) -> dict:
-    """The texts she is shown: a local record's as ``records.texts_for`` says (a testimony's
-    as written only to those who may see identifying data, on an unlocked node), a shared
-    one's as its payload came."""
-    if record is None:
-        return {name: getattr(entry, name) for name in ("title", "summary", "body", "tags")}
+    """The texts she is shown: a resource's as written (kept in clear: meant to be read); a
+    testimony's as ``records.texts_for`` says (as written only to those who may see
+    identifying data, on an unlocked node; scrubbed otherwise); a shared one's as its
+    payload came."""
+    if record is None or not isinstance(record, Testimony):  # a resource's are kept clear
+        source = entry if record is None else record
+        return {name: getattr(source, name) for name in ("title", "summary", "body", "tags")}
     shown = records.texts_for(record, current_user)
     return {name: shown(record, name) for name in ("title", "summary", "body", "tags")}
 
