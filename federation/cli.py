@@ -288,6 +288,22 @@ def federation_revoke(key_id, since):
     click.echo(f"Revoked {key_id} from {since}; peers learn it at their next sync.")
 
 
+@federation_group.command("revoke-encryption-key")
+@click.argument("key_id")
+@with_appcontext
+@signs
+def federation_revoke_encryption(key_id):
+    """Revoke one of this node's encryption keys (sealed relay) and announce a new one:
+    members seal nothing more to it."""
+    from federation import sealing
+
+    try:
+        new = sealing.revoke(key_id)
+    except signing.SigningError as error:
+        raise click.ClickException(str(error)) from error
+    click.echo(f"Revoked {key_id}; the new encryption key is {new.key_id}.")
+
+
 @federation_group.command("retract")
 @click.argument("record_type")
 @click.argument("record_id")

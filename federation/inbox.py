@@ -22,7 +22,7 @@ from core import clock, erasure
 from core.db import insert_rows
 from core.extensions import db
 from core.records import SharedRecord, announce_shared_purged, announce_shared_received
-from federation import protocol, tally, versions
+from federation import protocol, sealing, tally, versions
 from federation import shared as shared_index
 from federation.identity import KeyInfo
 from federation.models import (
@@ -35,7 +35,7 @@ from federation.models import (
     ReceivedEntry,
     RelayItem,
 )
-from federation.protocol import HUB, KEY, RECORD, RELAY, TALLY, TOMBSTONE, Entry
+from federation.protocol import HUB, KEY, RECORD, RELAY, SEALED, TALLY, TOMBSTONE, Entry
 from federation.reasons import Refused
 from federation.signatures import Signatures, checked_together
 from federation.statistics import count as count_statistics
@@ -52,6 +52,7 @@ class Item(NamedTuple):
     payload: bytes | None
     relay_seq: int | None = None
     link: str | None = None
+    opened: bool = False  # a sealed entry's payload, opened by this node (a recipient)
 
 
 @dataclass
@@ -248,6 +249,9 @@ def verify_relay(hub: str, raw_items: list, head: int, after: int, link: str, ke
                 raise Refused("time-regression")
             item = Item(entry, raw["sig"], protocol.read_payload(raw["payload"], entry),
                         raw["seq"], raw["link"])
+            if entry.kind == SEALED:  # opened if sealed to this node, else kept without it
+                opened = sealing.open_payload(entry, item.payload, own_node_id)
+                item = item._replace(payload=opened, opened=opened is not None)
             keys.check(entry, protocol.unb64(item.sig, 64, "entry-signature-invalid"),
                        signatures)
             if entry.kind == KEY:
@@ -369,6 +373,12 @@ def _write(items: list[Item], received_from: str, done: Applied):
         elif entry.kind == TALLY:
             payload = _apply_tally(entry, payload, held, tallies)
             done.tallies += 1
+        elif entry.kind == SEALED:
+            # A recipient holds what it opened like any record; a hub keeps the sealed text
+            # only to relay it (never held, counted or shown), another member the entry alone.
+            if item.opened:
+                payload = _apply_record(entry, payload, held, keep, purge_entries, received)
+                done.records += 1
         elif entry.kind == TOMBSTONE:
             if _apply_tombstone(entry, held, keep, purge_records, received, purged, now):
                 done.receipts.append((entry, received_from))
@@ -579,12 +589,12 @@ def _relay(items: list[Item]) -> None:
         entry = item.entry
         if entry.feed != HUB:
             continue
-        if entry.kind == KEY or (entry.kind == RECORD and entry.relay
-                                 and "peers" in entry.consent["audiences"]):
+        if entry.kind in (KEY, SEALED) or (entry.kind == RECORD and entry.relay
+                                           and "peers" in entry.consent["audiences"]):
             chosen.append(entry)
         elif entry.kind == TOMBSTONE and (_was_relayed(entry) or any(
-                c.kind == RECORD and c.origin == entry.origin and c.record_id == entry.record_id
-                for c in chosen)):
+                c.kind in (RECORD, SEALED) and c.origin == entry.origin and
+                c.record_id == entry.record_id for c in chosen)):
             chosen.append(entry)  # to everyone who got the record: it was in this feed
     if not chosen:
         return

@@ -96,6 +96,10 @@ def share(record, audience: str) -> OutboxEntry | None:
                 review.shareable(record, HUB).ok:
             made = _share(record, HUB) or made
     db.session.commit()
+    if audience == PEERS:  # sealed for the hub to relay, if its consent leaves the hub out
+        from federation import sealing  # sealing builds on this module
+
+        sealing.seal_pending([record.uuid])
     return made
 
 
@@ -245,10 +249,17 @@ def consent_ended(ended, reason: str) -> list[OutboxEntry]:
         now = consent.current(record) if record is not None else None
         still = set(now.audience_list) if now is not None else set()
         feeds = [feed for feed in feeds if feed not in still]
+        if PEERS in feeds and HUB not in feeds and _sealed_in_hub(ended.record_uuid):
+            feeds.append(HUB)  # its sealed copy goes with partner nodes' (sealed relay)
     made = tombstone(ended.record_type, ended.record_uuid, reason, feeds)
     made += _retract_tally(ended, reason)
     db.session.commit()
     return made
+
+
+def _sealed_in_hub(record_id: str) -> bool:
+    found = latest(record_id, HUB)
+    return found is not None and found.kind == protocol.SEALED
 
 
 def _retract_tally(ended, reason: str) -> list[OutboxEntry]:
@@ -304,6 +315,9 @@ def rotate_key() -> tuple[str, str]:
                key_id=old.key_id, at=moment)
     audit.record("federation.key_rotated", target_type="federation.key", target_id=new.key_id)
     db.session.commit()
+    from federation import sealing  # the encryption key rotates with it (sealed relay)
+
+    sealing.rotate()
     return old.key_id, new.key_id
 
 

@@ -44,6 +44,12 @@ RECORD, TOMBSTONE, KEY = "record", "tombstone", "key"
 # A record counted on a hub without being held there (consent to ``public-aggregate`` only):
 # its counted dimensions, as codes, in the ``hub`` feed (docs/federation.md, "Tally entries").
 TALLY = "tally"
+# A record for partner nodes only, relayed by the hub as ciphertext sealed to its recipients
+# (docs/federation.md, "Sealed relay"; ``federation.sealing``).
+SEALED = "sealed"
+SEALED_TYPE = "rabita.sealed/1"
+MAX_RECIPIENTS = 1000
+ENCRYPTION_KEY_CONTEXT = b"rabita-encryption-key\x00"
 TOMBSTONE_REASONS = ("withdrawn", "expired", "superseded", "retracted")
 ROLES = ("node", "hub")
 CONSENT_AUDIENCES = ("peers", "hub", "public-aggregate")
@@ -62,6 +68,12 @@ DAY = re.compile(r"^\d{4}-\d\d-\d\d$")
 def key_id_of(public_key: bytes) -> str:
     """The id of a key (for a node's first key: the node id), 32 base32 characters."""
     digest = hashlib.sha256(NODE_ID_CONTEXT + public_key).digest()
+    return base64.b32encode(digest[:20]).decode("ascii").lower()
+
+
+def encryption_key_id(public_key: bytes) -> str:
+    """The id of an X25519 encryption key (another context than signing keys' ids)."""
+    digest = hashlib.sha256(ENCRYPTION_KEY_CONTEXT + public_key).digest()
     return base64.b32encode(digest[:20]).decode("ascii").lower()
 
 
@@ -266,6 +278,7 @@ class Entry(NamedTuple):
     reason: str | None = None
     key_event: dict | None = None
     type_version: int = 1  # the version of its record type the payload follows
+    sealed: dict | None = None  # a sealed entry's {"to": [node ids], "content_hash"}
 
     @property
     def expires_on(self) -> date | None:
@@ -278,6 +291,8 @@ _FIELDS = {
     TOMBSTONE: _COMMON | {"record_type", "record_id", "version", "reason"},
     KEY: _COMMON | {"key_event"},
     TALLY: _COMMON | {"record_type", "record_id", "version", "consent", "payload_hash"},
+    SEALED: _COMMON | {"record_type", "record_id", "version", "consent", "payload_hash",
+                       "sealed"},
 }
 _CONSENT_FIELDS = frozenset({"audiences", "purposes", "expires"})
 # A record entry of a record type's version 2 or later says so; version 1 is said by leaving
@@ -303,7 +318,7 @@ def read_entry(raw: bytes) -> Entry:
     if type(body) is not dict or body.get("type") != ENTRY_TYPE:
         raise Refused("entry-invalid", "not an entry")
     kind = body.get("kind")
-    said = body.pop(TYPE_VERSION, None) if kind == RECORD else None
+    said = body.pop(TYPE_VERSION, None) if kind in (RECORD, SEALED) else None
     if kind not in _FIELDS or body.keys() != _FIELDS[kind] or not (
             said is None or _positive(said) and 1 < said <= MAX_TYPE_VERSION):
         raise Refused("entry-invalid", "unexpected fields")
@@ -326,6 +341,8 @@ def read_entry(raw: bytes) -> Entry:
         return Entry(*common, record_type, record_id, version, reason=body["reason"])
     if kind == TALLY:
         return _tally(common, body, record_type, record_id, version)
+    if kind == SEALED:
+        return _sealed(common, body, record_type, record_id, version, type_version)
     relay = body["relay"]
     if not _is_hex(body["payload_hash"]) or type(relay) is not bool:
         raise Refused("entry-invalid", "a field has the wrong form")
@@ -344,6 +361,23 @@ def _tally(common: tuple, body: dict, record_type: str, record_id: str, version:
             terms["audiences"] or HUB in terms["audiences"]:
         raise Refused("tally-invalid", "a tally entry's feed or consent")
     return Entry(*common, record_type, record_id, version, terms, body["payload_hash"])
+
+
+def _sealed(common: tuple, body: dict, record_type: str, record_id: str, version: int,
+            type_version: int) -> Entry:
+    """A sealed entry: in the ``hub`` feed only, under a consent that covers partner nodes
+    and not the hub (else the record is shared as such), to distinct recipients, sorted."""
+    terms, sealed = _consent(body["consent"]), body["sealed"]
+    if common[3] != HUB or not _is_hex(body["payload_hash"]) or "peers" not in \
+            terms["audiences"] or HUB in terms["audiences"] or type(sealed) is not dict or \
+            sealed.keys() != {"to", "content_hash"} or not _is_hex(sealed["content_hash"]):
+        raise Refused("sealed-invalid", "a sealed entry's feed, consent or form")
+    to = sealed["to"]
+    if type(to) is not list or not 0 < len(to) <= MAX_RECIPIENTS or \
+            not all(_is_id(node) for node in to) or to != sorted(set(to)):
+        raise Refused("sealed-invalid", "a sealed entry's recipients")
+    return Entry(*common, record_type, record_id, version, terms, body["payload_hash"],
+                 type_version=type_version, sealed=sealed)
 
 
 
@@ -386,6 +420,12 @@ def _key_event(value: Any) -> dict:
             raise Refused("entry-invalid", "bad key event")
         unb64(value["public_key"], 32, code="entry-invalid")
         return value
+    if value.get("action") == "encrypt" and value.keys() == {"action", "key_id", "public_key"}:
+        # 1.1: the node's X25519 key for sealed payloads (its key id in its own context)
+        public = unb64(value["public_key"], 32, code="entry-invalid")
+        if value["key_id"] != encryption_key_id(public):
+            raise Refused("entry-invalid", "bad key event")
+        return value
     if value.get("action") == "revoke" and value.keys() == {"action", "key_id", "revoked_at"}:
         if not _is_id(value["key_id"]):
             raise Refused("entry-invalid", "bad key event")
@@ -402,7 +442,7 @@ def read_payload(text: Any, entry: Entry) -> bytes | None:
     """Check a payload travelling beside ``entry`` against the hash the entry signs."""
     if text is None:
         return None  # purged at the origin or on the way: the entry still verifies
-    if entry.kind not in (RECORD, TALLY) or not isinstance(text, str):
+    if entry.kind not in (RECORD, TALLY, SEALED) or not isinstance(text, str):
         raise Refused("payload-mismatch", "a payload beside a non-record entry")
     data = text.encode("utf-8")
     if sha256_hex(data) != entry.payload_hash:
@@ -412,7 +452,31 @@ def read_payload(text: Any, entry: Entry) -> bytes | None:
         raise Refused("payload-mismatch", "a payload must be an object")
     if entry.kind == TALLY:
         read_tally(value)
+    elif entry.kind == SEALED:
+        read_sealed(value, entry)
     return data
+
+
+def read_sealed(value: dict, entry: Entry) -> dict:
+    """Check a sealed payload's form (a hub cannot open it): one box per recipient the entry
+    names, in its order, each of a content key's size, and the ciphertext."""
+    if value.keys() != {"type", "boxes", "nonce", "ciphertext"} or \
+            value["type"] != SEALED_TYPE or type(value["boxes"]) is not list:
+        raise Refused("sealed-invalid", "not a sealed payload")
+    if [box.get("to") if type(box) is dict else None for box in value["boxes"]] != \
+            entry.sealed["to"]:
+        raise Refused("sealed-invalid", "its boxes are not for the entry's recipients")
+    for box in value["boxes"]:
+        if box.keys() != {"to", "key", "box"} or not _is_id(box["key"]):
+            raise Refused("sealed-invalid", "a box has the wrong form")
+        unb64(box["box"], SEALED_BOX_BYTES, code="sealed-invalid")
+    unb64(value["nonce"], 24, code="sealed-invalid")
+    if len(unb64(value["ciphertext"], code="sealed-invalid")) < 16:
+        raise Refused("sealed-invalid", "no ciphertext")
+    return value
+
+
+SEALED_BOX_BYTES = 32 + 48  # a 32-byte content key in a NaCl sealed box
 
 
 # -- tallies -------------------------------------------------------------------------------

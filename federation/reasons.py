@@ -60,6 +60,8 @@ _REASONS = [
     Reason("payload-mismatch", 422, "A payload does not match the hash its entry signs."),
     Reason("tally-invalid", 422, "A tally entry holds more than codes of the counted "
                                  "dimensions, or a code its vocabulary does not know."),
+    Reason("sealed-invalid", 422, "A sealed entry or payload does not have the expected form, "
+                                  "or does not open to what its origin signed."),
     Reason("takedown-invalid", 422, "A hub's takedown statement does not have the expected "
                                     "form, or is out of order."),
     Reason("record-type-version", 422, "An entry's record type is more than one version "

@@ -25,7 +25,8 @@ from datetime import datetime
 from pathlib import Path
 
 from flask import Flask, current_app
-from nacl.public import SealedBox
+from nacl.exceptions import CryptoError
+from nacl.public import PrivateKey, SealedBox
 from nacl.signing import SigningKey
 
 from core import clock, keystore
@@ -64,12 +65,28 @@ class PublicKey:
 
 
 @dataclass(frozen=True)
+class EncryptionKey:
+    """The public half of one of this node's X25519 keys, to which others seal payloads
+    (docs/federation.md, "Sealed relay"); the newest one not revoked is current."""
+
+    key_id: str
+    public_key: bytes
+    valid_from: str
+    revoked_at: str | None = None
+
+    def as_json(self) -> dict:
+        return {"key_id": self.key_id, "public_key": protocol.b64(self.public_key),
+                "valid_from": self.valid_from, "revoked_at": self.revoked_at}
+
+
+@dataclass(frozen=True)
 class Identity:
     """The public side of this node's keys."""
 
     node_id: str
     current: str
     keys: tuple[PublicKey, ...]
+    encryption: tuple[EncryptionKey, ...] = ()
 
     def key(self, key_id: str) -> PublicKey:
         return next(k for k in self.keys if k.key_id == key_id)
@@ -161,7 +178,8 @@ def rotate(app: Flask | None = None, at: datetime | None = None) -> tuple[Public
     new = PublicKey(key_id, public, moment, certificate=certificate)
     keys = tuple(_replace(k, superseded_at=moment) if k.key_id == old.key_id else k
                  for k in signer.identity.keys) + (new,)
-    _write_state(keys_folder(app), Identity(signer.identity.node_id, key_id, keys))
+    _write_state(keys_folder(app), Identity(signer.identity.node_id, key_id, keys,
+                                            signer.identity.encryption))
     app.extensions.pop(EXTENSION_KEY, None)
     return old, new
 
@@ -175,7 +193,8 @@ def record_revocation(key_id: str, revoked_at: datetime, app: Flask | None = Non
     moment = protocol.at_text(revoked_at)
     keys = tuple(_replace(k, revoked_at=moment) if k.key_id == key_id else k
                  for k in current.keys)
-    _write_state(keys_folder(app), Identity(current.node_id, current.current, keys))
+    _write_state(keys_folder(app), Identity(current.node_id, current.current, keys,
+                                            current.encryption))
     app.extensions.pop(EXTENSION_KEY, None)
     return identity(app).key(key_id)
 
@@ -184,6 +203,56 @@ def open_sealed(data: bytes, app: Flask | None = None) -> bytes:
     """Decrypt a box sealed to this node's current key (offline bundles)."""
     key = _private_key(app, _signer(app).identity.current).to_curve25519_private_key()
     return SealedBox(key).decrypt(data)
+
+
+# -- encryption keys (sealed relay) -------------------------------------------------------
+
+
+def create_encryption_key(app: Flask | None = None, at: datetime | None = None
+                          ) -> EncryptionKey:
+    """Make a new X25519 key for sealed payloads, wrapped by the node key like the signing
+    keys (``federation.enc.<key id>``); it becomes current. Raises ``NodeLocked`` while
+    locked. Older ones stay (payloads sealed to them may still arrive) unless revoked."""
+    app = app or current_app
+    current = identity(app)
+    made = PrivateKey.generate()
+    public = bytes(made.public_key)
+    key = EncryptionKey(protocol.encryption_key_id(public), public,
+                        protocol.at_text(at or clock.now()))
+    keystore.store_secret(_encryption_name(key.key_id), bytes(made), app)
+    _write_state(keys_folder(app), replace(current, encryption=current.encryption + (key,)))
+    app.extensions.pop(EXTENSION_KEY, None)
+    return key
+
+
+def revoke_encryption_key(key_id: str, revoked_at: datetime, app: Flask | None = None
+                          ) -> EncryptionKey:
+    """Mark one of this node's encryption keys revoked from ``revoked_at``."""
+    app = app or current_app
+    current = identity(app)
+    moment = protocol.at_text(revoked_at)
+    keys = tuple(replace(k, revoked_at=moment) if k.key_id == key_id else k
+                 for k in current.encryption)
+    _write_state(keys_folder(app), replace(current, encryption=keys))
+    app.extensions.pop(EXTENSION_KEY, None)
+    return next(k for k in identity(app).encryption if k.key_id == key_id)
+
+
+def open_content_key(box: bytes, key_id: str, app: Flask | None = None) -> bytes | None:
+    """The content key sealed in ``box`` to this node's encryption key ``key_id``; None if
+    this node has no such key or the box does not open with it."""
+    app = app or current_app
+    if all(k.key_id != key_id for k in identity(app).encryption):
+        return None
+    private = keystore.open_secret(_encryption_name(key_id), PrivateKey, app)
+    try:
+        return SealedBox(private).decrypt(box)
+    except CryptoError:
+        return None
+
+
+def _encryption_name(key_id: str) -> str:
+    return f"federation.enc.{key_id}"
 
 
 # -- the keys on disk ----------------------------------------------------------------------
@@ -199,7 +268,12 @@ class _Signer:
                       k.get("superseded_at"), k.get("revoked_at"), k.get("certificate"))
             for k in state["keys"]
         )
-        self.identity = Identity(state["node_id"], state["current"], keys)
+        encryption = tuple(
+            EncryptionKey(k["key_id"], protocol.unb64(k["public_key"]), k["valid_from"],
+                          k.get("revoked_at"))
+            for k in state.get("encryption", [])
+        )
+        self.identity = Identity(state["node_id"], state["current"], keys, encryption)
         self.clear_seeds_checked = False
 
 
@@ -271,6 +345,8 @@ def _write_state(folder: Path, current: Identity) -> None:
         "current": current.current,
         "keys": [key.as_json() for key in current.keys],
     }
+    if current.encryption:
+        state["encryption"] = [key.as_json() for key in current.encryption]
     temporary = folder / f".{STATE_FILE}.{secrets.token_hex(4)}"
     descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(descriptor, "w") as handle:

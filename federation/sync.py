@@ -59,9 +59,13 @@ def sync(only: Peer | None = None, progress: Progress | None = None) -> list[Out
     request), touching no peer."""
     if not keystore.keystore().unlocked:
         raise keystore.NodeLocked()
+    from federation import sealing  # a hub's member: its encryption key, for sealed relay
+
+    sealing.announce()
     outcomes = []
     for peer in ([only] if only is not None else peers.approved()):
         outcomes.append(sync_peer(peer, progress))
+    sealing.seal_pending()  # to members whose encryption keys this round brought
     inbox.purge_expired()
     forget_expired_nonces()
     db.session.commit()
