@@ -24,7 +24,7 @@ import uuid as uuid_module
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from typing import Any, ClassVar
 
 from flask import Flask, abort, current_app
@@ -572,8 +572,10 @@ class SharedRecord:
     version: int
     payload_text: str | None  # the JSON text the origin signed the hash of; None once purged
 
-    @property
+    @cached_property
     def payload(self) -> dict | None:
+        """The payload as a dict, parsed once (the inbox's statistics, the shared index and
+        each plugin read it in turn)."""
         return None if self.payload_text is None else json.loads(self.payload_text)
 
 

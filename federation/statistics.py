@@ -218,13 +218,14 @@ def count(items: Iterable, received: dict) -> int:
                 entry.version == received[key].version and item.payload is not None:
             rank = (protocol.FEED_RANK[entry.feed], entry.seq)
             if key not in best or rank > best[key][0]:
-                best[key] = (rank, entry.consent, item.payload)
+                best[key] = (rank, entry.consent)
     _delete(received)
     rows = []
-    for (origin, record_id), (_, consent, payload) in best.items():
+    for (origin, record_id), (_, consent) in best.items():
         is_counted, public = counted(consent)
         if is_counted:
-            rows += facts_of(origin, record_id, json.loads(payload), public)
+            # the payload the shared record parsed (the same text: its hash was checked)
+            rows += facts_of(origin, record_id, received[(origin, record_id)].payload, public)
     if rows:
         insert_rows(Fact.__table__, rows)
     return len(rows)
@@ -433,12 +434,19 @@ def table(dimensions: tuple[str, ...], *, measure: str = "incidents",
     if measure == "cases" and any(d not in CASE_DIMENSIONS for d in dimensions):
         raise ValueError("cases are counted only by " + ", ".join(CASE_DIMENSIONS))
     filters = filters or Filters()
-    counts = _counts(dimensions, measure, filters, public)
+    by_month = _counts(dimensions, measure, filters, public)
+    counts: dict = {}
+    for cells in by_month.values():
+        for key, value in cells.items():
+            counts[key] = counts.get(key, 0) + value
     result = Table(dimensions, measure, filters, k(public), public, clock.now())
     if len(dimensions) == 1:
         result.rows = _ordered({row for row, in counts})
         cells = {row: counts.get((row,), 0) for row in result.rows}
-        hidden = suppression.protect_1d(cells, result.k)
+        # decided month by month, so that periods cannot be differenced (suppression.py)
+        hidden = suppression.protect_months_1d(
+            {month: {row: value for (row,), value in month_cells.items()}
+             for month, month_cells in by_month.items()}, result.k)
         figures = {(row, None): value for row, value in cells.items()}
         figures[(TOTAL, None)] = figures[(TOTAL, TOTAL)] = sum(cells.values())
         for row in result.rows:
@@ -448,7 +456,7 @@ def table(dimensions: tuple[str, ...], *, measure: str = "incidents",
     else:
         result.rows = _ordered({row for row, _ in counts})
         result.columns = _ordered({column for _, column in counts})
-        hidden = suppression.protect_2d(counts, result.rows, result.columns, result.k)
+        hidden = suppression.protect_months_2d(by_month, result.k)
         figures = suppression._extended(counts, result.rows, result.columns)
     result._shown = {key: None if key in hidden else value for key, value in figures.items()}
     return result
@@ -484,6 +492,7 @@ def _months(start: str, end: str) -> list[str]:
 
 
 def _counts(dimensions, measure, filters: Filters, public: bool) -> dict:
+    """The counts month by month: {yyyymm (None: unknown) -> {dimension values -> count}}."""
     columns = [getattr(Fact, d) for d in dimensions]
     conditions = filters.conditions()
     held = takedown.held()
@@ -493,11 +502,15 @@ def _counts(dimensions, measure, filters: Filters, public: bool) -> dict:
         conditions.append(Fact.public.is_(True))
     if measure == "cases":
         conditions.append(Fact.first.is_(True))
-    query = select(*columns, func.count()).where(*conditions).group_by(*columns)
+    query = select(Fact.month, *columns, func.count()).where(*conditions) \
+        .group_by(Fact.month, *columns)
     months = [d == "month" for d in dimensions]
-    return {tuple(_month_text(value) if is_month else value
-                  for value, is_month in zip(row[:-1], months, strict=True)): row[-1]
-            for row in db.session.execute(query)}
+    found: dict = {}
+    for row in db.session.execute(query):
+        key = tuple(_month_text(value) if is_month else value
+                    for value, is_month in zip(row[1:-1], months, strict=True))
+        found.setdefault(row[0], {})[key] = row[-1]
+    return found
 
 
 def _number(month: str) -> int:

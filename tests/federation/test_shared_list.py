@@ -3,13 +3,17 @@ member, pages by cursor (no OFFSET); the index follows the records held (a tombs
 its row); bad input is a 400 saying so."""
 
 import random
+import re
 import uuid
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from sqlalchemy import func, select
 
 from core.extensions import db
 from core.testing import add_person, all_databases, signed_in_client
+from core.text import fold_words
 from federation import inbox, shared
 from tests.federation.conftest import Origin, as_item
 from tests.federation.test_statistics_pages import case
@@ -150,3 +154,29 @@ def test_a_page_is_indexed_at_once_as_a_rebuild_would(hub):
         assert shared.rebuild() == 2
         db.session.commit()
         assert index_rows() == incremental
+
+
+PAYLOAD_TEXT = st.text(alphabet=st.sampled_from(list("abcé ÉA-1٣") + list("والبسلمىأإآةـً ")),
+                       max_size=40)
+PAYLOADS = st.recursive(PAYLOAD_TEXT | st.integers() | st.none(),
+                        lambda inner: st.lists(inner, max_size=4)
+                        | st.dictionaries(st.text(max_size=5), inner, max_size=4),
+                        max_leaves=12)
+
+
+@given(PAYLOADS)
+@settings(max_examples=300, deadline=None)
+def test_the_index_holds_each_word_of_each_text_and_its_form_without_a_clitic(payload):
+    """Taken one text and one word at a time, as a reader would expect: the words of every
+    text in the payload, folded, and an Arabic word also without a leading clitic."""
+    expected = set()
+    for text in shared._texts(payload):
+        for word in fold_words(text).split():
+            expected.add(word)
+            if re.fullmatch(r"[\u0600-\u06ff]+", word):
+                expected |= {word[len(clitic):] for clitic in shared.CLITICS
+                             if word.startswith(clitic) and len(word) - len(clitic) >= 2}
+    indexed = shared.words_of(payload)
+    assert indexed.startswith(" ") and indexed.endswith(" ")
+    assert indexed.split() == list(dict.fromkeys(indexed.split()))  # each word once
+    assert set(indexed.split()) == expected
