@@ -13,6 +13,7 @@ from core import (
     csrf,
     headers,
     i18n,
+    kept,
     keystore,
     migrating,
     permissions,
@@ -83,6 +84,7 @@ def create_app(config: dict | None = None) -> Flask:
     access.exempt_signed_views_from_csrf(app)
     headers.init_app(app)
     errors.init_app(app)
+    kept.init_app(app)
     return app
 
 

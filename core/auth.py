@@ -21,7 +21,7 @@ from flask import after_this_request, session
 from flask_babel import lazy_gettext as _l
 from flask_login import login_user
 
-from core import audit, clock, passwords, recovery, throttle, totp
+from core import audit, clock, kept, passwords, recovery, throttle, totp
 from core.extensions import db
 from core.models import User
 from core.users import UserError, find, replace_password
@@ -248,9 +248,12 @@ def _complete(user: User) -> None:
 
 
 def _fresh_session() -> None:
-    """A new session id and nothing carried over but the language she chose."""
-    locale = session.get("locale")
+    """A new session id and nothing carried over but the language she chose, and the form
+    she was writing when her last session ended (a local path, core.kept)."""
+    locale, continuing = session.get("locale"), session.get(kept.CONTINUE)
     session.regenerate()
     session.clear()
     if locale:
         session["locale"] = locale
+    if continuing:
+        session[kept.CONTINUE] = continuing

@@ -33,6 +33,8 @@ from core.read_only import read_without_transaction
 
 # last_seen_at is written at most this often per session, not on every request.
 TOUCH_EVERY = timedelta(seconds=60)
+# How long an ended session's row is kept before it is purged (core.kept).
+KEEP_ENDED = timedelta(days=1)
 FLASK_LOGIN_USER_KEY = "_user_id"
 PENDING_USER_KEY = "pending_user"
 # A session holding one of these is someone signing in or signed in: it lives in a row.
@@ -99,12 +101,12 @@ class DatabaseSessionInterface(SessionInterface):
             return _open_visit(app, request, stale_token=True)  # ended elsewhere
         created, last_seen = row.created_at, row.last_seen_at
         if _expired(app, created, last_seen, clock.now()):
-            # On its own connection: the request's may be one that only reads (reads_only).
-            with db.engine.begin() as connection:
-                connection.execute(
-                    delete(ServerSession).where(ServerSession.token_hash == token_hash(token))
-                )
-            return _open_visit(app, request, stale_token=True)
+            # Ended, and refused as such on every request; its row and cookie stay until it
+            # is purged (KEEP_ENDED), so a form she sends on it is known to be hers and kept
+            # for her after she signs in again (core.kept). Signing in replaces both.
+            if row.User is not None:
+                request.environ["rabita.ended_user"] = row.User.id
+            return _open_visit(app, request)
         opened = DatabaseSession(json.loads(row.data), token=token, last_seen=last_seen)
         opened.user = row.User  # the ORM session holds rows weakly: keep hers for the loader
         return opened
@@ -242,6 +244,9 @@ def _expired(app: Flask, created: datetime, last_seen: datetime, now: datetime) 
 
 
 def _purge_expired(app: Flask, connection, now: datetime) -> None:
+    # An ended row stays a while (refused all the same, _expired): a form posted on it is
+    # still known to be hers, and kept for her (core.kept).
+    now = now - KEEP_ENDED
     connection.execute(
         delete(ServerSession).where(
             or_(

@@ -9,6 +9,7 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
+from core import kept as core_kept
 from core.extensions import db
 from core.keystore import IntegrityError, NodeLocked
 
@@ -36,7 +37,8 @@ def _locked(error):
     db.session.rollback()
     message = _l("The node is locked: identifying information cannot be shown or saved until "
                  "an administrator unlocks it.")
-    return render_template("error.html", code=503, message=message, locked=True), 503
+    return render_template("error.html", code=503, message=message, locked=True,
+                           title=_l("The node is locked")), 503
 
 
 def _integrity(error):
@@ -48,6 +50,9 @@ def _integrity(error):
 
 
 def _csrf_error(error: CSRFError):
+    kept = core_kept.interrupted()  # what she typed, kept for her after signing in again
+    if kept is not None:
+        return kept
     message = _l(
         "This form has expired or did not come from this site. Reload the page and try again."
     )
@@ -58,6 +63,8 @@ def _http_error(error: HTTPException):
     code = error.code or 500
     if code < 400:
         return error
+    if code == 401 and (kept := core_kept.interrupted()) is not None:
+        return kept
     message = MESSAGES.get(code, MESSAGES[400] if code < 500 else MESSAGES[500])
     return render_template("error.html", code=code, message=message), code
 

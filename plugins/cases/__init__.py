@@ -10,13 +10,14 @@ from flask_babel import lazy_gettext as _l
 
 from core.dashboard import DashboardItem, NavItem, SearchResult
 from core.hookspecs import hookimpl
+from core.permissions import REVIEW_RECORDS
 from core.records import RecordType, texts_for
 
-from . import search, store
+from . import drafts, search, store, workflow, workflow_views  # noqa: F401 (tables, routes)
 from .commands import cases_group
 from .forms import NOT_ON_FORM, STATUS_LABELS, CaseForm
 from .models import Case
-from .permissions import PERMISSIONS, VIEW
+from .permissions import EDIT, PERMISSIONS, VIEW
 from .schemas import CaseSchema
 from .terms import declared
 from .upgrades import CHANGES
@@ -66,7 +67,17 @@ def dashboard_items(user):
     if not user.can(VIEW):
         return []
     context = {"counts": store.counts_by_status(user), "statuses": STATUS_LABELS}
-    return [DashboardItem(_l("Cases"), "cases/_dashboard.html", context, order=10)]
+    items = [DashboardItem(_l("Cases"), "cases/_dashboard.html", context, order=10)]
+    if user.can(REVIEW_RECORDS):
+        waiting = workflow.queue(user)
+        items.append(DashboardItem(_l("Review queue"), "cases/_queue_dashboard.html",
+                                   {"waiting": waiting[:5], "count": len(waiting)}, order=5))
+    if user.can(EDIT):
+        mine = drafts.of(user, any_case=True)
+        if mine:
+            items.append(DashboardItem(_l("Your drafts"), "cases/_drafts_dashboard.html",
+                                       {"drafts": mine[:5], "where": drafts.where}, order=6))
+    return items
 
 
 @hookimpl

@@ -134,20 +134,40 @@ def _asked() -> MultiDict:
 @blueprint.route("/new", methods=["GET", "POST"])
 @require_permission(EDIT)
 def new():
+    from . import workflow_views as flow
+
+    if request.method == "POST" and not keystore.keystore().unlocked:
+        return _locked_form(CaseForm(), None)  # what she typed stays on her screen
     keystore.keystore().keyring()  # a locked node cannot seal: say so before the form
-    form = editing.prepare(CaseForm())
-    if form.validate_on_submit() and editing.check(form, None, current_user):
+    restored, draft = flow.form_for(None)
+    form = editing.prepare(restored or CaseForm())
+    answer, draft = flow.drafting(form, None)
+    if answer:
+        return answer
+    if answer is None and form.validate_on_submit() and editing.check(form, None, current_user):
         case = records.new(Case, current_user)
         editing.apply(case, form)
+        flow.saved(draft)
         store.save(case, current_user, action="record.created")
         flash(_("The case is saved."), "success")
         return redirect(url_for("cases.detail", uuid=case.uuid))
-    return render_template("cases/form.html", form=form, case=None)
+    return render_template("cases/form.html", form=form, case=None, draft=draft,
+                           unvalidated=answer is False or restored is not None)
+
+
+def _locked_form(form: CaseForm, case: Case | None):
+    """A case form sent while the node is locked: shown again as she sent it, with why it
+    could not be saved (the banner names who can unlock); nothing is lost or stored."""
+    editing.prepare(form, case)
+    return render_template("cases/form.html", form=form, case=case, locked_form=True,
+                           draft=request.form.get("draft"), unvalidated=True), 503
 
 
 @blueprint.route("/<uuid>")
 @require_permission(VIEW)
 def detail(uuid: str):
+    from . import workflow_views
+
     case = store.get(uuid, current_user)
     revealed = None
     if current_user.can(VIEW_IDENTIFYING) and keystore.keystore().unlocked:
@@ -161,24 +181,36 @@ def detail(uuid: str):
         tasks=_tasks(case, revealed is not None),
         files=attachments.listing(case, revealed is not None),
         locked=not keystore.keystore().unlocked, today=clock.now().date(),
+        **workflow_views.detail_context(case),
     )
 
 
 @blueprint.route("/<uuid>/edit", methods=["GET", "POST"])
 @require_permission(EDIT)
 def edit(uuid: str):
+    from . import workflow_views as flow
+
     case = store.get(uuid, current_user)
-    form = editing.prepare(CaseForm(), case)
-    if request.method == "GET":
+    if request.method == "POST" and not keystore.keystore().unlocked:
+        return _locked_form(CaseForm(), case)
+    restored, draft = flow.form_for(case)
+    form = editing.prepare(restored or CaseForm(), case)
+    answer, draft = flow.drafting(form, case)
+    if answer:
+        return answer
+    if request.method == "GET" and restored is None:
         editing.fill(form, case, records.reveal(case, current_user, purpose="edit"))
         db.session.commit()
         editing.prepare(form, case)
-    elif form.validate_on_submit() and editing.check(form, case, current_user):
+    elif answer is None and restored is None and form.validate_on_submit() and \
+            editing.check(form, case, current_user):
         editing.apply(case, form)
+        flow.saved(draft)
         store.save(case, current_user)
         flash(_("The case is saved."), "success")
         return redirect(url_for("cases.detail", uuid=case.uuid))
-    return render_template("cases/form.html", form=form, case=case)
+    return render_template("cases/form.html", form=form, case=case, draft=draft,
+                           unvalidated=answer is False or restored is not None)
 
 
 @blueprint.route("/<uuid>/tasks", methods=["POST"])
@@ -207,6 +239,8 @@ def finish_task(uuid: str, task_uuid: str):
         abort(404 if task is None else 400)
     task.done_at = clock.now()
     db.session.commit()
+    flash(_("The task is marked done. If that was a mistake, press “Not done” beside it."),
+          "success")
     return redirect(url_for("cases.detail", uuid=uuid, _anchor="tasks"))
 
 

@@ -1,0 +1,180 @@
+"""The case pages of the workflow: drafts kept as she types, the review queue, sending a case
+back, what the hub would see, undoing a finished task. Routes of the cases blueprint
+(``views.blueprint``); the case form's own views use ``form_for`` and ``drafting``."""
+
+from __future__ import annotations
+
+from flask import abort, flash, jsonify, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from wtforms import SubmitField, TextAreaField
+from wtforms.validators import InputRequired, Length
+
+from core import audit, consent, kept, keystore, readable, records
+from core.access import require_permission
+from core.extensions import db
+from core.forms import AUDIENCE_LABELS, ConfirmForm
+from core.i18n import language
+from core.permissions import REVIEW_RECORDS
+from core.redaction import AUDIENCES
+
+from . import drafts, editing, store, workflow
+from .forms import CaseForm
+from .permissions import EDIT, VIEW
+from .views import blueprint
+
+
+class SendBackForm(FlaskForm):
+    note = TextAreaField(_l("What should the documenter change?"),
+                         validators=[InputRequired(), Length(max=workflow.MAX_NOTE)])
+    submit = SubmitField(_l("Send back to the documenter"))
+
+
+@blueprint.record_once
+def _keep_interrupted_forms(state) -> None:
+    for endpoint in ("cases.new", "cases.edit"):
+        kept.register(state.app, endpoint, drafts.keep_interrupted)
+
+
+# -- the case form ---------------------------------------------------------------------------
+
+
+def form_for(case=None) -> tuple[CaseForm | None, str | None]:
+    """On a GET with ``?draft=``: the form filled with her draft, and its id (None, None
+    when there is no such draft of hers). Otherwise (None, the posted draft id)."""
+    if request.method == "POST":
+        return None, request.form.get("draft") or None
+    draft = drafts.opened(request.args.get("draft"), current_user)
+    if draft is None or draft.case_uuid != (case.uuid if case is not None else None):
+        if request.args.get("draft"):
+            flash(_("That draft is not there any more."), "error")
+        return None, None
+    form = CaseForm(formdata=drafts.form_data(draft))
+    flash(_("Your draft is shown as you left it: check it and save the case."), "info")
+    return form, draft.uuid
+
+
+def drafting(form: CaseForm, case=None):
+    """The form's other buttons: "Save draft" keeps it; "Add an incident" and "Add support"
+    keep it and give the form one more empty row. Returns (response or None, draft id)."""
+    pressed = next((name for name in ("save_draft", "add_incident", "add_intervention")
+                    if name in request.form), None)
+    if pressed is None or not form.is_submitted():
+        return None, request.form.get("draft") or None
+    if not keystore.keystore().unlocked:
+        return None, request.form.get("draft") or None  # the view says it cannot be kept
+    draft = drafts.keep(current_user.id, case.uuid if case is not None else None,
+                        request.form, request.form.get("draft"))
+    db.session.commit()
+    if pressed == "save_draft":
+        flash(_("Draft saved. Only you can see it."), "success")
+        return redirect(drafts.where(draft)), draft.uuid
+    getattr(form, "incidents" if pressed == "add_incident" else "interventions").append_entry()
+    editing.prepare(form, case)  # the new row's choices
+    return False, draft.uuid  # False: show the form again, not validated
+
+
+def saved(draft_uuid: str | None) -> None:
+    """The case is saved: her draft of it goes (in the save's transaction, before commit)."""
+    drafts.discard(draft_uuid, current_user)
+
+
+@blueprint.route("/drafts", methods=["POST"])
+@require_permission(EDIT)
+def autosave():
+    """Saved every few seconds while she types (core/static/drafts.js): the form as it is."""
+    case_uuid = request.form.get("case") or None
+    if case_uuid is not None:
+        store.get(case_uuid, current_user)  # 404 unless she may open it
+    if not keystore.keystore().unlocked:
+        return jsonify({"saved": False, "why": "locked"}), 503
+    try:
+        draft = drafts.keep(current_user.id, case_uuid, request.form, request.form.get("draft"))
+    except drafts.TooLarge:
+        return jsonify({"saved": False, "why": "too-large"}), 413
+    db.session.commit()
+    return jsonify({"saved": True, "draft": draft.uuid,
+                    "at": draft.updated_at.strftime("%H:%M:%S")})
+
+
+# -- review ---------------------------------------------------------------------------------
+
+
+@blueprint.route("/review-queue")
+@require_permission(REVIEW_RECORDS)
+def review_queue():
+    waiting = workflow.queue(current_user)
+    return render_template("cases/review_queue.html", waiting=waiting,
+                           audience_labels=AUDIENCE_LABELS)
+
+
+@blueprint.route("/<uuid>/send-back", methods=["POST"])
+@require_permission(REVIEW_RECORDS)
+def send_back(uuid: str):
+    case = store.get(uuid, current_user)
+    form = SendBackForm()
+    if not form.validate_on_submit():
+        flash(_("Write what the documenter should change."), "error")
+        return redirect(url_for("cases.detail", uuid=uuid, _anchor="workflow"))
+    try:
+        workflow.send_back(case, current_user, form.note.data)
+    except workflow.NoteRefused as refused:
+        db.session.rollback()
+        flash(str(refused), "error")
+    else:
+        db.session.commit()
+        flash(_("Sent back: the documenter sees your note on the case."), "success")
+    return redirect(url_for("cases.detail", uuid=uuid, _anchor="workflow"))
+
+
+@blueprint.route("/<uuid>/outgoing")
+@require_permission(VIEW)
+def outgoing(uuid: str):
+    """What would leave for each audience its consent names, read-only: the same redaction
+    the outbox and the review use (no identifying value is in it)."""
+    case = store.get(uuid, current_user)
+    if not keystore.keystore().unlocked:
+        raise keystore.NodeLocked()
+    schema = records.schema_of(records.type_of(case))
+    shown = []
+    for audience in AUDIENCES:
+        if consent.allows(case, audience) is None:
+            continue
+        prepared = records.redaction(case, audience)
+        shown.append({"label": AUDIENCE_LABELS[audience], "blocked": prepared.blocked,
+                      "fields": readable.in_words(prepared.payload, schema, language())})
+    return render_template("cases/outgoing.html", case=case, shown=shown)
+
+
+# -- tasks ----------------------------------------------------------------------------------
+
+
+@blueprint.route("/<uuid>/tasks/<task_uuid>/undo", methods=["POST"])
+@require_permission(EDIT)
+def undo_task(uuid: str, task_uuid: str):
+    case = store.get(uuid, current_user)
+    task = next((t for t in case.tasks if t.uuid == task_uuid), None)
+    if task is None or not ConfirmForm().validate_on_submit():
+        abort(404 if task is None else 400)
+    task.done_at = None
+    audit.record("cases.task_reopened", actor=current_user, target_type="cases.case",
+                 target_id=case.uuid)
+    db.session.commit()
+    flash(_("The task is open again."), "success")
+    return redirect(url_for("cases.detail", uuid=uuid, _anchor="tasks"))
+
+
+def detail_context(case) -> dict:
+    """What the case page shows of the workflow."""
+    state = workflow.state(case)
+    note_text = workflow.note_text(case, state.note) if state.note is not None else None
+    holders = workflow.holders(case)
+    return {
+        "workflow_state": state, "review_note": note_text,
+        "review_note_by": workflow.name_of(state.note.by_id) if state.note else None,
+        "holders": holders, "deleted_count": sum(1 for h in holders if h.deleted_at),
+        "send_back_form": SendBackForm(),
+        "my_drafts": drafts.of(current_user, case.uuid) if current_user.can(EDIT) else [],
+    }
