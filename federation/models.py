@@ -56,6 +56,8 @@ class Peer(db.Model):
     open_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
     hinted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # it said: pull me now
     hint_sent_heads: Mapped[str] = mapped_column(String(200), default="{}")
+    # When this peer's turn in the running sync round began; None between turns.
+    turn_started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # Which way records go (federation.push): None decides from what is known; "both" (each
     # fetches from the other), "send" (it cannot reach us: we send it our feed) or
     # "receive" (we cannot reach it: it sends us its feed). Set by an administrator, at

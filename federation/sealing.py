@@ -28,6 +28,7 @@ from nacl import bindings
 from nacl.exceptions import CryptoError
 from nacl.public import PublicKey, SealedBox
 from sqlalchemy import func, select
+from sqlalchemy.orm import defer
 
 from core import audit, clock
 from core.extensions import db
@@ -206,18 +207,16 @@ def seal_pending(record_ids: list[str] | None = None) -> int:
     if record_ids is not None:
         newest = newest.where(OutboxEntry.record_id.in_(record_ids))
     newest = newest.group_by(OutboxEntry.record_id).subquery()
-    shared = list(db.session.scalars(select(OutboxEntry).join(
+    shared = list(db.session.scalars(select(OutboxEntry).options(defer(OutboxEntry.payload)).join(
         newest, (OutboxEntry.record_id == newest.c.record_id) &
         (OutboxEntry.seq == newest.c.seq)).where(OutboxEntry.feed == PEERS)))
     if not shared:
         return 0
     recipients = recipient_keys()
     made = 0
+    in_hub = _hub_entries([entry.record_id for entry in shared])
     for entry in shared:
-        hub_entries = list(db.session.scalars(
-            select(OutboxEntry).where(OutboxEntry.feed == HUB,
-                                      OutboxEntry.record_id == entry.record_id)
-            .order_by(OutboxEntry.seq)))
+        hub_entries = in_hub.get(entry.record_id, [])
         last = hub_entries[-1] if hub_entries else None
         if last is not None and last.kind != SEALED:
             continue  # the record itself is in the hub feed (its consent covers the hub)
@@ -227,18 +226,28 @@ def seal_pending(record_ids: list[str] | None = None) -> int:
                                              json.loads(entry.entry)["reason"], [HUB]))
             continue
         body = json.loads(entry.entry)
-        if entry.kind != RECORD or entry.payload is None or \
-                HUB in body["consent"]["audiences"]:
+        if entry.kind != RECORD or HUB in body["consent"]["audiences"]:
             continue
         done = {node for sealed in hub_entries if sealed.id > entry.id
                 for node in json.loads(sealed.entry)["sealed"]["to"]}
         missing = {node: key for node, key in recipients.items() if node not in done}
-        if missing:
+        if missing and entry.payload is not None:  # (read only now: deferred)
             _seal_entry(entry, body, missing)
             made += 1
     if made:
         db.session.commit()
     return made
+
+
+def _hub_entries(record_ids: list[str]) -> dict[str, list[OutboxEntry]]:
+    """The hub feed's entries of these records, in order (a few queries, not one each)."""
+    found: dict[str, list[OutboxEntry]] = {}
+    for start in range(0, len(record_ids), 500):
+        for row in db.session.scalars(
+                select(OutboxEntry).where(OutboxEntry.feed == HUB, OutboxEntry.record_id.in_(
+                    record_ids[start:start + 500])).order_by(OutboxEntry.seq)):
+            found.setdefault(row.record_id, []).append(row)
+    return found
 
 
 def _seal_entry(entry: OutboxEntry, body: dict, recipients: dict) -> OutboxEntry:
