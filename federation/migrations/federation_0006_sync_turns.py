@@ -15,11 +15,11 @@ branch_labels = None
 depends_on = None
 
 
+# Plain ALTER TABLE on both databases (SQLite has DROP COLUMN since 3.35): a batch operation
+# would copy federation_peer and drop the old one, and the drop would cascade to its cursors.
 def upgrade():
-    with op.batch_alter_table("federation_peer") as batch:
-        batch.add_column(sa.Column("turn_started_at", sa.DateTime(), nullable=True))
+    op.add_column("federation_peer", sa.Column("turn_started_at", sa.DateTime(), nullable=True))
 
 
 def downgrade():
-    with op.batch_alter_table("federation_peer") as batch:
-        batch.drop_column("turn_started_at")
+    op.drop_column("federation_peer", "turn_started_at")
