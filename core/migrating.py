@@ -7,6 +7,7 @@ import importlib.util
 import os
 from pathlib import Path
 
+import sqlalchemy as sa
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.config import Config
@@ -153,3 +154,25 @@ def walk_branch(app: Flask, branch: str) -> None:
     command.upgrade(config, "heads")
     command.downgrade(config, f"{branch}@base")
     command.upgrade(config, "heads")
+
+
+def complete_sqlite_timestamps(bind, tables: tuple[str, ...]) -> int:
+    """For data migrations: give every date-time value of ``tables`` stored on SQLite in the
+    short form ``2026-11-28 20:15:00`` (rows written through the driver's own conversion
+    before issue 14, when a moment had no microseconds) the form SQLAlchemy writes and
+    compares, ``2026-11-28 20:15:00.000000``. Stored as text, the short form sorted before
+    the long one of the same second (an entry signed in the very second of a key's revocation
+    compared as before it). PostgreSQL stores real timestamps: nothing to do. Returns how many
+    values were completed. Kept as it is: migrations that ran call it."""
+    if bind.dialect.name != "sqlite":
+        return 0
+    inspector = sa.inspect(bind)
+    done = 0
+    for table in tables:
+        for column in inspector.get_columns(table):
+            if isinstance(column["type"], sa.DateTime):
+                name = column["name"]
+                done += bind.execute(sa.text(
+                    f'UPDATE "{table}" SET "{name}" = "{name}" || \'.000000\' '  # noqa: S608 - names from the schema
+                    f'WHERE typeof("{name}") = \'text\' AND length("{name}") = 19')).rowcount
+    return done

@@ -81,3 +81,36 @@ def test_a_plugins_first_revision_starts_its_branch_with_its_own_tables_only(
     assert "scribble_scribble_note" in text and "core_pending_change" not in text
     assert re.search(r"^branch_labels = \(['\"]scribble['\"],\)$", text, re.M)
     assert re.search(rf"^depends_on = ['\"]{core_head}['\"]$", text, re.M)
+
+
+def test_timestamps_in_sqlites_short_form_are_completed(tmp_path):
+    """Moments written before issue 14 by the driver's own conversion lack ``.000000`` when a
+    moment had no microseconds; compared as text they sorted before the same second written
+    by SQLAlchemy. The data migrations complete them; other values stay as they were."""
+    engine = sa.create_engine(f"sqlite:///{tmp_path / 'old.db'}")
+    table = sa.Table("ledger", sa.MetaData(), sa.Column("id", sa.Integer, primary_key=True),
+                     sa.Column("sent_at", sa.DateTime), sa.Column("note", sa.String(40)))
+    table.metadata.create_all(engine)
+    stored = ["2026-11-28 20:15:00", "2026-11-28 20:15:00.250000", None, "2026-11-28 20:15:00"]
+    with engine.begin() as connection:
+        connection.execute(sa.text("INSERT INTO ledger (sent_at, note) VALUES "
+                                   "(:at, '2026-11-28 20:15:00')"), [{"at": at} for at in stored])
+        assert migrating.complete_sqlite_timestamps(connection, ("ledger",)) == 2
+        rows = connection.execute(sa.text("SELECT sent_at, note FROM ledger ORDER BY id")).all()
+        assert [row.sent_at for row in rows] == ["2026-11-28 20:15:00.000000",
+                                                 "2026-11-28 20:15:00.250000", None,
+                                                 "2026-11-28 20:15:00.000000"]
+        assert {row.note for row in rows} == {"2026-11-28 20:15:00"}  # not a date-time column
+        assert migrating.complete_sqlite_timestamps(connection, ("ledger",)) == 0  # once
+
+
+def test_the_timestamp_migrations_name_tables_with_moments(make_app):
+    """The tables the data migrations complete exist and hold date-time columns (a renamed
+    table would otherwise be skipped without a word)."""
+    app = make_app(create_tables=False)
+    names = ("core_ledger_entry", "federation_entry", "federation_record")
+    with app.app_context():
+        for name in names:
+            table = db.metadata.tables[name]
+            assert any(isinstance(getattr(column.type, "impl_instance", column.type),
+                                  sa.DateTime) for column in table.columns), name
