@@ -21,7 +21,7 @@ from core import audit, clock, consent, erasure, ledger, records, review
 from core.extensions import db
 from core.models import Consent
 from federation import protocol, signing, tally
-from federation.models import OutboxEntry, OutboxHead
+from federation.models import OutboxEntry, OutboxHead, Peer
 from federation.protocol import HUB, KEY, PEERS, RECORD, TALLY, TOMBSTONE
 
 
@@ -399,11 +399,23 @@ def page(feed: str, after: int, limit: int, *, recipient: str) -> tuple[list[dic
     return items, head
 
 
-def record_version_for_receipt(record_id: str, version: int) -> OutboxEntry | None:
-    """The record entry a holder's receipt speaks of (for the ledger)."""
+def record_version_for_receipt(record_id: str, version: int,
+                               holder: str | None = None) -> OutboxEntry | None:
+    """The record entry a holder's receipt speaks of (for the ledger). None for a hub's
+    receipt of a record it only relayed sealed: it never received what the ledger lists."""
+    if holder is not None and _sealed_only_for_hub(record_id, holder):
+        return None
     return db.session.scalar(
         select(OutboxEntry).where(OutboxEntry.record_id == record_id,
                                   OutboxEntry.version == version,
                                   OutboxEntry.kind == RECORD)
         .order_by(OutboxEntry.seq.desc()).limit(1)
     )
+
+
+def _sealed_only_for_hub(record_id: str, holder: str) -> bool:
+    is_hub = db.session.scalar(select(Peer.id).where(Peer.node_id == holder,
+                                                     Peer.role == "hub")) is not None
+    return is_hub and db.session.scalar(
+        select(OutboxEntry.id).where(OutboxEntry.feed == HUB, OutboxEntry.record_id == record_id,
+                                     OutboxEntry.kind == RECORD).limit(1)) is None

@@ -157,7 +157,7 @@ def _fill_ledger(body: dict, envelope: dict) -> None:
         LedgerEntry.record_type == body["record_type"], LedgerEntry.record_uuid == record_id,
         LedgerEntry.recipient == holder, LedgerEntry.receipt.is_(None))))
     if not versions:
-        sent = outbox.record_version_for_receipt(record_id, body["version"])
+        sent = outbox.record_version_for_receipt(record_id, body["version"], holder)
         if sent is None:
             return
         ledger.record_sent_many([ledger.Sent(

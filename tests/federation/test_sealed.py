@@ -43,12 +43,12 @@ def found_in(data: bytes) -> list[str]:
     return hits
 
 
-@pytest.fixture
-def star(make_node):
-    """Nodes A and B and a hub, all on SQLite (the hub's files are looked at), each node
-    paired with the hub only."""
+@pytest.fixture(params=["sqlite", "postgresql"])
+def star(make_node, request):
+    """Nodes A and B on SQLite and a hub (on SQLite, whose files are looked at, or on
+    PostgreSQL), each node paired with the hub only."""
     a, b = make_node("tunis", wait=False), make_node("sfax", wait=False)
-    hub = make_node("hub", role="hub", wait=False)
+    hub = make_node("hub", role="hub", database=request.param, wait=False)
     for node in (a, b, hub):
         node.wait()
     pair(a, hub)
@@ -84,6 +84,16 @@ def sealed_entries(node, record_id):
             select(OutboxEntry).where(OutboxEntry.kind == protocol.SEALED,
                                       OutboxEntry.record_id == record_id)
             .order_by(OutboxEntry.seq))]
+
+
+def rows_of(node) -> dict[str, bytes]:
+    """Every row of every table of a node's database, as text (for either database)."""
+    found = {}
+    with node.context():
+        for table in db.metadata.sorted_tables:
+            rows = db.session.execute(select(table)).all()
+            found[table.name] = "\n".join(repr(tuple(row)) for row in rows).encode("utf-8")
+    return found
 
 
 def files_of(folder: Path) -> dict[str, bytes]:
@@ -125,8 +135,13 @@ def test_a_peers_only_record_goes_through_the_hub_sealed(star, people, wire):
         assert stored is not None and stored.payload is not None
     assert (a.node_id, record) not in held(hub)
     hub_files = files_of(hub.folder)
-    assert "rabita.db" in hub_files and any(name.endswith("server.log") for name in hub_files)
+    assert any(name.endswith("server.log") for name in hub_files)
+    assert ("rabita.db" in hub_files) == (hub.app.config["SQLALCHEMY_DATABASE_URI"]
+                                          .startswith("sqlite"))
     assert {name: hits for name, data in hub_files.items() if (hits := found_in(data))} == {}
+    hub_rows = rows_of(hub)
+    assert "rabita.sealed/1" in hub_rows["federation_entry"].decode()  # the ciphertext is kept
+    assert {name: hits for name, data in hub_rows.items() if (hits := found_in(data))} == {}
     bodies = [part for exchange in wire for part in exchange[1:]]
     assert any(b"rabita.sealed/1" in body for body in bodies)  # the record did travel
     assert [found_in(body) for body in bodies if found_in(body)] == []
@@ -156,6 +171,14 @@ def test_a_peers_only_record_goes_through_the_hub_sealed(star, people, wire):
     with hub.context():
         assert db.session.scalar(select(ReceivedEntry.payload).where(
             ReceivedEntry.record_id == record, ReceivedEntry.kind == protocol.SEALED)) is None
+    # B's receipt reaches A's ledger through the hub; the hub, which held only ciphertext,
+    # is not listed as having received the record.
+    hub.sync()
+    from core import ledger
+
+    with a.context():
+        listed = {e.recipient: e.receipt for e in ledger.entries() if e.record_uuid == record}
+    assert set(listed) == {b.node_id} and listed[b.node_id]
     b_files = files_of(b.folder)
     assert {name: hits for name, data in b_files.items()
             if (hits := [h for h in found_in(data) if h != "Bellalouna"])} == {}
