@@ -9,7 +9,7 @@ COMPILED := $(CATALOGS:.po=.mo)
 RABITA_TEST_POSTGRES_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 export RABITA_TEST_POSTGRES_URL
 
-.PHONY: demo demo-codes run test test-fast lint catalogs extract bench leakcheck clean
+.PHONY: demo demo-codes run test test-fast lint catalogs extract bench leakcheck clean axe
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -21,6 +21,15 @@ $(STAMP): pyproject.toml
 	$(BIN)/pybabel compile --statistics -i $< -o $@
 
 catalogs: $(COMPILED)
+
+## make axe: axe-core for the browser tests' accessibility check, from its npm package (pinned
+## in tests/axe/package-lock.json) into tests/axe/node_modules: the tests read it, no network
+AXE := tests/axe/node_modules/axe-core/axe.min.js
+$(AXE): tests/axe/package.json tests/axe/package-lock.json
+	npm ci --prefix tests/axe --no-audit --no-fund --ignore-scripts --silent
+	touch $@
+
+axe: $(AXE)
 
 ## make demo: a hub and two nodes on 127.0.0.1, paired and synced, with fictional data and
 ## demo accounts (printed)
