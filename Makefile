@@ -44,7 +44,7 @@ run: $(STAMP) catalogs
 	$(BIN)/rabita run --host 127.0.0.1 --port 5000
 
 ## make test: the whole test suite (SQLite, PostgreSQL, Chromium), then the linter
-test: $(STAMP) catalogs
+test: $(STAMP) catalogs $(AXE)
 	$(BIN)/pytest
 	$(BIN)/ruff check .
 
