@@ -41,6 +41,7 @@ import threading
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
+from itertools import chain
 
 import Stemmer
 from flask_babel import gettext
@@ -51,7 +52,9 @@ from core.extensions import db
 from core.migrating import declare_unmodelled_tables
 from core.text import fold_words, fold_words_with_offsets
 
-from .models import Entry
+from .models import COALITION, KINDS, LANGUAGES, NODE, PUBLIC, Entry
+
+AUDIENCES = (NODE, COALITION, PUBLIC)
 
 MAX_QUERY_CHARS = 500  # longer: SearchError (a clear message), nothing searched
 MAX_TERMS = 8  # words of a query beyond the eighth are not searched
@@ -61,7 +64,6 @@ MAX_POSITIONS = 32  # per word and entry (PostgreSQL): ranking saturates well be
 MIN_PREFIX = 2  # "de*" is a prefix search; "d*" is the word "d"
 RANK_CAP = 1000  # the newest matching entries ranked
 COUNT_CAP = 1000  # a total above is shown as "more than COUNT_CAP"
-SNIPPET_WORDS = 30
 
 # Snowball algorithm of each language an entry may be in; Latin words of an entry in another
 # language (Arabic) are stemmed as French and as English.
@@ -75,7 +77,7 @@ LATIN_WORD = re.compile(r"^[0-9a-z\u00c0-\u024f]+$")
 QUERY_WORD = re.compile(r"([^\W_]+)(\*?)")
 # Markdown and HTML that is not words: a link's address, a tag, a bare address.
 NOT_WORDS = re.compile(r"\]\([^)\s]{0,2000}(?:\s+\"[^\"]{0,200}\")?\)|<[^<>]{0,300}>"
-                       r"|https?://\S+|[#*_`>|~]+")
+                       r"|https?://\S+|[#*_`>|~\[\]]+")
 
 SQLITE_DDL = [
     "CREATE VIRTUAL TABLE IF NOT EXISTS knowledge_search USING fts5("
@@ -179,12 +181,30 @@ def plain(text: str | None) -> str:
     return NOT_WORDS.sub(" ", text or "")
 
 
+class _Forms(dict):
+    """``forms(word, language)`` of each word met, for one language: looked up in C."""
+
+    def __init__(self, language: str):
+        super().__init__()
+        self.language = language
+
+    def __missing__(self, word: str) -> tuple[str, ...]:
+        found = forms(word, self.language)
+        if len(self) < 200_000:
+            self[word] = found
+        return found
+
+
+_FORMS: dict[str, _Forms] = {}
+
+
 def words_of(text: str | None, language: str) -> list[str]:
     """The index forms of ``text``'s words, in order (a word may give two)."""
-    found: list[str] = []
-    for word in fold_words(plain(text)).split()[:MAX_WORDS]:
-        found += forms(word, language)
-    return found
+    table = _FORMS.get(language)
+    if table is None:
+        table = _FORMS.setdefault(language, _Forms(language))
+    words = fold_words(plain(text)).split()[:MAX_WORDS]
+    return list(chain.from_iterable(map(table.__getitem__, words)))
 
 
 def _facet(name: str, value: str) -> str:
@@ -218,16 +238,19 @@ def _tsvector(entry) -> str:
     (title A, summary/tags/byline B, body C), filters with none. Written by hand so that
     PostgreSQL's parser never splits or drops a word the SQLite side keeps."""
     columns = _columns(entry)
-    positions: dict[str, list[str]] = {}
+    kept: dict[str, list[str]] = {}
     position = 0
     for name, weight in (("title", "A"), ("head", "B"), ("body", "C")):
         for word in columns[name]:
-            position = min(position + 1, 16383)
-            kept = positions.setdefault(word, [])
-            if len(kept) < MAX_POSITIONS:
-                kept.append(f"{position}{weight}")
+            position += 1
+            at = kept.get(word)
+            if at is None:
+                kept[word] = [f"{min(position, 16383)}{weight}"]
+            elif len(at) < MAX_POSITIONS:
+                at.append(f"{min(position, 16383)}{weight}")
         position += 1  # the fields do not run into one another
-    parts = [f"'{_quoted(word)}':{','.join(kept)}" for word, kept in positions.items()]
+    # Words are letters and digits only (fold_words): nothing in them to quote.
+    parts = [f"'{word}':{','.join(at)}" for word, at in kept.items()]
     parts += [f"'{_quoted(facet)}'" for facet in dict.fromkeys(columns["facets"])]
     return " ".join(parts)
 
@@ -350,11 +373,14 @@ def _tsquery(terms: Sequence[Term], filters: Sequence[Sequence[str]]) -> str:
 
 
 def _filters(kinds, languages, tags, audiences) -> list[list[str]]:
+    """The filters as lists of facet words (any of a list, every list). A filter naming every
+    value there is filters nothing and is left out (a reader who may see every audience):
+    stepping through words every entry has would cost a broad search dearly."""
     found = []
-    for name, values in (("kind", kinds), ("lang", languages), ("tag", tags),
-                         ("aud", audiences)):
+    for name, values, every in (("kind", kinds, KINDS), ("lang", languages, LANGUAGES),
+                                ("tag", tags, None), ("aud", audiences, AUDIENCES)):
         values = [v for v in dict.fromkeys(values or ()) if isinstance(v, str)]
-        if values:
+        if values and not (every and set(every) <= set(values)):
             found.append([_facet(name, value) for value in values])
     return found
 
@@ -399,7 +425,32 @@ def results(q: str, *, kinds: Sequence[str] = (), languages: Sequence[str] = (),
 
 # -- snippets ------------------------------------------------------------------------------
 
-_WORD_RUN = re.compile(r"\S+")
+SNIPPET_CHARS = 240
+_AROUND = 60  # characters shown before the first word found
+
+
+@lru_cache(maxsize=256)
+def _candidates(terms: tuple[Term, ...]) -> re.Pattern:
+    """Where in a folded text a word that may match ``terms`` is: the start of one of their
+    forms (a stem is not always a word's start: "happy" is "happi"); each word found so is
+    then checked."""
+    needles = sorted({form[:max(3, len(form) - 1)] for term in terms for form in term.forms},
+                     key=len, reverse=True)
+    return re.compile("|".join(map(re.escape, needles)))
+
+
+def _spans(folded: str, pattern: re.Pattern, language: str, terms) -> list[tuple[int, int]]:
+    """The words of ``folded`` (one space between words) that match ``terms``."""
+    spans, after = [], -1
+    for found in pattern.finditer(folded):
+        if found.start() < after:
+            continue  # in the word just checked
+        first = folded.rfind(" ", 0, found.start()) + 1
+        after = folded.find(" ", found.end())
+        after = len(folded) if after < 0 else after
+        if _matches(folded[first:after], language, terms):
+            spans.append((first, after))
+    return spans
 
 
 def _matches(word: str, language: str, terms: Sequence[Term]) -> bool:
@@ -413,50 +464,59 @@ def _matches(word: str, language: str, terms: Sequence[Term]) -> bool:
     return False
 
 
-def snippet(entry, terms: Sequence[Term], size: int = SNIPPET_WORDS) -> Markup:
-    """A passage of the entry's summary or body (as written, Markdown syntax left out) around
-    the words found, those words marked; everything escaped."""
+def snippet(entry, terms: Sequence[Term], size: int = SNIPPET_CHARS) -> Markup:
+    """A passage of the entry's body, summary or title (as written, Markdown syntax left out)
+    around the words found, those words marked; everything escaped. The text is folded once
+    (in C) and only words that may match are stemmed."""
     language = entry.language or ""
-    best = None
+    pattern = _candidates(tuple(terms))
+    chosen = None
     for source in (entry.body, entry.summary, entry.title):
-        shown = " ".join(plain(source).split())[:100_000]
+        shown = plain(source)[:200_000].strip()
         if not shown:
             continue
         folded, offsets = fold_words_with_offsets(shown)
-        words = [(m.start(), m.end(), m.group()) for m in _WORD_RUN.finditer(folded)]
-        hits = [i for i, (_s, _e, word) in enumerate(words) if _matches(word, language, terms)]
-        if hits or best is None:
-            best = (shown, offsets, words, hits)
-        if hits:
+        spans = _spans(folded, pattern, language, terms)
+        if spans or chosen is None:
+            chosen = (shown, folded, offsets, spans)
+        if spans:
             break
-    if best is None:
+    if chosen is None:
         return Markup("")
-    shown, offsets, words, hits = best
-    first = _best_window(hits, size) if hits else 0
-    window = words[first:first + size]
-    if not window:
+    shown, folded, offsets, spans = chosen
+    start = _window(spans, size)
+    start = 0 if start <= 0 else folded.find(" ", start) + 1  # a word's start
+    end = min(len(folded), start + size)
+    if end < len(folded):
+        space = folded.rfind(" ", start, end)
+        end = space if space > start else end
+    out = [Markup("… ") if start > 0 else Markup("")]
+    if not folded:
         return Markup("")
-    marked = set(hits)
-    out = [Markup("… ") if first > 0 else Markup("")]
-    cursor = offsets[window[0][0]]
-    for index, (start, end, _word) in enumerate(window, start=first):
-        begin, finish = offsets[start], offsets[end - 1] + 1
-        out.append(escape(shown[cursor:begin]))
-        piece = escape(shown[begin:finish])
-        out.append(Markup("<mark>") + piece + Markup("</mark>") if index in marked else piece)
+    cursor = offsets[start] if start < len(folded) else len(shown)
+    for first, last in spans:
+        if first < start or last > end:
+            continue
+        begin, finish = offsets[first], offsets[last - 1] + 1
+        out += [escape(shown[cursor:begin]),
+                Markup("<mark>") + escape(shown[begin:finish]) + Markup("</mark>")]
         cursor = finish
-    if first + size < len(words):
+    tail = offsets[end - 1] + 1 if end > 0 else 0
+    out.append(escape(shown[cursor:max(cursor, tail)]))
+    if end < len(folded):
         out.append(Markup(" …"))
     return Markup("").join(out)
 
 
-def _best_window(hits: list[int], size: int) -> int:
-    """The first word of the ``size``-word window with the most matches (starting a few
-    words before its first match)."""
-    best_start, best_count, low = hits[0], 0, 0
-    for high, position in enumerate(hits):
-        while position - hits[low] >= size:
+def _window(spans: list[tuple[int, int]], size: int) -> int:
+    """Where the ``size``-character passage with the most words found starts (a little
+    before its first word); 0 when nothing was found."""
+    if not spans:
+        return 0
+    best_start, best_count, low = spans[0][0], 0, 0
+    for high, (first, _last) in enumerate(spans):
+        while first - spans[low][0] > size - _AROUND:
             low += 1
         if high - low + 1 > best_count:
-            best_count, best_start = high - low + 1, hits[low]
-    return max(0, best_start - 3)
+            best_count, best_start = high - low + 1, spans[low][0]
+    return max(0, best_start - _AROUND)
