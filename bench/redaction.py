@@ -1,14 +1,15 @@
 """How fast a case is redacted and scrubbed, and what sealing costs, on one core.
 
-    python -m bench.redaction [--records 2000] [--rounds 3]
+    python -m bench.redaction [--records 2000] [--rounds 3] [--before REV ...]
 
 Builds fictional ~2 KB cases (the cases plugin's sample generator), their texts quoting
 nothing, then her name and phone, then what documenters write (her name in both scripts,
 her employer and its acronym, her house number, the exact date and her age), and measures
 on one process, in the same run:
 - redact + scrub: records/s of core.redaction.redact for the `hub` audience, now and
-  before issue 12 (the scrubber and redaction of main at BEFORE, loaded from git history;
-  target ≥ 3,000/s for the documenters' texts);
+  and with the scrubber and redaction of earlier commits, loaded from git history (by
+  default 8a0d646, main before issue 12, and 51d0638, main before issue 14; ``--before REV``
+  to choose; target ≥ 3,000/s for the documenters' texts);
 - sealing: the cost per record of writing its identifying values (a new data key, wrapped,
   and each value sealed), and of reading them back (unwrap + open).
 """
@@ -24,7 +25,8 @@ import time
 from pathlib import Path
 
 PASSPHRASE = "benchmark passphrase, fictional"  # noqa: S105
-BEFORE = "8a0d646"  # main before issue 12: the scrubbing it found wanting
+BEFORE = ("8a0d646",  # main before issue 12: the scrubbing it found wanting
+          "51d0638")  # main before issue 14 (the platform made plain)
 QUOTING = ("nothing", "name and phone", "what documenters write")
 
 
@@ -92,19 +94,22 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--records", type=int, default=2000)
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--before", action="append", metavar="REV",
+                        help=f"also redact with the code of this commit (default: "
+                             f"{', '.join(BEFORE)})")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as folder:
         app = make_app(Path(folder))
         with app.app_context():
-            run(args.records, args.rounds)
+            run(args.records, args.rounds, tuple(args.before or BEFORE))
 
 
-def run(count: int, rounds: int) -> None:
+def run(count: int, rounds: int, befores: tuple[str, ...] = BEFORE) -> None:
     from core import records
     from core.records import policy_for, schema_of, type_of
     from core.redaction import redact
 
-    before = _before_redact()
+    earlier = {rev: code for rev in befores if (code := _before_redact(rev)) is not None}
     for quoting in QUOTING:
         cases = build_cases(count, quoting)
         schema = schema_of(type_of(cases[0]))
@@ -112,16 +117,15 @@ def run(count: int, rounds: int) -> None:
         policies = [policy_for(case, "hub") for case in cases]
         size = statistics.mean(len(json.dumps(v, ensure_ascii=False).encode()) for v in values)
         # Rounds alternate between now and before, so a busy machine slows both alike.
-        now, then = [], []
+        now, then = [], {rev: [] for rev in earlier}
         for _ in range(rounds):
             now.append(_rate(redact, values, schema, policies))
-            if before is not None:
-                then.append(_rate(before, values, schema, policies))
+            for rev, code in earlier.items():
+                then[rev].append(_rate(code, values, schema, policies))
         line = (f"redact + scrub, {count} cases of {size:,.0f} bytes, texts quoting {quoting}: "
                 f"{max(now):,.0f} records/s (best of {rounds}; target ≥ 3,000)")
-        if then:
-            line += (f"; before issue 12 ({BEFORE}): {max(then):,.0f}/s, "
-                     f"ratio {max(now) / max(then):.2f}")
+        for rev, rates in then.items():
+            line += f"; at {rev}: {max(rates):,.0f}/s, now / then {max(now) / max(rates):.2f}"
         print(line)
 
     sealed, opened = [], []
@@ -150,27 +154,29 @@ def _rate(redact, values, schema, policies) -> float:
     return len(values) / (time.perf_counter() - start)
 
 
-def _before_redact():
-    """core.redaction.redact as it was at BEFORE, with that commit's scrubber, loaded from
-    the repository's history (None, and a line saying so, where there is none)."""
+def _before_redact(rev: str):
+    """core.redaction.redact as it was at ``rev``, with that commit's scrubber, loaded from
+    the repository's history (None, and a line saying so, where there is none). Both run on
+    today's ``core.text`` and the rest of today's code."""
     import subprocess
     import sys
     import types
 
     try:
-        sources = {path: subprocess.run(["git", "show", f"{BEFORE}:core/{path}.py"],
+        sources = {path: subprocess.run(["git", "show", f"{rev}:core/{path}.py"],
                                         capture_output=True, text=True, check=True).stdout
                    for path in ("scrub", "redaction")}
     except (OSError, subprocess.CalledProcessError):
-        print(f"before issue 12: not measured (no git history holding {BEFORE})")
+        print(f"{rev}: not measured (no git history holding it)")
         return None
     modules = {}
     for path in ("scrub", "redaction"):
-        name = f"bench._before_{path}"
+        name = f"bench._before_{rev}_{path}"
         module = types.ModuleType(name)
         sys.modules[name] = module
-        source = sources[path].replace("from core.scrub import", "from bench._before_scrub import")
-        exec(compile(source, f"{BEFORE}:core/{path}.py", "exec"), module.__dict__)  # noqa: S102
+        source = sources[path].replace("from core.scrub import",
+                                       f"from bench._before_{rev}_scrub import")
+        exec(compile(source, f"{rev}:core/{path}.py", "exec"), module.__dict__)  # noqa: S102
         modules[path] = module
     old = modules["redaction"]
     scrubbers: dict = {}  # one old scrubber per node scrubber, as the node keeps one
