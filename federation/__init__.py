@@ -18,6 +18,7 @@ from federation import (  # noqa: F401 (operations, statistics_views: their page
     signing,
     statistics,
     statistics_views,
+    sync_now,
     takedown,
 )
 from federation import shared as shared_records

@@ -112,6 +112,8 @@ POLICY = {
     "federation.remove_peer": "federation.manage",
     "federation.release": "federation.manage",
     "federation.refuse_all_requests": "federation.manage",
+    "federation.sync_now": "federation.manage",
+    "federation.sync_state": "federation.manage",
     "federation.shared_page": "federation.read_shared",
     "federation.shared_record": "federation.read_shared",
     "federation.statistics_page": "federation.read_shared",
