@@ -16,6 +16,17 @@ what is shown (secondary suppression):
   hides) through each bridge is hidden, never through a zero or a total.
 
 When no such cycle exists the whole table is withheld (every figure hidden).
+
+**Periods** (two queries whose periods differ, Jan–Jun and Jan–May, must not give June's
+small cells by subtraction): a period is whole months, and suppression is decided month by
+month — each month's table (with its margins) is protected as above, and a figure of a
+period is shown only when it is shown in *every* month of the period
+(:func:`protect_months_1d`, :func:`protect_months_2d`). Then every figure any period shows is
+a sum of figures shown month by month, so all the periods asked together say no more than
+the protected months do; and a month's hidden figure can be moved (its cycle) without
+changing anything any month shows, so no hidden figure of any period — a difference of two
+periods included — can be worked out. The price: a period's figure is hidden as soon as one
+of its months has a small count there. docs/confidentiality.md ("Periods").
 """
 
 from __future__ import annotations
@@ -175,3 +186,30 @@ def _cheapest_cycle(bridge, hidden, value, rows, columns):
         if cell not in hidden:
             path.add(cell)
     return path
+
+
+def protect_months_1d(by_month: Mapping[Hashable, Mapping[Hashable, int]], k: int) -> set:
+    """The keys to hide of a one-dimension table over a period, given its cells month by
+    month (``by_month``: month -> {key: count}; a key missing from a month is 0 there):
+    those hidden in any month's own table (``TOTAL`` among them)."""
+    hidden: set = set()
+    for cells in by_month.values():
+        hidden |= protect_1d(cells, k)
+    return hidden
+
+
+def protect_months_2d(by_month: Mapping[Hashable, Mapping[tuple[Hashable, Hashable], int]],
+                      k: int) -> set:
+    """The keys ``(row, column)`` (totals with ``TOTAL``) to hide of a two-dimension table
+    over a period, given its cells month by month: those hidden in any month's own table,
+    which has the rows and columns that month counts."""
+    hidden: set = set()
+    for cells in by_month.values():
+        rows = _in_order({row for row, _ in cells})
+        columns = _in_order({column for _, column in cells})
+        hidden |= protect_2d(cells, rows, columns, k)
+    return hidden
+
+
+def _in_order(keys: set) -> list:
+    return sorted(keys, key=lambda key: (key is None, str(key)))

@@ -19,11 +19,14 @@ def hub(federation_app):
 
 def filled(hub):
     """Public: 30 detentions, 25 judicial harassments and 7 threats (below the public k of 10); hub only: 50 smear
-    campaigns (counted for members, never in public)."""
+    campaigns (counted for members, never in public). Suppression is decided month by month:
+    in January the 7 threats are hidden with the next smallest count (12 harassments)."""
     member, rng = Origin(seed=9), random.Random(9)
-    fill(hub, member, [case(rng, "arbitrary-detention") for _ in range(30)] +
-         [case(rng, "judicial-harassment") for _ in range(25)] +
-         [case(rng, "threats") for _ in range(7)], audiences=("hub", "public-aggregate"))
+    fill(hub, member, [case(rng, "arbitrary-detention", "2025-01") for _ in range(30)] +
+         [case(rng, "judicial-harassment", "2025-01") for _ in range(12)] +
+         [case(rng, "judicial-harassment", "2025-02") for _ in range(13)] +
+         [case(rng, "threats", "2025-01") for _ in range(7)],
+         audiences=("hub", "public-aggregate"))
     fill(hub, member, [case(rng, "smear-campaign") for _ in range(50)])
     return member
 

@@ -47,12 +47,16 @@ def reader(app, role="member"):
 
 
 def filled(hub):
-    """40 detentions, 12 threats and 2 smear campaigns (below k) in Egypt, Jan–Jun 2025."""
+    """40 detentions (8 a month, Jan–May), 12 threats (6 in Jan and Feb), 2 smear campaigns
+    (below k) and 5 travel bans in Egypt in June 2025: June's table hides the smear campaigns
+    and the travel bans (suppression is decided month by month)."""
     member, rng = Origin(seed=5), random.Random(5)
     member.pin(hub)  # a member the hub paired with: the member filter names it
-    fill(hub, member, [case(rng, "arbitrary-detention") for _ in range(40)] +
-         [case(rng, "threats") for _ in range(12)] +
-         [case(rng, "smear-campaign", "2025-03") for _ in range(2)])
+    fill(hub, member, [case(rng, "arbitrary-detention", f"2025-0{m}")
+                       for m in range(1, 6) for _ in range(8)] +
+         [case(rng, "threats", f"2025-0{m}") for m in (1, 2) for _ in range(6)] +
+         [case(rng, "smear-campaign", "2025-06") for _ in range(2)] +
+         [case(rng, "travel-ban", "2025-06") for _ in range(5)])
     return member
 
 
@@ -73,7 +77,7 @@ def test_the_page_shows_a_table_and_svg_charts_with_small_cells_hidden(hub):
     assert "<td>40</td>" in html
     # 2 smear campaigns: hidden, and so is a figure that would give them away
     assert "<td>2</td>" not in html
-    assert not ("<td>12</td>" in html and "<td>54</td>" in html)
+    assert "<td>12</td>" in html and "<td>59</td>" in html and "<td>5</td>" not in html
     assert all(n >= K or n == 0 for n in figures(html))
     assert "fewer than 5" in html
 

@@ -127,3 +127,101 @@ def test_two_overlapping_queries_together_reveal_no_hidden_count(table, axis):
     both = {**shown_2d(cells, rows, columns), **shown_1d(cells, rows, columns, axis)}
     assert no_small_count(both)
     assert disclosed(cells, rows, columns, both) == []
+
+
+# -- periods: two queries whose periods differ must not be differenced ------------------------
+
+
+@st.composite
+def monthly_tables(draw):
+    """Counts month by month (2 to 5 months) of a table of 1 to 4 rows and 1 to 3 columns
+    (one column: a one-dimension table), and two different, overlapping periods."""
+    months, rows = draw(st.integers(2, 5)), draw(st.integers(1, 4))
+    columns = draw(st.sampled_from([None, 1, 2, 3]))  # None: a one-dimension table
+    cells = {(m, r, c): draw(counts) for m in range(months) for r in range(rows)
+             for c in range(columns or 1)}
+    periods = draw(st.lists(st.tuples(st.integers(0, months - 1), st.integers(0, months - 1))
+                            .map(sorted).map(tuple), min_size=2, max_size=2, unique=True)
+                   .filter(lambda p: p[0][0] <= p[1][1] and p[1][0] <= p[0][1]))
+    return cells, months, rows, columns, periods
+
+
+def period_figures(cells, rows, columns, period):
+    """What a query for ``period`` (first and last month) shows, as the hub's ``table`` does:
+    {(row, column) with TOTAL for totals: value}, from the counts month by month (a month's
+    table holds only what it counts, as the database's grouping gives it)."""
+    from federation.suppression import protect_months_1d, protect_months_2d
+
+    first, last = period
+    by_month = {m: {(r, c): v for (mm, r, c), v in cells.items() if mm == m and v}
+                for m in range(first, last + 1)}
+    if columns is None:
+        hidden = protect_months_1d({m: {r: v for (r, _), v in month.items()}
+                                    for m, month in by_month.items()}, K)
+        hidden = {(r, TOTAL) if r != TOTAL else (TOTAL, TOTAL) for r in hidden}
+        keys = [(r, TOTAL) for r in range(rows)] + [(TOTAL, TOTAL)]
+    else:
+        hidden = protect_months_2d(by_month, K)
+        keys = [(r, c) for r in [*range(rows), TOTAL] for c in [*range(columns), TOTAL]]
+    return {(period, key): value_of(cells, period, key) for key in keys
+            if key not in hidden}
+
+
+def value_of(cells, period, key):
+    return sum(v for (m, r, c), v in cells.items() if period[0] <= m <= period[1]
+               and key[0] in (r, TOTAL) and key[1] in (c, TOTAL))
+
+
+def month_coefficients(period, key, months, rows, columns):
+    """A figure of ``period`` as a sum of the month-by-month cells."""
+    row = np.zeros(months * rows * columns)
+    for m in range(period[0], period[1] + 1):
+        for r in range(rows):
+            for c in range(columns):
+                if key[0] in (r, TOTAL) and key[1] in (c, TOTAL):
+                    row[(m * rows + r) * columns + c] = 1
+    return row
+
+
+def derivable(target, shown, months, rows, columns):
+    """Whether the figure ``target`` ((period, key)) has one value under what is shown."""
+    a = np.array([month_coefficients(p, key, months, rows, columns) for p, key in shown]) \
+        if shown else None
+    b = np.array(list(shown.values()), dtype=float) if shown else None
+    objective = month_coefficients(*target, months, rows, columns)
+    bounds = []
+    for sign in (1, -1):
+        result = linprog(sign * objective, A_eq=a, b_eq=b, bounds=(0, None), method="highs")
+        assert result.status in (0, 3), result.message
+        bounds.append(float("inf") if result.status == 3 else sign * result.fun)
+    return abs(bounds[1] - bounds[0]) < 1e-6
+
+
+@pytest.mark.slow
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(monthly_tables())
+def test_two_queries_of_different_periods_cannot_be_differenced(table):
+    """Two overlapping periods (Jan–Jun and Jan–May), and every single month asked too: no
+    count below k is shown, no hidden figure of either query can be worked out, and no small
+    count of any period — June alone, their difference, included — can either."""
+    cells, months, rows, columns, periods = table
+    width = columns or 1
+    cells = {(m, r, c if columns else 0): v for (m, r, c), v in cells.items()}
+    asked = [*periods, *((m, m) for m in range(months))]
+    shown = {}
+    for period in asked:
+        shown.update(period_figures(cells, rows, columns, period))
+    assert no_small_count(shown)
+    keys = [(r, c) for r in [*range(rows), TOTAL] for c in [*range(width), TOTAL]] \
+        if columns else [(r, TOTAL) for r in [*range(rows), TOTAL]]
+    for period in periods:
+        for key in keys:
+            if (period, key) not in shown:
+                assert not derivable((period, key), shown, months, rows, width), \
+                    (period, key)
+    every_period = [(a, b) for a in range(months) for b in range(a, months)]
+    for period in every_period:
+        for key in keys:
+            if 0 < value_of(cells, period, key) < K:
+                assert not derivable((period, key), shown, months, rows, width), \
+                    (period, key)

@@ -56,9 +56,9 @@ def test_a_hold_takes_the_member_out_of_every_count_and_a_release_brings_it_back
     held, other = Origin(seed=31), Origin(seed=32)
     held.pin(hub), other.pin(hub)
     rng = random.Random(3)
-    fill(hub, held, [case(rng, "threats") for _ in range(9)],
+    fill(hub, held, [case(rng, "threats", "2025-02") for _ in range(9)],
          audiences=("hub", "public-aggregate"))
-    fill(hub, other, [case(rng, "arbitrary-detention") for _ in range(7)],
+    fill(hub, other, [case(rng, "arbitrary-detention", "2025-02") for _ in range(7)],
          audiences=("hub", "public-aggregate"))
     before, facts = everything(hub)
     client = admin(hub)
