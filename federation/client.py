@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import random
 import time
+from contextlib import nullcontext
+from contextvars import ContextVar
 from dataclasses import dataclass
 from urllib.parse import urlencode
 
@@ -27,6 +29,9 @@ BACKOFF_BASE = 0.5  # seconds: the first retry waits up to this, then 2x, 4x...
 BACKOFF_CAP = 30.0
 USER_AGENT = "rabita-federation/1"
 sleep = time.sleep  # tests replace it: the backoff is real, its waiting need not be
+# What this thread does while it waits on the network (an answer, a backoff): nothing, or, in
+# a round with many peers at once, give the database to another peer's turn (federation.rounds).
+waiting: ContextVar = ContextVar("waiting", default=nullcontext)
 
 
 class RemoteRefused(Refused):
@@ -79,7 +84,8 @@ class PeerClient:
                 if refused.code not in ("unreachable", "server-error", "too-many-requests") or \
                         attempt == ATTEMPTS - 1:
                     raise
-            sleep(random.uniform(0, min(BACKOFF_CAP, BACKOFF_BASE * 2**attempt)))
+            with waiting.get()():
+                sleep(random.uniform(0, min(BACKOFF_CAP, BACKOFF_BASE * 2**attempt)))
         raise Refused("unreachable")  # not reached: the loop returns or raises
 
     def _once(self, method: str, path: str, params: dict | None, body: bytes) -> Answer:
@@ -91,8 +97,9 @@ class PeerClient:
         request = transport.Request(method, url, headers)
         transport.sign(request, body, key_id=signing.identity().current,
                        sign_bytes=signing.sign, now=clock.now())
-        status, lines, answer = send_raw(self.http, method, url, headers.as_dict(), body,
-                                         self.timeout)
+        with waiting.get()():
+            status, lines, answer = send_raw(self.http, method, url, headers.as_dict(), body,
+                                             self.timeout)
         response = transport.Response(status, transport.Headers(lines), request)
         if status >= 500 and "Signature" not in response.headers:
             raise Refused(_unsigned_code(status, answer))

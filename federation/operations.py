@@ -29,7 +29,7 @@ from core.access import require_permission
 from core.db import MAX_ID
 from core.extensions import db
 from core.forms import ConfirmForm, choices
-from federation import peers, takedown
+from federation import peers, rounds, takedown
 from federation.models import Cursor, Peer, Quarantine, Receipt, ReceivedEntry
 from federation.permissions import MANAGE
 from federation.takedown import CAUSES, WITHHELD
@@ -55,6 +55,7 @@ class MemberState:
     hold: Quarantine | None = None
     statement: takedown.Statement | None = None  # the hub's standing withhold, signed
     synced_at: datetime | None = None
+    turn: rounds.TurnState | None = None  # syncing, synced, failed…, and the last error
 
 
 def members() -> list[MemberState]:
@@ -67,7 +68,7 @@ def members() -> list[MemberState]:
     outstanding = dict(db.session.execute(
         select(Receipt.deliver_to, func.count()).where(Receipt.delivered_at.is_(None))
         .group_by(Receipt.deliver_to)).all())
-    found = []
+    found, now = [], clock.now()
     for peer in approved:
         found.append(MemberState(
             peer=peer, lag=lag(peer), refused=refused.get(peer.node_id, {}) | (
@@ -75,7 +76,8 @@ def members() -> list[MemberState]:
             receipts_outstanding=outstanding.get(peer.node_id, 0),
             relayed_to=[p.label or p.node_id[:12] for p in approved if p.id != peer.id],
             hold=holds.get(peer.node_id), statement=standing.get(peer.node_id),
-            synced_at=peer.last_success_at))
+            synced_at=peer.last_success_at,
+            turn=rounds.state_of(peer, now)))
     return found
 
 

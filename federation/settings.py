@@ -34,6 +34,9 @@ SETTINGS = [
             "address) may leave waiting in an hour, counted in each worker's memory only"),
     Setting("FEDERATION_BUNDLE_MAX_BYTES", 512 * 1024 * 1024, "the largest offline bundle "
             "a node imports, in bytes"),
+    Setting("FEDERATION_SYNC_WORKERS", 8, "peers a sync round works with at once (threads "
+            "waiting on the network; one at a time writes to the database); 1: one after "
+            "another"),
     Setting("FEDERATION_SIGNATURE_PROCESSES", None, "processes that check a long page's "
             "signatures on other cores while it is read; 0: checked in the syncing process "
             "alone; unset: one per core but one, at most 2", kind=(int, type(None))),

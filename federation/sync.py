@@ -29,6 +29,7 @@ from federation import (
     protocol,
     push,
     receipts,
+    rounds,
     signing,
     takedown,
 )
@@ -62,9 +63,8 @@ def sync(only: Peer | None = None, progress: Progress | None = None) -> list[Out
     from federation import sealing  # a hub's member: its encryption key, for sealed relay
 
     sealing.announce()
-    outcomes = []
-    for peer in ([only] if only is not None else peers.approved()):
-        outcomes.append(sync_peer(peer, progress))
+    outcomes = rounds.run([only] if only is not None else peers.approved(),
+                          lambda peer: sync_peer(peer, progress), _failed_turn)
     sealing.seal_pending()  # to members whose encryption keys this round brought
     inbox.purge_expired()
     forget_expired_nonces()
@@ -179,6 +179,13 @@ def _send_hint(peer: Peer, remote: client.PeerClient) -> None:
     remote.post("/federation/inbox", {"type": protocol.HINT_TYPE, "heads": readable})
     peer.hint_sent_heads = json.dumps(readable, sort_keys=True)
     db.session.commit()
+
+
+def _failed_turn(peer: Peer, code: str) -> Outcome:
+    """A turn that failed in this node's own code (``federation.rounds``): counted like any."""
+    _failed(peer, code)
+    db.session.commit()
+    return Outcome(peer, error=code)
 
 
 def _failed(peer: Peer, code: str) -> None:
