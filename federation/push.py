@@ -167,14 +167,14 @@ def check_ack(envelope, peer: Peer, feed: str, after: int, items: list, body: by
             type(ack["after"]) is not int or type(ack["seq"]) is not int or ack["seq"] < 0:
         raise Refused("ack-invalid", "not an acknowledgement")
     at = protocol.parse_at(ack["at"], "ack-invalid")
-    if ack["to"] != signing.identity().node_id:
-        raise Refused("push-misaddressed")
     key = db.session.scalar(select(Key).where(Key.origin == peer.node_id,
                                               Key.key_id == ack["key"])) \
         if ack["from"] == peer.node_id else None
     if key is None or not keys.key_usable_at(key, at) or \
             not identity.verify(key.public_key, raw, signature):
         raise Refused("ack-invalid", "the acknowledgement's signature does not verify")
+    if ack["to"] != signing.identity().node_id:
+        raise Refused("push-misaddressed")
     last = items[-1]["seq"] if items else after
     if ack["feed"] != feed or ack["after"] != after or \
             ack["push"] != protocol.sha256_hex(body) or ack["seq"] > max(last, after):
