@@ -1,6 +1,6 @@
 """The cases pages at 100,000 cases, served by gunicorn (2 workers) on 127.0.0.1.
 
-    python -m bench.cases [--cases 100000] [--database sqlite|postgresql|both]
+    python -m bench.cases [--cases 100000] [--database sqlite|postgresql|both] [--before REV]
 
 For each database: a node with N fictional cases (generated once, then kept under .bench/
 for later runs), a documenter signed in with her password and second factor, and for each
@@ -11,6 +11,12 @@ list, a selective search (a word in 20 cases) and a broad search (a word in near
 case), and the resident memory of each worker. A page with no list (her account page:
 session, user, rendering) is measured first, as the baseline of the same run. Targets: list
 and selective search p95 ≤ 20 ms, every search ≤ 100 ms, ≤ 150 MB per worker.
+
+``--before REV`` (repeatable): the same pages served by the code of an earlier commit, in the
+same run — its files taken with ``git archive`` under .bench/, its own node built by its own
+code with the same cases, served by its own gunicorn — measured in turn with today's (three
+rounds each, alternating, so the machine's drift weighs on both alike); the table then gives
+each p95 as the median of its rounds, and now / then.
 """
 
 from __future__ import annotations
@@ -36,35 +42,59 @@ PASSPHRASE = "benchmark node passphrase, local only"  # noqa: S105
 TOTP_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"  # noqa: S105 - fictional, local only
 RARE_WORD = "zanzibarine"
 NEXT_LINK = re.compile(r'<a href="([^"]+)" rel="next"')
-PAGES = {
-    "baseline: her account page (no list)": "/account/",
-    "list, first page with its total": "/cases/",
-    "list, a later page (1,000: page 999's Next link)": "next of /cases/?page=999",
-    "list, a page by its number alone (1,000)": "/cases/?page=1000",
-    "filtered list (status and violation)": "/cases/?status=open&violation=travel-ban",
-    # Words are posted with the CSRF token, never put in an address (docs/confidentiality.md).
-    f"selective search (20 cases: {RARE_WORD})": f"post /cases/ q={RARE_WORD}",
-    "broad search (nearly every case: tunisie)": "post /cases/ q=tunisie",
-}
+
+
+def pages(count: int) -> dict[str, str]:
+    """The pages measured; the later page is 1,000 (of about 3,800 the documenter sees at
+    100,000 cases, 25 a page), or halfway through a smaller list."""
+    later = max(2, min(1000, count * 95 // 100 // 25 // 2))
+    return {
+        "baseline: her account page (no list)": "/account/",
+        "list, first page with its total": "/cases/",
+        f"list, a later page ({later:,}: page {later - 1:,}'s Next link)":
+            f"next of /cases/?page={later - 1}",
+        f"list, a page by its number alone ({later:,})": f"/cases/?page={later}",
+        "filtered list (status and violation)": "/cases/?status=open&violation=travel-ban",
+        # Words are posted with the CSRF token, never put in an address
+        # (docs/confidentiality.md).
+        f"selective search (20 cases: {RARE_WORD})": f"post /cases/ q={RARE_WORD}",
+        "broad search (nearly every case: tunisie)": "post /cases/ q=tunisie",
+    }
+
+
 WARM_UP, TIMED = 5, 50
 
 
-def rabita(instance: Path, env: dict, *args: str) -> str:
+def code_of(rev: str | None) -> Path:
+    """Where the code serving a node is: this tree, or an earlier commit's files (taken once)."""
+    if rev is None:
+        return ROOT
+    folder = STATE / f"code-{rev}"
+    if not (folder / "core").exists():
+        folder.mkdir(parents=True, exist_ok=True)
+        archive = subprocess.run(["git", "archive", rev], cwd=ROOT, capture_output=True,
+                                 check=True).stdout
+        subprocess.run(["tar", "-x", "-C", str(folder)], input=archive, check=True)
+    return folder
+
+
+def rabita(instance: Path, env: dict, *args: str, code: Path = ROOT) -> str:
     result = subprocess.run([sys.executable, "-m", "core.cli", "--instance", str(instance), *args],
-                            cwd=ROOT, env=env, capture_output=True, text=True, check=False)
+                            cwd=code, env=env, capture_output=True, text=True, check=False)
     if result.returncode != 0:
         raise SystemExit(f"rabita {' '.join(args)} failed:\n{result.stdout}{result.stderr}")
     return result.stdout
 
 
-def prepare(database: str, count: int) -> tuple[Path, dict]:
-    folder = STATE / f"cases-{database}-{count}"
+def prepare(database: str, count: int, rev: str | None = None) -> tuple[Path, dict]:
+    code = code_of(rev)
+    folder = STATE / (f"cases-{database}-{count}" + (f"-{rev}" if rev else ""))
     instance = folder / "node"
-    env = dict(os.environ, RABITA_KEY_SHARE_DIR='""')
+    env = dict(os.environ, RABITA_KEY_SHARE_DIR='""', RABITA_BENCH_CODE=str(code))
     if database == "postgresql":
         url = os.environ.get("RABITA_TEST_POSTGRES_URL",
                              "postgresql+psycopg://postgres@127.0.0.1:5432/test")
-        schema = f"bench_cases_{count}"
+        schema = f"bench_cases_{count}" + (f"_{rev}" if rev else "")
         env["RABITA_SQLALCHEMY_DATABASE_URI"] = f'"{url}?options=-csearch_path%3D{schema}"'
     ready = folder / "ready"
     if ready.exists():
@@ -78,12 +108,12 @@ def prepare(database: str, count: int) -> tuple[Path, dict]:
         subprocess.run(["rm", "-rf", str(instance)], check=True)
     rabita(instance, env, "init", "--admin", "nour", "--admin-password-file",
            str(folder / "password"), "--passphrase-file", str(folder / "passphrase"),
-           "--plugin", "plugins.cases", "--plugin", "plugins.country_tn")
+           "--plugin", "plugins.cases", "--plugin", "plugins.country_tn", code=code)
     rabita(instance, env, "users", "create", "salma", "--role", "documenter",
-           "--password-file", str(folder / "password"))
+           "--password-file", str(folder / "password"), code=code)
     started = time.perf_counter()
     rabita(instance, env, "cases", "sample", str(count), "--seed", "1",
-           "--passphrase-file", str(folder / "passphrase"))
+           "--passphrase-file", str(folder / "passphrase"), code=code)
     print(f"  generated {count:,} cases in {time.perf_counter() - started:,.0f} s")
     _finish(instance, env, folder)
     ready.write_text("ok\n")
@@ -122,7 +152,8 @@ with app.app_context():
     for key, value in env.items():
         if key.startswith("RABITA_"):
             os.environ[key] = value
-    subprocess.run([sys.executable, "-c", script], cwd=ROOT, env=env, check=True)
+    subprocess.run([sys.executable, "-c", script], cwd=env["RABITA_BENCH_CODE"], env=env,
+                   check=True)
 
 
 def _reset_schema(url: str, schema: str) -> None:
@@ -187,7 +218,7 @@ def gunicorn(instance: Path, env: dict, *options: str) -> tuple[subprocess.Popen
     server = subprocess.Popen(
         [str(Path(sys.executable).parent / "gunicorn"), *options, "--workers", "2", "--bind",
          f"127.0.0.1:{port}", "--log-level", "warning", "core.wsgi:app"],
-        cwd=ROOT, env=dict(env, RABITA_INSTANCE_PATH=str(instance)))
+        cwd=env.get("RABITA_BENCH_CODE", ROOT), env=dict(env, RABITA_INSTANCE_PATH=str(instance)))
     for _ in range(300):
         try:
             with socket.create_connection(("127.0.0.1", port), timeout=0.2):
@@ -197,11 +228,11 @@ def gunicorn(instance: Path, env: dict, *options: str) -> tuple[subprocess.Popen
     raise SystemExit("gunicorn did not start")
 
 
-def measure(port: int) -> dict[str, tuple[float, float, str]]:
+def measure(port: int, count: int) -> dict[str, tuple[float, float, str]]:
     browser = Browser(port)
     sign_in(browser)
     figures = {}
-    for label, path in PAGES.items():
+    for label, path in pages(count).items():
         if path.startswith("next of "):
             path = _next_link(browser, path.removeprefix("next of "))
         method, form = "GET", None
@@ -248,22 +279,53 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--cases", type=int, default=100_000)
     parser.add_argument("--database", choices=["sqlite", "postgresql", "both"], default="both")
+    parser.add_argument("--before", action="append", default=[], metavar="REV",
+                        help="also serve the pages with the code of this commit")
+    parser.add_argument("--rounds", type=int, default=3,
+                        help="rounds of each code when comparing with --before")
     args = parser.parse_args()
     databases = ["sqlite", "postgresql"] if args.database == "both" else [args.database]
     for database in databases:
         print(f"\n{database}, {args.cases:,} cases, gunicorn with 2 workers on 127.0.0.1")
+        if args.before:
+            compare(database, args.cases, args.before, args.rounds)
+            continue
         instance, env = prepare(database, args.cases)
-        server, port = serve(instance, env)
-        try:
-            figures = measure(port)
-            memory = worker_memory(server)
-        finally:
-            server.send_signal(signal.SIGTERM)
-            server.wait(timeout=30)
+        figures, memory = measure_served(instance, env, args.cases)
         print(f"  {'page':<48} {'p50 ms':>8} {'p95 ms':>8}  shown")
         for label, (p50, p95, shown) in figures.items():
             print(f"  {label:<48} {p50:>8.1f} {p95:>8.1f}  {shown}")
         print("  resident memory per worker: " + ", ".join(f"{m:.0f} MB" for m in memory))
+
+
+def measure_served(instance: Path, env: dict, count: int) -> tuple[dict, list[float]]:
+    server, port = serve(instance, env)
+    try:
+        return measure(port, count), worker_memory(server)
+    finally:
+        server.send_signal(signal.SIGTERM)
+        server.wait(timeout=30)
+
+
+def compare(database: str, count: int, befores: list[str], rounds: int) -> None:
+    """Today's code and each earlier one serve their own node in turn, ``rounds`` times."""
+    codes = [None, *befores]
+    nodes = {rev: prepare(database, count, rev) for rev in codes}
+    p95s: dict = {rev: {} for rev in codes}
+    memory: dict = {}
+    for _ in range(rounds):
+        for rev in codes:
+            figures, memory[rev] = measure_served(*nodes[rev], count)
+            for label, (_p50, p95, _shown) in figures.items():
+                p95s[rev].setdefault(label, []).append(p95)
+    heads = "".join(f" {rev or 'now':>10}" for rev in codes)
+    print(f"  p95 ms, median of {rounds} rounds{' ' * 23}{heads}  now / then (< 1: faster now)")
+    for label in pages(count):
+        values = [statistics.median(p95s[rev][label]) for rev in codes]
+        ratios = ", ".join(f"{values[0] / value:.2f}" for value in values[1:])
+        print(f"  {label:<54}" + "".join(f" {value:>10.1f}" for value in values) + f"  {ratios}")
+    print("  resident memory per worker: " + "; ".join(
+        f"{rev or 'now'} " + ", ".join(f"{m:.0f} MB" for m in memory[rev]) for rev in codes))
 
 
 if __name__ == "__main__":
