@@ -6,7 +6,7 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from core import audit, keystore, ledger, throttle
+from core import audit, keystore, ledger, ledger_words, throttle
 from core.access import require_permission
 from core.db import row_id
 from core.extensions import db
@@ -62,5 +62,5 @@ def lock():
 def ledger_page():
     before = request.args.get("before", type=row_id)
     entries = ledger.entries(before=before)
-    return render_template("admin/ledger.html", entries=entries,
+    return render_template("admin/ledger.html", rows=ledger_words.shown(entries),
                            older=entries[-1].id if len(entries) == 200 else None)

@@ -191,10 +191,10 @@ def holders(case: Case) -> list[Holder]:
     names = _peer_names([row[0] for row in rows])
     found = []
     for recipient, version, sent_at in rows:
-        latest = db.session.scalar(select(LedgerEntry.receipt_at).where(
+        latest = db.session.scalar(select(func.max(LedgerEntry.receipt_at)).where(
             LedgerEntry.record_type == case.__record_type__,
             LedgerEntry.record_uuid == case.uuid, LedgerEntry.recipient == recipient,
-            LedgerEntry.version == version).order_by(LedgerEntry.id.desc()).limit(1))
+            LedgerEntry.version == version))
         found.append(Holder(names.get(recipient) or recipient[:12], recipient, version, sent_at,
                             latest))
     return sorted(found, key=lambda holder: holder.name)

@@ -258,17 +258,33 @@ def test_where_a_withdrawn_case_went_and_who_confirmed_deletion(app, people, log
                                    payload_hash="0" * 64, policy_hash="0" * 64))
         db.session.commit()
     assert "Deleted on" not in text_of(client.get(f"/cases/{uuid}"))
+    with app.app_context():  # the same sending entered twice is one row of the ledger
+        db.session.add(LedgerEntry(record_type="cases.case", record_uuid=uuid, version=1,
+                                   audience="peers", recipient="a" * 32, payload_hash="0" * 64,
+                                   policy_hash="0" * 64))
+        db.session.commit()
+        reference = db.session.scalar(select(Case)).reference
+    admin = login_as(people["nour"])
+    ledger = text_of(admin.get("/admin/ledger"))
+    assert ledger.count(reference) == 3 and "Partner nodes of the coalition" in ledger
+    assert ledger.count("held: no deletion asked") == 2 and "counts only" in ledger
+    assert "awaited" not in ledger and uuid[:8] not in ledger
     with app.test_request_context():
         case = db.session.scalar(select(Case).where(Case.uuid == uuid))
         consent.withdraw(consent.current(case), reason="defender-request",
                          user=db.session.get(User, people["salma"].id))
-        entry = db.session.scalar(select(LedgerEntry).where(LedgerEntry.recipient == "a" * 32))
-        entry.receipt, entry.receipt_at = "{}", entry.sent_at
+        for entry in db.session.scalars(select(LedgerEntry).where(  # as receipts.receive does
+                LedgerEntry.recipient == "a" * 32)):
+            entry.receipt, entry.receipt_at = "{}", entry.sent_at
         db.session.commit()
     page = text_of(client.get(f"/cases/{uuid}"))
     assert "Deleted on 1 of 2 holders" in page and "deletion not yet confirmed" in page
+    assert "withdrawn: deletion not yet confirmed" in text_of(admin.get("/admin/ledger"))
     with app.app_context():
         entry = db.session.scalar(select(LedgerEntry).where(LedgerEntry.recipient == "b" * 32))
         entry.receipt, entry.receipt_at = "{}", entry.sent_at
         db.session.commit()
     assert "Deleted on 2 of 2 holders" in text_of(client.get(f"/cases/{uuid}"))
+    ledger = text_of(admin.get("/admin/ledger"))
+    assert ledger.count("deletion confirmed by its signed receipt") == 2
+    assert "held: no deletion asked" not in ledger
