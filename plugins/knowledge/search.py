@@ -134,7 +134,7 @@ def _stemmer(language: str):
     return stemmers[language]
 
 
-@lru_cache(maxsize=200_000)
+@lru_cache(maxsize=32_768)
 def _stem(word: str, language: str) -> str:
     return _stemmer(language).stemWord(word) or word
 
@@ -146,7 +146,7 @@ def _without_clitic(word: str) -> str | None:
     return None
 
 
-@lru_cache(maxsize=200_000)
+@lru_cache(maxsize=32_768)
 def forms(word: str, language: str) -> tuple[str, ...]:
     """What the index holds for ``word`` (folded) of an entry in ``language``."""
     if len(word) > MAX_WORD:
@@ -163,7 +163,7 @@ def forms(word: str, language: str) -> tuple[str, ...]:
     return (word,)
 
 
-@lru_cache(maxsize=20_000)
+@lru_cache(maxsize=4096)
 def query_forms(word: str) -> tuple[str, ...]:
     """What a query's ``word`` (folded) is looked for as: its forms in any entry's language,
     and the word as typed."""
@@ -190,7 +190,7 @@ class _Forms(dict):
 
     def __missing__(self, word: str) -> tuple[str, ...]:
         found = forms(word, self.language)
-        if len(self) < 200_000:
+        if len(self) < 32_768:  # a worker's memory: a text's words are far fewer
             self[word] = found
         return found
 
