@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from functools import lru_cache
 
+from flask import current_app
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from flask_wtf.i18n import translations as wtforms_translations
 from markupsafe import Markup, escape
 from wtforms import (
     DateField,
+    Form,
     HiddenField,
     PasswordField,
     SelectChoice,
@@ -30,6 +33,23 @@ class MultiCheckboxField(SelectMultipleField):
 
     widget = ListWidget(prefix_label=False)
     option_widget = CheckboxInput()
+
+
+class PartForm(Form):
+    """A part of a form (in a FormField or FieldList): WTForms' own messages ("This field is
+    required.") in her language, as FlaskForm gives its own fields."""
+
+    class Meta:
+        def get_translations(self, form):
+            if not current_app.config.get("WTF_I18N_ENABLED", True):
+                return super().get_translations(form)
+            return wtforms_translations
+
+
+def stripped(value):
+    """A text field's filter: spaces around what she typed go, so a title of spaces is empty
+    (and a required field refuses it: DataRequired, not InputRequired, after this)."""
+    return value.strip() if isinstance(value, str) else value
 
 
 def choices(labels: dict) -> list[SelectChoice]:

@@ -12,7 +12,6 @@ from wtforms import (
     BooleanField,
     DateField,
     FieldList,
-    Form,
     FormField,
     HiddenField,
     IntegerField,
@@ -22,10 +21,16 @@ from wtforms import (
     SubmitField,
     TextAreaField,
 )
-from wtforms.validators import InputRequired, Length, NumberRange, Optional, ValidationError
+from wtforms.validators import (
+    DataRequired,
+    Length,
+    NumberRange,
+    Optional,
+    ValidationError,
+)
 
 from core import clock
-from core.forms import MultiCheckboxField, choices
+from core.forms import MultiCheckboxField, PartForm, choices, stripped
 
 from .models import GENDERS, INTERVENTION_KINDS, INTERVENTION_STATUSES, RELIABILITY, RISKS, STATUSES
 
@@ -67,8 +72,9 @@ def not_in_future(form, field) -> None:
             raise ValidationError(_l("This date is too far in the past."))
 
 
-class DefenderForm(Form):
-    pseudonym = StringField(_l("Pseudonym"), validators=[InputRequired(), Length(max=100)])
+class DefenderForm(PartForm):
+    pseudonym = StringField(_l("Pseudonym"), filters=[stripped],
+                            validators=[DataRequired(), Length(max=100)])
     real_name = StringField(_l("Real name"), validators=[Length(max=200)])
     contacts = TextAreaField(_l("Contacts (phones, e-mails)"), validators=[Length(max=2000)])
     address = TextAreaField(_l("Exact address"), validators=[Length(max=2000)])
@@ -79,7 +85,7 @@ class DefenderForm(Form):
     residence = SelectField(_l("Place of residence"), validate_choice=False)
 
 
-class IncidentForm(Form):
+class IncidentForm(PartForm):
     uuid = HiddenField()
     remove = BooleanField(_l("Remove this incident"))
     occurred_on = DateField(_l("Date"), validators=[Optional(), not_in_future])
@@ -100,7 +106,7 @@ class IncidentForm(Form):
                         self.perpetrator_identity.data, self.sources.data])
 
 
-class InterventionForm(Form):
+class InterventionForm(PartForm):
     uuid = HiddenField()
     remove = BooleanField(_l("Remove this support"))
     kind = SelectField(_l("Support"), choices=_blank(KIND_LABELS), default="")
@@ -119,7 +125,8 @@ class InterventionForm(Form):
 
 
 class CaseForm(FlaskForm):
-    title = StringField(_l("Title"), validators=[InputRequired(), Length(max=200)])
+    title = StringField(_l("Title"), filters=[stripped],
+                        validators=[DataRequired(), Length(max=200)])
     summary = TextAreaField(_l("Summary"), validators=[Length(max=20000)])
     status = SelectField(_l("Status"), choices=choices(STATUS_LABELS))
     risk = SelectField(_l("Risk level"), choices=choices(RISK_LABELS), default="medium")
@@ -146,7 +153,8 @@ NOT_ON_FORM = {
 
 
 class TaskForm(FlaskForm):
-    description = StringField(_l("Task"), validators=[InputRequired(), Length(max=500)])
+    description = StringField(_l("Task"), filters=[stripped],
+                              validators=[DataRequired(), Length(max=500)])
     due_on = DateField(_l("Due on"), validators=[Optional()])
     submit = SubmitField(_l("Add the task"))
 
@@ -159,5 +167,5 @@ class AttachmentForm(FlaskForm):
 class FindForm(FlaskForm):
     # Posted with the CSRF token: a name never goes into an address (see views.find).
     name = StringField(_l("Exact name of the defender"),
-                       validators=[InputRequired(), Length(max=200)],
+                       filters=[stripped], validators=[DataRequired(), Length(max=200)],
                        render_kw={"autocomplete": "off"})  # no browser keeps it to suggest

@@ -76,6 +76,8 @@ def test_editing_changes_adds_and_removes_incidents(app, people, login_as):
     ({"defender-age": "200"}, "Number must be between 0 and 120"),
     ({"title": ""}, "This field is required."),
     ({"defender-pseudonym": ""}, "This field is required."),
+    ({"title": "   "}, "This field is required."),
+    ({"defender-pseudonym": "\u00a0\t "}, "This field is required."),
     ({"interventions-0-ended_on": "2025-03-01"}, "cannot end before it started"),
     ({"incidents-0-occurred_on": "", "incidents-0-place": "", "incidents-0-violation": "",
       "incidents-0-narrative": "", "incidents-0-place_detail": "",
@@ -88,6 +90,19 @@ def test_bad_input_is_explained_and_nothing_is_saved(app, people, login_as, over
     assert response.status_code == 200
     assert message in body and "Nothing was saved" in body
     assert count_cases(app) == 0
+
+
+def test_every_error_is_told_at_once_next_to_its_field_in_her_language(app, people,
+                                                                         login_as, make_user):
+    client = login_as(make_user("hind", role="documenter", locale="ar"))
+    response = client.submit("/cases/new", case_form(**{
+        "title": "  ", "defender-pseudonym": " ", "defender-age": "200",
+        "incidents-0-occurred_on": "2999-01-01"}))
+    body = response.get_data(as_text=True)
+    for field in ("title", "defender-pseudonym", "defender-age", "incidents-0-occurred_on"):
+        assert re.search(rf'<ul class="errors" id="{field}-errors"><li>[^<a-zA-Z]+</li>', body), (
+            field, re.findall(r"<ul class=\"errors\".*?</ul>", body))
+    assert "This field is required" not in body and count_cases(app) == 0
 
 
 def test_a_member_never_sees_identifying_values(app, people, login_as):
