@@ -32,7 +32,7 @@ from core.redaction import AUDIENCES, sharing_of
 from core.redaction import _nested_schema as nested_schema
 from core.vocabularies import vocabulary
 
-from . import attachments, editing, exports, store, terms
+from . import attachments, duplicates, editing, exports, store, terms
 from .forms import (
     GENDER_LABELS,
     INTERVENTION_STATUS_LABELS,
@@ -150,6 +150,8 @@ def new():
         flow.saved(draft)
         store.save(case, current_user, action="record.created")
         flash(_("The case is saved."), "success")
+        duplicates.warn(case, form.defender.form.real_name.data, current_user)
+        db.session.commit()  # the search's audit entry
         return redirect(url_for("cases.detail", uuid=case.uuid))
     return render_template("cases/form.html", form=form, case=None, draft=draft,
                            unvalidated=answer is False or restored is not None)
