@@ -9,6 +9,7 @@ unknown dimension, a period that ends before it starts, a member node this hub d
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -71,6 +72,55 @@ def choice_from(arguments, *, members: set[str] | None) -> Choice:
         raise ChoiceError(_("Cases are counted by field of activism, age band, status or "
                             "member node only; count incidents for the others."))
     return Choice(measure, dimensions, filters_from(arguments, members=members))
+
+
+MAX_PARTS = 6  # tables a brief holds
+_PART = re.compile(r"^(\d{1,2})-([a-z]+)$")
+
+
+@dataclass
+class Part:
+    """One table (or trend) of a brief, with its own choice."""
+
+    choice: Choice
+    of: str = "table"  # or "trend": incidents by month under the choice's filters
+
+    def arguments(self, number: int) -> dict:
+        """The query arguments of this part as part ``number`` of a brief."""
+        found = self.choice.arguments() | ({"of": "trend"} if self.of == "trend" else {})
+        return {f"{number}-{name}": value for name, value in found.items()}
+
+
+def parts_from(arguments, *, members: set[str] | None) -> list[Part]:
+    """The numbered parts a brief was asked for (``1-rows=violation&1-since=2025-01&2-rows=
+    country&2-columns=violation&2-of=trend``…, at most MAX_PARTS), in their order; none
+    numbered: the table of the plain arguments and its trend. A ChoiceError says what is
+    wrong with the first bad part."""
+    numbered: dict[int, dict[str, str]] = {}
+    for name in arguments:
+        found = _PART.match(name)
+        if found:
+            numbered.setdefault(int(found.group(1)), {})[found.group(2)] = arguments.get(name)
+    if not numbered:
+        choice = choice_from(arguments, members=members)
+        return [Part(choice), Part(choice, "trend")]
+    if len(numbered) > MAX_PARTS or any(not 1 <= n <= MAX_PARTS for n in numbered):
+        raise ChoiceError(_("A brief holds at most %(count)d tables.", count=MAX_PARTS))
+    parts = []
+    for number in sorted(numbered):
+        given = numbered[number]
+        if given.get("of", "table") not in ("table", "trend"):
+            raise ChoiceError(_("Ask for csv, json or hxl, of the table or of the trend."))
+        parts.append(Part(choice_from(given, members=members), given.get("of", "table")))
+    return parts
+
+
+def brief_arguments(parts: list[Part]) -> dict:
+    """The query arguments that ask a brief for ``parts``, numbered from 1."""
+    found: dict = {}
+    for number, part in enumerate(parts, start=1):
+        found |= part.arguments(number)
+    return found
 
 
 def filters_from(arguments, *, members: set[str] | None) -> statistics.Filters:
@@ -176,8 +226,11 @@ def statistics_page():
     """The chosen table and its chart, and incidents by month under the same filters."""
     members = _members()
     locale = i18n.language()
+    plain = {name: value for name, value in request.args.items() if not _PART.match(name)}
+    numbered = {name: value for name, value in request.args.items() if _PART.match(name)}
     try:
-        choice = choice_from(request.args, members=set(members))
+        choice = choice_from(plain, members=set(members))
+        chosen = parts_from(numbered, members=set(members)) if numbered else []
     except ChoiceError as error:
         return render_template("hub/statistics.html", error=str(error),
                                **_form_context(members)), 400
@@ -185,7 +238,37 @@ def statistics_page():
         "hub/statistics.html", error=None, choice=choice,
         main=shown_table(choice, public=False, locale=locale, names=members),
         trend=shown_trend(choice.filters, public=False, locale=locale, names=members),
-        **_form_context(members))
+        brief=_brief_links(chosen, choice), **_form_context(members))
+
+
+def _brief_links(chosen: list[Part], choice: Choice) -> dict:
+    """The brief being put together on the statistics page: its parts (carried in the
+    page's address, no session), and the addresses that add this table or its trend to it,
+    open it, or start it again."""
+    kept = brief_arguments(chosen)
+    room = len(chosen) < MAX_PARTS
+
+    def adding(of: str) -> str | None:
+        if not room:
+            return None
+        more = brief_arguments([*chosen, Part(choice, of)])
+        return url_for("federation.statistics_page", **choice.arguments(), **more)
+
+    return {"parts": [table_title_of(part) for part in chosen], "kept": kept,
+            "add_table": adding("table"), "add_trend": adding("trend"),
+            "open": url_for("federation.statistics_brief", **kept) if chosen else None,
+            "clear": url_for("federation.statistics_page", **choice.arguments())}
+
+
+def table_title_of(part: Part) -> str:
+    """A part's title as the brief will give it, with its period."""
+    if part.of == "trend":
+        title = _("Incidents by month")
+    else:
+        title = table_title(statistics.Table(part.choice.dimensions, part.choice.measure,
+                                             part.choice.filters, 0, False, None))
+    since, until = part.choice.filters.since, part.choice.filters.until
+    return f"{title} ({since or '…'} – {until or '…'})"
 
 
 @blueprint.route("/federation/statistics/export.<fmt>")
@@ -217,21 +300,25 @@ def _plain_error(text: str) -> Response:
 @blueprint.route("/federation/statistics/brief")
 @require_permission(READ_SHARED)
 def statistics_brief():
-    """The advocacy brief: the chosen table and the trend with their charts, the period and
-    the method, print-ready (A4), in the language asked (``lang``) or the reader's."""
+    """The advocacy brief: the tables the coordinator chose (``parts_from``: each with its
+    own dimensions and filters, a table or a trend) with their charts, each one's period and
+    filters, and the method, print-ready (A4), in the language asked (``lang``) or the
+    reader's."""
     locale = _asked_language() or i18n.language()
     members = _members()
     with force_locale(locale):
         g.pop("rabita_translations", None)  # the page's strings in the brief's language
         try:
-            choice = choice_from(request.args, members=set(members))
+            parts = parts_from(request.args, members=set(members))
         except ChoiceError as error:
             return render_template("hub/brief.html", error=str(error), **_page(locale)), 400
+        shown = [shown_trend(part.choice.filters, public=False, locale=locale, names=members)
+                 if part.of == "trend" else
+                 shown_table(part.choice, public=False, locale=locale, names=members)
+                 for part in parts]
         return render_template(
-            "hub/brief.html", error=None, choice=choice,
-            main=shown_table(choice, public=False, locale=locale, names=members),
-            trend=shown_trend(choice.filters, public=False, locale=locale, names=members),
-            k=statistics.k(), **_page(locale))
+            "hub/brief.html", error=None, parts=list(zip(parts, shown, strict=True)),
+            k=statistics.k(), as_of=shown[0].table.as_of, **_page(locale))
 
 
 # -- the public page -------------------------------------------------------------------------

@@ -1,5 +1,6 @@
 """Real Chromium, JavaScript off, on a real hub that synced a real member node's cases: the
-statistics page and the advocacy brief draw their SVG charts in Arabic and in English, and
+statistics page and the advocacy brief (several chosen tables) draw their SVG charts in
+Arabic and in English, and
 the public page shows no record-level value (canary names typed into the source cases)."""
 
 import random
@@ -97,12 +98,18 @@ def test_charts_in_arabic_and_english_without_javascript_and_no_record_on_the_pu
         assert page.locator("svg.chart title").count() >= 2
         assert page.locator("svg.chart rect").count() >= 1  # a bar is drawn
         screenshot(page, f"hub-statistics-{lang}")
-        page.goto(f"{hub.url}/federation/statistics/brief?rows=violation&lang={lang}")
+        # several chosen tables, each with its own dimensions and filters, and a trend
+        page.goto(f"{hub.url}/federation/statistics/brief?1-rows=violation&2-of=trend"
+                  f"&2-since=2025-01&2-until=2025-06&3-rows=country&3-columns=violation"
+                  f"&3-violation=judicial-harassment&lang={lang}")
         assert page.get_attribute("html", "lang") == lang
-        assert page.locator("svg.chart").count() == 2
+        assert page.locator("svg.chart").count() == 3
+        assert page.locator("section.brief-part").count() == 3
         assert page.locator("svg.chart polyline, svg.chart circle").count() >= 1
+        assert "2025-01 – 2025-06" in page.inner_text("section.brief-part >> nth=1")
         page.emulate_media(media="print")
         assert not page.locator("nav.page-languages").is_visible()
+        assert page.locator("svg.chart >> nth=2").is_visible()
         page.emulate_media(media="screen")
         screenshot(page, f"hub-brief-{lang}")
     assert requested and all(url.startswith(hub.url) for url in requested)

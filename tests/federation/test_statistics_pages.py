@@ -182,3 +182,43 @@ def test_charts_mirror_right_to_left_and_never_draw_a_hidden_figure():
     line = charts.line(months, "t", rtl=True, hidden="fewer than 5")
     assert len(line.segments) == 2 and [m for _x, m in line.gaps] == ["2025-02"]
     assert line.points[0][0] > line.points[-1][0]  # time runs leftwards
+
+
+def test_the_brief_carries_several_tables_each_with_its_own_choice(hub):
+    filled(hub)
+    client = reader(hub)
+    asked = ("1-rows=violation&1-since=2025-01&1-until=2025-03"
+             "&2-of=trend&2-since=2025-01&2-until=2025-06"
+             "&3-rows=country&3-columns=violation&3-violation=threats&3-measure=incidents")
+    for lang, direction in (("ar", "rtl"), ("fr", "ltr"), ("en", "ltr")):
+        html = client.get(f"/federation/statistics/brief?{asked}&lang={lang}").get_data(True)
+        assert f'<html lang="{lang}" dir="{direction}">' in html
+        assert html.count("<svg") == 3 and html.count('class="brief-part"') == 3
+        assert html.count("<polyline") >= 1  # the trend is a line
+        assert "2025-01 – 2025-03" in html and "2025-01 – 2025-06" in html
+        assert "<td>24</td>" in html  # detentions Jan–Mar
+        assert "<td>12</td>" in html  # threats, the third table's filter
+        assert all(n >= K or n == 0 for n in figures(html)) and "<form" not in html
+    # too many parts, or a bad one, is a clear 400
+    too_many = "&".join(f"{n}-rows=violation" for n in range(1, 8))
+    assert client.get(f"/federation/statistics/brief?{too_many}").status_code == 400
+    answer = client.get("/federation/statistics/brief?1-rows=violation&2-rows=password")
+    assert answer.status_code == 400 and "not one the hub counts" in answer.get_data(True)
+    assert client.get("/federation/statistics/brief?1-of=chart").status_code == 400
+
+
+def test_the_statistics_page_puts_a_brief_together_without_javascript(hub):
+    filled(hub)
+    client = reader(hub)
+    html = client.get("/federation/statistics?rows=violation&since=2025-01").get_data(True)
+    add = re.search(r'<a href="([^"]+)">Add this table to the brief', html).group(1)
+    html = client.get(add.replace("&amp;", "&")).get_data(True)
+    chosen = html.split('id="brief-builder-title"')[1]
+    assert "<li>Incidents by violation (2025-01 – …)</li>" in chosen
+    add = re.search(r'<a href="([^"]+)">Add its trend by month', html).group(1)
+    assert "1-rows=violation" in add and "2-of=trend" in add
+    html = client.get(add.replace("&amp;", "&")).get_data(True)
+    assert 'type="hidden" name="1-rows" value="violation"' in html  # kept by the form
+    brief = re.search(r'<a href="([^"]+)">Open the brief', html).group(1)
+    html = client.get(brief.replace("&amp;", "&")).get_data(True)
+    assert html.count('class="brief-part"') == 2 and html.count("<svg") == 2
