@@ -9,19 +9,20 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
-from wtforms import SubmitField, TextAreaField
+from wtforms import SelectField, StringField, SubmitField, TextAreaField
 from wtforms.validators import InputRequired, Length
 
 from core import audit, consent, kept, keystore, readable, records
 from core.access import require_permission
 from core.extensions import db
-from core.forms import AUDIENCE_LABELS, ConfirmForm
+from core.forms import AUDIENCE_LABELS, ConfirmForm, choices
 from core.i18n import language
 from core.permissions import REVIEW_RECORDS
 from core.redaction import AUDIENCES
 
-from . import drafts, editing, store, workflow
+from . import drafts, editing, removal, store, workflow
 from .forms import CaseForm
+from .models import Case
 from .permissions import EDIT, VIEW
 from .views import blueprint
 
@@ -30,6 +31,17 @@ class SendBackForm(FlaskForm):
     note = TextAreaField(_l("What should the documenter change?"),
                          validators=[InputRequired(), Length(max=workflow.MAX_NOTE)])
     submit = SubmitField(_l("Send back to the documenter"))
+
+
+class DeleteForm(FlaskForm):
+    reason = SelectField(_l("Why delete it?"), choices=choices(removal.REASONS))
+    submit = SubmitField(_l("Delete the case"))
+
+
+class MergeForm(FlaskForm):
+    reference = StringField(_l("Reference of the case it repeats (C-…)"),
+                            validators=[InputRequired(), Length(max=40)])
+    submit = SubmitField(_l("Merge into that case"))
 
 
 @blueprint.record_once
@@ -166,6 +178,44 @@ def undo_task(uuid: str, task_uuid: str):
     return redirect(url_for("cases.detail", uuid=uuid, _anchor="tasks"))
 
 
+# -- deleting and merging -------------------------------------------------------------------
+
+
+@blueprint.route("/<uuid>/delete", methods=["GET", "POST"])
+@require_permission(EDIT)
+def delete(uuid: str):
+    case = store.get(uuid, current_user)
+    if not removal.may_delete(case, current_user):
+        abort(403)
+    form, merge_form = DeleteForm(prefix="delete"), MergeForm(prefix="merge")
+    if form.submit.data and form.validate_on_submit():
+        try:
+            removal.delete_case(case, current_user, form.reason.data)
+        except removal.Refused as refused:
+            form.reason.errors.append(str(refused))
+        else:
+            flash(_("The case is deleted. If it was shared, its holders are asked to delete "
+                    "their copies."), "success")
+            return redirect(url_for("cases.index"))
+    elif merge_form.submit.data and merge_form.validate_on_submit():
+        row = store.by_reference(merge_form.reference.data, current_user)
+        into = db.session.get(Case, row.id) if row is not None else None
+        if into is None:
+            merge_form.reference.errors.append(_("No case you may open has this reference."))
+        else:
+            try:
+                removal.merge(case, into, current_user)
+            except removal.Refused as refused:
+                db.session.rollback()
+                merge_form.reference.errors.append(str(refused))
+            else:
+                flash(_("Merged: everything it said is now in this case."), "success")
+                return redirect(url_for("cases.detail", uuid=into.uuid))
+    return render_template("cases/delete.html", case=case, form=form, merge_form=merge_form,
+                           shared=bool(workflow.holders(case))), \
+        (400 if request.method == "POST" else 200)
+
+
 def detail_context(case) -> dict:
     """What the case page shows of the workflow."""
     state = workflow.state(case)
@@ -176,5 +226,6 @@ def detail_context(case) -> dict:
         "review_note_by": workflow.name_of(state.note.by_id) if state.note else None,
         "holders": holders, "deleted_count": sum(1 for h in holders if h.deleted_at),
         "send_back_form": SendBackForm(),
+        "may_delete": removal.may_delete(case, current_user),
         "my_drafts": drafts.of(current_user, case.uuid) if current_user.can(EDIT) else [],
     }

@@ -106,6 +106,7 @@ POLICY = {
     "cases.outgoing": "cases.view",
     "cases.review_queue": REVIEW_RECORDS,
     "cases.send_back": REVIEW_RECORDS,
+    "cases.delete": "cases.edit",
     "federation.peers_page": "federation.manage",
     "federation.add_peer": "federation.manage",
     "federation.approve_peer": "federation.manage",
@@ -147,6 +148,8 @@ POLICY = {
 # event is the administrator's: she alone organises it.
 EVENT_MANAGEMENT = {"events.edit", "events.organise", "events.add_attendee",
                     "events.check_in", "events.report", "events.remove_attendee"}
+# Deleting or merging a case: its author, its assigned documenter, reviewers, administrators.
+CASE_OWNERS_ONLY = {"cases.delete"}
 
 @dataclass(frozen=True)
 class Cell:
@@ -211,6 +214,9 @@ def allowed(world: World, cell: Cell) -> bool:
         return False
     if cell.endpoint in EVENT_MANAGEMENT:
         return cell.role == ADMIN
+    if cell.endpoint in CASE_OWNERS_ONLY:  # the matrix's cases are the administrator's
+        return cell.role in (ADMIN, REVIEWER) or (cell.role == ASSIGNED
+                                                  and cell.record == RESTRICTED)
     return cell.record != RESTRICTED or cell.role in SEES_RESTRICTED
 
 
