@@ -191,6 +191,7 @@ class FakePeer:
 
         self.origin = origin
         self.page = None  # a callable(after) -> (body bytes, options)
+        self.answers = {}  # other paths: path -> callable(query) -> (body bytes, options)
         self.requests = 0
         self.server = make_server("127.0.0.1", 0, self, threaded=True)
         self.url = f"http://127.0.0.1:{self.server.server_port}"
@@ -214,6 +215,8 @@ class FakePeer:
                                if k.startswith("HTTP_")]))
         if path == "/federation/outbox":
             body, options = self.page(int(query.get("after", ["0"])[0]))
+        elif path in self.answers:
+            body, options = self.answers[path](query)
         else:
             body, options = protocol.dumps({"type": "rabita.ok/1"}), {}
         headers = transport.Headers([("Content-Type", "application/json")])

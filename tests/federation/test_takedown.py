@@ -252,3 +252,57 @@ def test_a_statement_signed_by_a_superseded_key_of_the_hub_is_refused(member_nod
         with pytest.raises(Refused) as refused:
             takedown.take(fake_hub.statement(1, member=other.node_id), hub)
     assert refused.value.code == "signature-invalid" and state(app)[0] == []
+
+
+# -- over HTTP: a hub that serves statements a member must refuse ------------------------------
+
+
+@pytest.fixture
+def served(member_node):
+    """The member's hub answering over HTTP on 127.0.0.1 with statements the test sets (and
+    an empty relay feed)."""
+    from tests.federation.conftest import FakePeer
+
+    app, fake_hub, other, direct, through = member_node
+    fake = FakePeer(fake_hub)
+    fake.page = lambda after: (protocol.dumps({"type": protocol.PAGE_TYPE, "feed": "relay",
+                                               "after": after, "head": after,
+                                               "items": []}), {})
+    with app.app_context():
+        hub = db.session.scalar(select(Peer).where(Peer.node_id == fake_hub.node_id))
+        hub.url = fake.url
+        db.session.commit()
+    yield app, fake_hub, other, fake
+    fake.close()
+
+
+def serve(fake, *statements):
+    fake.answers["/federation/takedowns"] = lambda query: (protocol.dumps({
+        "type": takedown.TAKEDOWNS_TYPE, "after": int(query.get("after", ["0"])[0]),
+        "head": len(statements), "statements": list(statements)}), {})
+
+
+def round_with_hub(app, fake_hub):
+    from federation import sync
+
+    with app.app_context():
+        hub = db.session.scalar(select(Peer).where(Peer.node_id == fake_hub.node_id))
+        return sync.sync_peer(hub).error
+
+
+def test_a_round_refuses_a_forged_or_replayed_statement_and_keeps_nothing(served):
+    app, fake_hub, other, fake = served
+    thief = Origin(seed=45)
+    serve(fake, fake_hub.statement(1, member=other.node_id, key=thief.key))
+    assert round_with_hub(app, fake_hub) == "signature-invalid"
+    assert state(app)[0] == [] and len(shown(app)) == 2
+    good = fake_hub.statement(1, member=other.node_id)
+    serve(fake, good)
+    assert round_with_hub(app, fake_hub) is None
+    assert state(app)[0] == [1] and len(shown(app)) == 1
+    # the same statement served again as if new: replayed, and nothing changes
+    fake.answers["/federation/takedowns"] = lambda query: (protocol.dumps({
+        "type": takedown.TAKEDOWNS_TYPE, "after": 1, "head": 1, "statements": [good]}), {})
+    before = state(app)
+    assert round_with_hub(app, fake_hub) == "replayed"
+    assert state(app) == before and len(shown(app)) == 1
