@@ -63,6 +63,7 @@ def keep(author_id: int, case_uuid: str | None, posted, draft_uuid: str | None =
     if draft is not None and draft.case_uuid != case_uuid:
         draft = None
     if draft is None:
+        forget_old()  # a new draft: those untouched for KEPT_FOR go
         draft = Draft(uuid=str(uuid_module.uuid4()), author_id=author_id, case_uuid=case_uuid)
         key, draft.data_key = keystore.new_data_key(RECORD_TYPE, draft.uuid)
         db.session.add(draft)

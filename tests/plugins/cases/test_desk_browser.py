@@ -101,8 +101,8 @@ def test_her_session_ends_mid_testimony_and_nothing_is_lost(make_node, chromium_
     assert page.input_value("#defender-real_name") == NAME[language]
     assert page.input_value("#defender-contacts") == "+216 20 123 456"
     screenshot(page, f"desk-testimony-restored-{language}-{size}")
-    page.click("#submit")
-    page.wait_for_load_state()
+    with page.expect_navigation():
+        page.click("#submit")
     assert page.locator("#workflow").count() == 1, page.locator(".errors").all_inner_texts()
     assert TESTIMONY[language].split()[0] in page.inner_text("main")
     context.close()

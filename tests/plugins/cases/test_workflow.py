@@ -288,3 +288,12 @@ def test_where_a_withdrawn_case_went_and_who_confirmed_deletion(app, people, log
     ledger = text_of(admin.get("/admin/ledger"))
     assert ledger.count("deletion confirmed by its signed receipt") == 2
     assert "held: no deletion asked" not in ledger
+
+
+def test_a_draft_untouched_for_a_month_goes(app, people, login_as, fake_clock):
+    client = login_as(people["salma"])
+    client.submit("/cases/new", {**case_form(), "save_draft": "1"})
+    fake_clock.advance(days=31)
+    client = login_as(people["salma"])
+    client.submit("/cases/new", {**case_form(title="Another"), "save_draft": "1"})
+    assert draft_count(app) == 1
