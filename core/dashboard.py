@@ -5,6 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+# A plugin's search_results may return up to this many hits (not a page): the search page
+# counts them all and shows them SEARCH_PAGE at a time.
+SEARCH_LIMIT = 100
+SEARCH_PAGE = 20
+
 
 @dataclass(frozen=True)
 class NavItem:

@@ -253,7 +253,9 @@ def search_results(query, user):
     """Return a list of ``core.dashboard.SearchResult`` matching ``query`` that ``user`` may see.
 
     Called when she searches from the menu. Show only what she may open, and open texts in
-    their scrubbed form (``core.records.texts_for(record, None)``).
+    their scrubbed form (``core.records.texts_for(record, None)``). Return every hit up to
+    ``core.dashboard.SEARCH_LIMIT``, best first, not a page: the search page counts them and
+    pages them itself.
 
     Args:
         query (core.text.Query): what she typed (``text``) and its Arabic-aware folded form

@@ -10,7 +10,7 @@ from flask_login import current_user
 
 from core import i18n, wording
 from core.access import public
-from core.dashboard import NavItem
+from core.dashboard import SEARCH_PAGE, NavItem
 from core.extensions import db
 from core.forms import LanguageForm
 from core.permissions import MANAGE_KEYS, MANAGE_USERS, READ_AUDIT, READ_LEDGER
@@ -38,7 +38,11 @@ def search():
     if text:
         query = Query(text)
         results = _flatten(plugin_manager().hook.search_results(query=query, user=current_user))
-    return render_template("home/search.html", q=text, results=results)
+    pages = max(1, -(-len(results) // SEARCH_PAGE))
+    number = min(max(1, request.form.get("page", 1, type=int)), pages)
+    shown = results[(number - 1) * SEARCH_PAGE:number * SEARCH_PAGE]
+    return render_template("home/search.html", q=text, results=shown, count=len(results),
+                           number=number, pages=pages, first=(number - 1) * SEARCH_PAGE + 1)
 
 
 @blueprint.route("/language", methods=["POST"])

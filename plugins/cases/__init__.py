@@ -8,7 +8,7 @@ from __future__ import annotations
 from flask import url_for
 from flask_babel import lazy_gettext as _l
 
-from core.dashboard import DashboardItem, NavItem, SearchResult
+from core.dashboard import SEARCH_LIMIT, DashboardItem, NavItem, SearchResult
 from core.hookspecs import hookimpl
 from core.permissions import REVIEW_RECORDS
 from core.records import RecordType, texts_for
@@ -85,11 +85,11 @@ def search_results(query, user):
     if not user.can(VIEW):
         return []
     exact = store.by_reference(query.text, user)  # a case's reference, as people type it
-    page = store.Page([exact], 1, 1) if exact else store.listing(
-        user, store.Filters(words=search.query_terms(query.text)))
-    cases = store.full_cases(page.cases[:10])
+    rows = [exact] if exact else store.matching(user, search.query_terms(query.text),
+                                                SEARCH_LIMIT)
+    cases = store.full_cases(rows)
     results = []
-    for row in page.cases[:10]:
+    for row in rows:
         case = cases[row.id]
         shown = texts_for(case, None)  # scrubbed, as in lists
         results.append(SearchResult(_l("Case"), f"{case.reference} · {shown(case, 'title')}",

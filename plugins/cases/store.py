@@ -617,3 +617,16 @@ def by_reference(typed: str, user) -> Row | None:
     found = db.session.scalar(select(Case.id).where(Case.reference_code == code,
                                                     visible(user)))
     return _load([found])[0] if found is not None else None
+
+
+def matching(user, words: list[str], limit: int) -> list[Row]:
+    """The newest cases holding ``words`` that ``user`` may open, up to ``limit`` (the site
+    search's hits: it counts and pages them)."""
+    rows, number = [], 1
+    while len(rows) < limit:
+        page = listing(user, Filters(words=words), number=number)
+        rows += page.cases
+        if number >= page.pages:
+            break
+        number += 1
+    return rows[:limit]

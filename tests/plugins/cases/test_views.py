@@ -434,3 +434,22 @@ def test_a_case_is_found_by_its_reference_as_people_type_it(app, people, login_a
         # restricted and not hers: as if there were no such case
         assert "0 cases" in searched(amina, words)
         assert uuid not in amina.submit("/search", {"q": words}).get_data(as_text=True)
+
+
+def test_site_search_counts_every_hit_and_pages_them(app, people, login_as):
+    client = login_as(people["salma"])
+    for number in range(45):
+        create(client, title=f"Convocation lot {chr(97 + number // 26)}{chr(97 + number % 26)}x")
+    first = client.submit("/search", {"q": "convocation"}).get_data(as_text=True)
+    assert "45 results" in first and "Page 1 of 3" in first
+    titles = re.findall(r"Convocation lot ([a-z]+x)</a>", first)
+    assert len(titles) == 20
+    seen = set(titles)
+    for number in (2, 3):
+        page = client.submit("/search", {"q": "convocation", "page": str(number)})
+        titles = re.findall(r"Convocation lot ([a-z]+x)</a>", page.get_data(as_text=True))
+        assert len(titles) == (20 if number == 2 else 5) and not seen & set(titles)
+        seen |= set(titles)
+    assert len(seen) == 45
+    # The next page's button posts the words again: they are never in an address.
+    assert 'name="page" value="2"' in first and "?q=" not in first
