@@ -235,17 +235,24 @@ def seal_pending(record_ids: list[str] | None = None) -> int:
             _seal_entry(entry, body, missing)
             made += 1
     if made:
+        # Once per round: each record's share to partner nodes was audited when it was made.
+        audit.record("federation.sealed", target_type="federation.feed", target_id=HUB,
+                     audience=PEERS, entries=made)
         db.session.commit()
     return made
 
 
-def _hub_entries(record_ids: list[str]) -> dict[str, list[OutboxEntry]]:
-    """The hub feed's entries of these records, in order (a few queries, not one each)."""
-    found: dict[str, list[OutboxEntry]] = {}
+def _hub_entries(record_ids: list[str]) -> dict[str, list]:
+    """The hub feed's entries of these records, in order (a few queries, not one each; their
+    id, record id, kind and entry text: not the sealed texts, large with many recipients)."""
+    found: dict[str, list] = {}
     for start in range(0, len(record_ids), 500):
-        for row in db.session.scalars(
-                select(OutboxEntry).where(OutboxEntry.feed == HUB, OutboxEntry.record_id.in_(
-                    record_ids[start:start + 500])).order_by(OutboxEntry.seq)):
+        for row in db.session.execute(
+                select(OutboxEntry.id, OutboxEntry.record_id, OutboxEntry.kind,
+                       OutboxEntry.entry)
+                .where(OutboxEntry.feed == HUB,
+                       OutboxEntry.record_id.in_(record_ids[start:start + 500]))
+                .order_by(OutboxEntry.seq)):
             found.setdefault(row.record_id, []).append(row)
     return found
 
@@ -260,9 +267,5 @@ def _seal_entry(entry: OutboxEntry, body: dict, recipients: dict) -> OutboxEntry
               "sealed": {"to": sorted(recipients), "content_hash": hashed}}
     if protocol.TYPE_VERSION in body:
         fields[protocol.TYPE_VERSION] = body[protocol.TYPE_VERSION]
-    made = outbox.append(HUB, SEALED, fields, payload=text, policy_hash=entry.policy_hash,
+    return outbox.append(HUB, SEALED, fields, payload=text, policy_hash=entry.policy_hash,
                          consent_id=entry.consent_id)
-    audit.record("federation.sealed", target_type=entry.record_type, target_id=entry.record_id,
-                 audience=PEERS, version=entry.version, seq=made.seq,
-                 recipients=len(recipients))
-    return made
