@@ -213,3 +213,34 @@ def encryption_key(seed: int) -> tuple[str, bytes]:
 
 def announce(key) -> dict:
     return {"action": "encrypt", "key_id": key[0], "public_key": protocol.b64(key[1])}
+
+
+def test_encryption_keys_rotate_and_are_revoked_from_the_command_line(make_node):
+    from federation.models import Peer
+
+    node = make_node("tunis", serve=False)
+    with node.context():
+        db.session.add(Peer(node_id="h" * 32, state="approved", role="hub", label="hub"))
+        db.session.commit()
+        first = sealing.announce()
+        assert first is not None and sealing.announce() is None  # one current key
+    revoked = node.cli("federation", "revoke-encryption-key", first.key_id)
+    assert revoked.returncode == 0, revoked.stderr
+    unknown = node.cli("federation", "revoke-encryption-key", "a" * 32)
+    assert unknown.returncode == 1 and "no such encryption key" in unknown.stderr
+    rotated = node.cli("federation", "rotate-key")
+    assert rotated.returncode == 0, rotated.stderr
+    with node.context():
+        keys = signing.identity().encryption
+        assert [k.revoked_at is not None for k in keys] == [True, False, False]
+        assert sealing.current_key() == keys[-1]
+        events = [json.loads(row.entry)["key_event"] for row in db.session.scalars(
+            select(OutboxEntry).where(OutboxEntry.feed == "hub", OutboxEntry.kind == "key")
+            .order_by(OutboxEntry.seq))]
+        assert [(e["action"], e["key_id"]) for e in events] == [
+            ("encrypt", first.key_id), ("revoke", first.key_id), ("encrypt", keys[1].key_id),
+            ("rotate", events[3]["key_id"]), ("encrypt", keys[2].key_id)]
+        # Its private halves are wrapped by the node key like the signing keys: none in clear.
+        folder = node.folder / "keys" / "secrets"
+        assert {p.name for p in folder.glob("federation.enc.*")} == {
+            f"federation.enc.{k.key_id}.sealed" for k in keys}
