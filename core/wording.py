@@ -11,10 +11,11 @@ bidirectional algorithm, UAX #9: numbers and spaces are weak or neutral).
 
 from __future__ import annotations
 
+import json
 import re
 
 from flask import Flask
-from flask_babel import get_locale
+from flask_babel import get_locale, gettext
 from flask_babel import lazy_gettext as _l
 from markupsafe import Markup, escape
 
@@ -104,8 +105,14 @@ FILTERS = {
 }
 
 
+def _late_filters() -> dict:
+    return {"audit_action": audit_action, "audit_details": audit_details,
+            "record_type_label": record_type_label}
+
+
 def init_app(app: Flask) -> None:
     app.jinja_env.filters.update(FILTERS)
+    app.jinja_env.filters.update(_late_filters())
 
 
 # -- the glossary (/help) -------------------------------------------------------------------
@@ -145,3 +152,99 @@ def glossary() -> dict:
         "purposes": [(PURPOSE_LABELS[c], m) for c, m in PURPOSE_MEANINGS.items()],
         "roles": [(ROLE_LABELS[r], ROLE_MEANINGS[r]) for r in ROLES if r in ROLE_MEANINGS],
     }
+
+
+# -- the audit log in words ----------------------------------------------------------------
+
+AUDIT_AREAS = {
+    "access": _l("Access"), "auth": _l("Sign-in"), "user": _l("People"),
+    "keys": _l("Node key"), "consent": _l("Consent"), "record": _l("Records"),
+    "records": _l("Records"), "cases": _l("Cases"), "events": _l("Events"),
+    "knowledge": _l("Library"), "federation": _l("Partner nodes"),
+}
+AUDIT_VERBS = {
+    "denied": _l("refused"), "failed": _l("failed"), "throttled": _l("slowed down"),
+    "signed_in": _l("signed in"), "signed_out": _l("signed out"),
+    "enrolment_failed": _l("second factor not set up"),
+    "second_factor_enrolled": _l("second factor set up"),
+    "second_factor_reset": _l("second factor reset"),
+    "held_account_opened": _l("held account opened with password and code"),
+    "recovery_code_used": _l("recovery code used"), "recovery_codes_made": _l("new recovery codes"),
+    "created": _l("created"), "updated": _l("changed"), "deleted": _l("deleted"),
+    "disabled": _l("disabled"), "enabled": _l("enabled"), "invited": _l("invited"),
+    "invite_revoked": _l("invitation revoked"), "password_changed": _l("password changed"),
+    "role_changed": _l("role changed"),
+    "locked": _l("locked"), "unlocked": _l("unlocked"), "unlock_failed": _l("unlock refused"),
+    "rotated": _l("replaced"), "passphrase_changed": _l("passphrase changed"),
+    "recorded": _l("recorded"), "withdrawn": _l("withdrawn"), "expired": _l("expired"),
+    "superseded": _l("replaced by a newer consent"),
+    "approved": _l("approved for sharing"), "approval_revoked": _l("approval withdrawn"),
+    "exported": _l("exported"), "identifying_viewed": _l("identifying information viewed"),
+    "identifying_searched": _l("searched by name"), "type_upgraded": _l("record type upgraded"),
+    "file_added": _l("file added"), "task_added": _l("task added"),
+    "task_reopened": _l("task marked not done"), "sent_back": _l("sent back to the documenter"),
+    "merged": _l("merged"), "draft_kept": _l("draft kept"),
+    "shared": _l("shared"), "receipt": _l("receipt received"), "tombstoned": _l("deletion sent"),
+    "withheld": _l("withheld"), "sealed": _l("sealed"), "released": _l("released"),
+    "quarantined": _l("quarantined"), "tallied": _l("counted"),
+    "sync_started": _l("synchronisation started"), "peer_approved": _l("partner approved"),
+    "peer_removed": _l("partner removed"), "pair_requested": _l("pairing requested"),
+    "pair_requests_refused": _l("pairing requests refused"),
+    "key_rotated": _l("key replaced"), "key_revoked": _l("key revoked"),
+    "encryption_key": _l("encryption key published"),
+    "encryption_key_revoked": _l("encryption key revoked"),
+    "bundle_exported": _l("bundle exported"), "bundle_imported": _l("bundle imported"),
+    "direction_set": _l("direction set"),
+    "registered": _l("registration"), "registration_cancelled": _l("registration cancelled"),
+    "checked_in": _l("checked in"), "attendees_viewed": _l("attendees viewed"),
+    "place_viewed": _l("exact place viewed"), "organisers_changed": _l("organisers changed"),
+    "feed_changed": _l("calendar feed changed"),
+}
+AUDIT_DETAILS = {
+    "step": _l("step"), "limit": _l("limit"), "reason": _l("reason"), "role": _l("role"),
+    "audience": _l("audience"), "purpose": _l("purpose"), "found": _l("found"),
+    "left": _l("codes left"), "consent": _l("consent no."), "version": _l("version"),
+    "format": _l("format"), "count": _l("count"), "records": _l("records"),
+    "permission": _l("permission"), "identifying": _l("with identifying fields"),
+}
+
+
+def audit_action(code: str) -> str:
+    """An audit entry's action in words ("Sign-in: failed"); the code if it has none."""
+    area, _, verb = code.partition(".")
+    if area in AUDIT_AREAS and verb in AUDIT_VERBS:
+        return f"{AUDIT_AREAS[area]}: {AUDIT_VERBS[verb]}"
+    return code
+
+
+def audit_details(details: str) -> list[tuple[str, str]]:
+    """An entry's details (JSON of codes) as (label, value) pairs, codes named when known."""
+    try:
+        values = json.loads(details or "{}")
+    except ValueError:
+        return [("", details)]
+    shown = []
+    for key, value in values.items():
+        if isinstance(value, bool):
+            value = gettext("yes") if value else gettext("no")
+        elif isinstance(value, str):
+            value = (AUDIENCE_LABELS.get(value) or PURPOSE_LABELS.get(value)
+                     or ENDED_LABELS.get(value) or ROLE_LABELS.get(value) or value)
+        shown.append((str(AUDIT_DETAILS.get(key, key)), str(value)))
+    return shown
+
+
+def record_type_label(name: str) -> str:
+    """A record type ("cases.case") by its label; other targets ("peer", "user") in words."""
+    # Imported here: core.i18n loads this module early, and core.records imports most of core.
+    from core.records import record_types
+
+    registry = record_types()
+    known = registry.get(name) if name in registry else None
+    if known is not None and known.label:
+        return str(known.label)
+    return str(AUDIT_TARGETS.get(name, name))
+
+
+AUDIT_TARGETS = {"user": _l("person"), "peer": _l("partner node"), "invite": _l("invitation"),
+                 "node": _l("node"), "key": _l("key")}

@@ -128,4 +128,17 @@ def audit_log():
     return render_template(
         "admin/audit.html", entries=entries, checked=checked, broken=broken, whole=whole,
         total=total, older=entries[-1].seq if len(entries) == AUDIT_PAGE else None,
+        people=_names(entries),
     )
+
+
+def _names(entries) -> dict[str, str]:
+    """The usernames of the people an audit page names (as actor or target), by id."""
+    ids = {e.actor_id for e in entries if e.actor_id} | {
+        int(e.target_id) for e in entries
+        if e.target_type == "user" and str(e.target_id).isascii() and str(e.target_id).isdigit()
+        and int(e.target_id) <= MAX_ID}
+    if not ids:
+        return {}
+    rows = db.session.execute(select(User.id, User.username).where(User.id.in_(ids)))
+    return {str(user_id): username for user_id, username in rows}

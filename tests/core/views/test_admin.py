@@ -236,7 +236,7 @@ def test_members_are_refused_and_the_refusal_is_audited(app, make_user, login_as
 def test_the_audit_page_shows_an_intact_chain(make_user, login_as):
     client = login_as(make_user("nour", role="admin"))
     page = client.get("/admin/audit").get_data(as_text=True)
-    assert "link up" in page and "user.created" in page
+    assert "link up" in page and "People: created" in page
 
 
 def change_entry(app, seq):
@@ -266,3 +266,22 @@ def test_a_long_log_is_checked_from_its_newest_entries_and_whole_on_demand(
     assert "The chain is broken at entry 2" in whole
     change_entry(app, total - 1)  # among the newest: every view sees it
     assert "The chain is broken at entry" in client.get("/admin/audit").get_data(as_text=True)
+
+
+def test_the_audit_log_reads_in_words(app, make_user, login_as):
+    """People by name, actions and details in words — no user id, action code or JSON."""
+    nour = make_user("nour", role="admin", locale="fr")
+    salma = make_user("salma", role="documenter")
+    with app.app_context():
+        audit.record("auth.failed", actor=salma.id, step="password")
+        audit.record("user.disabled", actor=nour.id, target_type="user", target_id=salma.id)
+        audit.record("consent.withdrawn", actor=salma.id, target_type="cases.case",
+                     target_id="0f0e0d0c-aaaa", reason="safety")
+        db.session.commit()
+    page = login_as(nour).get("/admin/audit").get_data(as_text=True)
+    rows = re.findall(r"<tr>\s*<td>\d+</td>(.*?)</tr>", page, re.S)
+    text = " ".join(re.sub(r"<[^>]+>", "", row) for row in rows)
+    assert "salma" in text and "nour" in text
+    for code in ("auth.failed", "user.disabled", "consent.withdrawn", "{", '"step"'):
+        assert code not in text
+    assert re.search(rf">\s*{salma.id}\s*<", " ".join(rows)) is None  # no bare user id
