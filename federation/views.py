@@ -356,6 +356,20 @@ def remove_peer(peer_id: int):
     return redirect(url_for("federation.peers_page"))
 
 
+@blueprint.route(f"/federation/peers/<int(min=1, max={MAX_ID}):peer_id>/direction",
+                 methods=["POST"])
+@require_permission(MANAGE)
+def set_direction(peer_id: int):
+    """Which way records go with a peer (federation.push): auto, both, send or receive."""
+    peer = db.session.get(Peer, peer_id) or abort(404)
+    chosen = request.form.get("direction", "")
+    if not ConfirmForm().validate_on_submit() or chosen not in ("auto", *push.DIRECTIONS):
+        abort(400)
+    push.set_direction(peer, None if chosen == "auto" else chosen, current_user)
+    flash(_("Saved: the next sync round goes this way."), "success")
+    return redirect(url_for("federation.peers_page"))
+
+
 @blueprint.route("/federation/peers/refuse-all", methods=["POST"])
 @require_permission(MANAGE)
 def refuse_all_requests():

@@ -15,10 +15,11 @@ branch_labels = None
 depends_on = None
 
 
+# Plain ALTER TABLE on both databases (SQLite has DROP COLUMN since 3.35): a batch operation
+# would copy federation_peer and drop the old one, and the drop would cascade to its cursors.
 def upgrade():
-    with op.batch_alter_table("federation_peer") as batch:
-        batch.add_column(sa.Column("direction", sa.String(length=10), nullable=True))
-        batch.add_column(sa.Column("pushed_at", sa.DateTime(), nullable=True))
+    op.add_column("federation_peer", sa.Column("direction", sa.String(length=10), nullable=True))
+    op.add_column("federation_peer", sa.Column("pushed_at", sa.DateTime(), nullable=True))
     op.create_table(
         "federation_push_cursor",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -36,6 +37,5 @@ def upgrade():
 
 def downgrade():
     op.drop_table("federation_push_cursor")
-    with op.batch_alter_table("federation_peer") as batch:
-        batch.drop_column("pushed_at")
-        batch.drop_column("direction")
+    op.drop_column("federation_peer", "pushed_at")
+    op.drop_column("federation_peer", "direction")

@@ -24,6 +24,7 @@ PUBLIC_ENDPOINTS = {
 FEDERATION_SIGNED_ENDPOINTS = {
     "federation.outbox_page",
     "federation.inbox_hint",
+    "federation.push_in",  # 1.1: a node nobody can reach sends its feed
     "federation.receipts_in",
     "federation.pair_request",
     "federation.vouched_keys",

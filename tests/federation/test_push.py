@@ -99,6 +99,21 @@ def test_the_partner_pages_show_which_way_records_go(behind_a_router, people, wa
         page = signed_in_client(node.app, admin.id).get("/federation/peers")
         assert page.status_code == 200
         assert expected in page.get_data(as_text=True)
+    # The hub's administrator says the hub can reach A after all: it pulls A again.
+    admin = signed_in_client(hub.app, hub.make_person("chief", "admin").id)
+    with hub.context():
+        peer_id = peers.find(a.node_id).id
+    for wrong in ("sideways", ""):
+        assert admin.submit(f"/federation/peers/{peer_id}/direction", {"direction": wrong},
+                            page="/federation/peers").status_code == 400
+    with hub.context():
+        assert peers.find(a.node_id).direction == push.RECEIVE
+    changed = admin.submit(f"/federation/peers/{peer_id}/direction", {"direction": "both"},
+                           page="/federation/peers")
+    assert changed.status_code == 302
+    with hub.context():
+        assert push.direction(peers.find(a.node_id)) == push.BOTH
+    assert "Each fetches from the other" in admin.get("/federation/peers").get_data(as_text=True)
 
 
 def test_a_round_that_changes_nothing_moves_no_cursor(behind_a_router, people, waits):
