@@ -22,7 +22,7 @@ from core.extensions import db
 from core.models import Consent
 from federation import protocol, signing, tally
 from federation.models import OutboxEntry, OutboxHead, Peer
-from federation.protocol import HUB, KEY, PEERS, RECORD, TALLY, TOMBSTONE
+from federation.protocol import HUB, KEY, PEERS, RECORD, SEALED, TALLY, TOMBSTONE
 
 
 def node_id() -> str:
@@ -330,19 +330,25 @@ def revoke_key(key_id: str, since: datetime) -> int:
     for feed in protocol.ENTRY_FEEDS:
         suspect = list(db.session.scalars(
             select(OutboxEntry).where(OutboxEntry.feed == feed,
-                                      OutboxEntry.kind.in_((RECORD, TALLY)),
+                                      OutboxEntry.kind.in_((RECORD, TALLY, SEALED)),
                                       OutboxEntry.at >= since, OutboxEntry.payload.is_not(None))
             .order_by(OutboxEntry.seq)))
         append(feed, KEY, {"key_event": {"action": "revoke", "key_id": key_id,
                                          "revoked_at": protocol.at_text(since)}})
-        newest = {entry.record_id: entry for entry in suspect}  # the last version of each
-        for entry in newest.values():
+        newest = {entry.record_id: entry for entry in suspect  # the last version of each
+                  if entry.kind != SEALED}
+        # Each sealed entry of a version still shared (each to other members) is signed again.
+        sealed = [entry for entry in suspect if entry.kind == SEALED]
+        for entry in [*newest.values(), *sealed]:
             body = json.loads(entry.entry)
-            if body["key"] != key_id or latest(entry.record_id, feed).seq != entry.seq:
+            last = latest(entry.record_id, feed)
+            if body["key"] != key_id or (last.seq != entry.seq if entry.kind != SEALED else
+                                         (last.kind, last.version) != (SEALED, entry.version)):
                 continue  # signed by another key, or followed by a newer entry
             fields = {name: body[name] for name in ("record_type", "record_id", "version",
-                                                    "consent", "payload_hash", "relay")
-                      if name in body}  # a tally has no "relay"
+                                                    "consent", "payload_hash", "relay",
+                                                    "sealed", protocol.TYPE_VERSION)
+                      if name in body}  # a tally has no "relay", only a sealed one "sealed"
             append(feed, entry.kind, fields, payload=entry.payload.encode("utf-8"),
                    policy_hash=entry.policy_hash, consent_id=entry.consent_id)
             again += 1

@@ -244,3 +244,36 @@ def test_encryption_keys_rotate_and_are_revoked_from_the_command_line(make_node)
         folder = node.folder / "keys" / "secrets"
         assert {p.name for p in folder.glob("federation.enc.*")} == {
             f"federation.enc.{k.key_id}.sealed" for k in keys}
+
+
+def test_sealed_entries_of_a_revoked_signing_key_are_signed_again(federation_app, monkeypatch):
+    """Holders drop what a revoked key signed since its leak; the origin signs again each
+    sealed entry it still shares (one per set of members), with the same sealed text."""
+    from datetime import UTC, datetime
+
+    from federation import outbox
+    from federation.models import Peer
+    from federation.testing import insecure_fill
+
+    app = federation_app(name="origin")
+    first, second = encryption_key(1), encryption_key(2)
+    with app.app_context():
+        db.session.add(Peer(node_id="h" * 32, state="approved", role="hub", label="hub"))
+        db.session.commit()
+        [record] = insecure_fill(1, feed="peers")
+        monkeypatch.setattr(sealing, "recipient_keys", lambda: {"c" * 32: first})
+        assert sealing.seal_pending() == 1
+        monkeypatch.setattr(sealing, "recipient_keys",
+                            lambda: {"c" * 32: first, "d" * 32: second})
+        assert sealing.seal_pending() == 1  # the member it learned of since: sealed to it
+        assert sealing.seal_pending() == 0
+        before = [(json.loads(r.entry), r.payload) for r in db.session.scalars(
+            select(OutboxEntry).where(OutboxEntry.kind == protocol.SEALED))]
+        old, new = outbox.rotate_key()
+        assert outbox.revoke_key(old, datetime(2020, 1, 1, tzinfo=UTC)) == 3  # record + 2
+        after = [(json.loads(r.entry), r.payload) for r in db.session.scalars(
+            select(OutboxEntry).where(OutboxEntry.kind == protocol.SEALED)
+            .order_by(OutboxEntry.seq))][2:]
+    assert [entry["sealed"]["to"] for entry, _ in after] == [["c" * 32], ["d" * 32]]
+    assert all(entry["key"] == new and entry["record_id"] == record for entry, _ in after)
+    assert [payload for _, payload in after] == [payload for _, payload in before]
