@@ -277,3 +277,30 @@ def test_sealed_entries_of_a_revoked_signing_key_are_signed_again(federation_app
     assert [entry["sealed"]["to"] for entry, _ in after] == [["c" * 32], ["d" * 32]]
     assert all(entry["key"] == new and entry["record_id"] == record for entry, _ in after)
     assert [payload for _, payload in after] == [payload for _, payload in before]
+
+
+def test_a_consent_that_drops_partner_nodes_tombstones_the_sealed_copy(make_node, people,
+                                                                       monkeypatch):
+    from datetime import date
+
+    from core import consent
+    from federation import outbox
+    from federation.models import Peer
+    from tests.conftest import load_testimony
+
+    node = make_node("tunis", serve=False)
+    salma, huda = people(node)
+    with node.context():
+        db.session.add(Peer(node_id="h" * 32, state="approved", role="hub", label="hub"))
+        db.session.commit()
+    monkeypatch.setattr(sealing, "recipient_keys", lambda: {"c" * 32: encryption_key(3)})
+    record = share_testimony(node, salma, huda, audiences=("peers",))
+    with node.context():
+        assert outbox.latest(record, "hub").kind == protocol.SEALED  # sealed at the approval
+        testimony = load_testimony(node.app, record)
+        consent.record(testimony, user=node.user(salma), given_by="defender", method="oral",
+                       audiences=["hub"], purposes=["advocacy"], obtained_on=date(2026, 2, 1))
+        tombstone = outbox.latest(record, "hub")
+        assert tombstone.kind == protocol.TOMBSTONE and tombstone.version == 1
+        assert db.session.scalar(select(OutboxEntry.payload).where(
+            OutboxEntry.kind == protocol.SEALED, OutboxEntry.record_id == record)) is None
