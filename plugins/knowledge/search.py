@@ -72,6 +72,7 @@ STEMMED = {"ar": "arabic", "fr": "french", "en": "english", "es": "spanish", "de
 LATIN_FALLBACK = ("fr", "en")
 QUERY_LATIN = ("fr", "en")
 CLITICS = ("وال", "بال", "فال", "كال", "لل", "ال", "و", "ف", "ب", "ل", "ك")
+HAMZA_SEATS = str.maketrans({"ؤ": "ء", "ئ": "ء"})
 ARABIC_WORD = re.compile(r"^[\u0600-\u06ff\u0750-\u077f]+$")
 LATIN_WORD = re.compile(r"^[0-9a-z\u00c0-\u024f]+$")
 QUERY_WORD = re.compile(r"([^\W_]+)(\*?)")
@@ -152,11 +153,13 @@ def forms(word: str, language: str) -> tuple[str, ...]:
     if len(word) > MAX_WORD:
         return ()
     if ARABIC_WORD.match(word):
-        found = [_stem(word, "ar")]
+        # A word with a leading conjunction or article: the word as folded, and the stem of
+        # what follows it (Snowball's Arabic stemmer, given "الشيون", makes it "الش"); the
+        # clitic may be the word's own first letter ("وطن"), so both are kept.
         stripped = _without_clitic(word)
         if stripped:
-            found.append(_stem(stripped, "ar"))
-        return tuple(dict.fromkeys(found))
+            return tuple(dict.fromkeys((word, _stem(stripped, "ar"))))
+        return (_stem(word, "ar"),)
     if LATIN_WORD.match(word) and not word.isdigit():
         languages = (language,) if language in STEMMED and language != "ar" else LATIN_FALLBACK
         return tuple(dict.fromkeys(_stem(word, lang) for lang in languages))
@@ -198,13 +201,38 @@ class _Forms(dict):
 _FORMS: dict[str, _Forms] = {}
 
 
+def seatless(text: str) -> str | None:
+    """``text`` with hamza on waw or yaa written as a lone hamza (which folding drops), if it
+    has any: "مسؤولية" and "مسئولية" are both "مسولية" so. Folding alone makes them "مسوولية"
+    and "مسيولية" (as most people type them without hamza), so a word written with a hamza
+    seat is indexed and looked for both ways."""
+    return text.translate(HAMZA_SEATS) if "ؤ" in text or "ئ" in text else None
+
+
+def _seatless_words(text: str, words: list[str]) -> list[str]:
+    """The folded words of ``text`` (``words``) that read otherwise without hamza seats, in
+    that other reading."""
+    other = seatless(text)
+    if other is None:
+        return []
+    others = fold_words(other).split()[:MAX_WORDS]
+    if len(others) != len(words):  # a word that was a lone seat: leave the rare text be
+        return []
+    return [b for a, b in zip(words, others, strict=True) if a != b]
+
+
 def words_of(text: str | None, language: str) -> list[str]:
-    """The index forms of ``text``'s words, in order (a word may give two)."""
+    """The index forms of ``text``'s words, in order (a word may give two; a word written
+    with a hamza seat also gives the forms of its seatless reading, at the end)."""
     table = _FORMS.get(language)
     if table is None:
         table = _FORMS.setdefault(language, _Forms(language))
-    words = fold_words(plain(text)).split()[:MAX_WORDS]
-    return list(chain.from_iterable(map(table.__getitem__, words)))
+    shown = plain(text)
+    words = fold_words(shown).split()[:MAX_WORDS]
+    found = list(chain.from_iterable(map(table.__getitem__, words)))
+    for word in _seatless_words(shown, words):
+        found += table[word]
+    return found
 
 
 def _facet(name: str, value: str) -> str:
@@ -333,12 +361,21 @@ def parse(query: str) -> list[Term]:
         raise SearchError(gettext("The search is too long: at most %(count)s characters.",
                                   count=MAX_QUERY_CHARS))
     found: dict[tuple, Term] = {}
-    for match in QUERY_WORD.finditer(_folded_with_stars(query)):
+    folded = _folded_with_stars(query)
+    matches = list(QUERY_WORD.finditer(folded))
+    other = seatless(query)
+    others = list(QUERY_WORD.finditer(_folded_with_stars(other))) if other else []
+    if len(others) != len(matches):
+        others = matches
+    for match, seatless_match in zip(matches, others, strict=True):
         word, star = match.group(1), match.group(2)
+        variants = query_forms(word)
+        if seatless_match.group(1) != word:
+            variants = tuple(dict.fromkeys((*variants, *query_forms(seatless_match.group(1)))))
         if star and len(word) >= MIN_PREFIX:
-            term = Term(tuple(dict.fromkeys((word[:MAX_WORD], *query_forms(word)))), True)
+            term = Term(tuple(dict.fromkeys((word[:MAX_WORD], *variants))), True)
         else:
-            term = Term(query_forms(word))
+            term = Term(variants)
         found.setdefault((term.forms, term.prefix), term)
         if len(found) == MAX_TERMS:
             break
@@ -464,6 +501,21 @@ def _matches(word: str, language: str, terms: Sequence[Term]) -> bool:
     return False
 
 
+def _found_in(shown: str, pattern: re.Pattern, language: str, terms) -> list[tuple[int, int]]:
+    """Where in ``shown`` the words found are (start, end), as written or — a word written
+    with a hamza seat — read without it (the seatless text has the same length)."""
+    spans = set()
+    for reading in (shown, seatless(shown)):
+        if reading is not None:
+            folded, offsets = fold_words_with_offsets(reading)
+            spans |= {(offsets[first], offsets[last - 1] + 1)
+                      for first, last in _spans(folded, pattern, language, terms)}
+    return sorted(spans)
+
+
+_SPACE = re.compile(r"\s")
+
+
 def snippet(entry, terms: Sequence[Term], size: int = SNIPPET_CHARS) -> Markup:
     """A passage of the entry's body, summary or title (as written, Markdown syntax left out)
     around the words found, those words marked; everything escaped. The text is folded once
@@ -475,35 +527,32 @@ def snippet(entry, terms: Sequence[Term], size: int = SNIPPET_CHARS) -> Markup:
         shown = plain(source)[:200_000].strip()
         if not shown:
             continue
-        folded, offsets = fold_words_with_offsets(shown)
-        spans = _spans(folded, pattern, language, terms)
+        spans = _found_in(shown, pattern, language, terms)
         if spans or chosen is None:
-            chosen = (shown, folded, offsets, spans)
+            chosen = (shown, spans)
         if spans:
             break
     if chosen is None:
         return Markup("")
-    shown, folded, offsets, spans = chosen
+    shown, spans = chosen
     start = _window(spans, size)
-    start = 0 if start <= 0 else folded.find(" ", start) + 1  # a word's start
-    end = min(len(folded), start + size)
-    if end < len(folded):
-        space = folded.rfind(" ", start, end)
-        end = space if space > start else end
+    if start > 0:
+        space = _SPACE.search(shown, start)
+        start = space.end() if space and space.end() <= spans[0][0] or not spans else start
+    end = min(len(shown), start + size)
+    if end < len(shown):
+        cut = max(shown.rfind(" ", start, end), shown.rfind("\n", start, end))
+        end = cut if cut > start else end
     out = [Markup("… ") if start > 0 else Markup("")]
-    if not folded:
-        return Markup("")
-    cursor = offsets[start] if start < len(folded) else len(shown)
-    for first, last in spans:
-        if first < start or last > end:
+    cursor = start
+    for begin, finish in spans:
+        if begin < cursor or finish > end:
             continue
-        begin, finish = offsets[first], offsets[last - 1] + 1
         out += [escape(shown[cursor:begin]),
                 Markup("<mark>") + escape(shown[begin:finish]) + Markup("</mark>")]
         cursor = finish
-    tail = offsets[end - 1] + 1 if end > 0 else 0
-    out.append(escape(shown[cursor:max(cursor, tail)]))
-    if end < len(folded):
+    out.append(escape(shown[cursor:end]))
+    if end < len(shown):
         out.append(Markup(" …"))
     return Markup("").join(out)
 

@@ -61,6 +61,9 @@ def index_rows() -> int:
 SPELLINGS = {
     "hamza on alef": ["الإنسان", "الانسان", "الأنسان", "الٱنسان"],
     "hamza on waw": ["مسؤولية", "مسوولية"],
+    "hamza on yaa": ["المسائل", "المسايل"],
+    "hamza seat, waw or yaa": ["مسؤولية", "مسئولية"],
+    "hamza seat, plural": ["الشؤون", "الشئون"],
     "taa marbuta": ["المدافعة", "المدافعه"],
     "alef maqsura": ["مستشفى", "مستشفي"],
     "diacritics": ["حُقُوقُ", "حقوق", "حَقّ" + "وق"],
