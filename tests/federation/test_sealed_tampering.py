@@ -260,3 +260,85 @@ def _sealing_plain(origin, b_id, b_key, record_id, plain: bytes):
               "payload_hash": protocol.sha256_hex(text),
               "sealed": {"to": [b_id], "content_hash": content}}
     return origin._append("hub", protocol.SEALED, fields, text)
+
+
+@pytest.mark.slow
+def test_tampered_sealed_relay_pages_over_http_are_refused_and_write_nothing(federation_app):
+    """The same tampering served by a hub over HTTP to a member's real sync round: refused
+    with a reason code, no row written (cursor included); the honest page then passes."""
+    import sqlalchemy as sa
+
+    from federation import sync, takedown
+    from federation.models import Peer, Quarantine
+    from tests.federation.conftest import FakePeer
+    from tests.federation.test_tampering import DATA_TABLES, fingerprint, page
+
+    member = federation_app(name="member")
+    with member.app_context():
+        key = signing.create_encryption_key()
+        b_id, b_key = signing.identity().node_id, (key.key_id, key.public_key)
+    hub_origin = Origin(seed=31)
+    fake = FakePeer(hub_origin)
+    hub_origin.pin(member, role="hub")
+    origin = origin_for(member, seed=81)
+    with member.app_context():
+        hub_peer = db.session.scalar(sa.select(Peer).where(Peer.node_id == hub_origin.node_id))
+        hub_peer.url = fake.url
+        db.session.commit()
+    fake.answers["/federation/takedowns"] = lambda query: (protocol.dumps({
+        "type": takedown.TAKEDOWNS_TYPE, "after": int(query["after"][0]), "head": 0,
+        "statements": []}), {})
+    c_private = PrivateKey.generate()
+    c_key = (protocol.encryption_key_id(bytes(c_private.public_key)),
+             bytes(c_private.public_key))
+
+    def relayed(items):
+        link, out = protocol.GENESIS, []
+        for number, item in enumerate(items, 1):
+            link = inbox.relay_link(link, protocol.sha256_hex(item["entry"].encode()))
+            out.append({**item, "seq": number, "link": link})
+        return out
+
+    def pull():
+        with member.test_request_context():
+            peer = db.session.scalar(sa.select(Peer).where(Peer.node_id == hub_origin.node_id))
+            error = sync.sync_peer(peer).error
+            peer = db.session.scalar(sa.select(Peer).where(Peer.node_id == hub_origin.node_id))
+            peer.failures, peer.open_until = 0, None
+            for quarantined in db.session.scalars(sa.select(Quarantine)):
+                db.session.delete(quarantined)
+            db.session.commit()
+            return error
+
+    record = str(uuid.uuid4())
+    fresh = lambda: Origin(seed=81)  # noqa: E731 - each variant starts the origin's chain anew
+    base = sealed_item(fresh(), {b_id: b_key}, record)
+    variants = [(f"flip {p}", [dict(sealed_item(fresh(), {b_id: b_key}, record),
+                                    payload=flipped(base["payload"], p))])
+                for p in range(1, len(base["payload"]) - 1, len(base["payload"]) // 20)]
+    variants += [
+        ("box for another key", [_wrong_box(fresh(), {b_id: b_key}, record, b_id, c_key)]),
+        ("ciphertext of version 1 as version 2",
+         [sealed_item(fresh(), {b_id: b_key}, record, version=2, aad_version=1)]),
+        ("content hash", [sealed_item(fresh(), {b_id: b_key}, record, content_hash="0" * 64)]),
+        ("swapped", _swapped(fresh(), {b_id: b_key}, record, str(uuid.uuid4()))),
+        ("consent names the hub", [sealed_item(fresh(), {b_id: b_key}, record,
+                                               audiences=("hub", "peers"))]),
+    ]
+    variants += [(f"ciphertext byte {p}", [sealed_item(
+        fresh(), {b_id: b_key}, record, edit=lambda v, p=p: _flip_b64(v, "ciphertext", p))])
+        for p in range(0, 40, 4)]
+    before, codes = fingerprint(member, DATA_TABLES), []
+    for what, items in variants:
+        fake.page = lambda after, items=items: (page("relay", after, relayed(items)[after:]), {})
+        code = pull()
+        assert code in REASONS and code != "unreachable", (what, code)
+        assert fingerprint(member, DATA_TABLES) == before, f"{what} wrote to the database"
+        codes.append(code)
+    assert len(codes) >= 30 and {"payload-mismatch", "sealed-invalid"} <= set(codes)
+    honest = sealed_item(fresh(), {b_id: b_key}, record)
+    fake.page = lambda after: (page("relay", after, relayed([honest])[after:]), {})
+    assert pull() is None
+    with member.app_context():
+        assert inbox.held_payloads()[(origin.node_id, record)] == PAYLOAD
+    fake.close()
