@@ -25,6 +25,7 @@ from typing import TypeVar
 
 from flask import Flask, current_app
 from flask_babel import lazy_gettext as _l
+from sqlalchemy import update
 
 from core import clock
 from core.extensions import db
@@ -62,13 +63,14 @@ def run(peers: list[Peer], turn: Callable[[Peer], T],
     if len(ordered) == 1:
         return [_in_turn(ordered[0].id, turn, None)]
     count = min(workers(), len(ordered))
-    if count == 1:
+    if count <= 1:  # one worker, or no peer at all
         return [_in_turn(peer.id, turn, failed) for peer in ordered]
+    ids = [peer.id for peer in ordered]
     db.session.commit()  # this thread holds nothing of the database while the workers write
     app, desk = current_app._get_current_object(), Desk()
     with ThreadPoolExecutor(count, thread_name_prefix="rabita-sync") as pool:
-        started = [pool.submit(_in_thread, app, desk, peer.id, turn, failed)
-                   for peer in ordered]
+        started = [pool.submit(_in_thread, app, desk, peer_id, turn, failed)
+                   for peer_id in ids]
         return [future.result() for future in started]
 
 
@@ -107,17 +109,21 @@ def _in_turn(peer_id: int, turn: Callable[[Peer], T],
 
 def begin(peer: Peer) -> None:
     """Mark ``peer`` as syncing now (the operations page shows it). Commits."""
-    peer.turn_started_at = clock.now()
-    db.session.commit()
+    _mark(peer.id, clock.now())
 
 
 def end(peer_id: int) -> None:
-    """The turn is over, however it ended. Commits."""
+    """The turn is over, however it ended (what it left uncommitted is rolled back). Commits."""
     db.session.rollback()
-    peer = db.session.get(Peer, peer_id)
-    if peer is not None:
-        peer.turn_started_at = None
-        db.session.commit()
+    _mark(peer_id, None)
+
+
+def _mark(peer_id: int, moment: datetime | None) -> None:
+    # One statement, not the ORM's load and flush: a round with nothing new is mostly this.
+    db.session.execute(update(Peer).where(Peer.id == peer_id)
+                       .values(turn_started_at=moment).execution_options(
+                           synchronize_session=False))
+    db.session.commit()
 
 
 class Desk:

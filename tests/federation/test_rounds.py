@@ -169,3 +169,9 @@ def test_concurrent_turns_write_every_page_whole(make_node, served, database):
     assert set(hub.sync().values()) == {None}  # nothing new: nothing more written
     with hub.app.app_context():
         assert db.session.scalar(select(func.count()).select_from(ReceivedEntry)) == entries
+
+
+def test_a_round_with_no_peer_does_nothing(federation_app):
+    app = federation_app(FEDERATION_ROLE="hub")
+    with app.app_context():
+        assert sync.sync() == []
