@@ -51,3 +51,18 @@ def recount_command():
     total = recount()
     db.session.commit()
     click.echo(f"Counted {total} cases.")
+
+
+@cases_group.command("index-names")
+@with_appcontext
+def index_names_command():
+    """Write the blind index of name words (find a defender by part of her name) for every
+    case; needed once for cases saved before it existed. The node must be unlocked."""
+    from .names import index_all  # the command module stays light for `rabita --help`
+
+    if not keystore.keystore().unlocked:
+        raise click.ClickException(
+            "The node is locked; unlock it first (the Node key page, or rabita keys unlock).")
+    count = index_all()
+    db.session.commit()
+    click.echo(f"Indexed the names of {count} defenders.")

@@ -166,6 +166,6 @@ class AttachmentForm(FlaskForm):
 
 class FindForm(FlaskForm):
     # Posted with the CSRF token: a name never goes into an address (see views.find).
-    name = StringField(_l("Exact name of the defender"),
+    name = StringField(_l("Name of the defender, or part of it"),
                        filters=[stripped], validators=[DataRequired(), Length(max=200)],
                        render_kw={"autocomplete": "off"})  # no browser keeps it to suggest

@@ -268,3 +268,15 @@ class CaseFacetTally(db.Model):
     status: Mapped[str] = mapped_column(String(20), primary_key=True)
     risk: Mapped[str] = mapped_column(String(20), primary_key=True)
     count: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class NameWord(db.Model):
+    """One word of a defender's real name as a keyed hash (``plugins.cases.names``): she is
+    found by part of her name ("Ben Ali") without the name being kept or compared in clear."""
+
+    __tablename__ = "cases_name_word"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    defender_id: Mapped[int] = mapped_column(
+        ForeignKey("cases_defender.id", ondelete="CASCADE"), index=True)
+    word_index: Mapped[str] = mapped_column(String(64), index=True)

@@ -32,7 +32,7 @@ from core.redaction import AUDIENCES, sharing_of
 from core.redaction import _nested_schema as nested_schema
 from core.vocabularies import vocabulary
 
-from . import attachments, duplicates, editing, exports, store, terms
+from . import attachments, duplicates, editing, exports, names, store, terms
 from .forms import (
     GENDER_LABELS,
     INTERVENTION_STATUS_LABELS,
@@ -45,7 +45,7 @@ from .forms import (
     FindForm,
     TaskForm,
 )
-from .models import RISKS, STATUSES, Case, Defender, Task
+from .models import RISKS, STATUSES, Case, Task
 from .permissions import EDIT, EXPORT, VIEW
 from .schemas import CaseSchema
 
@@ -151,7 +151,8 @@ def new():
         store.save(case, current_user, action="record.created")
         flash(_("The case is saved."), "success")
         duplicates.warn(case, form.defender.form.real_name.data, current_user)
-        db.session.commit()  # the search's audit entry
+        names.index(case.defender, form.defender.form.real_name.data)
+        db.session.commit()  # the name's words, the search's audit entry
         return redirect(url_for("cases.detail", uuid=case.uuid))
     return render_template("cases/form.html", form=form, case=None, draft=draft,
                            unvalidated=answer is False or restored is not None)
@@ -209,6 +210,8 @@ def edit(uuid: str):
         editing.apply(case, form)
         flow.saved(draft)
         store.save(case, current_user)
+        names.index(case.defender, form.defender.form.real_name.data)
+        db.session.commit()
         flash(_("The case is saved."), "success")
         return redirect(url_for("cases.detail", uuid=case.uuid))
     return render_template("cases/form.html", form=form, case=case, draft=draft,
@@ -289,9 +292,7 @@ def find():
     form = FindForm()
     found = None
     if form.validate_on_submit():
-        defenders = records.find_by_identifying(
-            Defender, "real_name", form.name.data, current_user, record_type=Case.__record_type__)
-        found = [d.case for d in defenders if records.may_open(d.case, current_user)]
+        found = names.find(form.name.data, current_user)  # whole words, any part of it
         db.session.commit()
         form.name.data = ""  # not written back into the page the browser keeps
     return render_template("cases/find.html", form=form, found=found)
