@@ -20,7 +20,7 @@ from core.settings import Setting
 from . import catalogue, search, store
 from .forms import NOT_ON_FORM, ResourceForm, TestimonyForm
 from .labels import KIND_LABELS, LANGUAGE_LABELS
-from .models import Resource, Testimony
+from .models import KnowledgeTestimony, Resource
 from .permissions import PERMISSIONS, VIEW
 from .schemas import ResourceSchema, TestimonySchema
 from .views import blueprint
@@ -48,8 +48,9 @@ def register_record_types():
     return [RecordType(Resource.__record_type__, ResourceSchema, Resource, version=1,
                        label=_l("Resource"), form=ResourceForm, not_on_form=NOT_ON_FORM,
                        data_subject=False),
-            RecordType(Testimony.__record_type__, TestimonySchema, Testimony, version=1,
-                       label=_l("Testimony"), form=TestimonyForm, not_on_form=NOT_ON_FORM)]
+            RecordType(KnowledgeTestimony.__record_type__, TestimonySchema, KnowledgeTestimony,
+                       version=1, label=_l("Testimony"), form=TestimonyForm,
+                       not_on_form=NOT_ON_FORM)]
 
 
 @hookimpl
@@ -75,7 +76,7 @@ def search_results(query, user):
     except search.SearchError:
         return []
     return [SearchResult(KIND_LABELS.get(hit.entry.kind, hit.entry.kind), hit.entry.title,
-                         url_for("knowledge.detail", record_uuid=hit.entry.record_uuid),
+                         url_for("knowledge.detail", resource_uuid=hit.entry.record_uuid),
                          (hit.entry.summary or "")[:200]) for hit in hits]
 
 

@@ -16,7 +16,7 @@ from core import audit, records
 from core.downloads import clean_name, content_disposition
 from core.extensions import db
 
-from .models import Attachment
+from .models import KnowledgeFile
 
 SIGNATURES = (
     (b"%PDF-", "application/pdf"),
@@ -59,8 +59,8 @@ def checked(upload) -> Checked:
     limit = max_bytes()
     data = upload.stream.read(limit + 1)
     if len(data) > limit:
-        raise Refused(_l("The file is larger than %(mb)s MB: it is not kept.",
-                         mb=f"{limit / (1024 * 1024):g}"))
+        megabytes = format(limit / (1024 * 1024), "g")
+        raise Refused(_l("The file is larger than %(mb)s MB: it is not kept.", mb=megabytes))
     if not data:
         raise Refused(_l("The file is empty."))
     content_type = sniff(data)
@@ -82,9 +82,9 @@ def named(filename: str | None, content_type: str) -> str:
     return name
 
 
-def attach(record, file: Checked, user) -> Attachment:
+def attach(record, file: Checked, user) -> KnowledgeFile:
     """Add a checked file to ``record`` (the caller's save commits it)."""
-    attachment = Attachment(record_type=record.__record_type__, record_uuid=record.uuid,
+    attachment = KnowledgeFile(record_type=record.__record_type__, record_uuid=record.uuid,
                             content_type=file.content_type, size=len(file.data),
                             uploaded_by=getattr(user, "id", None))
     records.set_identifying(record, attachment, "filename", file.name)
@@ -95,10 +95,10 @@ def attach(record, file: Checked, user) -> Attachment:
     return attachment
 
 
-def of(record) -> list[Attachment]:
-    return list(db.session.scalars(select(Attachment).where(
-        Attachment.record_type == record.__record_type__,
-        Attachment.record_uuid == record.uuid).order_by(Attachment.id)))
+def of(record) -> list[KnowledgeFile]:
+    return list(db.session.scalars(select(KnowledgeFile).where(
+        KnowledgeFile.record_type == record.__record_type__,
+        KnowledgeFile.record_uuid == record.uuid).order_by(KnowledgeFile.id)))
 
 
 def listing(record) -> list[dict]:

@@ -28,12 +28,12 @@ from .models import (
     TESTIMONY_KINDS,
     Entry,
     EntryTag,
+    KnowledgeTestimony,
     Resource,
-    Testimony,
 )
 
 RECORD_TYPES = {Resource.__record_type__: RESOURCE_KINDS,
-                Testimony.__record_type__: TESTIMONY_KINDS}
+                KnowledgeTestimony.__record_type__: TESTIMONY_KINDS}
 FIELDS = ("kind", "language", "title", "summary", "body", "tags", "audience", "byline",
           "licence", "published_on", "translation_group")
 

@@ -76,7 +76,7 @@ class Resource(_Fields, RecordMixin, db.Model):
     __record_type__ = "knowledge.resource"
 
 
-class Testimony(_Fields, RecordMixin, db.Model):
+class KnowledgeTestimony(_Fields, RecordMixin, db.Model):
     """A testimony or shared experience: about a person (consent, review); its texts are
     sealed at rest (their columns keep the scrubbed form), its narrator and contact sealed."""
 
@@ -91,7 +91,7 @@ class Testimony(_Fields, RecordMixin, db.Model):
     contact = sealed_column()
 
 
-class Attachment(RecordPartMixin, db.Model):
+class KnowledgeFile(RecordPartMixin, db.Model):
     """A file of a resource or testimony (PDF or image, checked by its bytes): its name and
     bytes sealed under the record's data key; never federated."""
 

@@ -31,13 +31,11 @@ from .models import (
     RESOURCE_KINDS,
     TESTIMONY_KINDS,
     Entry,
+    KnowledgeTestimony,
     Resource,
-    Testimony,
     Version,
 )
 from .permissions import TESTIMONIES
-
-MODELS = {Resource.__record_type__: Resource, Testimony.__record_type__: Testimony}
 
 
 class KnowledgeError(ValueError):
@@ -45,7 +43,7 @@ class KnowledgeError(ValueError):
 
 
 def model_for(kind: str):
-    return Testimony if kind in TESTIMONY_KINDS else Resource
+    return KnowledgeTestimony if kind in TESTIMONY_KINDS else Resource
 
 
 def kinds_for(user) -> tuple[str, ...]:
@@ -54,7 +52,7 @@ def kinds_for(user) -> tuple[str, ...]:
 
 
 def may_read_type(record_type: str, user) -> bool:
-    return record_type != Testimony.__record_type__ or user.can(TESTIMONIES)
+    return record_type != KnowledgeTestimony.__record_type__ or user.can(TESTIMONIES)
 
 
 def write(record, data: dict, user, *, upload=None):
@@ -77,7 +75,7 @@ def write(record, data: dict, user, *, upload=None):
                  "published_on", "audience", "byline"):
         setattr(record, name, checked[name])
     records.set_identifying(record, record, "authors", checked["authors"] or None)
-    if isinstance(record, Testimony):
+    if isinstance(record, KnowledgeTestimony):
         records.set_identifying(record, record, "narrator", checked["narrator"] or None)
         records.set_identifying(record, record, "contact", checked["contact"] or None)
     if file is not None:
@@ -94,7 +92,7 @@ def write(record, data: dict, user, *, upload=None):
 def delete(record, user) -> None:
     """Delete a record of this node with its files, versions, entry and index (one commit)."""
     catalogue.drop(record.origin, record.uuid)
-    for model in (attachments.Attachment, Version):
+    for model in (attachments.KnowledgeFile, Version):
         for row in db.session.scalars(select(model).where(
                 model.record_type == record.__record_type__, model.record_uuid == record.uuid)):
             db.session.delete(row)
@@ -114,7 +112,7 @@ def _checked(record, data: dict, user) -> dict:
     if record is not None and model_for(kind) is not type(record):
         raise KnowledgeError(_l("A testimony stays a testimony, and a resource a resource: "
                                 "write a new one to change that."))
-    if model_for(kind) is Testimony and not user.can(TESTIMONIES):
+    if model_for(kind) is KnowledgeTestimony and not user.can(TESTIMONIES):
         raise KnowledgeError(_l("Only people who may read testimonies may write them."))
     if data.get("language") not in LANGUAGES:
         raise KnowledgeError(_l("Choose the language it is written in: Arabic, French or "

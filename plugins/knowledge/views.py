@@ -27,7 +27,7 @@ from core.permissions import VIEW_IDENTIFYING
 from . import attachments, catalogue, search, store
 from .forms import AttachmentForm, ResourceForm, SearchForm, TestimonyForm
 from .labels import AUDIENCE_LABELS, KIND_LABELS, LANGUAGE_LABELS, LICENCE_LABELS
-from .models import TESTIMONY_KINDS, Entry, EntryTag, Resource, Testimony
+from .models import TESTIMONY_KINDS, Entry, EntryTag, KnowledgeTestimony, Resource
 from .permissions import TESTIMONIES, VIEW, WRITE
 from .render import markdown
 
@@ -151,9 +151,9 @@ def _popular_tags(allowed, limit: int = 20) -> list[tuple[str, int]]:
 # -- one resource ---------------------------------------------------------------------------
 
 
-def _entry_for(record_uuid: str) -> Entry:
-    """The entry of ``record_uuid`` she may read (this node's first), else 404."""
-    entry = store.readable_entry(record_uuid, current_user)
+def _entry_for(resource_uuid: str) -> Entry:
+    """The entry of ``resource_uuid`` she may read (this node's first), else 404."""
+    entry = store.readable_entry(resource_uuid, current_user)
     if entry is None:
         abort(404)
     return entry
@@ -164,10 +164,10 @@ def _record_for(entry: Entry):
     return records.find(entry.record_type, entry.record_uuid, current_user)
 
 
-@blueprint.route("/r/<record_uuid>")
+@blueprint.route("/r/<resource_uuid>")
 @require_permission(VIEW)
-def detail(record_uuid: str):
-    entry = _entry_for(record_uuid)
+def detail(resource_uuid: str):
+    entry = _entry_for(resource_uuid)
     record = _record_for(entry) if entry.local else None
     shown = _shown(entry, record)
     revealed = None
@@ -185,7 +185,7 @@ def detail(record_uuid: str):
         sharing=_sharing(record) if record is not None else [],
         writable=record is not None and current_user.can(WRITE) and (
             record.__record_type__ == Resource.__record_type__ or current_user.can(TESTIMONIES)),
-        testimony=entry.record_type == Testimony.__record_type__)
+        testimony=entry.record_type == KnowledgeTestimony.__record_type__)
 
 
 def _sharing(record) -> list[dict]:
@@ -208,7 +208,7 @@ def _shown(entry: Entry, record) -> dict:
     testimony's as ``records.texts_for`` says (as written only to those who may see
     identifying data, on an unlocked node; scrubbed otherwise); a shared one's as its
     payload came."""
-    if record is None or not isinstance(record, Testimony):  # a resource's are kept clear
+    if record is None or not isinstance(record, KnowledgeTestimony):  # a resource's: clear
         source = entry if record is None else record
         return {name: getattr(source, name) for name in ("title", "summary", "body", "tags")}
     shown = records.texts_for(record, current_user)
@@ -243,14 +243,14 @@ def new():
     return _editor(form, None, testimony)
 
 
-@blueprint.route("/r/<record_uuid>/edit", methods=["GET", "POST"])
+@blueprint.route("/r/<resource_uuid>/edit", methods=["GET", "POST"])
 @require_permission(WRITE)
-def edit(record_uuid: str):
-    entry = _entry_for(record_uuid)
+def edit(resource_uuid: str):
+    entry = _entry_for(resource_uuid)
     if not entry.local:
         abort(404)
     record = _record_for(entry)
-    testimony = isinstance(record, Testimony)
+    testimony = isinstance(record, KnowledgeTestimony)
     if testimony and not current_user.can(TESTIMONIES):
         abort(404)
     form = _form_class(testimony)(data=None if request.method == "POST"
@@ -282,7 +282,7 @@ def _editor(form, record, testimony: bool):
                 flash(str(error), "error")
                 return _form_page(form, record, testimony, None), 400
             flash(_("Saved."), "success")
-            return redirect(url_for(".detail", record_uuid=saved.uuid))
+            return redirect(url_for(".detail", resource_uuid=saved.uuid))
     status = 400 if request.method == "POST" and preview is None else 200
     return _form_page(form, record, testimony, preview), status
 
@@ -293,17 +293,17 @@ def _form_page(form, record, testimony: bool, preview):
                            testimony_kinds=TESTIMONY_KINDS)
 
 
-@blueprint.route("/r/<record_uuid>/files", methods=["POST"])
+@blueprint.route("/r/<resource_uuid>/files", methods=["POST"])
 @require_permission(WRITE)
-def add_file(record_uuid: str):
-    entry = _entry_for(record_uuid)
+def add_file(resource_uuid: str):
+    entry = _entry_for(resource_uuid)
     if not entry.local:
         abort(404)
     record = _record_for(entry)
     form = AttachmentForm()
     if not form.validate_on_submit():
         flash(_("Choose a file."), "error")
-        return redirect(url_for(".detail", record_uuid=record.uuid)), 303
+        return redirect(url_for(".detail", resource_uuid=record.uuid)), 303
     try:
         file = attachments.checked(form.file.data)
         attachments.attach(record, file, current_user)
@@ -311,33 +311,33 @@ def add_file(record_uuid: str):
     except attachments.Refused as error:
         db.session.rollback()
         flash(str(error), "error")
-        return redirect(url_for(".detail", record_uuid=record.uuid)), 303
+        return redirect(url_for(".detail", resource_uuid=record.uuid)), 303
     flash(_("The file is attached."), "success")
-    return redirect(url_for(".detail", record_uuid=record.uuid)), 303
+    return redirect(url_for(".detail", resource_uuid=record.uuid)), 303
 
 
-@blueprint.route("/r/<record_uuid>/files/<file_uuid>")
+@blueprint.route("/r/<resource_uuid>/files/<attachment_uuid>")
 @require_permission(VIEW)
-def download(record_uuid: str, file_uuid: str):
-    entry = _entry_for(record_uuid)
+def download(resource_uuid: str, attachment_uuid: str):
+    entry = _entry_for(resource_uuid)
     if not entry.local:
         abort(404)
-    return attachments.download(_record_for(entry), file_uuid, current_user)
+    return attachments.download(_record_for(entry), attachment_uuid, current_user)
 
 
-@blueprint.route("/r/<record_uuid>/versions/<int:number>")
+@blueprint.route("/r/<resource_uuid>/versions/<int:version_number>")
 @require_permission(VIEW)
-def version(record_uuid: str, number: int):
+def version(resource_uuid: str, version_number: int):
     """An earlier version: a resource's texts to every reader; a testimony's (as written)
     only to those who may see identifying data (audited). Names never."""
-    entry = _entry_for(record_uuid)
-    if not entry.local or number >= 2**31:
+    entry = _entry_for(resource_uuid)
+    if not entry.local or version_number >= 2**31:
         abort(404)
     record = _record_for(entry)
-    kept = next((v for v in store.versions_of(record) if v.version == number), None)
+    kept = next((v for v in store.versions_of(record) if v.version == version_number), None)
     if kept is None or not keystore.keystore().unlocked:
         abort(404)
-    if isinstance(record, Testimony):
+    if isinstance(record, KnowledgeTestimony):
         if not current_user.can(VIEW_IDENTIFYING):
             abort(404)
         audit.record("record.identifying_viewed", actor=current_user,

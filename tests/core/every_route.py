@@ -74,6 +74,10 @@ class World:
             "invite_id": lambda: self.spare_invite,
             "filename": lambda: self.static_files[endpoint],
             "event_uuid": self.event_uuid,
+            "resource_uuid": lambda: self.resource()[0],
+            "attachment_uuid": lambda: self.resource()[1],
+            "version_number": lambda: 1,
+            "tag": lambda: "matrix",
         }
         if argument not in fillers:
             raise AssertionError(f"The matrix does not know how to fill <{argument}> of "
@@ -85,6 +89,13 @@ class World:
         if not hasattr(self, "_event_uuid"):
             self._event_uuid = _event(self.app, self.users[ADMIN])
         return self._event_uuid
+
+    def resource(self) -> tuple[str, str]:
+        """A resource of the library with a file and an earlier version (made the first time
+        a route asks for one): its id and its file's."""
+        if not hasattr(self, "_resource"):
+            self._resource = _resource(self.app, self.users[ADMIN])
+        return self._resource
 
     def record_uuid(self, record: str) -> str:
         if record == MISSING:
@@ -144,6 +155,21 @@ def _event(app: Flask, admin_id: int) -> str:
             "starts_at": datetime(2026, 5, 4, 10), "ends_at": datetime(2026, 5, 4, 12),
             "location_visibility": "exact", "audience": "coalition",
             "registration_open": True}, db.session.get(User, admin_id)).uuid
+
+
+def _resource(app: Flask, admin_id: int) -> tuple[str, str]:
+    from core.extensions import db
+    from core.models import User
+    from plugins.knowledge import store
+
+    data = {"kind": "guide", "language": "fr", "title": "Matrix guide", "body": "**Texte**",
+            "licence": "cc-by-4.0", "audience": "coalition"}
+    pdf = FileStorage(stream=io.BytesIO(b"%PDF-1.4\n%%EOF\n"), filename="guide.pdf")
+    with app.test_request_context():
+        admin = db.session.get(User, admin_id)
+        resource = store.write(None, data, admin, upload=pdf)
+        store.write(resource, {**data, "title": "Matrix guide, second edition"}, admin)
+        return resource.uuid, store.attachments.of(resource)[0].uuid
 
 
 def _children(cases: dict[str, str], users: dict[str, int]):

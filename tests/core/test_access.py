@@ -17,6 +17,7 @@ PUBLIC_ENDPOINTS = {
     "federation.node_document",  # the signed node document pairing starts from
     "federation.public_statistics",  # a hub's statistics public-aggregate consent allows
     "events.static",
+    "knowledge.static",
     "events.public_feed",  # the public events' calendar (RFC 5545): public events only
     "events.member_feed",  # a member's calendar, behind its secret token (hashed here)
 }

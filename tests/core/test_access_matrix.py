@@ -144,6 +144,15 @@ POLICY = {
     "events.remove_attendee": "events.organise",
     "events.report": "events.organise",
     "events.export": "events.organise",
+    "knowledge.static": ANYONE,
+    "knowledge.index": "knowledge.view",
+    "knowledge.tag": "knowledge.view",
+    "knowledge.detail": "knowledge.view",
+    "knowledge.download": "knowledge.view",
+    "knowledge.version": "knowledge.view",
+    "knowledge.new": "knowledge.write",
+    "knowledge.edit": "knowledge.write",
+    "knowledge.add_file": "knowledge.write",
 }
 # Pages that manage one event: only its organisers and the node's administrators, whatever
 # else holds the permission (the others get the 404 a missing event gets). The matrix's

@@ -9,16 +9,16 @@ from core.extensions import db
 from core.models import AuditEntry, User
 from plugins.knowledge import models, search, store
 from plugins.knowledge.models import (
-    Attachment,
     Entry,
     EntryTag,
+    KnowledgeFile,
     Resource,
     Version,
 )
 
 from .conftest import PNG, resource_data, story_data, upload
 
-TABLES = (Resource, models.Testimony, Entry, EntryTag, Attachment, Version)
+TABLES = (Resource, models.KnowledgeTestimony, Entry, EntryTag, KnowledgeFile, Version)
 
 
 def _counts() -> dict:
@@ -51,7 +51,7 @@ def test_a_resource_is_kept_with_its_entry_and_tags(app, salma, make_resource):
 def test_a_testimony_is_sealed_at_rest_and_its_entry_is_scrubbed(app, salma, make_resource):
     with app.test_request_context():
         testimony = make_resource(salma, kind="testimony")
-        assert isinstance(testimony, models.Testimony)
+        assert isinstance(testimony, models.KnowledgeTestimony)
         for column in ("title", "summary", "body"):
             assert "Qzxtlili" not in getattr(testimony, column)
             assert "20 123 456" not in getattr(testimony, column)
@@ -107,7 +107,7 @@ def test_an_oversize_or_disguised_file_saves_nothing(app, salma, make_resource, 
 def test_a_file_is_kept_sealed_under_the_name_of_what_it_is(app, salma, make_resource):
     with app.test_request_context():
         resource = make_resource(salma, file=upload(PNG, "photo.pdf", "application/pdf"))
-        attachment = db.session.scalars(select(Attachment)).one()
+        attachment = db.session.scalars(select(KnowledgeFile)).one()
         assert attachment.content_type == "image/png" and attachment.size == len(PNG)
         assert PNG not in attachment.content
         assert records.identifying_value(resource, attachment, "filename") == "photo.pdf.png"

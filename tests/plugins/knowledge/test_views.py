@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import func, select
 
 from core.extensions import db
-from plugins.knowledge.models import Attachment, Entry, Resource
+from plugins.knowledge.models import Entry, KnowledgeFile, Resource
 
 from .conftest import PDF, PNG, resource_data
 
@@ -152,7 +152,7 @@ def test_a_disguised_file_on_the_editor_saves_nothing(app, people, login_as):
     assert answer.status_code == 400
     assert "not accepted, whatever its name says" in answer.get_data(as_text=True)
     with app.app_context():
-        for model in (Resource, Entry, Attachment):
+        for model in (Resource, Entry, KnowledgeFile):
             assert db.session.scalar(select(func.count()).select_from(model)) == 0
 
 
@@ -181,7 +181,7 @@ def test_an_image_may_be_shown_in_the_text(app, people, login_as, make_resource)
     from .conftest import upload
     with app.test_request_context():
         guide = make_resource(people["salma"], file=upload(PNG, "carte.png", "image/png"))
-        file_uuid = db.session.scalar(select(Attachment.uuid))
+        file_uuid = db.session.scalar(select(KnowledgeFile.uuid))
         uuid = guide.uuid
     src = f"/knowledge/r/{uuid}/files/{file_uuid}"
     writer = login_as(people["salma"])
