@@ -192,9 +192,12 @@ def protect_months_1d(by_month: Mapping[Hashable, Mapping[Hashable, int]], k: in
     """The keys to hide of a one-dimension table over a period, given its cells month by
     month (``by_month``: month -> {key: count}; a key missing from a month is 0 there):
     those hidden in any month's own table (``TOTAL`` among them)."""
+    possible = {key for cells in by_month.values() for key in cells} | {TOTAL}
     hidden: set = set()
-    for cells in by_month.values():
+    for cells in _smallest_first(by_month, k):
         hidden |= protect_1d(cells, k)
+        if possible <= hidden:
+            break  # every figure is hidden already: the other months cannot change that
     return hidden
 
 
@@ -203,12 +206,25 @@ def protect_months_2d(by_month: Mapping[Hashable, Mapping[tuple[Hashable, Hashab
     """The keys ``(row, column)`` (totals with ``TOTAL``) to hide of a two-dimension table
     over a period, given its cells month by month: those hidden in any month's own table,
     which has the rows and columns that month counts."""
-    hidden: set = set()
+    possible = {(TOTAL, TOTAL)}
     for cells in by_month.values():
+        for row, column in cells:
+            possible |= {(row, column), (row, TOTAL), (TOTAL, column)}
+    hidden: set = set()
+    for cells in _smallest_first(by_month, k):
         rows = _in_order({row for row, _ in cells})
         columns = _in_order({column for _, column in cells})
         hidden |= protect_2d(cells, rows, columns, k)
+        if possible <= hidden:
+            break  # every figure is hidden already: the other months cannot change that
     return hidden
+
+
+def _smallest_first(by_month: Mapping, k: int) -> list:
+    """The months' tables, those with the most small counts first (they hide the most, so
+    a table that ends up all hidden is known to be sooner)."""
+    return sorted(by_month.values(),
+                  key=lambda cells: -sum(1 for value in cells.values() if primary(value, k)))
 
 
 def _in_order(keys: set) -> list:
