@@ -7,17 +7,20 @@ from __future__ import annotations
 
 import os
 import secrets
+import shutil
 import stat
 import sys
+import tempfile
 from pathlib import Path
 
 import click
 from flask import Flask
 from flask.cli import FlaskGroup
+from sqlalchemy.engine import make_url
 
-from core import keystore, passwords, scaffold, users
+from core import backup, keystore, migrating, passwords, scaffold, users
 from core.app import create_app
-from core.commands import read_passphrase, read_password, upgrade
+from core.commands import read_passphrase, read_password, read_secret, upgrade
 from core.config import ENV_PREFIX, StartupError
 from core.extensions import db
 from core.permissions import ADMIN
@@ -130,6 +133,73 @@ def init_command(node_name, database_url, admin_name, admin_password_file, passp
     click.echo(f"Start the node with: rabita --instance {folder} run")
     click.echo("The administrator enrols her second factor at her first sign-in.")
     click.echo("The node starts locked: an administrator unlocks it with the node passphrase.")
+
+
+@cli.command("restore", with_appcontext=False)
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--passphrase-file", type=click.File("r"), default=None,
+              help="Read the backup passphrase from this file (first line).")
+def restore_command(file, passphrase_file):
+    """Restore a backup (rabita backup FILE) onto a new, empty instance folder."""
+    folder = Path(os.environ.get(f"{ENV_PREFIX}_INSTANCE_PATH") or _default_instance())
+    if folder.exists() and any(folder.iterdir()):
+        raise click.ClickException(f"{folder} is not empty: restore onto a new instance "
+                                   "folder. Nothing was written.")
+    passphrase = read_secret(passphrase_file, "Backup passphrase", confirm=False)
+    made = not folder.exists()
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix=".rabita-restore-", dir=folder.parent) as scratch:
+        try:
+            manifest = backup.open_into(file, passphrase, Path(scratch))
+            _refuse_newer(manifest, Path(scratch) / "instance")
+            _restore(manifest, Path(scratch), folder)
+        except (backup.BackupError, StartupError) as error:
+            _undo_restore(folder, made)
+            raise click.ClickException(f"{error} Nothing was written.") from error
+    click.echo(f"Restored {folder} from the backup taken {manifest.created_at}"
+               f" (node {manifest.node_id or 'without a federation id'}).")
+    click.echo("The node starts locked: an administrator unlocks it with the node passphrase.")
+
+
+def _refuse_newer(manifest: backup.Manifest, instance: Path) -> None:
+    """An archive whose database is at a migration this code does not know is from a newer
+    Rabita (or needs a plugin not installed here): refused before anything is written."""
+    app = create_app({"INSTANCE_PATH": str(instance)})
+    with app.app_context():
+        known = {script.revision for script in migrating.scripts(app).walk_revisions()}
+    unknown = backup.unknown_revisions(manifest, known)
+    if unknown:
+        raise backup.BackupError(
+            f"The backup comes from a newer version of Rabita, or needs a plugin not installed "
+            f"here (its database is at {', '.join(unknown)}): install that version first.")
+
+
+def _restore(manifest: backup.Manifest, scratch: Path, folder: Path) -> None:
+    backup.restore_files(scratch, manifest, folder)
+    os.environ[f"{ENV_PREFIX}_INSTANCE_PATH"] = str(folder.resolve())
+    app = create_app()
+    url = make_url(app.config["SQLALCHEMY_DATABASE_URI"])
+    if manifest.database == "sqlite":
+        if url.get_backend_name() != "sqlite":
+            raise backup.BackupError("The backup holds an SQLite database but the restored "
+                                     "config names another kind.")
+        backup.restore_sqlite(scratch, Path(url.database))
+    else:
+        backup.restore_postgresql(scratch, app.config["SQLALCHEMY_DATABASE_URI"])
+    with app.app_context():
+        upgrade(app)  # a backup of an older version: migrated to this one
+
+
+def _undo_restore(folder: Path, made: bool) -> None:
+    """Leave the target as it was: removed if this command made it, emptied otherwise (it was
+    empty)."""
+    if not folder.exists():
+        return
+    if made:
+        shutil.rmtree(folder)
+        return
+    for path in folder.iterdir():
+        shutil.rmtree(path) if path.is_dir() and not path.is_symlink() else path.unlink()
 
 
 @cli.group("plugin", help="Write a new plugin.")

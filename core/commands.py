@@ -7,24 +7,28 @@ The ``rabita`` command itself, which builds the app, is ``core.cli``.
 from __future__ import annotations
 
 import sys
+import tempfile
+from pathlib import Path
 
 import alembic.util
 import click
 import flask_migrate
+from alembic.migration import MigrationContext
 from flask import Flask, current_app
 from flask.cli import with_appcontext
 from sqlalchemy import select
 
-from core import audit, consent, keystore, migrating, records, settings, users
+from core import audit, backup, consent, keystore, migrating, records, settings, users
 from core.extensions import db
 from core.models import User
 from core.permissions import ROLES
+from core.plugins import plugin_manager
 
 
 def register(app: Flask) -> None:
     """Add core's command groups to the app's CLI (replacing Flask-Migrate's ``db``)."""
     for group in (users_group, db_group, audit_group, keys_group, records_group,
-                  consent_group, settings.settings_command):
+                  consent_group, backup_group, settings.settings_command):
         app.cli.add_command(group)
 
 
@@ -143,6 +147,81 @@ def db_revision(branch, message):
 
 def upgrade(app: Flask, revision: str = "heads") -> None:
     flask_migrate.upgrade(revision=revision)
+
+
+# -- backup ---------------------------------------------------------------------------------
+
+
+class _BackupGroup(click.Group):
+    """``rabita backup FILE`` writes an archive; ``rabita backup verify FILE`` checks one."""
+
+    def resolve_command(self, ctx, args):
+        if args and args[0] not in self.commands and not args[0].startswith("-"):
+            args = ["create", *args]
+        return super().resolve_command(ctx, args)
+
+
+@click.group("backup", cls=_BackupGroup,
+             help="rabita backup FILE: write an encrypted backup of this node; "
+                  "rabita backup verify FILE: check one.")
+def backup_group():
+    pass
+
+
+@backup_group.command("create")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--passphrase-file", type=click.File("r"), default=None,
+              help="Read the backup passphrase from this file (first line).")
+@with_appcontext
+def backup_create(file, passphrase_file):
+    """Write one encrypted archive of the database, config and wrapped keys (rabita restore)."""
+    passphrase = read_secret(passphrase_file, "Backup passphrase", confirm=True)
+    if len(passphrase) < 12:
+        raise click.ClickException("A backup passphrase has at least 12 characters. "
+                                   "Nothing was written.")
+    instance = Path(current_app.instance_path)
+    url = db.engine.url
+    total = sum(path.stat().st_size for path in instance.rglob("*") if path.is_file())
+    with click.progressbar(length=max(total, 1), label="Writing the backup",
+                           file=sys.stderr) as bar:
+        try:
+            manifest = backup.write(
+                file, passphrase, instance=instance,
+                database_url=url.render_as_string(hide_password=False),
+                node_id=_node_id(), revisions=_revisions(), progress=bar.update)
+        except (backup.BackupError, OSError) as error:
+            raise click.ClickException(f"{error} Nothing was written.") from error
+    click.echo(f"Wrote {file}: the {manifest.database} database and {len(manifest.files) - 1} "
+               f"files of the instance folder, taken {manifest.created_at}. Keep the backup "
+               "passphrase apart from the file: without it the archive cannot be opened.")
+
+
+@backup_group.command("verify")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--passphrase-file", type=click.File("r"), default=None)
+def backup_verify(file, passphrase_file):
+    """Open an archive and check every part of it, writing nothing."""
+    passphrase = read_secret(passphrase_file, "Backup passphrase", confirm=False)
+    with tempfile.TemporaryDirectory(prefix="rabita-verify-") as scratch:
+        try:
+            manifest = backup.open_into(file, passphrase, Path(scratch))
+        except backup.BackupError as error:
+            raise click.ClickException(str(error)) from error
+    click.echo(f"{file} is intact: node {manifest.node_id or '(no federation id)'}, taken "
+               f"{manifest.created_at}, {manifest.database} database at "
+               f"{', '.join(sorted(manifest.revisions.values()))}, {len(manifest.files)} files "
+               "checked.")
+
+
+def _node_id() -> str | None:
+    return plugin_manager(current_app).hook.node_id(app=current_app)  # firstresult
+
+
+def _revisions() -> dict[str, str]:
+    """The database's revision of each migration branch (branch: the revision's prefix)."""
+    with db.engine.connect() as connection:
+        heads = MigrationContext.configure(connection).get_current_heads()
+    return {head.rsplit("_", 1)[0]: head for head in heads}
 
 
 # -- audit ---------------------------------------------------------------------------------
