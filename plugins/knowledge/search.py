@@ -388,37 +388,61 @@ def _folded_with_stars(query: str) -> str:
     return "".join("*" if part == "*" else fold_words(part) for part in parts)
 
 
-def _sqlite_match(terms: Sequence[Term], filters: Sequence[Sequence[str]]) -> str:
+@dataclass(frozen=True)
+class Filter:
+    """Facet words of which an entry has one (or, ``left_out``, none)."""
+
+    words: tuple[str, ...]
+    left_out: bool = False
+
+
+def _sqlite_match(terms: Sequence[Term], filters: Sequence[Filter]) -> str:
     def group(term: Term) -> str:
         star = "*" if term.prefix else ""
         return "(" + " OR ".join(f'"{form}"{star}' for form in term.forms) + ")"
 
+    def facets(words) -> str:
+        return "{facets} : (" + " OR ".join(f'"{word}"' for word in words) + ")"
+
     match = "{title head body} : (" + " AND ".join(group(term) for term in terms) + ")"
-    for values in filters:
-        match += " AND {facets} : (" + " OR ".join(f'"{v}"' for v in values) + ")"
+    match += "".join(f" AND {facets(f.words)}" for f in filters if not f.left_out)
+    left_out = [f for f in filters if f.left_out]
+    if left_out:
+        match = f"({match}) NOT (" + " OR ".join(facets(f.words) for f in left_out) + ")"
     return match
 
 
-def _tsquery(terms: Sequence[Term], filters: Sequence[Sequence[str]]) -> str:
+def _tsquery(terms: Sequence[Term], filters: Sequence[Filter]) -> str:
     def group(term: Term) -> str:
         star = ":*" if term.prefix else ""
         return "(" + " | ".join(f"'{_quoted(form)}'{star}" for form in term.forms) + ")"
 
     parts = [group(term) for term in terms]
-    parts += ["(" + " | ".join(f"'{_quoted(v)}'" for v in values) + ")" for values in filters]
+    for f in filters:
+        either = "(" + " | ".join(f"'{_quoted(word)}'" for word in f.words) + ")"
+        parts.append("!" + either if f.left_out else either)
     return " & ".join(parts)
 
 
-def _filters(kinds, languages, tags, audiences) -> list[list[str]]:
-    """The filters as lists of facet words (any of a list, every list). A filter naming every
-    value there is filters nothing and is left out (a reader who may see every audience):
-    stepping through words every entry has would cost a broad search dearly."""
+def _filters(kinds, languages, tags, audiences) -> list[Filter]:
+    """The filters as facet words. A filter naming every value there is filters nothing and
+    is left out (a reader who may see every audience); one naming most of them is written
+    as the few it leaves out (a member may read every kind but testimonies): stepping
+    through the words of most entries would cost a search dearly. Every entry's kind,
+    language and audience is one of those (the catalogue keeps no other)."""
     found = []
     for name, values, every in (("kind", kinds, KINDS), ("lang", languages, LANGUAGES),
                                 ("tag", tags, None), ("aud", audiences, AUDIENCES)):
         values = [v for v in dict.fromkeys(values or ()) if isinstance(v, str)]
-        if values and not (every and set(every) <= set(values)):
-            found.append([_facet(name, value) for value in values])
+        if not values:
+            continue
+        others = [v for v in every or () if v not in values]
+        if every and not others:
+            continue
+        if every and set(values) <= set(every) and len(others) < len(values):
+            found.append(Filter(tuple(_facet(name, v) for v in others), left_out=True))
+        else:
+            found.append(Filter(tuple(_facet(name, value) for value in values)))
     return found
 
 

@@ -263,7 +263,8 @@ def _form_data(record) -> dict:
         if current_user.can(VIEW_IDENTIFYING) else records.values(record, identifying=False)
     db.session.commit()
     return {**written, "tags": ", ".join(written.get("tags") or []),
-            "authors": "\n".join(written.get("authors") or [])}
+            "authors": "\n".join(written.get("authors") or []),
+            "published_on": record.published_on}
 
 
 def _editor(form, record, testimony: bool):

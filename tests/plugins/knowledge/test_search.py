@@ -269,3 +269,18 @@ def test_any_text_is_a_query_on_sqlite(ctx, query):
 def test_any_text_is_a_query_on_postgresql(ctx, query):
     hits, total = search.results(query)
     assert total >= len(hits)
+
+
+@all_databases
+def test_a_member_never_finds_a_testimony(ctx):
+    from plugins.knowledge.models import KINDS, RESOURCE_KINDS
+
+    guide = add("Guide", "Surveillance at the border.", kind="guide")
+    story = add("Her story", "Surveillance at the border.", kind="testimony")
+    shared = add("Shared", "Surveillance at the border.", kind="experience", local=False)
+    assert found("surveillance", kinds=list(RESOURCE_KINDS)) == [guide.id]  # most: left out
+    assert sorted(found("surveillance", kinds=list(KINDS))) == sorted(
+        [guide.id, story.id, shared.id])
+    assert found("surveillance", kinds=["testimony"]) == [story.id]
+    assert sorted(found("surveillance", kinds=[k for k in KINDS if k != "guide"])) == sorted(
+        [story.id, shared.id])

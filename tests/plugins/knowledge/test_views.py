@@ -190,6 +190,14 @@ def test_an_image_may_be_shown_in_the_text(app, people, login_as, make_resource)
     assert f'<img src="{src}" alt="la carte">' in page
 
 
+def test_the_editor_opens_with_what_was_written(app, people, login_as, make_resource):
+    with app.test_request_context():
+        uuid = make_resource(people["salma"]).uuid
+    page = login_as(people["salma"]).get(f"/knowledge/r/{uuid}/edit").get_data(as_text=True)
+    assert 'value="2026-03-08"' in page and "Salma Qzxhaddad" in page
+    assert 'value="sécurité numérique, téléphones"' in page
+
+
 def test_an_earlier_version_can_be_read(app, people, login_as, make_resource):
     with app.test_request_context():
         uuid = make_resource(people["salma"]).uuid
