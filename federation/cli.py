@@ -192,9 +192,11 @@ def sync_command(reference, every, quiet):
             failed += 1
             click.echo(f"{name}: {outcome.error}")
         else:
+            pushed = f", {_count(outcome.pushed, 'entry', 'entries')} pushed" \
+                if push.pushes_to(outcome.peer) else ""
             click.echo(f"{name}: {_count(outcome.pulled, 'entry', 'entries')} in "
                        f"{_count(outcome.pages, 'page')}, "
-                       f"{_count(outcome.sent_receipts, 'receipt')} sent")
+                       f"{_count(outcome.sent_receipts, 'receipt')} sent{pushed}")
     if failed:
         raise SystemExit(1)
 

@@ -120,7 +120,11 @@ def test_a_round_that_changes_nothing_moves_no_cursor(behind_a_router, people, w
     a, _b, hub = behind_a_router
     salma, huda = people(a)
     share_testimony(a, salma, huda, audiences=("hub",))
-    a.sync()
+    synced = a.cli("sync", "--quiet")  # the real command line, in a process of its own
+    assert synced.returncode == 0, synced.stdout + synced.stderr
+    with a.context():
+        head = outbox.heads()["hub"]
+    assert f"hub: 0 entries in 0 pages, 0 receipts sent, {head} entr" in synced.stdout
     with hub.context():
         before = db.session.scalar(select(func.count()).select_from(ReceivedEntry))
     assert a.sync() == {"hub": None}  # an empty push: acknowledged where it stands
