@@ -12,6 +12,7 @@ from werkzeug.datastructures import FileStorage
 from core.extensions import db
 from core.models import User
 from plugins.knowledge import store
+from tests.federation.conftest import federation_app  # noqa: F401 -- its fixture, for sharing
 
 PLUGIN = "plugins.knowledge"
 PDF = b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
