@@ -304,3 +304,35 @@ def test_a_consent_that_drops_partner_nodes_tombstones_the_sealed_copy(make_node
         assert tombstone.kind == protocol.TOMBSTONE and tombstone.version == 1
         assert db.session.scalar(select(OutboxEntry.payload).where(
             OutboxEntry.kind == protocol.SEALED, OutboxEntry.record_id == record)) is None
+
+
+@pytest.mark.slow
+def test_a_node_nobody_reaches_pushes_its_sealed_records_through_the_hub(three_nodes, people,
+                                                                         wire):
+    """Node-initiated sync (federation.push) carries sealed entries like any: A, behind a
+    router, pushes its hub feed; the hub keeps the ciphertext and relays it; B reads it."""
+    from federation.testing import Port
+    from tests.federation.test_push import cut_off
+
+    a, b, hub = three_nodes
+    dead = Port()
+    try:
+        cut_off(a, hub, dead)
+        salma, huda = people(a)
+        assert b.sync() == {"hub": None} and a.sync() == {"hub": None}  # A pushes its key
+        assert hub.sync() == {"tunis": None, "sfax": None}  # takes B's, relays it
+        assert a.sync() == {"hub": None}  # learns B's key
+        record = share_testimony(a, salma, huda, audiences=("peers",), title=TITLE,
+                                 narrative=NARRATIVE, teller_name=TELLER)
+        assert sealed_entries(a, record)  # sealed at the approval: A knows B's key
+        assert a.sync() == {"hub": None}  # pushed
+        assert (a.node_id, record) not in held(hub)
+        assert b.sync() == {"hub": None}
+        assert held(b)[(a.node_id, record)]["title"] == TITLE
+        bodies = [part for exchange in wire for part in exchange[1:]]
+        assert any(b"rabita.sealed/1" in body for body in bodies)
+        assert [found_in(body) for body in bodies if found_in(body)] == []
+        assert {name: hits for name, data in rows_of(hub).items() if (hits := found_in(data))} \
+            == {}
+    finally:
+        dead.close()
