@@ -7,6 +7,7 @@ from functools import lru_cache
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from flask_wtf.file import FileField
 from flask_wtf.i18n import translations as wtforms_translations
 from markupsafe import Markup, escape
 from wtforms import (
@@ -19,6 +20,7 @@ from wtforms import (
     SelectMultipleField,
     StringField,
     SubmitField,
+    TextAreaField,
 )
 from wtforms.validators import EqualTo, InputRequired, Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
@@ -195,6 +197,13 @@ class ConsentForm(FlaskForm):
     obtained_on = DateField(_l("Date consent was obtained"), validators=[InputRequired()])
     expires_on = DateField(_l("Expires on (optional)"), validators=[Optional()])
     submit = SubmitField(_l("Record consent"))
+
+
+class EvidenceForm(FlaskForm):
+    scan = FileField(_l("The signed consent form, scanned (PDF, JPEG or PNG)"))
+    note = TextAreaField(_l("Or a note of the oral consent: who gave it, when, what she was told"),
+                         validators=[Length(max=5000)])
+    submit = SubmitField(_l("Keep it with the consent"))
 
 
 class WithdrawForm(FlaskForm):

@@ -190,6 +190,24 @@ class Consent(db.Model):
         return self.purposes.split()
 
 
+class ConsentEvidence(db.Model):
+    """What shows a consent was given: the scanned signed form, or a note of an oral consent
+    — sealed under the record's data key (``core.evidence``), never federated."""
+
+    __tablename__ = "core_consent_evidence"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    uuid: Mapped[str] = mapped_column(String(36), unique=True)
+    consent_id: Mapped[int] = mapped_column(
+        ForeignKey("core_consent.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(10))  # scan, note
+    content_type: Mapped[str | None] = mapped_column(String(50))
+    size: Mapped[int] = mapped_column(Integer, default=0)
+    content = mapped_column(LargeBinary, nullable=True, info={"sealed": True})
+    recorded_by: Mapped[int | None] = mapped_column(ForeignKey("core_user.id", ondelete="SET NULL"))
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
+
+
 class Approval(db.Model):
     """A reviewer's approval of the exact redacted payload of one record for one audience."""
 

@@ -184,6 +184,7 @@ AUDIT_VERBS = {
     "file_added": _l("file added"), "task_added": _l("task added"),
     "task_reopened": _l("task marked not done"), "sent_back": _l("sent back to the documenter"),
     "merged": _l("merged"), "draft_kept": _l("draft kept"),
+    "evidence_added": _l("evidence of consent kept"),
     "shared": _l("shared"), "receipt": _l("receipt received"), "tombstoned": _l("deletion sent"),
     "withheld": _l("withheld"), "sealed": _l("sealed"), "released": _l("released"),
     "quarantined": _l("quarantined"), "tallied": _l("counted"),

@@ -6,13 +6,13 @@ from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from core import approvals, consent, readable, records, review
+from core import approvals, audit, consent, evidence, keystore, readable, records, review
 from core.access import require_permission
 from core.db import MAX_ID
 from core.extensions import db
-from core.forms import AUDIENCE_LABELS, ConfirmForm, ConsentForm, WithdrawForm
-from core.models import Consent
-from core.permissions import MANAGE_CONSENT, REVIEW_RECORDS
+from core.forms import AUDIENCE_LABELS, ConfirmForm, ConsentForm, EvidenceForm, WithdrawForm
+from core.models import Consent, ConsentEvidence
+from core.permissions import MANAGE_CONSENT, REVIEW_RECORDS, VIEW_IDENTIFYING
 from core.redaction import AUDIENCES
 
 blueprint = Blueprint("records", __name__, url_prefix="/records")
@@ -47,7 +47,70 @@ def consent_page(record_type: str, record_uuid: str):
         "records/consent.html", record=record, record_type=records.type_of(record),
         form=form, withdraw_form=WithdrawForm(), history=consent.history(record),
         current=consent.current(record), audience_labels=AUDIENCE_LABELS,
+        evidence_form=EvidenceForm(), evidence=_evidence(record, consent.current(record)),
     )
+
+
+def _evidence(record, current: Consent | None) -> list[dict]:
+    """The current consent's evidence; a note's text only to someone who may see identifying
+    values, on an unlocked node (audited once for the page)."""
+    if current is None:
+        return []
+    kept = evidence.of(current)
+    readable_notes = current_user.can(VIEW_IDENTIFYING) and keystore.keystore().unlocked
+    shown = [{"row": e, "note": evidence.note_text(record, e)
+              if e.kind == "note" and readable_notes else None} for e in kept]
+    if readable_notes and any(e.kind == "note" for e in kept):
+        audit.record("record.identifying_viewed", actor=current_user,
+                     target_type=record.__record_type__, target_id=record.uuid,
+                     purpose="consent-evidence")
+        db.session.commit()
+    return shown
+
+
+@blueprint.route("/<record_type>/<record_uuid>/consent/"
+                 f"<int(min=1, max={MAX_ID}):consent_id>/evidence", methods=["POST"])
+@require_permission(MANAGE_CONSENT)
+def add_evidence(record_type: str, record_uuid: str, consent_id: int):
+    record = records.find(record_type, record_uuid, current_user)
+    entry = _consent_of(record, record_type, consent_id)
+    form = EvidenceForm()
+    if not form.validate_on_submit():
+        abort(400)
+    try:
+        if form.scan.data:
+            evidence.add_scan(record, entry, form.scan.data, current_user)
+        else:
+            evidence.add_note(record, entry, form.note.data, current_user)
+    except evidence.Refused as error:
+        db.session.rollback()
+        flash(str(error), "error")
+    else:
+        flash(_("Kept with the consent, sealed. It never leaves this node."), "success")
+    return redirect(url_for("records.consent_page", record_type=record_type,
+                            record_uuid=record_uuid))
+
+
+@blueprint.route("/<record_type>/<record_uuid>/consent/"
+                 f"<int(min=1, max={MAX_ID}):consent_id>/evidence/"
+                 f"<int(min=1, max={MAX_ID}):evidence_id>")
+@require_permission(MANAGE_CONSENT)
+def evidence_file(record_type: str, record_uuid: str, consent_id: int, evidence_id: int):
+    record = records.find(record_type, record_uuid, current_user)
+    entry = _consent_of(record, record_type, consent_id)
+    if not current_user.can(VIEW_IDENTIFYING) or not keystore.keystore().unlocked:
+        abort(403)
+    row = db.session.get(ConsentEvidence, evidence_id)
+    if row is None or row.consent_id != entry.id:
+        abort(404)
+    return evidence.download(record, row, current_user)
+
+
+def _consent_of(record, record_type: str, consent_id: int) -> Consent:
+    entry = db.session.get(Consent, consent_id)
+    if entry is None or (entry.record_type, entry.record_uuid) != (record_type, record.uuid):
+        abort(404)
+    return entry
 
 
 def _all_problems(form: ConsentForm) -> None:

@@ -28,7 +28,7 @@ CROSSED = "crossed"  # the open record's URL with the restricted record's consen
 # URL parts that name a record of this node: their routes are tried on all three records.
 RECORD_ARGUMENTS = {"uuid", "record_uuid"}
 # URL parts that name a part of that record: their routes are tried crossed too.
-PART_ARGUMENTS = {"consent_id", "task_uuid", "file_uuid"}
+PART_ARGUMENTS = {"consent_id", "task_uuid", "file_uuid", "evidence_id"}
 # What the matrix writes into a restricted case and must never find on a refused page.
 RESTRICTED_TITLE = "Matrix-restricted summons QX7"
 RESTRICTED_PSEUDONYM = "Zaytouna-QX7"
@@ -63,6 +63,7 @@ class World:
             "consent_id": lambda: self.consents[owner],
             "task_uuid": lambda: self.tasks[owner],
             "file_uuid": lambda: self.files[owner],
+            "evidence_id": lambda: self.evidence(owner),
             "audience": lambda: "peers",
             "fmt": lambda: "csv",
             "user_id": lambda: self.victim,
@@ -89,6 +90,14 @@ class World:
         if not hasattr(self, "_event_uuid"):
             self._event_uuid = _event(self.app, self.users[ADMIN])
         return self._event_uuid
+
+    def evidence(self, owner: str) -> int:
+        """A scanned form of that record's consent (made the first time a route asks)."""
+        made = self.__dict__.setdefault("_evidence", {})
+        if owner not in made:
+            made[owner] = _evidence(self.app, self.cases[owner], self.consents[owner],
+                                    self.users[ADMIN])
+        return made[owner]
 
     def resource(self) -> tuple[str, str]:
         """A resource of the library with a file and an earlier version (made the first time
@@ -155,6 +164,21 @@ def _event(app: Flask, admin_id: int) -> str:
             "starts_at": datetime(2026, 5, 4, 10), "ends_at": datetime(2026, 5, 4, 12),
             "location_visibility": "exact", "audience": "coalition",
             "registration_open": True}, db.session.get(User, admin_id)).uuid
+
+
+def _evidence(app: Flask, case_uuid: str, consent_id: int, admin_id: int) -> int:
+    from sqlalchemy import select
+
+    from core import evidence
+    from core.extensions import db
+    from core.models import Consent, User
+    from plugins.cases.models import Case
+
+    with app.test_request_context():
+        case = db.session.scalar(select(Case).where(Case.uuid == case_uuid))
+        scan = FileStorage(io.BytesIO(b"%PDF-1.4\n% matrix consent form\n"), filename="f.pdf")
+        return evidence.add_scan(case, db.session.get(Consent, consent_id), scan,
+                                 db.session.get(User, admin_id)).id
 
 
 def _resource(app: Flask, admin_id: int) -> tuple[str, str]:

@@ -90,6 +90,8 @@ POLICY = {
     "keys.ledger_page": READ_LEDGER,
     "records.consent_page": MANAGE_CONSENT,
     "records.withdraw": MANAGE_CONSENT,
+    "records.add_evidence": MANAGE_CONSENT,
+    "records.evidence_file": MANAGE_CONSENT,
     "records.review_page": REVIEW_RECORDS,
     "records.approve": REVIEW_RECORDS,
     "cases.index": "cases.view",
