@@ -81,6 +81,11 @@ def search_results(query, user):
 
 
 @hookimpl
+def record_saved(record, user):
+    catalogue.saved(record)
+
+
+@hookimpl
 def shared_record_received(shared):
     catalogue.received(shared)
 

@@ -60,6 +60,21 @@ def keep_local(record) -> Entry:
                  record.updated_at or clock.now())
 
 
+def saved(record) -> None:
+    """After any save of a record of this node (committed): its entry and index follow, for
+    the saves core makes without the store (``rabita records upgrade``, sealing texts). The
+    store's own saves already wrote them in the save's transaction: nothing then changes."""
+    if record.__record_type__ not in RECORD_TYPES:
+        return
+    entry = local_entry(record)
+    values = {name: getattr(record, name) for name in FIELDS}
+    if entry is not None and all(getattr(entry, name) == value
+                                 for name, value in values.items()):
+        return
+    keep_local(record)
+    db.session.commit()
+
+
 def received(shared) -> None:
     """A resource or testimony another node shared (in the transaction storing it)."""
     if shared.record_type not in RECORD_TYPES:

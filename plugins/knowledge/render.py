@@ -50,7 +50,14 @@ def sanitise(html: str) -> str:
 
 
 def markdown(text: str | None) -> Markup:
-    """Markdown ``text`` as HTML safe to put in a page."""
+    """Markdown ``text`` as HTML safe to put in a page. Its headings start at ``h2`` (the
+    page's title is its one ``h1``)."""
     if not text:
         return Markup("")
-    return Markup(sanitise(_parser().render(text)))  # noqa: S704 -- sanitised just above
+    parser = _parser()
+    tokens = parser.parse(text)
+    for token in tokens:
+        if token.type in ("heading_open", "heading_close"):
+            token.tag = f"h{min(int(token.tag[1]) + 1, 6)}"
+    html = parser.renderer.render(tokens, parser.options, {})
+    return Markup(sanitise(html))  # noqa: S704 -- sanitised just above

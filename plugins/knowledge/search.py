@@ -526,15 +526,16 @@ def _matches(word: str, language: str, terms: Sequence[Term]) -> bool:
 
 
 def _found_in(shown: str, pattern: re.Pattern, language: str, terms) -> list[tuple[int, int]]:
-    """Where in ``shown`` the words found are (start, end), as written or — a word written
-    with a hamza seat — read without it (the seatless text has the same length)."""
-    spans = set()
-    for reading in (shown, seatless(shown)):
+    """Where in ``shown`` the words found are (start, end), as written or else — words
+    written with a hamza seat — read without it (the seatless text has the same length)."""
+    for reading in (shown, seatless(shown)):  # the second only if the first found nothing
         if reading is not None:
             folded, offsets = fold_words_with_offsets(reading)
-            spans |= {(offsets[first], offsets[last - 1] + 1)
-                      for first, last in _spans(folded, pattern, language, terms)}
-    return sorted(spans)
+            spans = [(offsets[first], offsets[last - 1] + 1)
+                     for first, last in _spans(folded, pattern, language, terms)]
+            if spans:
+                return spans
+    return []
 
 
 _SPACE = re.compile(r"\s")

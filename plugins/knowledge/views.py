@@ -139,12 +139,17 @@ def _listed(filters: dict, allowed, page: int, per_page: int) -> tuple[list[Entr
     return list(entries), total
 
 
+POPULAR_AMONG = 2000  # the newest entries whose tags the library's tag cloud counts
+
+
 def _popular_tags(allowed, limit: int = 20) -> list[tuple[str, int]]:
-    """The most used tags (folded) among what she may read."""
+    """The most used tags (folded) among the newest entries she may read (a bounded count,
+    whatever the library's size)."""
+    newest = select(Entry.id).where(Entry.kind.in_(list(allowed))).order_by(
+        Entry.updated_at.desc()).limit(POPULAR_AMONG).subquery()
     rows = db.session.execute(
-        select(EntryTag.tag, func.count()).join(Entry, Entry.id == EntryTag.entry_id)
-        .where(Entry.kind.in_(list(allowed))).group_by(EntryTag.tag)
-        .order_by(func.count().desc(), EntryTag.tag).limit(limit)).all()
+        select(EntryTag.tag, func.count()).where(EntryTag.entry_id.in_(select(newest.c.id)))
+        .group_by(EntryTag.tag).order_by(func.count().desc(), EntryTag.tag).limit(limit)).all()
     return [(row[0], row[1]) for row in rows]
 
 

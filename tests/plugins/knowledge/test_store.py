@@ -187,3 +187,20 @@ def test_saving_is_audited_without_its_texts(app, salma, make_resource):
         make_resource(salma)
         logged = " ".join(str(e.details) for e in db.session.scalars(select(AuditEntry)))
         assert "Qzx" not in logged and "manifestation" not in logged
+
+
+def test_a_save_core_makes_without_the_store_reaches_the_entry_and_index(app, salma,
+                                                                         make_resource):
+    with app.test_request_context():
+        guide = make_resource(salma)
+        guide.title = "Titre changé par une mise à jour"
+        records.save(guide, None)  # as `rabita records upgrade` saves
+        entry = db.session.scalars(select(Entry)).one()
+        assert entry.title == "Titre changé par une mise à jour"
+        assert search.results("mise à jour")[1] == 1
+
+
+def test_markdown_headings_start_below_the_pages_title():
+    from plugins.knowledge.render import markdown
+
+    assert str(markdown("# Un\n\n###### Six")) == "<h2>Un</h2>\n<h6>Six</h6>\n"

@@ -44,7 +44,7 @@ def test_a_documenter_writes_a_resource_and_a_member_reads_it(app, people, login
     reader = login_as(people["amina"])
     shown = reader.get(page).get_data(as_text=True)
     assert "Guide de sécurité numérique" in shown
-    assert "<strong>localisation</strong>" in shown and "<h1>Avant une manifestation</h1>" in shown
+    assert "<strong>localisation</strong>" in shown and "<h2>Avant une manifestation</h2>" in shown
     assert "Collectif Nissa" in shown
     assert "Qzx" not in shown  # the authors: she may not see identifying data
     assert "/edit" not in shown  # a member does not edit
@@ -109,7 +109,7 @@ def test_translations_are_side_by_side(app, people, login_as, make_resource):
     page = login_as(people["amina"]).get(f"/knowledge/r/{uuid}").get_data(as_text=True)
     assert 'class="side-by-side with-translations"' in page
     assert '<article class="resource" lang="ar" dir="rtl">' in page
-    assert "<h2>قبل المظاهرة</h2>" in page and "Avant une manifestation" in page
+    assert "<h3>قبل المظاهرة</h3>" in page and "Avant une manifestation" in page
 
 
 def test_the_editor_previews_without_saving(app, people, login_as):
