@@ -9,7 +9,6 @@ Create Date: 2026-12-06
 import sqlalchemy as sa
 from alembic import op
 
-
 revision = "core_0008"
 down_revision = "core_0007"
 branch_labels = None
