@@ -172,10 +172,19 @@ def new_in_coalition(kinds, limit: int = NEW_IN_COALITION) -> list[Entry]:
         .order_by(Entry.updated_at.desc(), Entry.id.desc()).limit(limit)))
 
 
+def _public():
+    return select(Entry).where(Entry.local.is_(False), Entry.audience == "public",
+                               Entry.kind.in_(list(RESOURCE_KINDS)))
+
+
 def public_entries(limit: int = MAX_PUBLIC_LINES) -> list[Entry]:
-    """For a hub's public page: resources partner nodes shared that their authors made public
-    (review approved them before they left); never a testimony."""
+    """For a hub's public page and the public library: resources partner nodes shared that
+    their authors made public (review approved them before they left); never a testimony."""
     return list(db.session.scalars(
-        select(Entry).where(Entry.local.is_(False), Entry.audience == "public",
-                            Entry.kind.in_(list(RESOURCE_KINDS)))
-        .order_by(Entry.updated_at.desc(), Entry.id.desc()).limit(limit)))
+        _public().order_by(Entry.updated_at.desc(), Entry.id.desc()).limit(limit)))
+
+
+def public_entry(record_uuid: str) -> Entry | None:
+    if len(record_uuid) > 36:
+        return None
+    return db.session.scalar(_public().where(Entry.record_uuid == record_uuid).limit(1))

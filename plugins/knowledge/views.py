@@ -19,7 +19,7 @@ from flask_login import current_user
 from sqlalchemy import func, select
 
 from core import audit, keystore, records
-from core.access import require_permission
+from core.access import public, require_permission
 from core.extensions import db
 from core.models import Approval
 from core.permissions import VIEW_IDENTIFYING
@@ -353,3 +353,26 @@ def version(resource_uuid: str, version_number: int):
     values = store.version_values(record, kept)
     return render_template("knowledge/version.html", entry=entry, record=record, kept=kept,
                            values=values)
+
+
+# -- public reading (no sign-in) ------------------------------------------------------------
+
+
+@blueprint.route("/public/")
+@public
+def public_library():
+    """What partner nodes shared and their authors made public (a reviewer approved each
+    before it left its node): readable by anyone, as on a hub. Never a testimony, never
+    this node's own unreviewed text."""
+    return render_template("knowledge/public.html", entries=catalogue.public_entries(),
+                           entry=None, shown=None)
+
+
+@blueprint.route("/public/<resource_uuid>")
+@public
+def public_resource(resource_uuid: str):
+    entry = catalogue.public_entry(resource_uuid)
+    if entry is None:
+        abort(404)
+    return render_template("knowledge/public.html", entries=None, entry=entry,
+                           shown=_shown(entry, None))

@@ -18,6 +18,8 @@ PUBLIC_ENDPOINTS = {
     "federation.public_statistics",  # a hub's statistics public-aggregate consent allows
     "events.static",
     "knowledge.static",
+    "knowledge.public_library",  # resources partner nodes shared and made public (a hub's)
+    "knowledge.public_resource",
     "events.public_feed",  # the public events' calendar (RFC 5545): public events only
     "events.member_feed",  # a member's calendar, behind its secret token (hashed here)
 }

@@ -147,6 +147,8 @@ POLICY = {
     "events.report": "events.organise",
     "events.export": "events.organise",
     "knowledge.static": ANYONE,
+    "knowledge.public_library": ANYONE,
+    "knowledge.public_resource": ANYONE,
     "knowledge.index": "knowledge.view",
     "knowledge.tag": "knowledge.view",
     "knowledge.detail": "knowledge.view",

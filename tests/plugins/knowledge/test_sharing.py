@@ -189,3 +189,29 @@ def test_a_shared_testimony_is_only_for_those_who_may_read_testimonies(app, peop
         f"/knowledge/r/{uuid}").status_code == 404
     page = login_as(salma).get(f"/knowledge/r/{uuid}").get_data(as_text=True)
     assert "a vécu à Sfax" in page and "Qzx" not in page
+
+
+def test_public_resources_are_readable_without_signing_in(app, people):
+    salma, _huda = people
+    public_uuid, public = _shared(app, salma, audience="public", title="Guide public",
+                                  body="# Titre\n\n<script>alert(1)</script>**gras**",
+                                  licence="cc0-1.0")
+    coalition_uuid, coalition = _shared(app, salma, audience="coalition", title="Pour nous",
+                                        summary="x")
+    with app.test_request_context():
+        catalogue.received(SharedRecord(ORIGIN, "knowledge.resource", public_uuid, 1, public))
+        catalogue.received(SharedRecord(ORIGIN, "knowledge.resource", coalition_uuid, 1,
+                                        coalition))
+        own = store.write(None, resource_data(audience="public", title="Le nôtre, non relu"),
+                          _user(salma))
+        own_uuid = own.uuid
+    anonymous = app.test_client()
+    listing = anonymous.get("/knowledge/public/")
+    assert listing.status_code == 200
+    text = listing.get_data(as_text=True)
+    assert "Guide public" in text and "Pour nous" not in text and "non relu" not in text
+    page = anonymous.get(f"/knowledge/public/{public_uuid}").get_data(as_text=True)
+    assert "<strong>gras</strong>" in page and "<script>alert" not in page
+    for uuid in (coalition_uuid, own_uuid, "x" * 40, "9b2f3c1e-0000-4000-8000-000000000000"):
+        assert anonymous.get(f"/knowledge/public/{uuid}").status_code == 404
+    assert anonymous.get(f"/knowledge/r/{public_uuid}").status_code in (302, 401)
