@@ -29,11 +29,13 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 from flask import Response, abort, current_app, stream_with_context
+from flask_babel import gettext
+from flask_babel import lazy_gettext as _l
 from marshmallow import Schema
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
-from core import audit, declaration, keystore, records
+from core import audit, declaration, keystore, readable, records
 from core.access import deny
 from core.downloads import content_disposition
 from core.extensions import db
@@ -53,6 +55,9 @@ from core.vocabularies import vocabulary
 FORMATS = ("csv", "json")
 AUDIENCES = EXPORT_AUDIENCES
 RECORD_COLUMNS = ("id", "reference", "version", "created", "updated")
+RECORD_HEADINGS = {"id": _l("Identifier"), "reference": _l("Reference"),
+                   "version": _l("Version"), "created": _l("Created"),
+                   "updated": _l("Last changed")}
 BATCH = 500
 LIST_JOINER = "; "
 # A spreadsheet treats a cell starting with one of these as a formula (full-width forms too,
@@ -65,10 +70,13 @@ def audience_for(identifying: bool) -> str:
     return INTERNAL_IDENTIFYING if identifying else INTERNAL
 
 
-def response(record_type: records.RecordType, query, fmt: str, audience: str, user) -> Response:
+def response(record_type: records.RecordType, query, fmt: str, audience: str, user, *,
+             headings_in_words: bool = False) -> Response:
     """A file of the records ``query`` selects (a SELECT of the type's model, already
-    limited to what ``user`` may see), streamed; audited before anything is sent."""
-    body = export(record_type, query, fmt, audience, user)
+    limited to what ``user`` may see), streamed; audited before anything is sent. A CSV's
+    first line names its columns by their paths (a machine format), or with
+    ``headings_in_words`` by their labels in the reader's language (for people)."""
+    body = export(record_type, query, fmt, audience, user, headings_in_words=headings_in_words)
     result = Response(stream_with_context(body), mimetype=_mimetype(fmt))
     filename = record_type.name.replace(".", "-")
     result.headers["Content-Disposition"] = content_disposition(f"{filename}.{fmt}")
@@ -76,7 +84,7 @@ def response(record_type: records.RecordType, query, fmt: str, audience: str, us
 
 
 def export(record_type: records.RecordType, query, fmt: str, audience: str,
-           user) -> Iterator[str]:
+           user, *, headings_in_words: bool = False) -> Iterator[str]:
     """The text of an export, in pieces. Refuses (before anything is written) an unknown
     format or audience (404 / 400), a locked node (503), and the identifying audience to
     people who may not see identifying values (403)."""
@@ -99,7 +107,7 @@ def export(record_type: records.RecordType, query, fmt: str, audience: str,
     payloads = _payloads(query, audience, reader)
     if fmt == "csv":
         layout = Layout.of(record_type, audience, _longest_lists(record_type, query, user))
-        return _csv(layout, payloads)
+        return _csv(layout, payloads, headings_in_words)
     return _json(payloads)
 
 
@@ -198,6 +206,7 @@ class Column:
     name: str
     source: str
     labels: dict[str, str] | None = None
+    heading: str = ""  # the column in words, in the reader's language
 
     def cell(self, value) -> object:
         if self.labels is not None:
@@ -220,7 +229,8 @@ class Layout:
     def of(cls, record_type, audience: str, longest: dict[str, int]) -> Layout:
         schema = records.schema_of(record_type)
         allowed = {path for path, _field in exported_fields(schema, audience)}
-        columns = [Column(name, name) for name in RECORD_COLUMNS
+        columns = [Column(name, name, heading=str(RECORD_HEADINGS[name]))
+                   for name in RECORD_COLUMNS
                    if name != "reference" or hasattr(record_type.model, "reference")]
         columns += _columns(schema, allowed, longest, "", "")
         return cls(tuple(columns))
@@ -229,29 +239,37 @@ class Layout:
     def header(self) -> list[str]:
         return [column.name for column in self.columns]
 
+    @property
+    def headings(self) -> list[str]:
+        return [column.heading or column.name for column in self.columns]
+
     def line(self, record_payload: dict) -> list:
         flat = _flatten(record_payload)
         return [_defused(column.cell(flat.get(column.source))) for column in self.columns]
 
 
-def _columns(schema: Schema, allowed: set, longest: dict, path: str, numbered: str) -> list:
+def _columns(schema: Schema, allowed: set, longest: dict, path: str, numbered: str,
+             heading: str = "") -> list:
     """``path``: the field's schema path (lists unnumbered), to ask what is allowed;
-    ``numbered``: its column name."""
+    ``numbered``: its column name; ``heading``: the part's name in words."""
     columns = []
     for item in declaration.own(schema):
         field_path, column = f"{path}{item.name}", f"{numbered}{item.name}"
         if field_path not in allowed:
             continue
+        words = f"{heading}{readable.label_of(item.field, item.name)}"
         if item.part is None:
-            columns.append(Column(column, column))
+            columns.append(Column(column, column, heading=words))
             if item.coded:
-                columns.append(Column(f"{column}.label", column, _labels_of(item)))
+                columns.append(Column(f"{column}.label", column, _labels_of(item),
+                                      heading=f"{words} ({gettext('in words')})"))
         elif item.many:
             for number in range(1, longest.get(field_path, 0) + 1):
                 columns += _columns(item.part, allowed, longest, f"{field_path}.",
-                                    f"{column}.{number}.")
+                                    f"{column}.{number}.", f"{words} {number} › ")
         else:
-            columns += _columns(item.part, allowed, longest, f"{field_path}.", f"{column}.")
+            columns += _columns(item.part, allowed, longest, f"{field_path}.", f"{column}.",
+                                f"{words} › ")
     return columns
 
 
@@ -292,11 +310,13 @@ def _defused(value):
     return value
 
 
-def _csv(layout: Layout, payloads: Iterable[dict]) -> Iterator[str]:
+def _csv(layout: Layout, payloads: Iterable[dict], headings_in_words: bool = False
+         ) -> Iterator[str]:
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     buffer.write("\ufeff")  # so spreadsheets read Arabic as UTF-8
-    writer.writerow(layout.header)
+    writer.writerow([_defused(h) for h in layout.headings] if headings_in_words
+                    else layout.header)
     for item in payloads:
         writer.writerow(layout.line(item))
         if buffer.tell() > 64 * 1024:

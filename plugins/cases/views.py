@@ -281,7 +281,8 @@ def export(fmt: str):
         abort(404)
     asked = _asked()
     identifying = asked.get("identifying") == "1"  # core checks who may have it
-    return exports.response(fmt, current_user, _filters(asked), identifying)
+    return exports.response(fmt, current_user, _filters(asked), identifying,
+                            headings_in_words=asked.get("headings") == "words")
 
 
 @blueprint.route("/find", methods=["GET", "POST"])

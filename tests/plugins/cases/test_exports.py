@@ -102,3 +102,23 @@ def test_the_list_links_the_identifying_export_only_for_those_allowed(app, peopl
     assert "status=open" in link
     full = rows(login_as(people["huda"]).get(html.unescape(link)))
     assert full[0]["defender.real_name"] == "Salma Ben Ali"
+
+
+def test_a_csv_with_headings_in_her_language(app, people, login_as, make_user):
+    """Asked for, the first line names each column in her language (a heading for people);
+    the cells are those of the machine file, its codes and their labels side by side."""
+    client = login_as(make_user("hind", role="documenter", locale="fr"))
+    client.submit("/cases/new", case_form())
+    machine = client.get("/cases/export.csv").get_data(as_text=True).lstrip("\ufeff")
+    words = client.get("/cases/export.csv?headings=words").get_data(as_text=True).lstrip("\ufeff")
+    machine_lines, word_lines = machine.splitlines(), words.splitlines()
+    assert machine_lines[1:] == word_lines[1:]  # the same cells
+    headings = next(csv.reader([word_lines[0]]))
+    paths = next(csv.reader([machine_lines[0]]))
+    assert len(headings) == len(paths) and "incidents.1.violation" in paths
+    assert not any(re.fullmatch(r"[a-z_.0-9]+", heading) for heading in headings), headings
+    at = paths.index("incidents.1.violation")
+    assert headings[at].startswith("Incidents 1 › ") or " 1 › " in headings[at]
+    assert headings[at + 1].startswith(headings[at])  # its label column: the same, in words
+    page = client.get("/cases/").get_data(as_text=True)
+    assert "headings=words" in html.unescape(page)
