@@ -107,7 +107,8 @@ FILTERS = {
 
 def _late_filters() -> dict:
     return {"audit_action": audit_action, "audit_details": audit_details,
-            "record_type_label": record_type_label}
+            "record_type_label": record_type_label, "change_field": change_field,
+            "change_value": change_value}
 
 
 def init_app(app: Flask) -> None:
@@ -249,3 +250,47 @@ def record_type_label(name: str) -> str:
 
 AUDIT_TARGETS = {"user": _l("person"), "peer": _l("partner node"), "invite": _l("invitation"),
                  "node": _l("node"), "key": _l("key")}
+
+
+# -- the review's "what changed since it was approved" -------------------------------------
+
+
+def change_field(path: str, schema) -> str:
+    """A payload path ("incidents.1.violation") in words: "Incidents 1 › Violation"."""
+    words = []
+    for field, label in _walk(path, schema):
+        if field is None and words:  # a part's number: "Incidents 1"
+            words[-1] = f"{words[-1]} {label}"
+        else:
+            words.append(label)
+    return " › ".join(words) or path
+
+
+def change_value(value, path: str, schema):
+    """A changed payload value in words: a code by its label, a list item by item."""
+    from core import readable  # imported here: core.readable needs the records layer
+
+    steps = [field for field, _label in _walk(path, schema) if field is not None]
+    field = steps[-1] if steps else None
+    if value is None or field is None:
+        return value
+    shown = readable.value_in_words(value, field, str(get_locale() or "en").split("_")[0])
+    if isinstance(shown, list) and all(isinstance(item, str) for item in shown):
+        return ", ".join(shown)
+    return shown
+
+
+def _walk(path: str, schema):
+    """(field, label) along ``path``; a part's number joins its list's label."""
+    from core.declaration import nested_schema
+    from core.readable import label_of
+
+    fields_ = schema().fields if isinstance(schema, type) else schema.fields
+    for segment in path.split("."):
+        if segment.isdigit():
+            yield None, segment
+            continue
+        field = fields_.get(segment) if fields_ is not None else None
+        yield field, label_of(field, segment)
+        inner = nested_schema(field) if field is not None else None
+        fields_ = inner.fields if inner is not None else None
