@@ -128,7 +128,8 @@ def sync_from_the_page(page, node):
     return said
 
 
-@pytest.mark.parametrize("language, size", [("ar", "phone"), ("fr", "laptop")])
+@pytest.mark.parametrize("language", ["ar", "fr"])
+@pytest.mark.parametrize("size", ["laptop", "phone"])
 def test_a_case_from_documenter_to_deleted_on_both_holders(make_node, chromium_browser,
                                                            language, size):
     tunis = make_node("tunis", plugins=PLUGINS, wait=False)
