@@ -159,8 +159,8 @@ def read_answer(answer: bytes, peer: Peer, feed: str, after: int, items: list,
 
 def check_ack(envelope, peer: Peer, feed: str, after: int, items: list, body: bytes) -> Ack:
     """An acknowledgement must be signed by a key of ``peer`` that could sign at its ``at``,
-    name this node, and answer this push: its feed, its ``after``, its body's hash, a
-    ``seq`` no further than what was sent and the hash of this node's own entry there."""
+    name this node, and answer this push: its feed, its ``after``, its body's hash, and a
+    ``seq`` with the hash of this node's own entry there (none beyond its head)."""
     raw, ack, signature = protocol.open_envelope(envelope, ACK_TYPE, "ack-invalid")
     if set(ack) != ACK_FIELDS or not all(type(ack[name]) is str for name in
                                          ("from", "to", "key", "feed", "hash", "push")) or \
@@ -175,10 +175,12 @@ def check_ack(envelope, peer: Peer, feed: str, after: int, items: list, body: by
         raise Refused("ack-invalid", "the acknowledgement's signature does not verify")
     if ack["to"] != signing.identity().node_id:
         raise Refused("push-misaddressed")
-    last = items[-1]["seq"] if items else after
     if ack["feed"] != feed or ack["after"] != after or \
-            ack["push"] != protocol.sha256_hex(body) or ack["seq"] > max(last, after):
+            ack["push"] != protocol.sha256_hex(body):
         raise Refused("ack-mismatch")
+    # Its seq may lie beyond what this push carried (the peer pulled those entries before,
+    # or got them from an earlier push this node forgot): its hash must then be this node's
+    # own entry there, as always; beyond this node's head there is none.
     if ack["hash"] != _own_hash(feed, ack["seq"]):
         raise Refused("ack-mismatch", "not this node's chain")
     return Ack(ack["seq"], ack["hash"], envelope)

@@ -116,6 +116,25 @@ def test_the_partner_pages_show_which_way_records_go(behind_a_router, people, wa
     assert "Each fetches from the other" in admin.get("/federation/peers").get_data(as_text=True)
 
 
+def test_a_node_the_hub_pulled_before_pushes_from_where_the_hub_stands(three_nodes, people,
+                                                                        waits):
+    a, _b, hub = three_nodes
+    salma, huda = people(a)
+    share_testimony(a, salma, huda, audiences=("hub",))
+    assert hub.sync()["tunis"] is None  # pulled while the hub could reach A
+    with a.context():
+        pulled = outbox.heads()["hub"]
+    dead = Port()
+    cut_off(a, hub, dead)  # A moves behind a router
+    later = share_testimony(a, salma, huda, audiences=("hub",), title="Later")
+    a.app.config["FEDERATION_PAGE_SIZE"] = 1  # a first push from 0 carries what the hub holds
+    assert a.sync() == {"hub": None}
+    with a.context():
+        assert db.session.scalar(select(PushCursor.after)) == outbox.heads()["hub"] > pulled
+    assert (a.node_id, later) in held(hub)
+    dead.close()
+
+
 def test_a_round_that_changes_nothing_moves_no_cursor(behind_a_router, people, waits):
     a, _b, hub = behind_a_router
     salma, huda = people(a)
