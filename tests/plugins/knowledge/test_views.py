@@ -236,3 +236,17 @@ def test_hostile_markdown_reaches_the_page_inert(app, people, login_as, make_res
     assert "data:text/html" not in main.replace("(data:text/html", "")
     assert "tracker.example" not in main.replace("(https://tracker.example", "") or \
         '<img alt="pixel">' in main
+
+
+def test_the_librarys_count_is_capped_as_a_searchs(app, people, login_as, make_resource,
+                                                    monkeypatch):
+    from plugins.knowledge import search
+
+    with app.test_request_context():
+        for n in range(3):
+            make_resource(people["salma"], title=f"Guide {n}")
+    monkeypatch.setattr(search, "COUNT_CAP", 2)
+    page = login_as(people["amina"]).get("/knowledge/").get_data(as_text=True)
+    assert "More than 2 found." in page and "Guide 0" in page
+    monkeypatch.setattr(search, "COUNT_CAP", 1000)
+    assert "3 found." in login_as(people["amina"]).get("/knowledge/").get_data(as_text=True)
