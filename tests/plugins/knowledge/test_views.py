@@ -47,7 +47,7 @@ def test_a_documenter_writes_a_resource_and_a_member_reads_it(app, people, login
     assert "<strong>localisation</strong>" in shown and "<h2>Avant une manifestation</h2>" in shown
     assert "Collectif Nissa" in shown
     assert "Qzx" not in shown  # the authors: she may not see identifying data
-    assert "/edit" not in shown  # a member does not edit
+    assert "/edit" not in shown and "/review" not in shown  # a member neither edits nor reviews
     listing = reader.get("/knowledge/").get_data(as_text=True)
     assert "Guide de sécurité numérique" in listing
     assert 'href="/knowledge/tags/s%C3%A9curit%C3%A9%20num%C3%A9rique"' in listing
