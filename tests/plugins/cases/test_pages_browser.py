@@ -69,7 +69,7 @@ def write_case(app, login_as, author) -> str:
 def pages(uuid: str) -> list[str]:
     return ["/", "/cases/", "/cases/new", f"/cases/{uuid}",
             f"/records/cases.case/{uuid}/consent", f"/records/cases.case/{uuid}/review",
-            "/help", "/account"]
+            "/help", "/account", "/admin/audit", "/cases/find"]
 
 
 def known_codes(app) -> set[str]:
