@@ -195,6 +195,8 @@ def protect_months_1d(by_month: Mapping[Hashable, Mapping[Hashable, int]], k: in
     possible = {key for cells in by_month.values() for key in cells} | {TOTAL}
     hidden: set = set()
     for cells in _smallest_first(by_month, k):
+        if hidden.issuperset(cells) and TOTAL in hidden:
+            continue  # all this month could hide is hidden already
         hidden |= protect_1d(cells, k)
         if possible <= hidden:
             break  # every figure is hidden already: the other months cannot change that
@@ -214,6 +216,10 @@ def protect_months_2d(by_month: Mapping[Hashable, Mapping[tuple[Hashable, Hashab
     for cells in _smallest_first(by_month, k):
         rows = _in_order({row for row, _ in cells})
         columns = _in_order({column for _, column in cells})
+        if (TOTAL, TOTAL) in hidden and all(
+                (row, TOTAL) in hidden and all((row, column) in hidden for column in columns)
+                for row in rows) and all((TOTAL, column) in hidden for column in columns):
+            continue  # all this month could hide is hidden already
         hidden |= protect_2d(cells, rows, columns, k)
         if possible <= hidden:
             break  # every figure is hidden already: the other months cannot change that
