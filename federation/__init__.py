@@ -15,6 +15,7 @@ from core.hookspecs import hookimpl
 from federation import (  # noqa: F401 (operations, statistics_views: their pages join
     operations,  # federation's blueprint)
     outbox,
+    sealing,
     signing,
     statistics,
     statistics_views,
@@ -71,11 +72,13 @@ def node_initialised(app):
 @hookimpl
 def record_approved(record, approval):
     outbox.share(record, approval.audience)
+    sealing.seal_pending([record.uuid])  # for the hub to relay, if its consent leaves it out
 
 
 @hookimpl
 def record_saved(record, user):
     outbox.share_all(record)  # record types shared without review, and edits
+    sealing.seal_pending([record.uuid])
 
 
 @hookimpl
@@ -87,6 +90,7 @@ def shared_record_purged(shared):
 @hookimpl
 def consent_recorded(consent):
     outbox.share_consented(consent)
+    sealing.seal_pending([consent.record_uuid])
 
 
 @hookimpl

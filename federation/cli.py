@@ -20,6 +20,7 @@ from federation import (
     outbox,
     peers,
     push,
+    sealing,
     shared,
     signing,
     statistics,
@@ -267,6 +268,7 @@ def federation_init():
 def federation_rotate():
     """Make a new node key, announced to every peer in an entry signed by the old one."""
     old, new = outbox.rotate_key()
+    sealing.rotate()  # the encryption key rotates with it (sealed relay)
     click.echo(f"Rotated: {old} → {new}. Entries made before now stay valid.")
 
 
@@ -297,8 +299,6 @@ def federation_revoke(key_id, since):
 def federation_revoke_encryption(key_id):
     """Revoke one of this node's encryption keys (sealed relay) and announce a new one:
     members seal nothing more to it."""
-    from federation import sealing
-
     try:
         new = sealing.revoke(key_id)
     except signing.SigningError as error:

@@ -96,10 +96,6 @@ def share(record, audience: str) -> OutboxEntry | None:
                 review.shareable(record, HUB).ok:
             made = _share(record, HUB) or made
     db.session.commit()
-    if audience == PEERS:  # sealed for the hub to relay, if its consent leaves the hub out
-        from federation import sealing  # sealing builds on this module
-
-        sealing.seal_pending([record.uuid])
     return made
 
 
@@ -315,9 +311,6 @@ def rotate_key() -> tuple[str, str]:
                key_id=old.key_id, at=moment)
     audit.record("federation.key_rotated", target_type="federation.key", target_id=new.key_id)
     db.session.commit()
-    from federation import sealing  # the encryption key rotates with it (sealed relay)
-
-    sealing.rotate()
     return old.key_id, new.key_id
 
 
