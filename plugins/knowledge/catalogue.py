@@ -66,6 +66,11 @@ def saved(record) -> None:
     store's own saves already wrote them in the save's transaction: nothing then changes."""
     if record.__record_type__ not in RECORD_TYPES:
         return
+    if record.kind not in RECORD_TYPES[record.__record_type__] or \
+            record.language not in LANGUAGES:  # written without the store's checks
+        drop(record.origin, record.uuid)
+        db.session.commit()
+        return
     entry = local_entry(record)
     values = {name: getattr(record, name) for name in FIELDS}
     if entry is not None and all(getattr(entry, name) == value

@@ -74,6 +74,9 @@ def plain_value(schema_field, number: int):
         return 19 + number
     if isinstance(schema_field, fields.List):
         return [f"code-{number}", "=cmd|' /C calc'!A0"]
+    if schema_field.metadata.get("labels"):  # one of its codes (a column may fit only those)
+        codes = list(schema_field.metadata["labels"])
+        return codes[number % len(codes)]
     if schema_field.metadata.get("code"):
         return f"code-{number}"
     return "@SUM(1+1) " + typed(CANARIES[number % len(CANARIES)], number)
