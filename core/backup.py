@@ -6,8 +6,9 @@ API, consistent while the node writes; ``pg_dump`` for PostgreSQL), its instance
 manifest (format, the schema's revision of each migration branch, the node's id, when it was
 taken, and each file's SHA-256).
 
-The archive is sealed with a backup passphrase: argon2id makes a key of it (its parameters and
-salt in the archive's header), and libsodium's ``crypto_secretstream_xchacha20poly1305`` (via
+The archive is sealed with a backup passphrase: argon2id makes a key of it
+(``core.keystore.passphrase_key``, the keyring's parameters; they and the salt are in the
+archive's header), and libsodium's ``crypto_secretstream_xchacha20poly1305`` (via
 PyNaCl) encrypts the tar stream in 64 KiB chunks, each authenticated and numbered, the last one
 marked final: a wrong passphrase, any changed byte, a chunk moved, dropped or added, or a
 truncated file is refused. The header itself is authenticated with the first chunk.
@@ -35,22 +36,21 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from nacl import bindings as sodium
-from nacl import pwhash
 from nacl.exceptions import CryptoError
 from sqlalchemy import create_engine, inspect, text
 from sqlalchemy.engine import make_url
 
+from core import keystore
+
 MAGIC = b"RABITA-BACKUP\x00v1"  # 16 bytes
 CHUNK = 64 * 1024
-_HEADER = struct.Struct(">16sQQ16s")  # magic, opslimit, memlimit, salt
+_HEADER = struct.Struct(">16sIII16s")  # magic, argon2id time cost, memory (KiB), lanes, salt
 _LENGTH = struct.Struct(">I")
 _TAG_MESSAGE = sodium.crypto_secretstream_xchacha20poly1305_TAG_MESSAGE
 _TAG_FINAL = sodium.crypto_secretstream_xchacha20poly1305_TAG_FINAL
-# The argon2id cost of a new archive: about a second and 256 MiB on a small server.
-OPSLIMIT = pwhash.argon2id.OPSLIMIT_MODERATE
-MEMLIMIT = pwhash.argon2id.MEMLIMIT_MODERATE
-# An archive asking for more is not one this code wrote (and would exhaust the machine).
-MAX_OPSLIMIT, MAX_MEMLIMIT = 10, 1024 * 1024 * 1024
+# An archive asking for more work than this is not one this code wrote (and would exhaust the
+# machine): time cost, memory in KiB (1 GiB), lanes.
+MAX_KDF = {"time_cost": 10, "memory_kib": 1024 * 1024, "parallelism": 16}
 MANIFEST = "manifest.json"
 SQLITE_FILE, PG_FILE = "database.sqlite", "database.pgdump"
 # Files of an instance folder never put in an archive: the database (taken by its own means)
@@ -96,13 +96,13 @@ class SealedWriter(io.RawIOBase):
 
     def __init__(self, target, passphrase: str):
         super().__init__()
-        opslimit, memlimit = OPSLIMIT, MEMLIMIT  # read now: tests make them cheap
-        salt = os.urandom(pwhash.argon2id.SALTBYTES)
-        key = pwhash.argon2id.kdf(32, passphrase.encode(), salt, opslimit=opslimit,
-                                  memlimit=memlimit)
+        kdf = dict(keystore.KDF)  # read now: tests make it cheap
+        salt = os.urandom(16)
+        key = keystore.passphrase_key(passphrase, salt, kdf)
         self._state = sodium.crypto_secretstream_xchacha20poly1305_state()
         stream_header = sodium.crypto_secretstream_xchacha20poly1305_init_push(self._state, key)
-        self._header = _HEADER.pack(MAGIC, opslimit, memlimit, salt)
+        self._header = _HEADER.pack(MAGIC, kdf["time_cost"], kdf["memory_kib"],
+                                    kdf["parallelism"], salt)
         target.write(self._header + stream_header)
         self._target, self._buffer, self._first = target, bytearray(), True
 
@@ -139,13 +139,14 @@ class OpenedReader(io.RawIOBase):
         if len(header) < _HEADER.size or len(stream_header) < \
                 sodium.crypto_secretstream_xchacha20poly1305_HEADERBYTES:
             raise BackupError("This is not a Rabita backup (it is too short).")
-        magic, opslimit, memlimit, salt = _HEADER.unpack(header)
+        magic, time_cost, memory_kib, parallelism, salt = _HEADER.unpack(header)
         if magic != MAGIC:
             raise BackupError("This is not a Rabita backup, or one from a newer version.")
-        if not (1 <= opslimit <= MAX_OPSLIMIT and 8192 <= memlimit <= MAX_MEMLIMIT):
+        kdf = {"time_cost": time_cost, "memory_kib": memory_kib, "parallelism": parallelism}
+        if not (1 <= time_cost <= MAX_KDF["time_cost"] and 1 <= parallelism <=
+                MAX_KDF["parallelism"] and 8 * parallelism <= memory_kib <= MAX_KDF["memory_kib"]):
             raise BackupError("The archive's header is not one Rabita writes.")
-        key = pwhash.argon2id.kdf(32, passphrase.encode(), salt, opslimit=opslimit,
-                                  memlimit=memlimit)
+        key = keystore.passphrase_key(passphrase, salt, kdf)
         self._state = sodium.crypto_secretstream_xchacha20poly1305_state()
         try:
             sodium.crypto_secretstream_xchacha20poly1305_init_pull(self._state, stream_header,

@@ -203,6 +203,13 @@ def _write_keyring(path: Path, keyring: Keyring, passphrase: str) -> bytes:
     return kek
 
 
+def passphrase_key(passphrase: str, salt: bytes, kdf: dict | None = None) -> bytes:
+    """A 32-byte key made of a passphrase by argon2id (``kdf``: ``time_cost``,
+    ``memory_kib``, ``parallelism``; by default the keyring's), for a file sealed apart from
+    the keyring (``core.backup``'s archives)."""
+    return _derive(passphrase, salt, kdf or dict(KDF))
+
+
 def _derive(passphrase: str, salt: bytes, kdf: dict) -> bytes:
     return hash_secret_raw(
         passphrase.encode(), salt, time_cost=kdf["time_cost"], memory_cost=kdf["memory_kib"],

@@ -38,7 +38,7 @@ from sqlalchemy import create_engine, text
 from werkzeug.serving import make_server
 
 import plugins
-from core import backup, clock, keystore, passwords, users
+from core import clock, keystore, passwords, users
 from core.app import create_app
 from core.config import Defaults
 from core.extensions import db
@@ -107,8 +107,6 @@ def insecure_fast_kdf(monkeypatch):
         passwords, "HASHER", PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
     )
     monkeypatch.setattr(keystore, "KDF", {"memory_kib": 8, "time_cost": 1, "parallelism": 1})
-    monkeypatch.setattr(backup, "OPSLIMIT", 1)  # backups' argon2id too (libsodium's least)
-    monkeypatch.setattr(backup, "MEMLIMIT", 8192)
     # Cheap checks need no budget: tests sign in many times a second (a test of the budget
     # sets SIGNIN_HASH_BURST itself).
     monkeypatch.setattr(Defaults, "SIGNIN_HASH_BURST", 1_000_000)

@@ -135,7 +135,7 @@ def _damaged(archive: bytes) -> dict[str, bytes]:
         "one byte short": archive[:-1],
         "bytes added": archive + b"\x00" * 40,
         "chunks swapped": chunks_swapped,
-        "kdf limits raised": archive[:16] + (99).to_bytes(8, "big") + archive[24:],
+        "kdf limits raised": archive[:16] + (99).to_bytes(4, "big") + archive[20:],
     }
     for place in (20, 40, header + 2, header + 10, second + 50, len(archive) // 2,
                   len(archive) - 5):
