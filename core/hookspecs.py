@@ -458,6 +458,26 @@ def node_id(app):
     """
 
 
+@hookspec(firstresult=True)
+def node_labels(node_ids):
+    """Return the names this node's administrators gave other nodes, for pages that name
+    them (the outbound ledger's recipients) instead of showing their ids.
+
+    Args:
+        node_ids (set[str]): the other nodes' ids to name.
+
+    Returns:
+        dict[str, str] | None: a name by node id, for those that have one; None to leave it
+        to another plugin (a node with no such plugin shows ids).
+
+    Example::
+
+        @hookimpl
+        def node_labels(node_ids):
+            return {peer.node_id: peer.label for peer in find_peers(node_ids) if peer.label}
+    """
+
+
 @hookspec
 def node_initialised(app):
     """Called once by ``rabita init``, after the instance folder, keyring and database exist.

@@ -14,6 +14,7 @@ from sqlalchemy import select
 from core.extensions import db
 from core.forms import AUDIENCE_LABELS
 from core.models import Consent, LedgerEntry
+from core.plugins import plugin_manager
 from core.records import record_types
 
 AGGREGATE = "public-aggregate"
@@ -85,11 +86,6 @@ def _covered(uuids: set[str]) -> set[str]:
 
 def _recipient_names(node_ids: set[str]) -> dict[str, str]:
     """The names administrators gave the recipients (federation's peers), where known."""
-    try:
-        from federation.models import Peer
-    except ImportError:  # pragma: no cover - federation ships with every node
-        return {}
     if not node_ids:
         return {}
-    return {node_id: label for node_id, label in db.session.execute(
-        select(Peer.node_id, Peer.label).where(Peer.node_id.in_(node_ids))) if label}
+    return plugin_manager().hook.node_labels(node_ids=node_ids) or {}

@@ -65,6 +65,11 @@ def node_id(app):
 
 
 @hookimpl
+def node_labels(node_ids):
+    return shared_records.origin_names(node_ids)
+
+
+@hookimpl
 def node_initialised(app):
     app.config["NODE_ID"] = signing.create_identity(app).node_id
 

@@ -29,7 +29,6 @@ from federation import (
     protocol,
     receipts,
     signing,
-    sync,
 )
 from federation.models import Key, Peer
 from federation.protocol import RELAY
@@ -123,7 +122,7 @@ def import_bundle(path: Path) -> int:
     except Refused as refused:
         if refused.code in ("gap", "fork"):  # the alert an administrator needs, as a pull's
             db.session.rollback()
-            sync.quarantine(refused.code, refused.origin or sender.node_id, sender)
+            inbox.quarantine(refused.code, refused.origin or sender.node_id, sender)
             db.session.commit()
         raise
     audit.record("federation.bundle_imported", target_type="federation.peer",

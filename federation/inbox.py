@@ -18,11 +18,11 @@ from typing import NamedTuple
 
 from sqlalchemy import and_, delete, or_, select, update
 
-from core import clock, erasure
+from core import audit, clock, erasure
 from core.db import insert_rows
 from core.extensions import db
 from core.records import SharedRecord, announce_shared_purged, announce_shared_received
-from federation import protocol, sealing, tally, versions
+from federation import protocol, receipts, sealing, tally, versions
 from federation import shared as shared_index
 from federation.identity import KeyInfo
 from federation.models import (
@@ -31,12 +31,14 @@ from federation.models import (
     HeldRecord,
     Key,
     OutboxHead,
+    Peer,
     Quarantine,
     ReceivedEntry,
     RelayItem,
 )
 from federation.protocol import HUB, KEY, RECORD, RELAY, SEALED, TALLY, TOMBSTONE, Entry
 from federation.reasons import Refused
+from federation.settings import is_hub
 from federation.signatures import Signatures, checked_together
 from federation.statistics import count as count_statistics
 from federation.statistics import count_tallies, forget_expired_tallies, forget_tally
@@ -304,6 +306,15 @@ def _check_known(entry: Entry) -> None:
     )
     if known is not None and known != entry.hash:
         raise Refused("fork", origin=entry.origin)
+
+
+def quarantine(code: str, origin: str, peer: Peer) -> None:
+    """Stop taking entries from an origin whose feed has a gap or a fork; alert admins."""
+    if db.session.scalar(select(Quarantine.id).where(Quarantine.origin == origin)) is None:
+        db.session.add(Quarantine(origin=origin, reason=code, at=clock.now(),
+                                  seen_from=peer.node_id))
+        audit.record("federation.quarantined", target_type="federation.peer", target_id=origin,
+                     reason=code)
 
 
 def _quarantined(origin: str) -> bool:
@@ -708,5 +719,11 @@ def held_payloads(origin: str | None = None) -> dict[tuple[str, str], dict | Non
     return result
 
 
-
-
+def take_page(peer: Peer, feed: str, page: Page) -> None:
+    """Apply a verified page and move the cursor past it, in the current transaction (the
+    caller commits): a pulled page, and a pushed one (``federation.push``) alike."""
+    applied = apply(page.items, received_from=peer.node_id,
+                    relay=is_hub() and feed == protocol.HUB, signatures=page.signatures)
+    for tombstone, to in applied.receipts:
+        receipts.make(tombstone, to)
+    advance(peer.id, page)

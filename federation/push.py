@@ -5,7 +5,7 @@ request carrying the very page a pull would have fetched (``outbox.page``, which
 outbound ledger), and the receiver runs on it the checks and the transaction of a pull —
 ``inbox.verify_feed`` (continuity from its cursor, chain, dates, keys, payload hashes; a gap
 or a fork quarantines the origin), ``inbox.apply``, receipts owed for tombstones,
-``inbox.advance`` — through ``sync.take_page``, the pull's own step. It answers with a
+``inbox.advance`` — through ``inbox.take_page``, the pull's own step. It answers with a
 signed **acknowledgement** of what it now holds of that feed (up to which ``seq``, whose
 entry hash), bound to the push it answers (the SHA-256 of the push's body, which holds a
 random id). The sender moves its cursor for that peer (``federation_push_cursor``) only on
@@ -201,8 +201,6 @@ def receive(received) -> dict:
     verified): check the push, then take its page as a pull would and acknowledge what this
     node now holds of that feed. A refusal writes nothing (a gap or a fork quarantines the
     origin, as a pull's does)."""
-    from federation import sync
-
     peer = received.peer
     push = protocol.strict_loads_written(received.body)
     if not isinstance(push, dict) or set(push) != PUSH_FIELDS or push["type"] != PUSH_TYPE:
@@ -229,10 +227,10 @@ def receive(received) -> dict:
         except Refused as refused:
             if refused.code in ("gap", "fork"):
                 db.session.rollback()
-                sync.quarantine(refused.code, refused.origin or peer.node_id, peer)
+                inbox.quarantine(refused.code, refused.origin or peer.node_id, peer)
                 db.session.commit()
             raise
-        sync.take_page(peer, feed, page)
+        inbox.take_page(peer, feed, page)
         seq, last_hash = page.after, page.last_hash
     peer = db.session.get(Peer, peer.id)
     peer.pushed_at = clock.now()

@@ -268,10 +268,13 @@ def holds_from(origin: str) -> bool:
         select(HeldRecord.id).where(HeldRecord.origin == origin).limit(1)) is not None
 
 
-def origin_names() -> dict[str, str]:
-    """The names this node's administrators gave the nodes it knows, by node id."""
-    return {node_id: label for node_id, label in db.session.execute(
-        select(Peer.node_id, Peer.label)) if label}
+def origin_names(node_ids: set[str] | None = None) -> dict[str, str]:
+    """The names this node's administrators gave the nodes it knows (or those of
+    ``node_ids``), by node id."""
+    query = select(Peer.node_id, Peer.label)
+    if node_ids is not None:
+        query = query.where(Peer.node_id.in_(node_ids))
+    return {node_id: label for node_id, label in db.session.execute(query) if label}
 
 
 # -- reading a payload ----------------------------------------------------------------------

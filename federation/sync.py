@@ -37,7 +37,7 @@ from federation.incoming import forget_expired_nonces
 from federation.models import Peer, Quarantine
 from federation.protocol import RELAY
 from federation.reasons import Refused
-from federation.settings import is_hub, setting
+from federation.settings import setting
 
 Progress = Callable[[Peer, str, int, int], None]  # peer, feed, items done, items to go
 
@@ -101,7 +101,7 @@ def sync_peer(peer: Peer, progress: Progress | None = None) -> Outcome:
         peer = db.session.get(Peer, peer_id)
         outcome.peer, outcome.error = peer, refused.code
         if refused.code in ("gap", "fork"):
-            quarantine(refused.code, refused.origin or peer.node_id, peer)
+            inbox.quarantine(refused.code, refused.origin or peer.node_id, peer)
         _failed(peer, refused.code)
         db.session.commit()
         return outcome
@@ -124,7 +124,7 @@ def _pull(peer: Peer, remote: client.PeerClient, feed: str, outcome: Outcome,
         # The page's signatures are checked on other cores while it is read and written;
         # apply settles them before anything is announced, relayed or committed.
         page = _verify(peer, remote, feed, raw_items, head, after, link, own)
-        take_page(peer, feed, page)
+        inbox.take_page(peer, feed, page)
         db.session.commit()  # the cursor moves only with the writes it covers
         outcome.pulled += len(raw_items)
         outcome.pages += 1
@@ -132,16 +132,6 @@ def _pull(peer: Peer, remote: client.PeerClient, feed: str, outcome: Outcome,
             progress(peer, feed, len(raw_items), max(head - page.after, 0))
         if page.after >= head or page.after <= after:
             return  # the end, or a page that moved nothing (a peer sending what is held)
-
-
-def take_page(peer: Peer, feed: str, page: inbox.Page) -> None:
-    """Apply a verified page and move the cursor past it, in the current transaction (the
-    caller commits): a pulled page, and a pushed one (``federation.push``)."""
-    applied = inbox.apply(page.items, received_from=peer.node_id,
-                          relay=is_hub() and feed == protocol.HUB, signatures=page.signatures)
-    for tombstone, to in applied.receipts:
-        receipts.make(tombstone, to)
-    inbox.advance(peer.id, page)
 
 
 def _verify(peer, remote, feed, raw_items, head, after, link, own) -> inbox.Page:
@@ -197,15 +187,6 @@ def _failed(peer: Peer, code: str) -> None:
         rest = min(setting("FEDERATION_REST") * 2 ** (peer.failures - threshold),
                    setting("FEDERATION_MAX_REST"))
         peer.open_until = clock.now() + timedelta(seconds=rest)
-
-
-def quarantine(code: str, origin: str, peer: Peer) -> None:
-    """Stop taking entries from an origin whose feed has a gap or a fork; alert admins."""
-    if db.session.scalar(select(Quarantine.id).where(Quarantine.origin == origin)) is None:
-        db.session.add(Quarantine(origin=origin, reason=code, at=clock.now(),
-                                  seen_from=peer.node_id))
-        audit.record("federation.quarantined", target_type="federation.peer", target_id=origin,
-                     reason=code)
 
 
 def release(origin: str, user) -> bool:

@@ -25,6 +25,7 @@ from core.access import require_permission
 from core.db import MAX_ID
 from core.extensions import db
 from core.forms import ConfirmForm
+from federation import sync
 from federation.models import Peer
 from federation.permissions import MANAGE
 from federation.views import blueprint
@@ -73,8 +74,6 @@ def start(peer: Peer, user) -> bool:
 
 
 def _run(app: Flask, peer_id: int, running: Job) -> None:
-    from federation import sync
-
     def progress(_peer, _feed, done: int, to_go: int) -> None:
         running.taken += done
         running.to_go = to_go

@@ -37,7 +37,7 @@ from core.app import create_app
 from core.extensions import db
 from core.models import User
 from core.testing import TEST_PASSPHRASE, TEST_PASSWORD, RabitaClient, add_person, missing
-from federation import identity, inbox, peers, protocol, signing, sync
+from federation import identity, inbox, peers, protocol, push, signing, sync
 from federation.models import OutboxEntry, OutboxHead
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -430,8 +430,6 @@ def push_killed_at(point: str, page: int, peer: str) -> None:
     answered, the acknowledgement not yet read), ``acked`` (the acknowledgement verified, the
     cursor not committed) or ``committed`` (the cursor committed, the next page not sent).
     Each page pushed is logged (its ``after``) to $RABITA_TEST_PUSH_LOG, to count re-sends."""
-    from federation import push
-
     reached = dict.fromkeys(PUSH_KILL_POINTS, 0)
     log = os.environ.get("RABITA_TEST_PUSH_LOG")
 

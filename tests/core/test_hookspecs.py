@@ -8,7 +8,7 @@ import click
 import pytest
 from flask import Blueprint
 
-from core import hookspecs
+from core import hookspecs, ledger_words
 from core.dashboard import DashboardItem, NavItem, SearchResult
 from core.permissions import Permission
 from core.records import RecordType, announce_saved, record_types
@@ -331,3 +331,16 @@ def test_hook_register_settings(make_app, make_plugin):
                                            "whole number, not text"):
         make_app(PLUGINS=[make_plugin("notes", register_settings=register_settings)],
                  NOTES_PER_PAGE="20")
+
+
+def test_hook_node_labels(make_app, make_plugin):
+    """The outbound ledger names its recipients by what a plugin knows of them (federation:
+    the names its administrators gave its peers), and shows ids without one."""
+    app = make_app(PLUGINS=[make_plugin("names", node_labels=lambda node_ids: {
+        node_id: f"Node {node_id[:3]}" for node_id in node_ids if node_id != "unnamed"})])
+    with app.app_context():
+        assert ledger_words._recipient_names({"abcdef", "unnamed"}) == {"abcdef": "Node abc"}
+        assert ledger_words._recipient_names(set()) == {}
+    bare = make_app()
+    with bare.app_context():
+        assert ledger_words._recipient_names({"abcdef"}) == {}
