@@ -15,7 +15,7 @@ import json
 import uuid as uuid_module
 from datetime import datetime, timedelta
 
-from flask import url_for
+from flask import request, url_for
 from sqlalchemy import ForeignKey, LargeBinary, String, delete, select
 from sqlalchemy.orm import Mapped, mapped_column
 from werkzeug.datastructures import MultiDict
@@ -122,8 +122,6 @@ def where(draft: Draft) -> str:
 
 def keep_interrupted(user_id: int, posted) -> str | None:
     """``core.kept``'s keeper for the case form: her draft, and where she finds it."""
-    from flask import request
-
     case_uuid = (request.view_args or {}).get("uuid")
     try:
         draft = keep(user_id, case_uuid, posted, posted.get("draft"))

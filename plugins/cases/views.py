@@ -32,7 +32,7 @@ from core.redaction import AUDIENCES, sharing_of
 from core.redaction import _nested_schema as nested_schema
 from core.vocabularies import vocabulary
 
-from . import attachments, duplicates, editing, exports, names, store, terms
+from . import attachments, duplicates, editing, exports, flow, names, store, terms
 from .forms import (
     GENDER_LABELS,
     INTERVENTION_STATUS_LABELS,
@@ -134,8 +134,6 @@ def _asked() -> MultiDict:
 @blueprint.route("/new", methods=["GET", "POST"])
 @require_permission(EDIT)
 def new():
-    from . import workflow_views as flow
-
     if request.method == "POST" and not keystore.keystore().unlocked:
         return _locked_form(CaseForm(), None)  # what she typed stays on her screen
     keystore.keystore().keyring()  # a locked node cannot seal: say so before the form
@@ -169,8 +167,6 @@ def _locked_form(form: CaseForm, case: Case | None):
 @blueprint.route("/<uuid>")
 @require_permission(VIEW)
 def detail(uuid: str):
-    from . import workflow_views
-
     case = store.get(uuid, current_user)
     revealed = None
     if current_user.can(VIEW_IDENTIFYING) and keystore.keystore().unlocked:
@@ -184,15 +180,13 @@ def detail(uuid: str):
         tasks=_tasks(case, revealed is not None),
         files=attachments.listing(case, revealed is not None),
         locked=not keystore.keystore().unlocked, today=clock.now().date(),
-        **workflow_views.detail_context(case),
+        **flow.detail_context(case),
     )
 
 
 @blueprint.route("/<uuid>/edit", methods=["GET", "POST"])
 @require_permission(EDIT)
 def edit(uuid: str):
-    from . import workflow_views as flow
-
     case = store.get(uuid, current_user)
     if request.method == "POST" and not keystore.keystore().unlocked:
         return _locked_form(CaseForm(), case)

@@ -21,15 +21,17 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import ForeignKey, Integer, String, func, select
 from sqlalchemy.orm import Mapped, mapped_column
 
-from core import audit, clock, consent, records, references
+from core import audit, clock, consent, keystore, records, references
 from core.approvals import current_approval
 from core.columns import UTCDateTime
 from core.extensions import db
 from core.models import Approval, Consent, LedgerEntry, User
+from core.plugins import plugin_manager
 from core.records import sealed_column
 from core.redaction import AUDIENCES
 
 from .models import REFERENCE_PREFIX, Case
+from .store import may_open
 
 SENT_BACK = "sent-back"
 MAX_NOTE = 4000
@@ -78,8 +80,6 @@ def last_note(case: Case) -> ReviewNote | None:
 
 def note_text(case: Case, note: ReviewNote) -> str | None:
     """The note as written (None while the node is locked)."""
-    from core import keystore
-
     if not keystore.keystore().unlocked:
         return None
     return records.identifying_value(case, note, "note")
@@ -130,8 +130,6 @@ def queue(user) -> list[tuple[Queued, list[str]]]:
     """The cases waiting for a reviewer that ``user`` may open, each with its audiences,
     oldest consent first: what ``waiting`` says of each, worked out in three queries for all
     (a reviewer's home page runs it)."""
-    from .store import may_open
-
     node, today = current_app.config["NODE_ID"], clock.now().date()
     given = db.session.execute(
         select(*Queued.columns(), Consent.audiences, Consent.obtained_on, Consent.expires_on)
@@ -239,14 +237,10 @@ def holders(case: Case) -> list[Holder]:
 
 
 def _peer_names(node_ids: list[str]) -> dict[str, str]:
-    try:
-        from federation.models import Peer
-    except ImportError:  # pragma: no cover - federation is part of every node today
-        return {}
+    """The names administrators gave the holders (federation's peers), where known."""
     if not node_ids:
         return {}
-    return {node_id: label for node_id, label in db.session.execute(
-        select(Peer.node_id, Peer.label).where(Peer.node_id.in_(node_ids))) if label}
+    return plugin_manager().hook.node_labels(node_ids=set(node_ids)) or {}
 
 
 def reviewer_names(case: Case) -> dict[int, str]:

@@ -6,91 +6,26 @@ from __future__ import annotations
 
 from flask import abort, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from flask_wtf import FlaskForm
-from wtforms import SelectField, StringField, SubmitField, TextAreaField
-from wtforms.validators import InputRequired, Length
 
 from core import audit, consent, kept, keystore, readable, records
 from core.access import require_permission
 from core.extensions import db
-from core.forms import AUDIENCE_LABELS, ConfirmForm, choices
+from core.forms import AUDIENCE_LABELS, ConfirmForm
 from core.i18n import language
 from core.permissions import REVIEW_RECORDS
 from core.redaction import AUDIENCES
 
-from . import drafts, editing, removal, store, workflow
-from .forms import CaseForm
+from . import drafts, flow, removal, store, workflow
 from .models import Case
 from .permissions import EDIT, VIEW
 from .views import blueprint
-
-
-class SendBackForm(FlaskForm):
-    note = TextAreaField(_l("What should the documenter change?"),
-                         validators=[InputRequired(), Length(max=workflow.MAX_NOTE)])
-    submit = SubmitField(_l("Send back to the documenter"))
-
-
-class DeleteForm(FlaskForm):
-    reason = SelectField(_l("Why delete it?"), choices=choices(removal.REASONS))
-    submit = SubmitField(_l("Delete the case"))
-
-
-class MergeForm(FlaskForm):
-    reference = StringField(_l("Reference of the case it repeats (C-…)"),
-                            validators=[InputRequired(), Length(max=40)])
-    submit = SubmitField(_l("Merge into that case"))
 
 
 @blueprint.record_once
 def _keep_interrupted_forms(state) -> None:
     for endpoint in ("cases.new", "cases.edit"):
         kept.register(state.app, endpoint, drafts.keep_interrupted)
-
-
-# -- the case form ---------------------------------------------------------------------------
-
-
-def form_for(case=None) -> tuple[CaseForm | None, str | None]:
-    """On a GET with ``?draft=``: the form filled with her draft, and its id (None, None
-    when there is no such draft of hers). Otherwise (None, the posted draft id)."""
-    if request.method == "POST":
-        return None, request.form.get("draft") or None
-    draft = drafts.opened(request.args.get("draft"), current_user)
-    if draft is None or draft.case_uuid != (case.uuid if case is not None else None):
-        if request.args.get("draft"):
-            flash(_("That draft is not there any more."), "error")
-        return None, None
-    form = CaseForm(formdata=drafts.form_data(draft))
-    flash(_("Your draft is shown as you left it: check it and save the case."), "info")
-    return form, draft.uuid
-
-
-def drafting(form: CaseForm, case=None):
-    """The form's other buttons: "Save draft" keeps it; "Add an incident" and "Add support"
-    keep it and give the form one more empty row. Returns (response or None, draft id)."""
-    pressed = next((name for name in ("save_draft", "add_incident", "add_intervention")
-                    if name in request.form), None)
-    if pressed is None or not form.is_submitted():
-        return None, request.form.get("draft") or None
-    if not keystore.keystore().unlocked:
-        return None, request.form.get("draft") or None  # the view says it cannot be kept
-    draft = drafts.keep(current_user.id, case.uuid if case is not None else None,
-                        request.form, request.form.get("draft"))
-    db.session.commit()
-    if pressed == "save_draft":
-        flash(_("Draft saved. Only you can see it."), "success")
-        return redirect(drafts.where(draft)), draft.uuid
-    getattr(form, "incidents" if pressed == "add_incident" else "interventions").append_entry()
-    editing.prepare(form, case)  # the new row's choices
-    return False, draft.uuid  # False: show the form again, not validated
-
-
-def saved(draft_uuid: str | None) -> None:
-    """The case is saved: her draft of it goes (in the save's transaction, before commit)."""
-    drafts.discard(draft_uuid, current_user)
 
 
 @blueprint.route("/drafts", methods=["POST"])
@@ -126,7 +61,7 @@ def review_queue():
 @require_permission(REVIEW_RECORDS)
 def send_back(uuid: str):
     case = store.get(uuid, current_user)
-    form = SendBackForm()
+    form = flow.SendBackForm()
     if not form.validate_on_submit():
         flash(_("Write what the documenter should change."), "error")
         return redirect(url_for("cases.detail", uuid=uuid, _anchor="workflow"))
@@ -187,7 +122,7 @@ def delete(uuid: str):
     case = store.get(uuid, current_user)
     if not removal.may_delete(case, current_user):
         abort(403)
-    form, merge_form = DeleteForm(prefix="delete"), MergeForm(prefix="merge")
+    form, merge_form = flow.DeleteForm(prefix="delete"), flow.MergeForm(prefix="merge")
     if form.submit.data and form.validate_on_submit():
         try:
             removal.delete_case(case, current_user, form.reason.data)
@@ -214,18 +149,3 @@ def delete(uuid: str):
     return render_template("cases/delete.html", case=case, form=form, merge_form=merge_form,
                            shared=bool(workflow.holders(case))), \
         (400 if request.method == "POST" else 200)
-
-
-def detail_context(case) -> dict:
-    """What the case page shows of the workflow."""
-    state = workflow.state(case)
-    note_text = workflow.note_text(case, state.note) if state.note is not None else None
-    holders = workflow.holders(case)
-    return {
-        "workflow_state": state, "review_note": note_text,
-        "review_note_by": workflow.name_of(state.note.by_id) if state.note else None,
-        "holders": holders, "deleted_count": sum(1 for h in holders if h.deleted_at),
-        "send_back_form": SendBackForm(),
-        "may_delete": removal.may_delete(case, current_user),
-        "my_drafts": drafts.of(current_user, case.uuid) if current_user.can(EDIT) else [],
-    }
