@@ -4,7 +4,7 @@
     python -m bench.federation_fanin --members 50 --records 100 --skip-sync-ratio
     python -m bench.federation_fanin --sync-records 100000 --sync-before 51d0638
 
-The members are simulated (``federation.simulation``): a few processes (``--servers``) serve
+The members are simulated (``bench.simulation``): a few processes (``--servers``) serve
 many node identities each over real HTTP on 127.0.0.1, every one with its own Ed25519 key,
 signed node document and ``hub`` feed of signed, chained record entries made with the
 protocol's own code (payloads made up; about ``--payload-bytes`` each). This process is the
@@ -58,7 +58,7 @@ def main(argv: list[str] | None = None) -> None:
                         help="passed to bench.sync as --before (default: bench.sync's)")
     args = parser.parse_args(argv)
 
-    from federation import simulation
+    from bench import simulation
     from federation.settings import DEFAULTS
     from federation.testing import Node
 

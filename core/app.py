@@ -21,6 +21,7 @@ from core import (
     records,
     settings,
     vocabularies,
+    wording,
 )
 from core.config import instance_path_from_env, load_config
 from core.db import init_engine
@@ -70,6 +71,7 @@ def create_app(config: dict | None = None) -> Flask:
     settings.init_app(app)
     app.config["NODE_ID"] = plugin_manager(app).hook.node_id(app=app) or app.config["NODE_ID"]
     i18n.init_app(app, _plugin_folders(app, "translations"))
+    wording.init_app(app)  # the filters that put codes in words
     permissions.init_app(app)
     places.init_app(app)
     vocabularies.init_app(app)

@@ -8,7 +8,6 @@ from flask import Flask, current_app, g, has_request_context, request, session
 from flask_babel import Domain, get_locale, get_translations
 from flask_login import current_user
 
-from core import wording
 from core.extensions import babel
 
 RIGHT_TO_LEFT = frozenset({"ar", "fa", "he", "ur"})
@@ -45,7 +44,6 @@ def init_app(app: Flask, translation_directories: list[str]) -> None:
         npgettext=lambda c, s, p, n: _translations().unpgettext(c, s, p, n),
     )
     app.context_processor(_language_context)
-    wording.init_app(app)
 
 
 def _translations():

@@ -19,8 +19,11 @@ from flask_babel import get_locale, gettext
 from flask_babel import lazy_gettext as _l
 from markupsafe import Markup, escape
 
+from core import readable
+from core.declaration import nested_schema
 from core.forms import AUDIENCE_LABELS, PURPOSE_LABELS
 from core.permissions import ROLE_LABELS, ROLES
+from core.records import record_types
 
 ENDED_LABELS = {
     "withdrawn": _l("withdrawn"),
@@ -238,9 +241,6 @@ def audit_details(details: str) -> list[tuple[str, str]]:
 
 def record_type_label(name: str) -> str:
     """A record type ("cases.case") by its label; other targets ("peer", "user") in words."""
-    # Imported here: core.i18n loads this module early, and core.records imports most of core.
-    from core.records import record_types
-
     registry = record_types()
     known = registry.get(name) if name in registry else None
     if known is not None and known.label:
@@ -268,8 +268,6 @@ def change_field(path: str, schema) -> str:
 
 def change_value(value, path: str, schema):
     """A changed payload value in words: a code by its label, a list item by item."""
-    from core import readable  # imported here: core.readable needs the records layer
-
     steps = [field for field, _label in _walk(path, schema) if field is not None]
     field = steps[-1] if steps else None
     if value is None or field is None:
@@ -282,15 +280,12 @@ def change_value(value, path: str, schema):
 
 def _walk(path: str, schema):
     """(field, label) along ``path``; a part's number joins its list's label."""
-    from core.declaration import nested_schema
-    from core.readable import label_of
-
     fields_ = schema().fields if isinstance(schema, type) else schema.fields
     for segment in path.split("."):
         if segment.isdigit():
             yield None, segment
             continue
         field = fields_.get(segment) if fields_ is not None else None
-        yield field, label_of(field, segment)
+        yield field, readable.label_of(field, segment)
         inner = nested_schema(field) if field is not None else None
         fields_ = inner.fields if inner is not None else None

@@ -1,19 +1,13 @@
-"""Federation between nodes (see docs/federation.md); joins the app as a built-in plugin.
-
-This file is the table of contents: the hooks by which federation joins a node. The work is
-done in one module per concern: ``signing`` (the only one with private keys), ``identity``,
-``signatures`` (checks, on other cores), ``protocol``, ``transport``, ``client`` (the only
-HTTP client), ``incoming``, ``outbox``, ``inbox``, ``peers``, ``keys`` (other nodes' public
-keys), ``sync``, ``receipts``, ``hub``, ``bundles``, ``shared`` (what partners shared, for
-people to read), ``permissions`` (what each role may do).
-"""
+"""Federation between nodes (docs/federation.md), a built-in plugin. This file is the table of
+contents: the hooks by which federation joins a node. Each module's docstring says its one
+concern (``signing`` alone holds private keys, ``client`` alone speaks HTTP)."""
 
 from flask_babel import lazy_gettext as _l
 
 from core.dashboard import NavItem
 from core.hookspecs import hookimpl
-from federation import (  # noqa: F401 (operations, statistics_views: their pages join
-    operations,  # federation's blueprint)
+from federation import (  # noqa: F401 (pages)
+    operations,
     outbox,
     sealing,
     signing,

@@ -1,6 +1,6 @@
 """A hub with many members (federation.rounds): members synced at once within a bound, a dead
 or slow member delaying no other, fair turns, the operations page's state of each, and writes
-that stay whole on SQLite and PostgreSQL. The members are simulated (federation.simulation):
+that stay whole on SQLite and PostgreSQL. The members are simulated (bench.simulation):
 one process serving many node identities over real HTTP on 127.0.0.1."""
 
 import threading
@@ -10,10 +10,11 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
+from bench import simulation
 from core import clock
 from core.extensions import db
 from core.testing import add_person, signed_in_client
-from federation import peers, rounds, simulation, sync
+from federation import peers, rounds, sync
 from federation.models import HeldRecord, Peer, ReceivedEntry, RelayItem
 
 
