@@ -136,13 +136,13 @@ def _sync_jobs() -> dict:
                  methods=["POST"])
 @require_permission(MANAGE)
 def sync_now(peer_id: int):
-    peer = db.session.get(Peer, peer_id)
-    if peer is None or peer.state != "approved":
-        abort(404)
+    peer = db.session.get(Peer, peer_id) or abort(404)
     if not ConfirmForm().validate_on_submit():
         flash(_("This form had expired: press Sync now again."), "error")
         return redirect(url_for("federation.peers_page"))
-    if not keystore.keystore().unlocked:
+    if peer.state != "approved":
+        flash(_("Not synced: this partner is not approved."), "error")
+    elif not keystore.keystore().unlocked:
         flash(_("Not synced: the node is locked."), "error")
     elif start(peer, current_user):
         flash(_("Sync started with %(name)s.", name=peer.label or peer.node_id[:12]), "info")

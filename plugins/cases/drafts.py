@@ -12,6 +12,7 @@ case deletes the draft.
 from __future__ import annotations
 
 import json
+import re
 import uuid as uuid_module
 from datetime import datetime, timedelta
 
@@ -30,6 +31,7 @@ NOT_KEPT = frozenset({"csrf_token", "draft", "save_draft", "add_incident", "add_
 MAX_FIELDS = 2000
 MAX_BYTES = 512 * 1024
 KEPT_FOR = timedelta(days=30)
+UUID_TEXT = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 
 
 class Draft(db.Model):
@@ -80,7 +82,8 @@ def opened(draft_uuid: str | None, user) -> Draft | None:
 
 
 def _own(draft_uuid: str | None, author_id: int | None) -> Draft | None:
-    if not draft_uuid or author_id is None or len(draft_uuid) > 36:
+    # Only an id this module made is looked up (a NUL byte would even stop PostgreSQL's query).
+    if not draft_uuid or author_id is None or not UUID_TEXT.fullmatch(draft_uuid):
         return None
     return db.session.scalar(select(Draft).where(Draft.uuid == draft_uuid,
                                                  Draft.author_id == author_id))

@@ -9,6 +9,7 @@ catalogue and the index in the purge's transaction.
 
 from __future__ import annotations
 
+import re
 from datetime import date
 
 from flask import current_app
@@ -109,7 +110,9 @@ def drop(origin: str, record_uuid: str) -> None:
 
 
 def folded_tag(tag: str) -> str:
-    return " ".join(fold(tag).split())[:60]
+    """A tag as it is stored and looked up: folded, its spaces one, no control character (a
+    NUL byte from an address would even stop PostgreSQL's query)."""
+    return " ".join("".join(c for c in fold(tag) if c.isprintable()).split())[:60]
 
 
 def _keep(origin: str, local: bool, record_type: str, record_uuid: str, values: dict,
@@ -165,6 +168,7 @@ def _values_from(record_type: str, payload: dict | None) -> dict | None:
 
 
 NEW_IN_COALITION = 6
+UUID_TEXT = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 MAX_PUBLIC_LINES = 40
 
 
@@ -190,6 +194,6 @@ def public_entries(limit: int = MAX_PUBLIC_LINES) -> list[Entry]:
 
 
 def public_entry(record_uuid: str) -> Entry | None:
-    if len(record_uuid) > 36:
+    if not UUID_TEXT.fullmatch(record_uuid):
         return None
     return db.session.scalar(_public().where(Entry.record_uuid == record_uuid).limit(1))
