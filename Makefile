@@ -43,9 +43,10 @@ demo-codes: $(STAMP)
 run: $(STAMP) catalogs
 	$(BIN)/rabita run --host 127.0.0.1 --port 5000
 
-## make test: the whole test suite (SQLite, PostgreSQL, Chromium), then the linter
+## make test: the whole test suite (SQLite, PostgreSQL, Chromium) on two workers (pytest-xdist:
+## about 20 minutes on a 2-core machine, twice that on one), then the linter
 test: $(STAMP) catalogs $(AXE)
-	$(BIN)/pytest
+	$(BIN)/pytest -n 2 --durations=25
 	$(BIN)/ruff check .
 
 ## make test-fast: the edit loop — every test but the slow and browser ones, on SQLite (their
