@@ -21,7 +21,7 @@ from core.extensions import db
 from core.models import GENESIS_HASH, AuditEntry, AuditHead
 
 # Actions and detail values are codes: lowercase words, digits, and . _ : - only.
-CODE = re.compile(r"^[a-z0-9][a-z0-9._:-]{0,63}$")
+CODE = re.compile(r"^[a-z0-9][a-z0-9._:-]{0,63}\Z")
 
 
 class AuditValueError(ValueError):

@@ -21,7 +21,7 @@ from core.models import Invite, User
 from core.permissions import ADMIN, ROLES
 from core.sessions import end_sessions_of
 
-USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{2,31}$")
+USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{2,31}\Z")
 
 
 class UserError(ValueError):

@@ -56,13 +56,13 @@ CONSENT_AUDIENCES = ("peers", "hub", "public-aggregate")
 CONSENT_PURPOSES = ("advocacy", "urgent-appeal", "statistics", "referral")
 MAX_INT = 2**53 - 1  # JCS numbers are IEEE doubles: larger integers would not survive
 
-NODE_ID = re.compile(r"^[a-z2-7]{32}$")
+NODE_ID = re.compile(r"^[a-z2-7]{32}\Z")
 NODE_ID_CONTEXT = b"rabita-node-id\x00"
-HEX64 = re.compile(r"^[0-9a-f]{64}$")
-UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
-RECORD_TYPE = re.compile(r"^[a-z][a-z0-9_]{0,31}\.[a-z][a-z0-9_-]{0,31}$")
-AT = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$")
-DAY = re.compile(r"^\d{4}-\d\d-\d\d$")
+HEX64 = re.compile(r"^[0-9a-f]{64}\Z")
+UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\Z")
+RECORD_TYPE = re.compile(r"^[a-z][a-z0-9_]{0,31}\.[a-z][a-z0-9_-]{0,31}\Z")
+AT = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ\Z")
+DAY = re.compile(r"^\d{4}-\d\d-\d\d\Z")
 
 
 def key_id_of(public_key: bytes) -> str:
@@ -487,10 +487,10 @@ TALLY_CASE = frozenset({"status", "defender", "incidents"})
 TALLY_DEFENDER = frozenset({"age", "activism"})
 TALLY_INCIDENT = frozenset({"occurred_on", "place", "violation", "perpetrator_type"})
 MAX_TALLY_ITEMS = 50
-TALLY_CODE = re.compile(r"^[a-z0-9][a-z0-9_.+-]{0,39}$")
-TALLY_PLACE = re.compile(r"^[A-Z]{2}(-[A-Z0-9]{1,3})?$")  # a country or a governorate
-TALLY_MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
-TALLY_AGE = re.compile(r"^\d{1,3}(-\d{1,3}|\+)?$")  # an age band: "18-29", "60+"
+TALLY_CODE = re.compile(r"^[a-z0-9][a-z0-9_.+-]{0,39}\Z")
+TALLY_PLACE = re.compile(r"^[A-Z]{2}(-[A-Z0-9]{1,3})?\Z")  # a country or a governorate
+TALLY_MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])\Z")
+TALLY_AGE = re.compile(r"^\d{1,3}(-\d{1,3}|\+)?\Z")  # an age band: "18-29", "60+"
 
 
 def read_tally(value: Any) -> dict:

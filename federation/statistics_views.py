@@ -75,7 +75,7 @@ def choice_from(arguments, *, members: set[str] | None) -> Choice:
 
 
 MAX_PARTS = 6  # tables a brief holds
-_PART = re.compile(r"^(\d{1,2})-([a-z]+)$")
+_PART = re.compile(r"^(\d{1,2})-([a-z]+)\Z")
 
 
 @dataclass

@@ -16,7 +16,7 @@ from babel.messages.pofile import write_po
 from core.plugins import RESERVED_NAMES
 
 TEMPLATES = Path(__file__).parent
-NAME = re.compile(r"^[a-z][a-z0-9_]{1,39}$")
+NAME = re.compile(r"^[a-z][a-z0-9_]{1,39}\Z")
 LOCALES = ("ar", "fr")
 
 # The scaffold's own strings, translated; the plugin's title (and a record type named

@@ -2,6 +2,7 @@
 
 import hashlib
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -131,8 +132,44 @@ def record_fields(**changes):
 ])
 def test_malformed_entries_are_refused(changes):
     with pytest.raises(Refused) as refused:
-        protocol.read_entry(json.dumps(record_fields(**changes), sort_keys=True).encode())
+        protocol.read_entry(compact_text(record_fields(**changes)))
     assert refused.value.code == "entry-invalid"
+    # refused for the field's form, not for the way the text is written
+    assert refused.value.detail != "not RFC 8785 canonical text"
+
+
+def compact_text(fields: dict) -> bytes:
+    """The text RFC 8785 would write for these plain values (also for those it refuses to
+    write, such as an integer past 2**53), so that only the field's form is wrong."""
+    return json.dumps(fields, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def test_the_golden_entry_written_compactly_is_read():
+    # what makes the refusals above meaningful: the same writing of good fields is accepted
+    assert protocol.read_entry(compact_text(record_fields())).seq == record_fields()["seq"]
+
+
+LINE_ENDS = ["\n", "\r\n", "\u2028", " "]
+
+
+@pytest.mark.parametrize("ending", LINE_ENDS)
+@pytest.mark.parametrize("name", ["origin", "prev", "key", "record_id", "record_type", "at",
+                                  "payload_hash"])
+def test_a_field_with_a_line_end_after_its_value_is_refused(name, ending):
+    # Python's ``$`` also matches before a final newline: a well-signed entry whose record id
+    # ends with one was stored as sent until the patterns were anchored with ``\Z``.
+    fields = record_fields()
+    fields[name] = fields[name] + ending
+    with pytest.raises(Refused) as refused:
+        protocol.read_entry(protocol.canonical(fields))
+    assert refused.value.code == "entry-invalid"
+
+
+@pytest.mark.parametrize("pattern", [value for name, value in vars(protocol).items()
+                                     if isinstance(value, re.Pattern) and name.isupper()
+                                     and value.pattern.startswith("^")])
+def test_every_anchored_pattern_of_the_protocol_ends_at_the_very_end(pattern):
+    assert pattern.pattern.endswith("\\Z"), pattern.pattern
 
 
 def test_an_entry_missing_a_field_is_refused():
