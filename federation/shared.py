@@ -35,8 +35,8 @@ PAGE_SIZE = 50
 MAX_TERMS = 8
 FACETS = ("country", "governorate", "violation", "perpetrator", "activism", "status")
 CLITICS = ("وال", "بال", "فال", "كال", "لل", "ال", "و", "ف", "ب", "ل", "ك")
-ARABIC_WORD = re.compile(r"^[\u0600-\u06ff]+$")
-CURSOR = re.compile(r"^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d{1,6})?)~(\d{1,15})$")
+ARABIC_WORD = re.compile(r"^[\u0600-\u06ff]+\Z")
+CURSOR = re.compile(r"^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d{1,6})?)~(\d{1,15})\Z")
 # The quarantine reason of a hub's own hold on a member's feed (federation.operations): its
 # records are not shown while the hold lasts.
 WITHHELD = "withheld-by-hub"
