@@ -97,8 +97,8 @@ SETTINGS = [
 ]
 MINIMUM_K = suppression.DEFAULT_K
 
-_CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.+-]{0,39}$")
-_MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
+_CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.+-]{0,39}\Z")
+_MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])\Z")
 
 
 class Fact(db.Model):
