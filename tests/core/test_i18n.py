@@ -1,5 +1,7 @@
 """Languages: Arabic right-to-left, English, French; every core string translated."""
 
+import re
+
 import pytest
 
 from tools import catalogs
@@ -85,3 +87,20 @@ def test_the_chosen_language_outlives_the_session(app, make_user, login_as):
     assert 'lang="fr"' in html_tag(fresh, headers={"Accept-Language": "ar"})
     fresh.set_cookie(LANGUAGE_COOKIE, "xx")  # not a language of this node: ignored
     assert 'lang="ar"' in html_tag(fresh, headers={"Accept-Language": "ar"})
+
+
+# One French name per concept across packages: the hub is « le pôle régional » everywhere (the
+# case pages said so while the federation pages said « hub »).
+FRENCH_NAMES = {r"\bhubs?\b": "pôle régional"}
+
+
+@pytest.mark.parametrize("package", catalogs.packages(), ids=lambda p: p.name)
+def test_french_names_each_concept_one_way(package):
+    catalog = catalogs.read(catalogs.po_path(package, "fr"), "fr")
+    found = []
+    for message in catalog:
+        strings = message.string if isinstance(message.string, tuple | list) else [message.string]
+        for text in filter(None, strings):
+            found += [(text, name) for pattern, name in FRENCH_NAMES.items()
+                      if re.search(pattern, text, re.IGNORECASE)]
+    assert found == []
