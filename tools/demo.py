@@ -1,9 +1,17 @@
-"""`make demo`: a regional hub and two nodes on 127.0.0.1, with fictional people and records,
-paired and synced, ready to explore.
+"""`make demo`: a regional hub and three nodes on 127.0.0.1 — Tunis (country plugin
+country_tn), Cairo (country_eg) and Beirut (no country plugin) — with fictional people, cases,
+events and library resources, paired and syncing every few seconds, ready to explore.
 
     python -m tools.demo            # set up .demo/ (once), pair, sync and serve until Ctrl-C
-    python -m tools.demo --check    # the same on free ports, fetch each login page, stop
+    python -m tools.demo --check    # the same on free ports, a sync round, check, stop
     python -m tools.demo codes      # the demo accounts' current second-factor codes
+
+From a test (see ``Demo``)::
+
+    with Demo(tmp_path / "demo") as demo:          # free ports; sets up, pairs, syncs
+        demo.urls["tunis"], demo.accounts["salma"], demo.code("salma")
+        demo.sync_round()                          # hub, nodes, hub
+        demo.holdings("hub")                       # {"tunis": {"cases.case": 8, ...}, ...}
 
 Everything here is fictional and for trying Rabita out; never use these accounts for real.
 """
@@ -12,16 +20,33 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import os
+import random
+import signal
 import socket
 import subprocess
 import sys
 import threading
 import urllib.request
+from collections import defaultdict
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
 import pyotp
+from flask import Flask
+from sqlalchemy import func, select
+from werkzeug.serving import make_server
+
+from core import consent, keystore, review, users
+from core.app import create_app
+from core.extensions import db
+from federation import identity, peers, signing, statistics, sync
+from federation.models import HeldRecord
+from plugins.cases import sample as case_samples
+from plugins.events import sample as event_samples
+from plugins.knowledge import sample as knowledge_samples
 
 ROOT = Path(__file__).resolve().parent.parent
 DEMO_PASSWORD = "demo passphrase 2026"  # noqa: S105 - fictional demo accounts only
@@ -32,19 +57,41 @@ ACCOUNTS = [
     ("huda", "reviewer"),
     ("amina", "member"),
 ]
-# Each node of the demo: its folder, name shown in pages, federation role and usual port.
+RECORD_PLUGINS = ["plugins.cases", "plugins.events", "plugins.knowledge", "federation"]
+# Each server of the demo: its folder, name shown in pages, federation role, usual port, the
+# country it documents in (ISO 3166-1; None: the hub), its country plugins and, for a node with
+# none, the countries its forms offer (core.config's COUNTRIES).
 NODES = [
-    {"key": "tunis", "name": "Demo node — Tunis", "role": "node", "port": 5000},
-    {"key": "sfax", "name": "Demo node — Sfax", "role": "node", "port": 5001},
-    {"key": "hub", "name": "Demo regional hub", "role": "hub", "port": 5002},
+    {"key": "tunis", "name": "Demo node — Tunis", "role": "node", "port": 5000, "country": "TN",
+     "countries": ["plugins.country_tn"], "offered": [], "timezone": "Africa/Tunis"},
+    {"key": "cairo", "name": "Demo node — Cairo", "role": "node", "port": 5001, "country": "EG",
+     "countries": ["plugins.country_eg"], "offered": [], "timezone": "Africa/Cairo"},
+    {"key": "beirut", "name": "Demo node — Beirut", "role": "node", "port": 5002,
+     "country": "LB", "countries": [], "offered": ["LB"], "timezone": "Asia/Beirut"},
+    {"key": "hub", "name": "Demo regional hub", "role": "hub", "port": 5003, "country": None,
+     "countries": ["plugins.country_tn", "plugins.country_eg"], "offered": [],
+     "timezone": "UTC"},
 ]
-NODE = NODES[0]  # the node the single-node demo was: its login page comes first
-# Fictional cases each node documents, and which of them it shares, with whom: (how many
-# cases, [audiences of the first shared case, of the second, ...]).
+KEYS = [node["key"] for node in NODES]
+MEMBERS = [node["key"] for node in NODES if node["role"] == "node"]
+NODE = NODES[0]  # the node whose login page comes first
+# What each node writes and shares: fictional cases (how many, then the consent audiences of
+# the first shared case, the second...: "peers" ones reach the other nodes through the hub,
+# "public-aggregate" ones count in the hub's public statistics), and one event and one library
+# resource per audience (members/node-only ones stay home).
 SAMPLES = {
-    "tunis": (40, ["hub peers", "hub peers", "hub"]),
-    "sfax": (25, ["hub peers"]),
+    "tunis": {"cases": (40, ["hub peers", "hub peers"] + ["hub public-aggregate"] * 6),
+              "events": ["coalition", "public", "members"],
+              "resources": ["coalition", "public", "node"]},
+    "cairo": {"cases": (30, ["hub peers"] + ["hub public-aggregate"] * 5),
+              "events": ["coalition", "public", "members"],
+              "resources": ["public", "node"]},
+    "beirut": {"cases": (20, ["hub peers"] + ["hub public-aggregate"] * 4),
+               "events": ["public", "members"],
+               "resources": ["coalition", "node"]},
 }
+SHARED_WITH = ("hub", "peers")  # where shared events and resources are approved to go
+SYNC_EVERY = 5.0  # seconds between the demo's sync rounds
 
 
 def rabita(instance: Path, *args: str, stdin: str | None = None) -> str:
@@ -58,19 +105,21 @@ def rabita(instance: Path, *args: str, stdin: str | None = None) -> str:
     return result.stdout
 
 
-def set_up(folder: Path, ports: dict[str, int] | None = None) -> dict:
+# -- setting up the instances --------------------------------------------------------------
+
+
+def set_up(folder: Path, ports: dict[str, int]) -> dict:
     """Create the demo instances once; return the accounts with their second-factor secrets
     (the same person has the same secret on every demo node, to keep the demo simple)."""
     accounts_file = folder / "accounts.json"
-    if accounts_file.exists() and not (folder / "hub").exists():
-        raise SystemExit(f"{folder} was made by the single-node demo; remove it "
-                         "(make clean, or rm -rf .demo) and run make demo again.")
+    if accounts_file.exists() and not all((folder / key).exists() for key in KEYS):
+        raise SystemExit(f"{folder} was made by an earlier demo (one node, or a hub and two); "
+                         "remove it (make clean, or rm -rf .demo) and run make demo again.")
     if accounts_file.exists():
-        for node in NODES:  # made by older code: bring its database up to this code's
-            rabita(folder / node["key"], "db", "upgrade")
+        for key in KEYS:  # made by older code: bring its database up to this code's
+            rabita(folder / key, "db", "upgrade")
         return json.loads(accounts_file.read_text())
     folder.mkdir(parents=True, exist_ok=True)
-    ports = ports or {node["key"]: node["port"] for node in NODES}
     password_file = folder / "password.txt"
     password_file.write_text(DEMO_PASSWORD + "\n")
     passphrase_file = folder / "node-passphrase.txt"
@@ -78,32 +127,27 @@ def set_up(folder: Path, ports: dict[str, int] | None = None) -> dict:
     secrets = {name: pyotp.random_base32() for name, role in ACCOUNTS if role != "member"}
     for node in NODES:
         instance = folder / node["key"]
+        plugins = [*RECORD_PLUGINS, *node["countries"]]
         rabita(instance, "init", "--node-name", node["name"], "--admin", "nour",
                "--admin-password-file", str(password_file),
-               "--passphrase-file", str(passphrase_file), *_plugin_flags())
+               "--passphrase-file", str(passphrase_file),
+               *[flag for name in plugins for flag in ("--plugin", name)])
         # Demo only: unlock unattended, so the demo opens ready to use.
         with (instance / "config.py").open("a") as config:
             config.write(f"PASSPHRASE_FILE = {str(passphrase_file)!r}\n"
                          f"FEDERATION_URL = 'http://127.0.0.1:{ports[node['key']]}'\n"
-                         f"FEDERATION_ROLE = {node['role']!r}\n")
+                         f"FEDERATION_ROLE = {node['role']!r}\n"
+                         f"EVENTS_TIMEZONE = {node['timezone']!r}\n")
+            if node["offered"]:
+                config.write(f"COUNTRIES = {node['offered']!r}\n")
         _add_people(instance, secrets)
     accounts = {name: {"role": role, "totp": secrets.get(name)} for name, role in ACCOUNTS}
     accounts_file.write_text(json.dumps(accounts, indent=2))
     return accounts
 
 
-def _plugin_flags() -> list[str]:
-    plugins = sorted(
-        f"plugins.{p.name}" for p in (ROOT / "plugins").iterdir() if (p / "__init__.py").exists()
-    )
-    return [flag for name in [*plugins, "federation"] for flag in ("--plugin", name)]
-
-
 def _add_people(instance: Path, secrets: dict[str, str]) -> None:
     """Demo only: the other demo accounts, each with a known second factor if she needs one."""
-    from core import users
-    from core.extensions import db
-
     app = _app(instance)
     with app.app_context():
         for username, role in ACCOUNTS[1:]:
@@ -113,35 +157,30 @@ def _add_people(instance: Path, secrets: dict[str, str]) -> None:
             if user.needs_second_factor():
                 user.totp_secret = secrets[username]
         db.session.commit()
+    keystore.keystore(app).lock()
 
 
 def _app(instance: Path):
-    from core.app import create_app
-
     return create_app({"INSTANCE_PATH": str(instance)})
 
 
-# -- federation: pairing, fictional records, sync ------------------------------------------
+# -- fictional records, pairing, sync ------------------------------------------------------
 
 
-def share_samples(app, key: str) -> int:
-    """Fictional cases written by Salma; for the first few, the defender's consent and
-    Huda's approval: shared. Returns how many cases were shared."""
-    import random
-
-    from core import consent, review
-    from core.extensions import db
-    from core.users import find
-    from plugins.cases import sample
-
-    count, shared_audiences = SAMPLES.get(key, (0, []))
+def write_samples(app, key: str) -> dict[str, int]:
+    """Salma's fictional cases, events and library resources on node ``key``; for the first
+    few cases, the defender's consent; Huda's approval of what may leave. Returns how many
+    records of each type were approved to leave."""
+    plan = SAMPLES[key]
+    timezone = next(node["timezone"] for node in NODES if node["key"] == key)
     with app.test_request_context():
-        salma, huda = find("salma"), find("huda")
+        salma, huda = users.find("salma"), users.find("huda")
         rng = random.Random(f"demo-{key}")
-        cases = [sample.build(rng, salma) for _ in range(count)]
+        count, shared_audiences = plan["cases"]
+        cases = [case_samples.build(rng, salma) for _ in range(count)]
         for case in cases:
             case.restricted = False  # need-to-know cases are not shared in the demo
-        sample.save(cases, salma)
+        case_samples.save(cases, salma)
         db.session.commit()
         for case, audiences in zip(cases, shared_audiences, strict=False):
             consent.record(case, user=salma, given_by="defender", method="oral",
@@ -149,54 +188,241 @@ def share_samples(app, key: str) -> int:
                            obtained_on=date(2026, 1, 15))
             for audience in audiences.split():
                 review.approve(case, audience, huda)
-    return len(shared_audiences)
+        city = key.capitalize()
+        events = event_samples.create(salma, plan["events"], seed=key, timezone=timezone,
+                                      city=city)
+        resources = knowledge_samples.create(salma, plan["resources"], seed=key)
+        shared = {"cases.case": len(shared_audiences), "events.event": 0,
+                  "knowledge.resource": 0}
+        for record in [*events, *resources]:
+            if record.chosen_audiences():
+                shared[record.__record_type__] += 1
+                for audience in SHARED_WITH:
+                    review.approve(record, audience, huda)
+    return shared
 
 
-def pair_and_sync(apps: dict, urls: dict[str, str]) -> list[str]:
-    """Pair each node with the hub (as their administrators would, fingerprints compared),
-    then sync: the nodes to the hub, the hub to the nodes. Returns what happened."""
-    from federation import identity, inbox, peers, signing, sync
+def pair(apps: dict, urls: dict[str, str]) -> None:
+    """Pair each node with the hub, as their administrators would (fingerprints compared)."""
 
     def fingerprint(key):
         with apps[key].app_context():
             return identity.fingerprint(signing.identity().genesis.public_key)
 
-    def node_id(key):
-        return apps[key].config["NODE_ID"]
-
-    for key in ("tunis", "sfax"):
+    hub_id = apps["hub"].config["NODE_ID"]
+    for key in MEMBERS:
         with apps[key].test_request_context():
-            if peers.find(node_id("hub")) is None:
+            if peers.find(hub_id) is None:
                 peers.add(urls["hub"], fingerprint("hub"), "Regional hub", None)
         with apps["hub"].test_request_context():
-            peer = peers.find(node_id(key))
+            peer = peers.find(apps[key].config["NODE_ID"])
             if not peer.approved:
                 peers.approve(peer, fingerprint(key), None)
                 peer.label = key.capitalize()
-                from core.extensions import db
-
                 db.session.commit()
-    for key in ("hub", "tunis", "sfax", "hub"):  # the hub's second round takes receipts on
-        with apps[key].test_request_context():
-            sync.sync()
-    report = []
-    for key in ("hub", "tunis", "sfax"):
-        with apps[key].app_context():
-            held = inbox.held_payloads()
-            origins = {origin for origin, _ in held}
-            names = sorted(other for other in apps if node_id(other) in origins)
-            report.append(f"{key} holds {len(held)} shared records (from: "
-                          f"{', '.join(names) or 'none'})")
-    return report
 
 
-# -- serving -------------------------------------------------------------------------------
+def sync_once(app) -> list[str]:
+    """One `rabita sync` on ``app``'s node: what went wrong with which peer (nothing: [])."""
+    with app.test_request_context():
+        return [f"{outcome.peer.label or outcome.peer.node_id[:12]}: {outcome.error}"
+                for outcome in sync.sync() if outcome.error]
+
+
+def holdings(app, names: dict[str, str]) -> dict[str, dict[str, int]]:
+    """What ``app``'s node holds from other nodes, not withdrawn: by origin (its demo key, from
+    ``names``: node id → key), by record type, how many records."""
+    with app.app_context():
+        rows = db.session.execute(
+            select(HeldRecord.origin, HeldRecord.record_type, func.count())
+            .where(HeldRecord.tombstoned_at.is_(None))
+            .group_by(HeldRecord.origin, HeldRecord.record_type)
+        ).all()
+    held: dict[str, dict[str, int]] = defaultdict(dict)
+    for origin, record_type, count in rows:
+        held[names.get(origin, origin[:12])][record_type] = count
+    return dict(held)
+
+
+def describe(held: dict[str, dict[str, int]]) -> str:
+    """``{"tunis": {"cases.case": 8}}`` as ``tunis 8 cases.case``, origins in order."""
+    return "; ".join(
+        f"{origin} " + ", ".join(f"{count} {kind}" for kind, count in sorted(kinds.items()))
+        for origin, kinds in sorted(held.items())) or "nothing"
+
+
+# -- the demo, started and stopped ---------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Server:
+    """One running demo server, as a test finds it."""
+
+    key: str  # tunis, cairo, beirut, hub
+    name: str
+    role: str  # "node" or "hub"
+    country: str | None  # the country it documents in (ISO 3166-1): TN, EG, LB; None: the hub
+    country_plugins: tuple[str, ...]  # e.g. ("plugins.country_tn",); () for Beirut
+    url: str  # http://127.0.0.1:<port>, no trailing slash
+    app: Flask  # for reading its database in an app context
+
+
+class Demo:
+    """The four demo servers in this process, set up in ``folder`` (or reused from it).
+
+    ``ports``: each server's port by key (``tunis``, ``cairo``, ``beirut``, ``hub``); a folder
+    already set up keeps the ports it was set up with (its nodes know one another by them);
+    a new folder without ``ports`` gets free ones. ``sync_every``: seconds between sync rounds
+    in the background (None: only the first round and those ``sync_round()`` runs).
+
+    After ``start()`` (or entering ``with``): ``servers`` (key → ``Server``: url, role,
+    country, app...), ``urls`` (key → base URL, no trailing slash), ``accounts`` (username →
+    {"role", "totp"}), ``password`` and ``passphrase`` (every account's and every node's),
+    ``apps`` (key → Flask app, for reading a node's database). ``stop()`` (or leaving
+    ``with``, also on an exception) stops syncing and serving and locks every node.
+    """
+
+    def __init__(self, folder: Path | str, ports: dict[str, int] | None = None, *,
+                 sync_every: float | None = None, quiet: bool = True):
+        self.folder = Path(folder).resolve()
+        self.ports = self._ports(ports)
+        self.sync_every, self.quiet = sync_every, quiet
+        self.password, self.passphrase = DEMO_PASSWORD, DEMO_NODE_PASSPHRASE
+        self.accounts: dict = {}
+        self.apps: dict = {}
+        self.urls: dict[str, str] = {}
+        self.servers: dict[str, Server] = {}
+        self._servers: dict = {}
+        self._threads: list[threading.Thread] = []
+        self._stopping = threading.Event()
+        self._syncing = threading.Lock()
+
+    def _ports(self, asked: dict[str, int] | None) -> dict[str, int]:
+        ports_file = self.folder / "ports.json"
+        if ports_file.exists():
+            kept = json.loads(ports_file.read_text())
+            if set(kept) == set(KEYS):
+                if asked and asked != kept:
+                    raise ValueError(f"{self.folder} was set up on ports {kept}; the demo's "
+                                     "nodes know one another by them")
+                return kept
+        return dict(asked) if asked else free_ports()
+
+    def __enter__(self) -> Demo:
+        self.start()
+        return self
+
+    def __exit__(self, *_exc) -> None:
+        self.stop()
+
+    def start(self) -> None:
+        """Set up (or reuse), serve, write the samples once, pair, run one sync round."""
+        os.environ.pop("RABITA_INSTANCE_PATH", None)
+        self.accounts = set_up(self.folder, self.ports)
+        (self.folder / "ports.json").write_text(json.dumps(self.ports))
+        try:
+            self.apps = {key: _app(self.folder / key) for key in KEYS}
+            for key, app in self.apps.items():
+                self._servers[key] = make_server("127.0.0.1", self.ports[key], app,
+                                                 threaded=True)
+                self.urls[key] = f"http://127.0.0.1:{self._servers[key].server_port}"
+                self._thread(self._servers[key].serve_forever)  # stop() shuts down only these
+            self.servers = {node["key"]: Server(
+                node["key"], node["name"], node["role"], node["country"],
+                tuple(node["countries"]), self.urls[node["key"]], self.apps[node["key"]])
+                for node in NODES}
+            shared_file = self.folder / "shared.json"
+            if not shared_file.exists():
+                shared = {key: write_samples(self.apps[key], key) for key in MEMBERS}
+                shared_file.write_text(json.dumps(shared, indent=2))
+            pair(self.apps, self.urls)
+            self._report(self.sync_round())
+            if self.sync_every:
+                self._thread(self._keep_syncing)
+        except BaseException:
+            self.stop()
+            raise
+
+    def _thread(self, target) -> None:
+        thread = threading.Thread(target=target, daemon=True)
+        thread.start()
+        self._threads.append(thread)
+
+    def sync_round(self) -> list[str]:
+        """The hub pulls from every node, every node from the hub (what it relays), then the
+        hub again (receipts): after it, what any node shared is wherever it may go. Returns
+        what went wrong (nothing: [])."""
+        problems = []
+        with self._syncing:
+            for key in ["hub", *MEMBERS, "hub"]:
+                problems += [f"{key} → {problem}" for problem in sync_once(self.apps[key])]
+        return problems
+
+    def _keep_syncing(self) -> None:
+        while not self._stopping.wait(self.sync_every):
+            try:
+                self._report(self.sync_round())
+            except Exception as error:  # noqa: BLE001 - the demo goes on; the next round retries
+                print(f"A sync round failed ({type(error).__name__}); the next one retries.",
+                      flush=True)
+
+    def _report(self, problems: list[str]) -> None:
+        if not self.quiet:
+            for problem in problems:
+                print(f"Sync: {problem}", flush=True)
+
+    def node_ids(self) -> dict[str, str]:
+        """Node id → demo key, for every server."""
+        return {app.config["NODE_ID"]: key for key, app in self.apps.items()}
+
+    def holdings(self, key: str) -> dict[str, dict[str, int]]:
+        """What server ``key`` holds from the others: origin key → record type → count."""
+        return holdings(self.apps[key], self.node_ids())
+
+    def statistics_k(self) -> int:
+        """The smallest count the hub's statistics pages show (a smaller one is hidden)."""
+        with self.apps["hub"].app_context():
+            return statistics.k()
+
+    def code(self, username: str) -> str | None:
+        """``username``'s second-factor code now (None: she needs none)."""
+        secret = self.accounts[username]["totp"]
+        return pyotp.TOTP(secret).now() if secret else None
+
+    def stop(self) -> None:
+        """Stop syncing and serving; lock every node (no unlocked keyring left in /dev/shm)."""
+        self._stopping.set()
+        with self._syncing:  # a round under way ends first
+            for server in self._servers.values():
+                server.shutdown()
+                server.server_close()
+        for thread in self._threads:
+            thread.join(timeout=10)
+        for app in self.apps.values():
+            keystore.keystore(app).lock()
+        self._servers.clear()
+        self._threads.clear()
+
+
+def free_ports() -> dict[str, int]:
+    ports = {}
+    with socket.socket() as a, socket.socket() as b, socket.socket() as c, \
+            socket.socket() as d:
+        for key, probe in zip(KEYS, (a, b, c, d), strict=True):
+            probe.bind(("127.0.0.1", 0))  # all held at once: four different ports
+            ports[key] = probe.getsockname()[1]
+    return ports
+
+
+# -- the command line ----------------------------------------------------------------------
 
 
 def print_welcome(accounts: dict, urls: dict[str, str], report: list[str] | None = None) -> None:
     print()
     for node in NODES:
-        print(f"{node['name']:<22} {urls[node['key']]}/login")
+        plugins = ", ".join(p.removeprefix("plugins.") for p in node["countries"]) or \
+            f"no country plugin; places of {', '.join(node['offered'])}"
+        print(f"{node['name']:<22} {urls[node['key']]}/login   ({plugins})")
     for line in report or []:
         print(f"  {line}")
     print(f"Every demo account's password (on every node): {DEMO_PASSWORD}")
@@ -208,79 +434,71 @@ def print_welcome(accounts: dict, urls: dict[str, str], report: list[str] | None
                   f"(secret for an authenticator app: {account['totp']})")
         else:
             print(f"  {username:<6} {account['role']:<10} (no second factor needed)")
-    print("Salma (documenter) and Huda (reviewer) see each node's fictional cases, and which "
-          "were consented, approved and shared; Nour (admin) sees the pairing and sync on "
-          "each node's Partner nodes page.")
-    print("Fresh codes any time: make demo-codes. Stop with Ctrl-C.\n")
+    print("Salma (documenter) and Huda (reviewer) see each node's fictional cases, events and "
+          "library, and which were consented, approved and shared; Nour (admin) sees the "
+          "pairing and sync on each node's Partner nodes page; the hub shows the regional "
+          "statistics, the shared calendar and library.")
+    print(f"The nodes sync every {SYNC_EVERY:g} seconds. Fresh codes any time: make demo-codes. "
+          "Stop with Ctrl-C.\n", flush=True)
 
 
-def serve(folder: Path, check: bool, ports: dict[str, int]) -> None:
-    from werkzeug.serving import make_server
-
-    from core import keystore
-
-    apps = {node["key"]: _app(folder / node["key"]) for node in NODES}
-    servers = {key: make_server("127.0.0.1", ports[key], app, threaded=True)
-               for key, app in apps.items()}
-    urls = {key: f"http://127.0.0.1:{server.server_port}" for key, server in servers.items()}
-    threads = [threading.Thread(target=s.serve_forever, daemon=True) for s in servers.values()]
-    for thread in threads:
-        thread.start()
-    try:
-        shared = folder / "shared.json"
-        if not shared.exists():
-            counts = {key: share_samples(apps[key], key) for key in SAMPLES}
-            shared.write_text(json.dumps(counts))
-        report = pair_and_sync(apps, urls)
-        accounts = json.loads((folder / "accounts.json").read_text())
-        if not check:
-            print_welcome(accounts, urls, report)
-            threading.Event().wait()
-            return
-        for key, url in urls.items():
-            with urllib.request.urlopen(f"{url}/login", timeout=10) as response:  # noqa: S310
-                body = response.read().decode()
-            if response.status != 200 or 'id="username"' not in body:
-                raise SystemExit(f"The demo's {key} did not serve its login page.")
-        print(f"The demo node serves its login page at {urls['tunis']}/login.")
-        for line in report:
-            print(f"Paired and synced: {line}")
-    finally:
-        for server in servers.values():
-            server.shutdown()
-        if check:
-            for app in apps.values():
-                keystore.keystore(app).lock()  # leave no unlocked keyring behind in /dev/shm
+def report_lines(demo: Demo) -> list[str]:
+    return [f"{key} holds: {describe(demo.holdings(key))}" for key in KEYS]
 
 
-def _free_ports() -> dict[str, int]:
-    ports = {}
-    for node in NODES:
-        with socket.socket() as probe:
-            probe.bind(("127.0.0.1", 0))
-            ports[node["key"]] = probe.getsockname()[1]
-    return ports
+def check(demo: Demo) -> None:
+    """Each server serves its login page; the hub holds records from every node; every node
+    got what the others shared with partner nodes. Raises SystemExit otherwise."""
+    for key, url in demo.urls.items():
+        with urllib.request.urlopen(f"{url}/login", timeout=10) as response:  # noqa: S310
+            body = response.read().decode()
+        if response.status != 200 or 'id="username"' not in body:
+            raise SystemExit(f"The demo's {key} did not serve its login page.")
+    print(f"The demo's {len(demo.urls)} servers serve their login pages "
+          f"({', '.join(f'{key} {url}' for key, url in demo.urls.items())}).")
+    problems = demo.sync_round()
+    if problems:
+        raise SystemExit("A sync round failed: " + "; ".join(problems))
+    hub = demo.holdings("hub")
+    missing = [key for key in MEMBERS if not hub.get(key)]
+    if missing:
+        raise SystemExit(f"After a sync round the hub holds nothing from {', '.join(missing)}.")
+    for key in MEMBERS:
+        others = [other for other in MEMBERS if other != key]
+        if not any(demo.holdings(key).get(other) for other in others):
+            raise SystemExit(f"After a sync round {key} holds nothing from the other nodes.")
+    for line in report_lines(demo):
+        print(f"Paired and synced: {line}")
 
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("command", nargs="?", default="serve", choices=["serve", "codes"])
     parser.add_argument("--dir", default=str(ROOT / ".demo"), help="where the demo lives")
-    parser.add_argument("--check", action="store_true", help="serve, fetch pages, stop")
+    parser.add_argument("--check", action="store_true", help="serve, sync, check, stop")
     args = parser.parse_args(argv)
     folder = Path(args.dir).resolve()
-    ports_file = folder / "ports.json"
-    if ports_file.exists():
-        ports = json.loads(ports_file.read_text())
-    else:
-        ports = _free_ports() if args.check else {n["key"]: n["port"] for n in NODES}
-    accounts = set_up(folder, ports)
-    ports_file.write_text(json.dumps(ports))
+    default_ports = None if args.check else {node["key"]: node["port"] for node in NODES}
     if args.command == "codes":
-        print_welcome(accounts, {key: f"http://127.0.0.1:{port}" for key, port in ports.items()})
+        demo = Demo(folder, default_ports)
+        print_welcome(set_up(folder, demo.ports),
+                      {key: f"http://127.0.0.1:{port}" for key, port in demo.ports.items()})
         return
-    os.environ.pop("RABITA_INSTANCE_PATH", None)
-    serve(folder, args.check, ports)
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # no request lines (client IPs)
+    stop = threading.Event()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: stop.set())
+    demo = Demo(folder, default_ports, sync_every=None if args.check else SYNC_EVERY,
+                quiet=False)
+    with demo:
+        if args.check:
+            check(demo)
+            return
+        print_welcome(demo.accounts, demo.urls, report_lines(demo))
+        print("Ready.", flush=True)
+        while not stop.wait(1):
+            pass
+        print("Stopping the demo's servers…", flush=True)
 
 
 if __name__ == "__main__":
