@@ -16,12 +16,12 @@ from core.extensions import db
 from core.models import ServerSession
 from core.testing import add_person, screenshot
 from federation.testing import pair
+from tests.fixtures.pages import NAME, fill_case, record_consent, sign_in, withdraw_consent
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 PLUGINS = ["federation", "plugins.cases", "plugins.country_tn"]
 SIZES = {"laptop": {"width": 1280, "height": 900}, "phone": {"width": 375, "height": 760}}
-NAME = {"ar": "سلمى بن علي", "fr": "Salma Ben Ali"}
 TESTIMONY = {
     "ar": "استدعيت إلى مركز الشرطة بعد المقابلة الإذاعية، وسئلت ست ساعات عن كل ضيف في "
           "برنامجها وعن مصادر تمويل الجمعية. هددوها بمنع السفر إن تحدثت مرة أخرى. ",
@@ -41,36 +41,12 @@ def open_page(browser, size):
     return context, context.new_page()
 
 
-def sign_in(page, node, who, *, steps_ahead=0, lands="/$"):
-    if "/login" not in page.url:
-        page.goto(f"{node.url}/login")
-    page.fill("#username", who.username)
-    page.fill("#password", who.password)
-    page.click("#submit")
-    if who.totp_secret:
-        page.wait_for_url(f"{node.url}/login/code")
-        page.fill("#code", who.code(steps_ahead))
-        page.click("#submit")
-    page.wait_for_url(re.compile(re.escape(node.url) + lands))
-
-
 def end_sessions(node, who):
     """Her session ends as 45 minutes idle end it (its row stays until purged)."""
     with node.context():
         db.session.execute(update(ServerSession).where(ServerSession.user_id == who.id)
                            .values(last_seen_at=clock.now() - timedelta(minutes=45)))
         db.session.commit()
-
-
-def fill_case(page, language, *, narrative):
-    page.fill("#title", "Convocation" if language == "fr" else "استدعاء بعد مقابلة")
-    page.fill("#defender-pseudonym", "Zitouna" if language == "fr" else "زيتونة")
-    page.fill("#defender-real_name", NAME[language])
-    page.fill("#defender-contacts", "+216 20 123 456")
-    page.fill("#incidents-0-occurred_on", "2025-03-14")
-    page.select_option("#incidents-0-violation", "judicial-harassment")
-    page.select_option("#incidents-0-place", "TN-61")
-    page.fill("#incidents-0-narrative", narrative)
 
 
 @pytest.mark.parametrize("language", ["ar", "fr"])
@@ -154,14 +130,7 @@ def test_a_case_from_documenter_to_deleted_on_both_holders(make_node, chromium_b
     documenter.click("#submit")
     documenter.wait_for_selector("#workflow")
     uuid = documenter.url.rsplit("/", 1)[1]
-    documenter.goto(f"{tunis.url}/records/cases.case/{uuid}/consent")
-    documenter.select_option("#given_by", "defender")
-    documenter.select_option("#method", "oral")
-    documenter.check("input[name='audiences'][value='peers']")
-    documenter.check("input[name='purposes'][value='advocacy']")
-    documenter.fill("#obtained_on", "2025-03-20")
-    documenter.click("#submit")
-    documenter.wait_for_selector(".flash.success")
+    record_consent(documenter, tunis, uuid, audiences=["peers"], purposes=["advocacy"])
 
     # The reviewer finds it counted on her home page, and sends it back with a note.
     reviewer.goto(f"{tunis.url}/")
@@ -206,10 +175,7 @@ def test_a_case_from_documenter_to_deleted_on_both_holders(make_node, chromium_b
     assert documenter.locator(".holders li").count() == 2
 
     # She withdraws the consent; the partners sync again and delete their copies.
-    documenter.goto(f"{tunis.url}/records/cases.case/{uuid}/consent")
-    documenter.select_option("#reason", index=1)
-    documenter.click("form[action*='/withdraw'] [type=submit]")
-    documenter.wait_for_selector(".flash.success")
+    withdraw_consent(documenter, tunis, uuid)
     for node, page in holder_pages.items():
         sync_from_the_page(page, node)
     documenter.goto(f"{tunis.url}/cases/{uuid}")
