@@ -76,10 +76,11 @@ def shown(count: int, k: int) -> int | None:
     return None if 0 < count < k else count
 
 
-def holding(page, node, canary: str) -> int:
-    """How many records the node's Shared with us finds by the canary word."""
+def found(page, node, canary: str) -> list[str]:
+    """The addresses of the records the node's Shared with us finds by the canary word."""
     page.goto(f"{node.url}/federation/shared?q={canary}")
-    return page.locator("main table tbody a[href*='/federation/shared/']").count()
+    links = page.locator("main table tbody a[href*='/federation/shared/']")
+    return [f"{node.url}{links.nth(n).get_attribute('href')}" for n in range(links.count())]
 
 
 def test_a_case_counted_at_the_hub_then_withdrawn_everywhere(tmp_path, open_page):
@@ -110,9 +111,14 @@ def test_a_case_counted_at_the_hub_then_withdrawn_everywhere(tmp_path, open_page
         approve(reviewer, tunis, uuid, ["hub", "peers"])
         assert demo.sync_round() == []
         assert counted(reader, hub) == shown(before + 1, k)
-        assert holding(reader, hub, canary) == 1
-        for node, page in readers:
-            assert holding(page, node, canary) == 1
+        holders = [(hub, reader), *readers]
+        held = {}
+        for node, page in holders:
+            addresses = found(page, node, canary)
+            assert len(addresses) == 1 and uuid in addresses[0], (node.key, addresses)
+            held[node.key] = addresses[0]
+            page.goto(held[node.key])
+            assert canary in page.inner_text("main")
 
         # k more cases for the hub's statistics only: now the month's count is shown.
         for number in range(k):
@@ -127,6 +133,6 @@ def test_a_case_counted_at_the_hub_then_withdrawn_everywhere(tmp_path, open_page
         withdraw_consent(documenter, tunis, uuid)
         assert demo.sync_round() == []
         assert counted(reader, hub) == before + k
-        assert holding(reader, hub, canary) == 0
-        for node, page in readers:
-            assert holding(page, node, canary) == 0
+        for node, page in holders:
+            assert found(page, node, canary) == []
+            assert page.goto(held[node.key]).status == 404
