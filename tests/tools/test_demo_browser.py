@@ -24,6 +24,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow]
 # the test checks on the hub's page before it shares anything.
 MONTH = f"{date.today().year - 7}-05"
 VIOLATION = "judicial-harassment"
+FILTERS = f"since={MONTH}&until={MONTH}&country=TN&violation={VIOLATION}"  # the hub's pages
 
 
 def person(accounts: dict, username: str) -> TestUser:
@@ -63,9 +64,19 @@ def document(page, node, *, title: str, audiences, purposes) -> str:
 def counted(page, hub) -> int | None:
     """The hub's count of incidents of VIOLATION in Tunisia in MONTH, as its statistics page
     shows it: a number, or None where it is hidden."""
-    page.goto(f"{hub.url}/federation/statistics?measure=incidents&rows=violation"
-              f"&since={MONTH}&until={MONTH}&country=TN&violation={VIOLATION}")
-    total = page.locator("#main-table tfoot td").last
+    page.goto(f"{hub.url}/federation/statistics?measure=incidents&rows=violation&{FILTERS}")
+    return _total(page.locator("#main-table tfoot td").last)
+
+
+def counted_in_public(open_page, hub) -> int | None:
+    """The same count on the hub's public page, read by anyone (a new browser: the page may
+    be kept in a browser's cache for minutes)."""
+    page = open_page()
+    page.goto(f"{hub.url}/public/statistics?{FILTERS}")
+    return _total(page.locator("#public-table-1 tfoot td").last)
+
+
+def _total(total) -> int | None:
     if total.locator(".suppressed").count():
         return None
     return int(total.inner_text())
@@ -100,8 +111,8 @@ def test_a_case_counted_at_the_hub_then_withdrawn_everywhere(tmp_path, open_page
             sign_in(page, node, person(demo.accounts, "amina"))
 
         # What the hub counts in that month before the test shares anything: a figure shown.
-        before = counted(reader, hub)
-        assert before is not None, "the hub already hides its count for the test's month"
+        before, in_public = counted(reader, hub), counted_in_public(open_page, hub)
+        assert None not in (before, in_public), "the hub hides its count for the test's month"
 
         # Salma documents a case with the defender's consent for the hub's statistics and for
         # partner nodes; Huda approves what leaves for each; one sync round: the hub counts it
@@ -120,13 +131,15 @@ def test_a_case_counted_at_the_hub_then_withdrawn_everywhere(tmp_path, open_page
             page.goto(held[node.key])
             assert canary in page.inner_text("main")
 
-        # k more cases for the hub's statistics only: now the month's count is shown.
+        # k more cases for the hub's statistics only: now the month's count is shown (to the
+        # hub's people: no defender consented to the public page).
         for number in range(k):
             more = document(documenter, tunis, title=f"Convocation {number}",
                             audiences=["hub"], purposes=["statistics"])
             approve(reviewer, tunis, more, ["hub"])
         assert demo.sync_round() == []
         assert counted(reader, hub) == before + 1 + k
+        assert counted_in_public(open_page, hub) == in_public  # none consented to the public
 
         # She withdraws the first case's consent on its page; after a round the hub counts it
         # no more and no node holds it.
