@@ -19,10 +19,12 @@ Everything here is fictional and for trying Rabita out; never use these accounts
 from __future__ import annotations
 
 import argparse
+import errno
 import json
 import logging
 import os
 import random
+import shutil
 import signal
 import socket
 import subprocess
@@ -90,6 +92,9 @@ SAMPLES = {
                "events": ["public", "members"],
                "resources": ["coalition", "node"]},
 }
+RECORD_WORDS = {"cases.case": ("case", "cases"), "events.event": ("event", "events"),
+                "knowledge.resource": ("library resource", "library resources"),
+                "knowledge.testimony": ("testimony", "testimonies")}
 SHARED_WITH = ("hub", "peers")  # where shared events and resources are approved to go
 SYNC_EVERY = 5.0  # seconds between the demo's sync rounds
 
@@ -97,8 +102,9 @@ SYNC_EVERY = 5.0  # seconds between the demo's sync rounds
 def rabita(instance: Path, *args: str, stdin: str | None = None) -> str:
     """Run the real `rabita` command line against a demo instance."""
     command = [sys.executable, "-m", "core.cli", "--instance", str(instance), *args]
-    result = subprocess.run(
-        command, input=stdin, capture_output=True, text=True, cwd=ROOT, check=False
+    result = subprocess.run(  # its own session: Ctrl-C reaches the demo, which stops it
+        command, input=stdin, capture_output=True, text=True, cwd=ROOT, check=False,
+        start_new_session=True,
     )
     if result.returncode != 0:
         raise SystemExit(f"`rabita {' '.join(args)}` failed:\n{result.stdout}{result.stderr}")
@@ -116,9 +122,10 @@ def set_up(folder: Path, ports: dict[str, int]) -> dict:
         raise SystemExit(f"{folder} was made by an earlier demo (one node, or a hub and two); "
                          "remove it (make clean, or rm -rf .demo) and run make demo again.")
     if accounts_file.exists():
-        for key in KEYS:  # made by older code: bring its database up to this code's
-            rabita(folder / key, "db", "upgrade")
+        upgrade(folder)
         return json.loads(accounts_file.read_text())
+    for key in KEYS:  # a set-up stopped half-way (accounts.json comes last): start again
+        shutil.rmtree(folder / key, ignore_errors=True)
     folder.mkdir(parents=True, exist_ok=True)
     password_file = folder / "password.txt"
     password_file.write_text(DEMO_PASSWORD + "\n")
@@ -144,6 +151,26 @@ def set_up(folder: Path, ports: dict[str, int]) -> dict:
     accounts = {name: {"role": role, "totp": secrets.get(name)} for name, role in ACCOUNTS}
     accounts_file.write_text(json.dumps(accounts, indent=2))
     return accounts
+
+
+def upgrade(folder: Path) -> None:
+    """`rabita db upgrade` on every instance at once (made by older code: bring each database
+    up to this code's)."""
+    command = [sys.executable, "-m", "core.cli", "--instance"]
+    running = {key: subprocess.Popen(  # noqa: S603 - our own command line, our own folders
+        [*command, str(folder / key), "db", "upgrade"], cwd=ROOT, stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT, text=True, start_new_session=True) for key in KEYS}
+    try:
+        said = {key: process.communicate()[0] for key, process in running.items()}
+    finally:
+        for process in running.values():
+            if process.poll() is None:
+                process.terminate()
+                process.communicate()
+    failed = {key: said[key] for key, process in running.items() if process.returncode != 0}
+    if failed:
+        raise SystemExit("`rabita db upgrade` failed:\n" + "\n".join(
+            f"{key}: {output}" for key, output in failed.items()))
 
 
 def _add_people(instance: Path, secrets: dict[str, str]) -> None:
@@ -245,10 +272,16 @@ def holdings(app, names: dict[str, str]) -> dict[str, dict[str, int]]:
 
 
 def describe(held: dict[str, dict[str, int]]) -> str:
-    """``{"tunis": {"cases.case": 8}}`` as ``tunis 8 cases.case``, origins in order."""
+    """``{"tunis": {"cases.case": 8}}`` as ``from tunis 8 cases``, origins in order."""
     return "; ".join(
-        f"{origin} " + ", ".join(f"{count} {kind}" for kind, count in sorted(kinds.items()))
+        f"from {origin} " + ", ".join(_count(count, record_type)
+                                      for record_type, count in sorted(kinds.items()))
         for origin, kinds in sorted(held.items())) or "nothing"
+
+
+def _count(count: int, record_type: str) -> str:
+    one, many = RECORD_WORDS.get(record_type, (record_type, record_type))
+    return f"{count} {one if count == 1 else many}"
 
 
 # -- the demo, started and stopped ---------------------------------------------------------
@@ -296,6 +329,7 @@ class Demo:
         self._threads: list[threading.Thread] = []
         self._stopping = threading.Event()
         self._syncing = threading.Lock()
+        self.writing = False  # writing the samples: a stop waits until they are written
 
     def _ports(self, asked: dict[str, int] | None) -> dict[str, int]:
         ports_file = self.folder / "ports.json"
@@ -331,10 +365,7 @@ class Demo:
                 node["key"], node["name"], node["role"], node["country"],
                 tuple(node["countries"]), self.urls[node["key"]], self.apps[node["key"]])
                 for node in NODES}
-            shared_file = self.folder / "shared.json"
-            if not shared_file.exists():
-                shared = {key: write_samples(self.apps[key], key) for key in MEMBERS}
-                shared_file.write_text(json.dumps(shared, indent=2))
+            self._write_samples()
             pair(self.apps, self.urls)
             self._report(self.sync_round())
             if self.sync_every:
@@ -342,6 +373,18 @@ class Demo:
         except BaseException:
             self.stop()
             raise
+
+    def _write_samples(self) -> None:
+        """Each node's fictional records, once: ``shared.json`` says whose are written (a
+        signal meanwhile waits until the node's are, so none is written twice or half)."""
+        shared_file = self.folder / "shared.json"
+        shared = json.loads(shared_file.read_text()) if shared_file.exists() else {}
+        for key in MEMBERS:
+            if key not in shared:
+                self.writing = True
+                shared[key] = write_samples(self.apps[key], key)
+                shared_file.write_text(json.dumps(shared, indent=2))
+                self.writing = False
 
     def _thread(self, target) -> None:
         thread = threading.Thread(target=target, daemon=True)
@@ -421,7 +464,7 @@ def print_welcome(accounts: dict, urls: dict[str, str], report: list[str] | None
     print()
     for node in NODES:
         plugins = ", ".join(p.removeprefix("plugins.") for p in node["countries"]) or \
-            f"no country plugin; places of {', '.join(node['offered'])}"
+            f"no country plugin: places from ISO 3166, COUNTRIES = {node['offered']}"
         print(f"{node['name']:<22} {urls[node['key']]}/login   ({plugins})")
     for line in report or []:
         print(f"  {line}")
@@ -471,6 +514,10 @@ def check(demo: Demo) -> None:
         print(f"Paired and synced: {line}")
 
 
+class Interrupted(Exception):
+    """Ctrl-C or SIGTERM while the demo starts."""
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("command", nargs="?", default="serve", choices=["serve", "codes"])
@@ -478,27 +525,44 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--check", action="store_true", help="serve, sync, check, stop")
     args = parser.parse_args(argv)
     folder = Path(args.dir).resolve()
-    default_ports = None if args.check else {node["key"]: node["port"] for node in NODES}
+    # Usual ports for a new demo; a demo set up already keeps its own (ports.json).
+    default_ports = None if args.check or (folder / "ports.json").exists() \
+        else {node["key"]: node["port"] for node in NODES}
     if args.command == "codes":
         demo = Demo(folder, default_ports)
         print_welcome(set_up(folder, demo.ports),
                       {key: f"http://127.0.0.1:{port}" for key, port in demo.ports.items()})
         return
     logging.getLogger("werkzeug").setLevel(logging.WARNING)  # no request lines (client IPs)
-    stop = threading.Event()
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(signum, lambda *_: stop.set())
     demo = Demo(folder, default_ports, sync_every=None if args.check else SYNC_EVERY,
                 quiet=False)
-    with demo:
-        if args.check:
-            check(demo)
-            return
-        print_welcome(demo.accounts, demo.urls, report_lines(demo))
-        print("Ready.", flush=True)
-        while not stop.wait(1):
-            pass
-        print("Stopping the demo's servers…", flush=True)
+    stop, ready = threading.Event(), threading.Event()
+
+    def on_signal(_signum, _frame):
+        stop.set()
+        if not ready.is_set() and not demo.writing:
+            raise Interrupted  # out of start(), which stops what it started
+
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, on_signal)
+    try:
+        with demo:
+            ready.set()
+            if args.check:
+                check(demo)
+                return
+            print_welcome(demo.accounts, demo.urls, report_lines(demo))
+            print("Ready.", flush=True)
+            while not stop.wait(1):
+                pass
+            print("Stopping the demo's servers…", flush=True)
+    except Interrupted:
+        print("Stopped before the demo was ready; the next make demo takes it up again.")
+    except OSError as error:
+        if error.errno != errno.EADDRINUSE:
+            raise
+        raise SystemExit(f"The demo could not start: {error}. Is another demo running? "
+                         f"Its ports are in {folder / 'ports.json'}.") from None
 
 
 if __name__ == "__main__":
