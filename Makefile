@@ -31,8 +31,9 @@ $(AXE): tests/axe/package.json tests/axe/package-lock.json
 
 axe: $(AXE)
 
-## make demo: a hub and two nodes on 127.0.0.1, paired and synced, with fictional data and
-## demo accounts (printed)
+## make demo: a hub and three nodes on 127.0.0.1 (Tunisia, Egypt, one with no country
+## plugin), paired and syncing every few seconds, with fictional data and demo accounts
+## (printed); Ctrl-C stops them; .demo/ is reused
 demo: $(STAMP) catalogs
 	$(BIN)/python -m tools.demo
 
