@@ -530,7 +530,10 @@ def main(argv: list[str] | None = None) -> None:
         else {node["key"]: node["port"] for node in NODES}
     if args.command == "codes":
         demo = Demo(folder, default_ports)
-        print_welcome(set_up(folder, demo.ports),
+        accounts_file = folder / "accounts.json"
+        accounts = json.loads(accounts_file.read_text()) if accounts_file.exists() \
+            else set_up(folder, demo.ports)
+        print_welcome(accounts,
                       {key: f"http://127.0.0.1:{port}" for key, port in demo.ports.items()})
         return
     logging.getLogger("werkzeug").setLevel(logging.WARNING)  # no request lines (client IPs)
