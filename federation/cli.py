@@ -192,6 +192,8 @@ def sync_command(reference, every, quiet):
         if outcome.error:
             failed += 1
             click.echo(f"{name}: {outcome.error}")
+        elif outcome.notes:  # left to a turn another process runs (federation.leases)
+            click.echo(f"{name}: {'; '.join(outcome.notes)}")
         else:
             pushed = f", {_count(outcome.pushed, 'entry', 'entries')} pushed" \
                 if push.pushes_to(outcome.peer) else ""

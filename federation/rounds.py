@@ -9,7 +9,9 @@ one writer is never contended within the round, and on PostgreSQL the hub's shar
 relay feed's sequence, its counts, the audit chain) are written by one transaction at a time.
 Python runs one thread at a time anyway: what the threads overlap is waiting. The signatures of
 every page go to the process's one checking pool (``federation.signatures``), whichever thread
-read it. docs/federation.md ("Sync", "A hub with many members").
+read it. A turn holds its peer's lease (``federation.leases``): on a hub with several app
+servers, two rounds never sync one peer at once. docs/federation.md ("Sync", "A hub with many
+members").
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ from sqlalchemy import update
 
 from core import clock
 from core.extensions import db
-from federation import client
+from federation import client, leases
 from federation.models import Peer
 from federation.reasons import REASONS
 from federation.settings import setting
@@ -53,34 +55,36 @@ def workers() -> int:
     return max(1, setting("FEDERATION_SYNC_WORKERS"))
 
 
-def run(peers: list[Peer], turn: Callable[[Peer], T],
-        failed: Callable[[Peer, str], T]) -> list[T]:
+def run(peers: list[Peer], turn: Callable[[Peer], T], failed: Callable[[Peer, str], T], *,
+        busy: Callable[[Peer], T]) -> list[T]:
     """Run ``turn`` for each peer, ``workers()`` at a time, the least recently synced first;
     return what each gave, in the order the turns started. With several peers, a turn that
     raises is rolled back, ``failed(peer, code)`` says what it gave instead and the others go
-    on; a round with one peer runs in this thread and lets what it raises through."""
+    on; a round with one peer runs in this thread and lets what it raises through. A peer
+    whose turn another process is running now (``federation.leases``: another app server)
+    is left to it: ``busy(peer)`` says what it gave."""
     ordered = order(peers)
     if len(ordered) == 1:
-        return [_in_turn(ordered[0].id, turn, None)]
+        return [_in_turn(ordered[0].id, turn, None, busy)]
     count = min(workers(), len(ordered))
     if count <= 1:  # one worker, or no peer at all
-        return [_in_turn(peer.id, turn, failed) for peer in ordered]
+        return [_in_turn(peer.id, turn, failed, busy) for peer in ordered]
     ids = [peer.id for peer in ordered]
     db.session.commit()  # this thread holds nothing of the database while the workers write
     app, desk = current_app._get_current_object(), Desk()
     with ThreadPoolExecutor(count, thread_name_prefix="rabita-sync") as pool:
-        started = [pool.submit(_in_thread, app, desk, peer_id, turn, failed)
+        started = [pool.submit(_in_thread, app, desk, peer_id, turn, failed, busy)
                    for peer_id in ids]
         return [future.result() for future in started]
 
 
 def _in_thread(app: Flask, desk: Desk, peer_id: int, turn: Callable[[Peer], T],
-               failed: Callable[[Peer, str], T]) -> T:
+               failed: Callable[[Peer, str], T], busy: Callable[[Peer], T]) -> T:
     """One peer's turn in a worker thread: its own app context (its own session), at the
     desk except while it waits on the network. What it gives has its peer loaded: the caller
     reads it after this thread's session is gone."""
     with app.app_context(), desk.seat():
-        result = _in_turn(peer_id, turn, failed)
+        result = _in_turn(peer_id, turn, failed, busy)
         peer = getattr(result, "peer", None)
         if peer is not None:
             db.session.refresh(peer)
@@ -88,7 +92,16 @@ def _in_thread(app: Flask, desk: Desk, peer_id: int, turn: Callable[[Peer], T],
 
 
 def _in_turn(peer_id: int, turn: Callable[[Peer], T],
-             failed: Callable[[Peer, str], T] | None) -> T:
+             failed: Callable[[Peer, str], T] | None, busy: Callable[[Peer], T]) -> T:
+    """``turn`` holding the peer's lease, ``busy``'s result if another process holds it."""
+    with leases.sync_turn(peer_id) as ours:
+        if not ours:
+            return busy(db.session.get(Peer, peer_id))
+        return _leased_turn(peer_id, turn, failed)
+
+
+def _leased_turn(peer_id: int, turn: Callable[[Peer], T],
+                 failed: Callable[[Peer, str], T] | None) -> T:
     """``turn`` with the peer marked as syncing meanwhile; a failure of this node's own code
     becomes ``failed``'s result (unless there is no ``failed``: then it is raised)."""
     peer = db.session.get(Peer, peer_id)

@@ -40,6 +40,7 @@ from federation.reasons import Refused
 from federation.settings import setting
 
 Progress = Callable[[Peer, str, int, int], None]  # peer, feed, items done, items to go
+HELD_ELSEWHERE = "another process is syncing it now"
 
 
 @dataclass
@@ -64,7 +65,8 @@ def sync(only: Peer | None = None, progress: Progress | None = None) -> list[Out
 
     sealing.announce()
     outcomes = rounds.run([only] if only is not None else peers.approved(),
-                          lambda peer: sync_peer(peer, progress), _failed_turn)
+                          lambda peer: sync_peer(peer, progress), _failed_turn,
+                          busy=_held_elsewhere)
     sealing.seal_pending()  # to members whose encryption keys this round brought
     inbox.purge_expired()
     forget_expired_nonces()
@@ -171,6 +173,17 @@ def _send_hint(peer: Peer, remote: client.PeerClient) -> None:
     db.session.commit()
 
 
+def _take_hint(peer: Peer, progress: Progress | None) -> Outcome:
+    """A peer's push hint, taken at once as a round's turn (another server may take it too)."""
+    return rounds.run([peer], lambda peer: sync_peer(peer, progress), _failed_turn,
+                      busy=_held_elsewhere)[0]
+
+
+def _held_elsewhere(peer: Peer) -> Outcome:
+    """Another process (another app server's round) is syncing the peer now: left to it."""
+    return Outcome(peer, skipped=True, notes=[HELD_ELSEWHERE])
+
+
 def _failed_turn(peer: Peer, code: str) -> Outcome:
     """A turn that failed in this node's own code (``federation.rounds``): counted like any."""
     _failed(peer, code)
@@ -221,4 +234,4 @@ def every(seconds: float, only: Peer | None, progress: Progress | None,
             hinted = [p for p in peers.approved() if p.hinted_at is not None
                       and (only is None or p.id == only.id)]
             for peer in hinted:
-                sync_peer(peer, progress)
+                _take_hint(peer, progress)

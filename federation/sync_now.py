@@ -31,6 +31,7 @@ from federation.permissions import MANAGE
 from federation.views import blueprint
 
 RUNNING, DONE = "running", "done"
+ELSEWHERE = "elsewhere"  # its turn was running in another process (another app server)
 
 
 @dataclass
@@ -40,7 +41,8 @@ class Job:
     finished_at: datetime | None = None
     taken: int = 0  # entries taken so far
     to_go: int | None = None  # entries still to take, as the peer last said
-    result: str | None = None  # "ok", or a reason code (federation.reasons), "locked", "failed"
+    result: str | None = None  # "ok", a reason code (federation.reasons), "locked", "failed",
+    # or ELSEWHERE
 
 
 _jobs: dict[tuple[int, int], Job] = {}  # (id of the app, peer id) -> its last round here
@@ -85,7 +87,8 @@ def _run(app: Flask, peer_id: int, running: Job) -> None:
                 result = "unknown-peer"
             else:
                 outcomes = sync.sync(peer, progress)
-                result = (outcomes[0].error if outcomes else None) or "ok"
+                result = (outcomes[0].error if outcomes else None) or (
+                    ELSEWHERE if outcomes and outcomes[0].notes else "ok")
         except keystore.NodeLocked:
             result = "locked"
         except Exception as error:  # noqa: BLE001 - said on the page; the type only is logged
@@ -111,6 +114,8 @@ def said(found: Job | None) -> str:
         return _("Synced at %(time)s: %(taken)d entries taken.", time=at, taken=found.taken)
     if found.result == "locked":
         return _("Not synced: the node is locked.")
+    if found.result == ELSEWHERE:
+        return _("Not synced here: another server of this node is syncing this partner now.")
     return _("Sync failed at %(time)s: %(why)s", time=at, why=reason_in_words(found.result))
 
 

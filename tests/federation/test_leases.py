@@ -1,0 +1,78 @@
+"""A peer's sync turn is held by one process at a time on PostgreSQL (every app server of a
+hub), goes with the process that held it, and is always free on SQLite (one server)."""
+
+import subprocess
+import sys
+import time
+
+import pytest
+
+from federation import leases
+from federation.testing import ROOT
+
+HOLD = """
+import sys, time
+from sqlalchemy import create_engine
+from federation import leases
+connection = create_engine(sys.argv[1]).connect().execution_options(
+    isolation_level="AUTOCOMMIT")
+assert connection.scalar(leases._TAKE, {"peer_id": 7})
+print("held", flush=True)
+time.sleep(600)
+"""
+
+
+def holds(app, peer_id: int = 7) -> bool:
+    with app.app_context(), leases.sync_turn(peer_id) as ours:
+        return ours
+
+
+@pytest.mark.postgresql
+@pytest.mark.parametrize("db_backend", ["postgresql"], indirect=True)
+def test_a_turn_one_server_holds_is_refused_to_another_until_it_ends(make_app):
+    first, second = make_app(), make_app(create_tables=False)  # two servers, one database
+    with first.app_context(), leases.sync_turn(7) as ours:
+        assert ours
+        assert not holds(second)
+        assert holds(second, peer_id=8)  # another peer's turn is free
+        with leases.sync_turn(7) as again:  # another thread of the same server, too
+            assert not again
+    assert holds(second)
+
+
+@pytest.mark.postgresql
+@pytest.mark.parametrize("db_backend", ["postgresql"], indirect=True)
+def test_a_turn_that_raised_is_given_back(make_app):
+    app = make_app()
+    with pytest.raises(RuntimeError), app.app_context(), leases.sync_turn(7) as ours:
+        assert ours
+        raise RuntimeError("the turn failed")
+    assert holds(make_app(create_tables=False))  # not kept by a pooled connection
+
+
+@pytest.mark.postgresql
+@pytest.mark.parametrize("db_backend", ["postgresql"], indirect=True)
+@pytest.mark.slow
+def test_a_turn_held_by_a_killed_process_is_free_at_once(make_app, database_url):
+    app = make_app()
+    holder = subprocess.Popen([sys.executable, "-c", HOLD, database_url], cwd=ROOT,
+                              stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        assert not holds(app)
+    finally:
+        holder.kill()
+        holder.wait()
+        holder.stdout.close()
+    for _ in range(50):  # the server notices the closed connection within moments
+        if holds(app):
+            return
+        time.sleep(0.1)
+    pytest.fail("the killed process's turn was still held")
+
+
+def test_sqlite_lets_every_turn_run(make_app):
+    app = make_app()
+    with app.app_context(), leases.sync_turn(7) as ours:
+        assert ours
+        assert holds(app)
