@@ -266,6 +266,35 @@ def keys_init(passphrase_file):
     click.echo("Created the node's keyring. Keep the passphrase apart from the server.")
 
 
+@keys_group.command("unlock")
+@click.option("--passphrase-file", type=click.File("r"), default=None)
+@with_appcontext
+def keys_unlock(passphrase_file):
+    """Unlock the node for its processes on this machine (as the unlock page does for the
+    machine that serves it); a hub on several servers unlocks each machine."""
+    passphrase = read_secret(passphrase_file, "Node passphrase", confirm=False)
+    try:
+        keystore.keystore().unlock(passphrase)
+    except keystore.KeyStoreError as error:
+        audit.record("keys.unlock_failed")
+        db.session.commit()
+        raise click.ClickException(str(error)) from error
+    audit.record("keys.unlocked")
+    db.session.commit()
+    click.echo("The node is unlocked on this machine.")
+
+
+@keys_group.command("lock")
+@with_appcontext
+def keys_lock():
+    """Lock the node for its processes on this machine (each machine of a hub on several
+    servers is locked on its own)."""
+    keystore.keystore().lock()
+    audit.record("keys.locked")
+    db.session.commit()
+    click.echo("The node is locked on this machine.")
+
+
 @keys_group.command("change-passphrase")
 @click.option("--old-file", type=click.File("r"), default=None)
 @click.option("--new-file", type=click.File("r"), default=None)
