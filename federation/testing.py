@@ -244,9 +244,11 @@ def insecure_fill_outbox(node: Node, count: int, *, feed: str = "peers",
 
 
 def insecure_fill(count: int, *, feed: str = "peers", payload_bytes: int = 2000,
-                  batch: int = 1000) -> list[str]:
+                  batch: int = 1000, purposes: tuple[str, ...] = ("advocacy",),
+                  payload_of: Callable[[int], dict] | None = None) -> list[str]:
     """``insecure_fill_outbox`` in the current app: the same entries ``outbox.append`` makes,
-    chained and signed, written many at a time."""
+    chained and signed, written many at a time; consented for ``purposes``, each payload made
+    by ``payload_of(number)`` if given (a case's shape, for a hub's statistics)."""
     own = signing.identity()
     head = db.session.scalar(select(OutboxHead).where(OutboxHead.feed == feed))
     seq, prev = head.seq, head.hash
@@ -255,7 +257,7 @@ def insecure_fill(count: int, *, feed: str = "peers", payload_bytes: int = 2000,
     ids, rows = [], []
     for number in range(count):
         record_id = str(uuid.uuid4())
-        payload = protocol.canonical({
+        payload = protocol.canonical(payload_of(number) if payload_of else {
             "title": f"Record {number}", "tags": ["summons", "travel-ban"],
             "narrative": ("Fictional narrative for load tests. " * 80)[:payload_bytes],
         })
@@ -264,7 +266,7 @@ def insecure_fill(count: int, *, feed: str = "peers", payload_bytes: int = 2000,
             origin=own.node_id, feed=feed, seq=seq, prev=prev, at=at, key=own.current,
             kind=protocol.RECORD, record_type="testimony.testimony", record_id=record_id,
             version=1, payload_hash=protocol.sha256_hex(payload), relay=False,
-            consent={"audiences": [feed], "purposes": ["advocacy"], "expires": None})
+            consent={"audiences": [feed], "purposes": sorted(purposes), "expires": None})
         text = protocol.canonical(body)
         prev = protocol.sha256_hex(text)
         rows.append({"feed": feed, "seq": seq, "entry_hash": prev, "kind": protocol.RECORD,
