@@ -7,13 +7,17 @@ import time
 
 import pytest
 
-from federation import leases
+from core.extensions import db
+from core.models import User
+from federation import identity, leases, peers, sync, sync_now
 from federation.testing import ROOT
 
 HOLD = """
 import sys, time
 from sqlalchemy import create_engine
-from federation import leases
+from core.extensions import db
+from core.models import User
+from federation import identity, leases, peers, sync, sync_now
 connection = create_engine(sys.argv[1]).connect().execution_options(
     isolation_level="AUTOCOMMIT")
 assert connection.scalar(leases._TAKE, {"peer_id": 7})
@@ -76,3 +80,28 @@ def test_sqlite_lets_every_turn_run(make_app):
     with app.app_context(), leases.sync_turn(7) as ours:
         assert ours
         assert holds(app)
+
+
+@pytest.mark.postgresql
+def test_a_round_and_sync_now_leave_a_peer_another_process_is_syncing(make_node):
+    member = make_node("tunis", serve=False)
+    hub = make_node("hub", role="hub", database="postgresql", serve=False)
+    admin = hub.make_user("nour", "admin")
+    with member.context():
+        document = identity.node_document()
+    with hub.context():
+        peer = peers.add(member.url, member.fingerprint, "tunis", None, document=document,
+                         send_request=False)
+        with leases.sync_turn(peer.id) as ours:  # another server's round, in this test
+            assert ours
+            [outcome] = sync.sync(peer)
+            assert outcome.skipped and outcome.notes == [sync.HELD_ELSEWHERE]
+            assert sync_now.start(peer, db.session.get(User, admin))
+            for _ in range(300):
+                if sync_now.job(peer.id).state == sync_now.DONE:
+                    break
+                time.sleep(0.1)
+            assert "another server" in sync_now.said(sync_now.job(peer.id))
+        db.session.refresh(peer)
+        assert peer.failures in (0, None) and peer.turn_started_at is None
+        assert peer.last_error is None
