@@ -80,6 +80,7 @@ WORDS = ["tunisie", "passeport", "الشرطة", "menaces"]  # searched for, as 
 MIX = {"list": 30, "case": 30, "search": 15, "account": 10, "shared": 15}  # % of the mix
 PEER_LABEL = "load partner"
 DOCUMENT_RATE = 10  # node documents read a second
+CASE_PAGES = 100  # case pages each person asks for, of those her list pages show
 TARGET_RATE, TARGET_P95, TARGET_GROWTH = 200, 200, 10
 
 
@@ -233,7 +234,7 @@ def _token(browser: Browser, path: str) -> str:
 
 def requests_of(browser: Browser, pages: int, rng: random.Random) -> dict[str, list]:
     """What one signed-in person asks for, by class, each tried once (only 200s are kept):
-    her first list page and others by number, anywhere in her list; the case pages found on
+    her first list page and others by number, anywhere in her list; case pages found on
     them; searches; her account; the records shared with the node."""
     cookie = "; ".join(f"{k}={v}" for k, v in browser.cookies.items())
     asked: dict[str, list] = {name: [] for name in MIX}
@@ -246,7 +247,7 @@ def requests_of(browser: Browser, pages: int, rng: random.Random) -> dict[str, l
         if status == 200:
             asked["list"].append(("GET", f"/cases/?page={number}", cookie, ""))
             cases.update(re.findall(r'href="/cases/([0-9a-f-]{36})"', page))
-    for uuid in sorted(cases):
+    for uuid in sorted(rng.sample(sorted(cases), min(len(cases), CASE_PAGES))):
         if browser.request("GET", f"/cases/{uuid}")[0] == 200:
             asked["case"].append(("GET", f"/cases/{uuid}", cookie, ""))
     token = _token(browser, "/cases/")
@@ -536,7 +537,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--peer-clients", type=int, default=2)
     parser.add_argument("--limit", type=int, default=100, help="entries a pull asks for")
     parser.add_argument("--pages", type=int, default=20,
-                        help="list pages each person asks for (their cases are the case pages)")
+                        help="list pages each person asks for (her case pages: "
+                        f"{CASE_PAGES} of the cases on them)")
     parser.add_argument("--state", default=str(STATE), help="where the node is kept")
     args = parser.parse_args(argv)
     if shutil.which("wrk") is None:
