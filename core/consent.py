@@ -158,8 +158,11 @@ def expire_due(on: date | None = None) -> list[Consent]:
     node is locked, those of records approved to leave wait for the next run: their holders
     must be told, and that needs the unlocked node."""
     today = on or clock.now().date()
+    # Each app server of a hub may run it at once (PostgreSQL): the consents another run is
+    # ending now are locked by it, and left to it, so none is ended or announced twice.
     due = [consent for consent in db.session.scalars(
         select(Consent).where(Consent.ended_at.is_(None), Consent.expires_on <= today)
+        .with_for_update(skip_locked=True)
     ) if not _must_reach_holders_while_locked(consent)]
     for consent in due:
         _end(consent, EXPIRED, None, None)

@@ -3,7 +3,7 @@
 from datetime import date, timedelta
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import create_engine, func, select, text
 
 from core import clock, consent
 from core.extensions import db
@@ -110,6 +110,28 @@ def test_expiry_is_handled_by_the_command(node, testimony, make_user, ended, fak
     assert ended[0] == [(consent_id, "expired")]
     again = node.test_cli_runner().invoke(args=["consent", "expire"])
     assert "0 consents expired" in again.output
+
+
+def test_a_consent_another_server_is_ending_is_left_to_it(node, testimony, make_user, ended,
+                                                          fake_clock, db_backend, database_url):
+    if db_backend != "postgresql":
+        pytest.skip("SQLite is one server's file: one writer at a time")
+    salma = make_user("salma", role="documenter")
+    today = clock.now().date()
+    consent_id = give(node, testimony, salma.id, obtained_on=today,
+                      expires_on=today + timedelta(days=30))
+    fake_clock.advance(days=31)
+    other = create_engine(database_url)  # the other server's run, mid-way: its rows locked
+    with other.begin() as connection:
+        connection.execute(select(Consent.id).where(Consent.ended_at.is_(None))
+                           .with_for_update())
+        with node.app_context():
+            db.session.execute(text("SET LOCAL lock_timeout = '5s'"))  # fail, never hang
+            assert consent.expire_due() == []
+    other.dispose()
+    with node.app_context():
+        assert [c.id for c in consent.expire_due()] == [consent_id]
+    assert ended[0] == [(consent_id, "expired")]
 
 
 def test_an_unknown_withdrawal_reason_changes_nothing(node, testimony, make_user, ended):
