@@ -19,9 +19,8 @@ Everything here is fictional and for trying Rabita out; never use these accounts
 from __future__ import annotations
 
 import argparse
-import errno
+import http.client
 import json
-import logging
 import os
 import random
 import shutil
@@ -30,23 +29,24 @@ import socket
 import subprocess
 import sys
 import threading
+import time
 import urllib.request
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 import pyotp
 from flask import Flask
 from sqlalchemy import func, select
-from werkzeug.serving import make_server
 
 from core import consent, keystore, review, users
 from core.app import create_app
 from core.extensions import db
-from federation import identity, peers, signing, statistics, sync
+from federation import identity, peers, signing, statistics
 from federation.models import HeldRecord
 from plugins.cases import sample as case_samples
+from plugins.cases import store as case_store
 from plugins.events import sample as event_samples
 from plugins.knowledge import sample as knowledge_samples
 
@@ -95,13 +95,20 @@ SAMPLES = {
 RECORD_WORDS = {"cases.case": ("case", "cases"), "events.event": ("event", "events"),
                 "knowledge.resource": ("library resource", "library resources"),
                 "knowledge.testimony": ("testimony", "testimonies")}
+PURPOSES = ["advocacy", "statistics"]  # what shared cases are consented for (statistics: counted)
+# The month (its first day: two months ago) and violation every public case's incidents fall in.
+PUBLIC_CELL = ((date.today().replace(day=1) - timedelta(days=40)).replace(day=1),
+               "smear-campaign")
 SHARED_WITH = ("hub", "peers")  # where shared events and resources are approved to go
 SYNC_EVERY = 5.0  # seconds between the demo's sync rounds
+SERVE_TIMEOUT = 120  # seconds a server may take to answer once started (a busy laptop)
+SYNC_TIMEOUT = 300  # seconds one `rabita sync` may take
+STOP_TIMEOUT = 10  # seconds a process has to end when asked, before it is killed
 
 
 def rabita(instance: Path, *args: str, stdin: str | None = None) -> str:
     """Run the real `rabita` command line against a demo instance."""
-    command = [sys.executable, "-m", "core.cli", "--instance", str(instance), *args]
+    command = [*_rabita(instance), *args]
     result = subprocess.run(  # its own session: Ctrl-C reaches the demo, which stops it
         command, input=stdin, capture_output=True, text=True, cwd=ROOT, check=False,
         start_new_session=True,
@@ -156,9 +163,8 @@ def set_up(folder: Path, ports: dict[str, int]) -> dict:
 def upgrade(folder: Path) -> None:
     """`rabita db upgrade` on every instance at once (made by older code: bring each database
     up to this code's)."""
-    command = [sys.executable, "-m", "core.cli", "--instance"]
     running = {key: subprocess.Popen(  # noqa: S603 - our own command line, our own folders
-        [*command, str(folder / key), "db", "upgrade"], cwd=ROOT, stdout=subprocess.PIPE,
+        [*_rabita(folder / key), "db", "upgrade"], cwd=ROOT, stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT, text=True, start_new_session=True) for key in KEYS}
     try:
         said = {key: process.communicate()[0] for key, process in running.items()}
@@ -207,11 +213,14 @@ def write_samples(app, key: str) -> dict[str, int]:
         cases = [case_samples.build(rng, salma) for _ in range(count)]
         for case in cases:
             case.restricted = False  # need-to-know cases are not shared in the demo
+        for case, audiences in zip(cases, shared_audiences, strict=False):
+            if "public-aggregate" in audiences.split():
+                in_one_cell(case)
         case_samples.save(cases, salma)
         db.session.commit()
         for case, audiences in zip(cases, shared_audiences, strict=False):
             consent.record(case, user=salma, given_by="defender", method="oral",
-                           audiences=audiences.split(), purposes=["advocacy"],
+                           audiences=audiences.split(), purposes=PURPOSES,
                            obtained_on=date(2026, 1, 15))
             for audience in audiences.split():
                 review.approve(case, audience, huda)
@@ -227,6 +236,16 @@ def write_samples(app, key: str) -> dict[str, int]:
                 for audience in SHARED_WITH:
                     review.approve(record, audience, huda)
     return shared
+
+
+def in_one_cell(case) -> None:
+    """Demo only: a case counted in public happened, every incident of it, in one month and
+    one violation (PUBLIC_CELL), so that the hub's public page shows a figure: a cell of
+    fewer than k cases, all that random dates and violations would make, shows none."""
+    month, violation = PUBLIC_CELL
+    for number, incident in enumerate(case.incidents, start=1):
+        incident.occurred_on, incident.violation = month.replace(day=number * 3), violation
+    case_store.refresh_derived(case)
 
 
 def pair(apps: dict, urls: dict[str, str]) -> None:
@@ -247,13 +266,6 @@ def pair(apps: dict, urls: dict[str, str]) -> None:
                 peers.approve(peer, fingerprint(key), None)
                 peer.label = key.capitalize()
                 db.session.commit()
-
-
-def sync_once(app) -> list[str]:
-    """One `rabita sync` on ``app``'s node: what went wrong with which peer (nothing: [])."""
-    with app.test_request_context():
-        return [f"{outcome.peer.label or outcome.peer.node_id[:12]}: {outcome.error}"
-                for outcome in sync.sync() if outcome.error]
 
 
 def holdings(app, names: dict[str, str]) -> dict[str, dict[str, int]]:
@@ -301,18 +313,21 @@ class Server:
 
 
 class Demo:
-    """The four demo servers in this process, set up in ``folder`` (or reused from it).
+    """The four demo servers, each its own process as deployed (gunicorn with the project's
+    settings), set up in ``folder`` (or reused from it).
 
     ``ports``: each server's port by key (``tunis``, ``cairo``, ``beirut``, ``hub``); a folder
     already set up keeps the ports it was set up with (its nodes know one another by them);
     a new folder without ``ports`` gets free ones. ``sync_every``: seconds between sync rounds
-    in the background (None: only the first round and those ``sync_round()`` runs).
+    in the background, each node running ``rabita sync --every`` as an operator would (None:
+    only the first round and those ``sync_round()`` runs).
 
     After ``start()`` (or entering ``with``): ``servers`` (key → ``Server``: url, role,
     country, app...), ``urls`` (key → base URL, no trailing slash), ``accounts`` (username →
     {"role", "totp"}), ``password`` and ``passphrase`` (every account's and every node's),
-    ``apps`` (key → Flask app, for reading a node's database). ``stop()`` (or leaving
-    ``with``, also on an exception) stops syncing and serving and locks every node.
+    ``apps`` (key → Flask app in this process, for reading a node's database). ``stop()`` (or
+    leaving ``with``, also on an exception) stops syncing and serving and locks every node.
+    Each server's log is ``<folder>/<key>/server.log``; a background sync's ``sync.log``.
     """
 
     def __init__(self, folder: Path | str, ports: dict[str, int] | None = None, *,
@@ -323,13 +338,11 @@ class Demo:
         self.password, self.passphrase = DEMO_PASSWORD, DEMO_NODE_PASSPHRASE
         self.accounts: dict = {}
         self.apps: dict = {}
-        self.urls: dict[str, str] = {}
+        self.urls = {key: f"http://127.0.0.1:{port}" for key, port in self.ports.items()}
         self.servers: dict[str, Server] = {}
-        self._servers: dict = {}
-        self._threads: list[threading.Thread] = []
-        self._stopping = threading.Event()
+        self._processes: dict[str, subprocess.Popen] = {}  # "<key> server", "<key> sync"
         self._syncing = threading.Lock()
-        self.writing = False  # writing the samples: a stop waits until they are written
+        self.hold_signals = False  # writing samples or stopping: a signal waits for the end
 
     def _ports(self, asked: dict[str, int] | None) -> dict[str, int]:
         ports_file = self.folder / "ports.json"
@@ -350,26 +363,31 @@ class Demo:
         self.stop()
 
     def start(self) -> None:
-        """Set up (or reuse), serve, write the samples once, pair, run one sync round."""
+        """Set up (or reuse), write the samples once, serve, pair, run one sync round."""
         os.environ.pop("RABITA_INSTANCE_PATH", None)
         self.accounts = set_up(self.folder, self.ports)
         (self.folder / "ports.json").write_text(json.dumps(self.ports))
         try:
             self.apps = {key: _app(self.folder / key) for key in KEYS}
-            for key, app in self.apps.items():
-                self._servers[key] = make_server("127.0.0.1", self.ports[key], app,
-                                                 threaded=True)
-                self.urls[key] = f"http://127.0.0.1:{self._servers[key].server_port}"
-                self._thread(self._servers[key].serve_forever)  # stop() shuts down only these
             self.servers = {node["key"]: Server(
                 node["key"], node["name"], node["role"], node["country"],
                 tuple(node["countries"]), self.urls[node["key"]], self.apps[node["key"]])
                 for node in NODES}
             self._write_samples()
+            for key in KEYS:
+                self._processes[f"{key} server"] = self._child(key, "server.log", [
+                    sys.executable, "-m", "gunicorn", "-c", "python:core.gunicorn_conf",
+                    "--workers", "1", "--graceful-timeout", "5",
+                    "--bind", f"127.0.0.1:{self.ports[key]}", "core.wsgi:app"])
+            for key in KEYS:
+                self._wait_until_serving(key)
             pair(self.apps, self.urls)
             self._report(self.sync_round())
             if self.sync_every:
-                self._thread(self._keep_syncing)
+                for key in KEYS:
+                    self._processes[f"{key} sync"] = self._child(key, "sync.log", [
+                        *_rabita(self.folder / key), "sync", "--every", f"{self.sync_every:g}",
+                        "--quiet"])
         except BaseException:
             self.stop()
             raise
@@ -381,33 +399,61 @@ class Demo:
         shared = json.loads(shared_file.read_text()) if shared_file.exists() else {}
         for key in MEMBERS:
             if key not in shared:
-                self.writing = True
+                self.hold_signals = True
                 shared[key] = write_samples(self.apps[key], key)
                 shared_file.write_text(json.dumps(shared, indent=2))
-                self.writing = False
+                self.hold_signals = False
 
-    def _thread(self, target) -> None:
-        thread = threading.Thread(target=target, daemon=True)
-        thread.start()
-        self._threads.append(thread)
+    def _child(self, key: str, log: str, command: list[str]) -> subprocess.Popen:
+        """A process of node ``key`` (in a session of its own: Ctrl-C reaches the demo, which
+        stops it), its output appended to ``log`` in the node's folder."""
+        with (self.folder / key / log).open("ab") as output:
+            return subprocess.Popen(  # noqa: S603 - our own commands, our own folders
+                command, cwd=ROOT, stdin=subprocess.DEVNULL, stdout=output,
+                stderr=subprocess.STDOUT, start_new_session=True,
+                env=dict(os.environ, RABITA_INSTANCE_PATH=str(self.folder / key)))
+
+    def _wait_until_serving(self, key: str) -> None:
+        process = self._processes[f"{key} server"]
+        deadline = time.monotonic() + SERVE_TIMEOUT
+        while True:
+            connection = http.client.HTTPConnection("127.0.0.1", self.ports[key], timeout=10)
+            try:
+                connection.request("GET", "/.well-known/rabita")
+                if connection.getresponse().status == 200:
+                    return
+            except OSError:
+                pass
+            finally:
+                connection.close()
+            if process.poll() is not None or time.monotonic() > deadline:
+                log = (self.folder / key / "server.log").read_text(errors="replace")
+                raise SystemExit(f"The demo's {key} server did not start; the end of its log "
+                                 f"({self.folder / key / 'server.log'}):\n{log[-2000:]}")
+            time.sleep(0.3)
 
     def sync_round(self) -> list[str]:
-        """The hub pulls from every node, every node from the hub (what it relays), then the
-        hub again (receipts): after it, what any node shared is wherever it may go. Returns
-        what went wrong (nothing: [])."""
-        problems = []
+        """`rabita sync` on the hub (it pulls from every node), on every node at once (each
+        pulls what the hub relays), then on the hub again (receipts): after it, what any node
+        shared is wherever it may go. Returns what went wrong (nothing: [])."""
         with self._syncing:
-            for key in ["hub", *MEMBERS, "hub"]:
-                problems += [f"{key} → {problem}" for problem in sync_once(self.apps[key])]
-        return problems
+            return [problem for keys in (["hub"], MEMBERS, ["hub"])
+                    for problem in self._sync(keys)]
 
-    def _keep_syncing(self) -> None:
-        while not self._stopping.wait(self.sync_every):
-            try:
-                self._report(self.sync_round())
-            except Exception as error:  # noqa: BLE001 - the demo goes on; the next round retries
-                print(f"A sync round failed ({type(error).__name__}); the next one retries.",
-                      flush=True)
+    def _sync(self, keys: list[str]) -> list[str]:
+        running = {key: subprocess.Popen(  # noqa: S603 - our own command, our own folders
+            [*_rabita(self.folder / key), "sync", "--quiet"], cwd=ROOT, text=True,
+            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+            start_new_session=True, env=dict(os.environ, RABITA_INSTANCE_PATH=str(
+                self.folder / key))) for key in keys}
+        said = {}
+        try:
+            said = {key: process.communicate(timeout=SYNC_TIMEOUT)[0]
+                    for key, process in running.items()}
+        finally:
+            _end(running.values())
+        return [f"{key} → {line}" for key, process in running.items() if process.returncode
+                for line in said.get(key, "").splitlines() if line.strip()]
 
     def _report(self, problems: list[str]) -> None:
         if not self.quiet:
@@ -433,18 +479,34 @@ class Demo:
         return pyotp.TOTP(secret).now() if secret else None
 
     def stop(self) -> None:
-        """Stop syncing and serving; lock every node (no unlocked keyring left in /dev/shm)."""
-        self._stopping.set()
+        """Stop syncing, then serving (each process asked to end, killed if it does not
+        within seconds); lock every node (no unlocked keyring left in /dev/shm)."""
+        self.hold_signals = True
         with self._syncing:  # a round under way ends first
-            for server in self._servers.values():
-                server.shutdown()
-                server.server_close()
-        for thread in self._threads:
-            thread.join(timeout=10)
+            syncing = [p for name, p in self._processes.items() if name.endswith(" sync")]
+            _end(syncing)
+            _end(self._processes.values())
+            self._processes.clear()
         for app in self.apps.values():
             keystore.keystore(app).lock()
-        self._servers.clear()
-        self._threads.clear()
+        self.hold_signals = False
+
+
+def _rabita(instance: Path) -> list[str]:
+    return [sys.executable, "-m", "core.cli", "--instance", str(instance)]
+
+
+def _end(processes) -> None:
+    """Ask every process still running to end (SIGTERM), wait, kill those that do not."""
+    processes = [p for p in processes if p.poll() is None]
+    for process in processes:
+        process.terminate()
+    for process in processes:
+        try:
+            process.wait(timeout=STOP_TIMEOUT)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
 
 
 def free_ports() -> dict[str, int]:
@@ -512,6 +574,25 @@ def check(demo: Demo) -> None:
             raise SystemExit(f"After a sync round {key} holds nothing from the other nodes.")
     for line in report_lines(demo):
         print(f"Paired and synced: {line}")
+    counted = public_cell(demo)
+    if min(counted.values()) < demo.statistics_k():
+        raise SystemExit(f"The hub's public statistics would hide the demo's cell: {counted}.")
+    print("The hub counts, in public, cases of " + ", ".join(
+        f"{country} {count}" for country, count in counted.items()) + f" in {PUBLIC_CELL[1]} "
+        f"in {PUBLIC_CELL[0]:%Y-%m} (shown from {demo.statistics_k()}).")
+
+
+def public_cell(demo: Demo) -> dict[str, int]:
+    """How many cases the hub counts in public in PUBLIC_CELL, for Tunisia and Egypt (each
+    has at least k public cases in it; Beirut fewer, hidden)."""
+    month, violation = PUBLIC_CELL
+    with demo.apps["hub"].app_context():
+        return {country: db.session.scalar(
+            select(func.count(func.distinct(statistics.Fact.record_id))).where(
+                statistics.Fact.public.is_(True), statistics.Fact.country == country,
+                statistics.Fact.violation == violation,
+                statistics.Fact.month == month.year * 100 + month.month))
+            for country in ("TN", "EG")}
 
 
 class Interrupted(Exception):
@@ -536,14 +617,13 @@ def main(argv: list[str] | None = None) -> None:
         print_welcome(accounts,
                       {key: f"http://127.0.0.1:{port}" for key, port in demo.ports.items()})
         return
-    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # no request lines (client IPs)
     demo = Demo(folder, default_ports, sync_every=None if args.check else SYNC_EVERY,
                 quiet=False)
     stop, ready = threading.Event(), threading.Event()
 
     def on_signal(_signum, _frame):
         stop.set()
-        if not ready.is_set() and not demo.writing:
+        if not ready.is_set() and not demo.hold_signals:
             raise Interrupted  # out of start(), which stops what it started
 
     for signum in (signal.SIGINT, signal.SIGTERM):
@@ -561,11 +641,6 @@ def main(argv: list[str] | None = None) -> None:
             print("Stopping the demo's servers…", flush=True)
     except Interrupted:
         print("Stopped before the demo was ready; the next make demo takes it up again.")
-    except OSError as error:
-        if error.errno != errno.EADDRINUSE:
-            raise
-        raise SystemExit(f"The demo could not start: {error}. Is another demo running? "
-                         f"Its ports are in {folder / 'ports.json'}.") from None
 
 
 if __name__ == "__main__":

@@ -60,6 +60,8 @@ def test_the_demo_sets_up_pairs_syncs_and_serves_its_four_login_pages(checked):
     assert ("Paired and synced: beirut holds: "
             "from cairo 1 case, 2 events, 1 library resource; "
             "from tunis 2 cases, 2 events, 2 library resources") in result.stdout
+    # Shared cases are consented for statistics; the public ones fall in one cell, shown.
+    assert "The hub counts, in public, cases of TN 6, EG 5 in smear-campaign" in result.stdout
 
 
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
@@ -98,7 +100,8 @@ def test_make_demo_reuses_its_folder_and_stops_cleanly_on_a_signal(checked, sign
 
 def test_the_demo_syncs_by_itself_every_few_seconds(checked):
     """Through the API a test uses: a coalition event Salma writes on the Cairo node, once Huda
-    approves it, reaches the hub and the other nodes with no sync asked for."""
+    approves it, reaches the hub and the other nodes with no sync asked for (each node runs
+    `rabita sync --every`); stopped, no server answers and every node is locked."""
     folder, _result = checked
     with Demo(folder, sync_every=1) as demo:
         before = demo.holdings("hub")["cairo"]["events.event"]
@@ -118,6 +121,9 @@ def test_the_demo_syncs_by_itself_every_few_seconds(checked):
         assert demo.holdings("tunis")["cairo"]["events.event"] == before + 1
         assert demo.holdings("beirut")["cairo"]["events.event"] == before + 1
         assert demo.sync_round() == []
-        apps = demo.apps
+        apps, ports = demo.apps, demo.ports
     for app in apps.values():  # stopped: every node locked again
         assert not keystore.keystore(app).unlocked
+    for port in ports.values():
+        with pytest.raises(urllib.error.URLError):
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/login", timeout=5)
