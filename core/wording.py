@@ -49,12 +49,16 @@ LEFT_TO_RIGHT = re.compile(
 )
 
 
+# A list page calls the two filters below a hundred times: they join escaped strings and
+# make one Markup, rather than format through Markup's % (a few µs each).
+
+
 def ltr(value) -> Markup:
     """A value that is always left to right (phone, e-mail, reference, id, date, code),
     isolated from the text around it."""
     if value is None or value == "":
         return Markup("")
-    return Markup('<bdi dir="ltr">%s</bdi>') % value
+    return Markup(f'<bdi dir="ltr">{escape(value)}</bdi>')  # noqa: S704 - escaped here
 
 
 def bidi(value) -> Markup:
@@ -64,12 +68,13 @@ def bidi(value) -> Markup:
     if value is None or value == "":
         return Markup("")
     text = str(value)
-    pieces, start = [], 0
+    pieces, start = ['<bdi dir="auto">'], 0
     for found in LEFT_TO_RIGHT.finditer(text):
-        pieces += [escape(text[start:found.start()]), ltr(found.group())]
+        pieces += [escape(text[start:found.start()]), '<bdi dir="ltr">', escape(found.group()),
+                   "</bdi>"]
         start = found.end()
-    pieces.append(escape(text[start:]))
-    return Markup('<bdi dir="auto">%s</bdi>') % Markup("").join(pieces)
+    pieces += [escape(text[start:]), "</bdi>"]
+    return Markup("".join(pieces))  # noqa: S704 - every piece escaped or a fixed tag
 
 
 def audience(code: str) -> str:

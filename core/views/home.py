@@ -67,21 +67,21 @@ def glossary():
     return render_template("home/glossary.html", **wording.glossary())
 
 
+# Core's own menu entries: made once per process (their labels are translated as shown).
+CORE_NAVIGATION = (
+    NavItem(_l("Users"), "admin.users_page", MANAGE_USERS, order=900),
+    NavItem(_l("Node key"), "keys.keys_page", MANAGE_KEYS, order=905),
+    NavItem(_l("Audit log"), "admin.audit_log", READ_AUDIT, order=910),
+    NavItem(_l("Outbound ledger"), "keys.ledger_page", READ_LEDGER, order=920),
+)
+
+
 def navigation(user) -> list[NavItem]:
     """Menu entries from plugins and core, keeping only those the user may open."""
     items = _flatten(plugin_manager().hook.navigation_items(user=user))
-    items += _core_navigation()
+    items += CORE_NAVIGATION
     visible = [item for item in items if item.permission is None or user.can(item.permission)]
     return sorted(visible, key=lambda item: item.order)
-
-
-def _core_navigation() -> list[NavItem]:
-    return [
-        NavItem(_l("Users"), "admin.users_page", MANAGE_USERS, order=900),
-        NavItem(_l("Node key"), "keys.keys_page", MANAGE_KEYS, order=905),
-        NavItem(_l("Audit log"), "admin.audit_log", READ_AUDIT, order=910),
-        NavItem(_l("Outbound ledger"), "keys.ledger_page", READ_LEDGER, order=920),
-    ]
 
 
 def _flatten(lists) -> list:
