@@ -17,6 +17,11 @@ same run — its files taken with ``git archive`` under .bench/, its own node bu
 code with the same cases, served by its own gunicorn — measured in turn with today's (three
 rounds each, alternating, so the machine's drift weighs on both alike); the table then gives
 each p95 as the median of its rounds, and now / then.
+
+Beside each page's times: the CPU its two workers spent per request (from each worker's
+``/proc/<pid>/task/*/schedstat``, over the timed requests). On a machine others load, a
+request's wall time is mostly waiting for a core; the CPU it took is what the code costs, and
+compares across codes even then.
 """
 
 from __future__ import annotations
@@ -235,7 +240,10 @@ def gunicorn(instance: Path, env: dict, *options: str) -> tuple[subprocess.Popen
     raise SystemExit("gunicorn did not start")
 
 
-def measure(port: int, count: int) -> dict[str, tuple[float, float, str]]:
+def measure(port: int, count: int, server: subprocess.Popen | None = None
+            ) -> dict[str, tuple[float, float, str, float]]:
+    """Per page: p50 and p95 in ms, what the list says it holds, and the workers' CPU ms per
+    timed request (0 without ``server``)."""
     browser = Browser(port)
     sign_in(browser)
     figures = {}
@@ -246,8 +254,10 @@ def measure(port: int, count: int) -> dict[str, tuple[float, float, str]]:
         if path.startswith("post "):
             method, (path, words) = "POST", path.removeprefix("post ").split(" q=")
             form = {"q": words, "csrf_token": _csrf_token(browser, path)}
-        times = []
+        times, cpu_before = [], 0.0
         for number in range(WARM_UP + TIMED):
+            if number == WARM_UP and server is not None:
+                cpu_before = workers_cpu(server)
             start = time.perf_counter()
             status, page, _ = browser.request(method, path, form)
             elapsed = time.perf_counter() - start
@@ -255,10 +265,11 @@ def measure(port: int, count: int) -> dict[str, tuple[float, float, str]]:
                 raise SystemExit(f"{path} answered {status}")
             if number >= WARM_UP:
                 times.append(elapsed * 1000)
-        count = re.search(r'<p class="count">\s*([^<·]+)', page)
+        cpu = (workers_cpu(server) - cpu_before) * 1000 / TIMED if server is not None else 0.0
+        shown = re.search(r'<p class="count">\s*([^<·]+)', page)
         times.sort()
         figures[label] = (statistics.median(times), times[int(len(times) * 0.95) - 1],
-                          count.group(1).strip() if count else "")
+                          shown.group(1).strip() if shown else "", cpu)
     return figures
 
 
@@ -273,10 +284,22 @@ def _next_link(browser: Browser, path: str) -> str:
     return html.unescape(NEXT_LINK.search(page).group(1))
 
 
+def workers(server: subprocess.Popen) -> list[str]:
+    return Path(f"/proc/{server.pid}/task/{server.pid}/children").read_text().split()
+
+
+def workers_cpu(server: subprocess.Popen) -> float:
+    """Seconds of CPU the server's workers have run so far, all their threads."""
+    total = 0
+    for pid in workers(server):
+        for task in Path(f"/proc/{pid}/task").iterdir():
+            total += int((task / "schedstat").read_text().split()[0])  # ns on a core
+    return total / 1e9
+
+
 def worker_memory(server: subprocess.Popen) -> list[float]:
-    children = Path(f"/proc/{server.pid}/task/{server.pid}/children").read_text().split()
     sizes = []
-    for pid in children:
+    for pid in workers(server):
         status = Path(f"/proc/{pid}/status").read_text()
         sizes.append(int(re.search(r"VmRSS:\s+(\d+)", status).group(1)) / 1024)
     return sizes
@@ -299,16 +322,16 @@ def main() -> None:
             continue
         instance, env = prepare(database, args.cases)
         figures, memory = measure_served(instance, env, args.cases)
-        print(f"  {'page':<48} {'p50 ms':>8} {'p95 ms':>8}  shown")
-        for label, (p50, p95, shown) in figures.items():
-            print(f"  {label:<48} {p50:>8.1f} {p95:>8.1f}  {shown}")
+        print(f"  {'page':<48} {'p50 ms':>8} {'p95 ms':>8} {'CPU ms':>8}  shown")
+        for label, (p50, p95, shown, cpu) in figures.items():
+            print(f"  {label:<48} {p50:>8.1f} {p95:>8.1f} {cpu:>8.2f}  {shown}")
         print("  resident memory per worker: " + ", ".join(f"{m:.0f} MB" for m in memory))
 
 
 def measure_served(instance: Path, env: dict, count: int) -> tuple[dict, list[float]]:
     server, port = serve(instance, env)
     try:
-        return measure(port, count), worker_memory(server)
+        return measure(port, count, server), worker_memory(server)
     finally:
         server.send_signal(signal.SIGTERM)
         server.wait(timeout=30)
@@ -319,18 +342,23 @@ def compare(database: str, count: int, befores: list[str], rounds: int) -> None:
     codes = [None, *befores]
     nodes = {rev: prepare(database, count, rev) for rev in codes}
     p95s: dict = {rev: {} for rev in codes}
+    cpus: dict = {rev: {} for rev in codes}
     memory: dict = {}
     for _ in range(rounds):
         for rev in codes:
             figures, memory[rev] = measure_served(*nodes[rev], count)
-            for label, (_p50, p95, _shown) in figures.items():
+            for label, (_p50, p95, _shown, cpu) in figures.items():
                 p95s[rev].setdefault(label, []).append(p95)
+                cpus[rev].setdefault(label, []).append(cpu)
     heads = "".join(f" {rev or 'now':>10}" for rev in codes)
-    print(f"  p95 ms, median of {rounds} rounds{' ' * 23}{heads}  now / then (< 1: faster now)")
-    for label in pages(count):
-        values = [statistics.median(p95s[rev][label]) for rev in codes]
-        ratios = ", ".join(f"{values[0] / value:.2f}" for value in values[1:])
-        print(f"  {label:<54}" + "".join(f" {value:>10.1f}" for value in values) + f"  {ratios}")
+    for title, figures in ((f"p95 ms, median of {rounds} rounds", p95s),
+                           (f"workers' CPU ms a request, median of {rounds} rounds", cpus)):
+        print(f"  {title:<54}{heads}  now / then (< 1: faster now)")
+        for label in pages(count):
+            values = [statistics.median(figures[rev][label]) for rev in codes]
+            ratios = ", ".join(f"{values[0] / value:.2f}" for value in values[1:])
+            print(f"  {label:<54}" + "".join(f" {value:>10.1f}" for value in values) +
+                  f"  {ratios}")
     print("  resident memory per worker: " + "; ".join(
         f"{rev or 'now'} " + ", ".join(f"{m:.0f} MB" for m in memory[rev]) for rev in codes))
 
