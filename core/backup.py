@@ -211,7 +211,8 @@ def write(target: Path, passphrase: str, *, instance: Path, database_url: str,
             _copy_sqlite(Path(url.database), dump)
         else:
             _pg_dump(url, dump)
-        files = {f"instance/{path.relative_to(instance).as_posix()}": path
+        files = {f"instance/{path.relative_to(instance).as_posix()}":
+                 _snapshot(path, Path(scratch) / "instance" / path.relative_to(instance))
                  for path in _instance_files(instance, url)}
         files[dump.name] = dump
         manifest = Manifest(node_id, datetime.now(UTC).isoformat(timespec="seconds"), kind,
@@ -233,6 +234,14 @@ def write(target: Path, passphrase: str, *, instance: Path, database_url: str,
             target.unlink(missing_ok=True)
             raise
     return manifest
+
+
+def _snapshot(path: Path, copy: Path) -> Path:
+    """A copy of an instance file, so that what is hashed is what is archived even when the
+    node writes the file meanwhile (a log it appends to)."""
+    copy.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    shutil.copy2(path, copy)
+    return copy
 
 
 def _copy_sqlite(source: Path, copy: Path) -> None:

@@ -161,10 +161,15 @@ def restore_command(file, passphrase_file):
     click.echo("The node starts locked: an administrator unlocks it with the node passphrase.")
 
 
+# Restoring unlocks nothing: the config's PASSPHRASE_FILE may name a file that is not in place
+# yet (or was lost with the machine); the node is unlocked as after any start.
+_LOCKED = {"PASSPHRASE_FILE": None}
+
+
 def _refuse_newer(manifest: backup.Manifest, instance: Path) -> None:
     """An archive whose database is at a migration this code does not know is from a newer
     Rabita (or needs a plugin not installed here): refused before anything is written."""
-    app = create_app({"INSTANCE_PATH": str(instance)})
+    app = create_app({"INSTANCE_PATH": str(instance), **_LOCKED})
     with app.app_context():
         known = {script.revision for script in migrating.scripts(app).walk_revisions()}
     unknown = backup.unknown_revisions(manifest, known)
@@ -177,7 +182,7 @@ def _refuse_newer(manifest: backup.Manifest, instance: Path) -> None:
 def _restore(manifest: backup.Manifest, scratch: Path, folder: Path) -> None:
     backup.restore_files(scratch, manifest, folder)
     os.environ[f"{ENV_PREFIX}_INSTANCE_PATH"] = str(folder.resolve())
-    app = create_app()
+    app = create_app(_LOCKED)
     url = make_url(app.config["SQLALCHEMY_DATABASE_URI"])
     if manifest.database == "sqlite":
         if url.get_backend_name() != "sqlite":
@@ -188,6 +193,7 @@ def _restore(manifest: backup.Manifest, scratch: Path, folder: Path) -> None:
         backup.restore_postgresql(scratch, app.config["SQLALCHEMY_DATABASE_URI"])
     with app.app_context():
         upgrade(app)  # a backup of an older version: migrated to this one
+        plugin_manager(app).hook.node_restored(app=app, taken_at=manifest.created_at)
 
 
 def _undo_restore(folder: Path, made: bool) -> None:

@@ -498,6 +498,29 @@ def node_initialised(app):
     """
 
 
+@hookspec
+def node_restored(app, taken_at):
+    """Called once by ``rabita restore``, after the backup's database is in place and migrated.
+
+    The node's data is as it was when the backup was taken; what it did since is lost here,
+    though others may hold it (federation marks the node to take its own feeds back before it
+    signs again).
+
+    Args:
+        app (flask.Flask): the restored node (an app context is active; the node is locked).
+        taken_at (str): when the backup was taken (ISO 8601, UTC).
+
+    Returns:
+        None: the return value is ignored.
+
+    Example::
+
+        @hookimpl
+        def node_restored(app, taken_at):
+            remember_restore(taken_at)
+    """
+
+
 # -- records other nodes shared ---------------------------------------------------------------
 
 

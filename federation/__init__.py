@@ -2,13 +2,11 @@
 contents: the hooks by which federation joins a node. Each module's docstring says its one
 concern (``signing`` alone holds private keys, ``client`` alone speaks HTTP)."""
 
-from flask_babel import lazy_gettext as _l
-
-from core.dashboard import NavItem
 from core.hookspecs import hookimpl
 from federation import (  # noqa: F401 (pages)
     operations,
     outbox,
+    restored,
     sealing,
     signing,
     statistics,
@@ -18,9 +16,9 @@ from federation import (  # noqa: F401 (pages)
 )
 from federation import shared as shared_records
 from federation.cli import COMMANDS
-from federation.permissions import MANAGE, PERMISSIONS, READ_SHARED
-from federation.settings import SETTINGS, is_hub
-from federation.views import blueprint
+from federation.permissions import PERMISSIONS
+from federation.settings import SETTINGS
+from federation.views import blueprint, navigation
 
 
 @hookimpl
@@ -45,12 +43,7 @@ def register_permissions():
 
 @hookimpl
 def navigation_items(user):
-    items = [NavItem(_l("Shared with us"), "federation.shared_page", READ_SHARED, order=70),
-             NavItem(_l("Partner nodes"), "federation.peers_page", MANAGE, order=80)]
-    if is_hub():  # the hub's pages: a member node has no statistics to show
-        items += [NavItem(_l("Statistics"), "federation.statistics_page", READ_SHARED, order=72),
-                  NavItem(_l("Hub operations"), "federation.operations_page", MANAGE, order=82)]
-    return items
+    return navigation()
 
 
 @hookimpl
@@ -66,6 +59,16 @@ def node_labels(node_ids):
 @hookimpl
 def node_initialised(app):
     app.config["NODE_ID"] = signing.create_identity(app).node_id
+
+
+@hookimpl
+def node_restored(app, taken_at):
+    restored.mark(app, taken_at)  # it signs nothing until it took its feeds back (catchup)
+
+
+@hookimpl
+def share_blockers(record, audience):
+    return restored.blockers()  # a restored node shares nothing before it caught up
 
 
 @hookimpl

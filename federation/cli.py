@@ -16,10 +16,12 @@ from core import keystore
 from core.extensions import db
 from federation import (
     bundles,
+    catchup,
     identity,
     outbox,
     peers,
     push,
+    restored,
     sealing,
     shared,
     signing,
@@ -55,7 +57,10 @@ def signs(command):
             raise click.ClickException(
                 "The node is locked: it signs and syncs nothing until an administrator "
                 "unlocks it (the Node key page, or PASSPHRASE_FILE). Nothing was done.")
-        return command(*args, **kwargs)
+        try:
+            return command(*args, **kwargs)
+        except restored.FeedsBehind as behind:  # restored, not caught up (federation.catchup)
+            raise click.ClickException(f"{behind} Nothing was signed.") from None
 
     return checked
 
@@ -262,6 +267,31 @@ def federation_init():
     except signing.SigningError as error:
         raise click.ClickException(str(error)) from error
     click.echo(f"Created the node key. Node id: {own.node_id}")
+
+
+@federation_group.command("catch-up")
+@click.option("--without", "left_out", multiple=True,
+              help="Go on without this peer (node id or label): it cannot be reached, and you "
+                   "accept that it may hold entries of this node's that are lost here.")
+@with_appcontext
+@signs
+def federation_catch_up(left_out):
+    """After `rabita restore`: take this node's own entries back from its peers and the hub,
+    so that it signs again from its feeds' real heads (a sync round does this first too)."""
+    if restored.pending() is None:
+        click.echo("This node is not waiting to catch up: it signs as usual.")
+        return
+    outcome = catchup.catch_up(frozenset(_peer(reference).node_id for reference in left_out))
+    for feed, count in sorted(outcome.taken.items()):
+        click.echo(f"{feed}: {_count(count, 'entry', 'entries')} taken back")
+    for node_id, code in outcome.failed.items():
+        peer = peers.find(node_id)
+        click.echo(f"{peer.label or node_id}: not taken back ({code})")
+    if not outcome.done:
+        raise click.ClickException("Not caught up: this node signs nothing until every peer "
+                                   "above answered (sync again), or you go on without it "
+                                   "(--without PEER).")
+    click.echo("Caught up: this node signs again from its feeds' heads.")
 
 
 @federation_group.command("rotate-key")

@@ -20,7 +20,7 @@ from sqlalchemy import bindparam, func, select, update
 from core import audit, clock, consent, erasure, ledger, records, review
 from core.extensions import db
 from core.models import Consent
-from federation import protocol, signing, tally
+from federation import protocol, restored, signing, tally
 from federation.models import OutboxEntry, OutboxHead, Peer
 from federation.protocol import HUB, KEY, PEERS, RECORD, SEALED, TALLY, TOMBSTONE
 
@@ -37,7 +37,9 @@ def append(feed: str, kind: str, fields: dict, *, payload: bytes | None = None,
     """Sign and add the next entry of ``feed`` in the current transaction (callers commit).
 
     Taking the head row's write lock first serialises appends, on SQLite and PostgreSQL.
+    A restored node that has not caught up with its feeds signs nothing (``FeedsBehind``).
     """
+    restored.refuse_while_behind()
     seq, prev, head_at = db.session.execute(
         update(OutboxHead).where(OutboxHead.feed == feed).values(seq=OutboxHead.seq + 1)
         .returning(OutboxHead.seq, OutboxHead.hash, OutboxHead.at)
@@ -236,8 +238,9 @@ def retracted(record_id: str, feed: str) -> bool:
 
 
 def consent_ended(ended, reason: str) -> list[OutboxEntry]:
-    """After a consent ends: tombstone the record in every feed it no longer may reach."""
-    if not signing.has_identity():
+    """After a consent ends: tombstone the record in every feed it no longer may reach.
+    A restored node not caught up yet does it once it has (``catchup.settle``)."""
+    if not signing.has_identity() or restored.pending() is not None:
         return []
     feeds = list(protocol.ENTRY_FEEDS)
     if reason == consent.SUPERSEDED:

@@ -21,6 +21,7 @@ from sqlalchemy import select
 from core import audit, clock, keystore
 from core.extensions import db
 from federation import (
+    catchup,
     client,
     hub,
     inbox,
@@ -55,6 +56,7 @@ class Outcome:
     notes: list[str] = field(default_factory=list)
 
 
+@catchup.first  # a restored node takes its own feeds back before its first round (or raises)
 def sync(only: Peer | None = None, progress: Progress | None = None) -> list[Outcome]:
     """One round with every approved peer (or one); returns what happened with each.
     Raises ``core.keystore.NodeLocked`` at once while the node is locked (it signs every

@@ -22,6 +22,7 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 from flask_login import current_user
 from sqlalchemy import select
@@ -29,10 +30,12 @@ from werkzeug.exceptions import MethodNotAllowed
 
 from core import clock, i18n, records
 from core.access import federation_signed, public, require_permission
+from core.dashboard import NavItem
 from core.db import MAX_ID
 from core.extensions import db
 from core.forms import ConfirmForm
 from federation import (
+    catchup,
     hub,
     identity,
     inbox,
@@ -63,7 +66,8 @@ MAX_PAIR = 64 * 1024
 blueprint = Blueprint("federation", __name__, template_folder="templates",
                       static_folder="static", static_url_path="/federation/static")
 # The paths other nodes call (docs/federation.md, "Endpoints and messages").
-PROTOCOL_PATHS = ("/.well-known/rabita", *identity.ENDPOINTS.values(), "/federation/takedowns")
+PROTOCOL_PATHS = ("/.well-known/rabita", *identity.ENDPOINTS.values(), "/federation/takedowns",
+                  catchup.HELD_PATH)
 
 
 @blueprint.before_app_request
@@ -207,6 +211,24 @@ def vouched_keys():
     return _signed("GET", incoming.NO_BODY, handle)
 
 
+@blueprint.route(catchup.HELD_PATH, methods=["GET", "POST"])
+@federation_signed
+def held_entries():
+    """1.1: the entries of the asker's own feed this node holds, for a restored asker to
+    take back (federation.catchup)."""
+
+    def handle(received: incoming.Incoming) -> dict:
+        if set(request.args) - {"feed", "after", "limit"}:
+            raise Refused("bad-request")
+        limit = min(_number("limit", catchup.MAX_ITEMS), catchup.MAX_ITEMS)
+        if limit < 1:
+            raise Refused("bad-request")
+        return catchup.held(received.peer, request.args.get("feed", ""), _number("after", 0),
+                            limit)
+
+    return _signed("GET", incoming.NO_BODY, handle)
+
+
 @blueprint.route("/federation/takedowns", methods=["GET", "POST"])
 @federation_signed
 def takedowns():
@@ -232,6 +254,16 @@ def _number(name: str, default: int) -> int:
 
 
 # -- the administrators' pages ---------------------------------------------------------------
+
+
+def navigation() -> list[NavItem]:
+    """Federation's pages in the menu (the ``navigation_items`` hook)."""
+    items = [NavItem(_l("Shared with us"), "federation.shared_page", READ_SHARED, order=70),
+             NavItem(_l("Partner nodes"), "federation.peers_page", MANAGE, order=80)]
+    if is_hub():  # the hub's pages: a member node has no statistics to show
+        items += [NavItem(_l("Statistics"), "federation.statistics_page", READ_SHARED, order=72),
+                  NavItem(_l("Hub operations"), "federation.operations_page", MANAGE, order=82)]
+    return items
 
 
 @blueprint.route("/federation/peers")

@@ -32,6 +32,7 @@ FEDERATION_SIGNED_ENDPOINTS = {
     "federation.pair_request",
     "federation.vouched_keys",
     "federation.takedowns",
+    "federation.held_entries",  # 1.1: a restored node takes its own feeds back
 }
 SIGNING_IN_ENDPOINTS = {
     "auth.code",

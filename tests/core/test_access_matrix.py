@@ -76,6 +76,7 @@ POLICY = {
     "federation.pair_request": NODES_ONLY,
     "federation.vouched_keys": NODES_ONLY,
     "federation.takedowns": NODES_ONLY,
+    "federation.held_entries": NODES_ONLY,
     "home.index": SIGNED_IN,
     "home.search": SIGNED_IN,
     "home.glossary": SIGNED_IN,

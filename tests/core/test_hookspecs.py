@@ -268,6 +268,36 @@ def test_hook_node_initialised(tmp_path, monkeypatch, make_plugin):
     assert seen == [str(tmp_path / "node")]
 
 
+def test_hook_node_restored(tmp_path, monkeypatch, make_plugin, insecure_fast_kdf):
+    from click.testing import CliRunner
+
+    from core.cli import cli
+
+    seen = []
+    plugin = make_plugin("watcher", node_restored=lambda app, taken_at: seen.append(
+        (app.instance_path, taken_at)))
+    (tmp_path / "pw").write_text("olive grove in the morning\n")
+    (tmp_path / "pp").write_text("seven lanterns by the blue door\n")
+    (tmp_path / "bp").write_text("a backup passphrase, long enough\n")
+    monkeypatch.setenv("RABITA_PLUGINS", f'["{plugin}"]')
+    monkeypatch.setenv("RABITA_KEY_SHARE_DIR", f'"{tmp_path}"')
+
+    def run(instance, *args):
+        result = CliRunner().invoke(cli, ["--instance", str(tmp_path / instance), *args])
+        monkeypatch.delenv("RABITA_INSTANCE_PATH", raising=False)
+        assert result.exit_code == 0, result.output
+        return result
+
+    run("node", "init", "--admin", "nour", "--admin-password-file", str(tmp_path / "pw"),
+        "--passphrase-file", str(tmp_path / "pp"))
+    run("node", "backup", str(tmp_path / "node.rbk"), "--passphrase-file", str(tmp_path / "bp"))
+    assert seen == []
+    restored = run("copy", "restore", str(tmp_path / "node.rbk"), "--passphrase-file",
+                   str(tmp_path / "bp"))
+    assert [path for path, _ in seen] == [str(tmp_path / "copy")]
+    assert seen[0][1] in restored.output  # when the backup was taken
+
+
 def test_hook_consent_recorded(make_app, make_plugin, make_user):
     from datetime import date
 
