@@ -6,6 +6,7 @@ events and library resources, paired and syncing every few seconds, ready to exp
     python -m tools.demo --check    # the same on free ports, a sync round, check, stop
     python -m tools.demo codes      # the demo accounts' current second-factor codes
 
+Each server is its own process, as deployed (gunicorn), and sync is the real `rabita sync`.
 From a test (see ``Demo``)::
 
     with Demo(tmp_path / "demo") as demo:          # free ports; sets up, pairs, syncs
@@ -542,7 +543,8 @@ def print_welcome(accounts: dict, urls: dict[str, str], report: list[str] | None
     print("Salma (documenter) and Huda (reviewer) see each node's fictional cases, events and "
           "library, and which were consented, approved and shared; Nour (admin) sees the "
           "pairing and sync on each node's Partner nodes page; the hub shows the regional "
-          "statistics, the shared calendar and library.")
+          "statistics, the shared calendar and library. What anyone may see, without signing "
+          f"in: {urls['hub']}/public/statistics")
     print(f"The nodes sync every {SYNC_EVERY:g} seconds. Fresh codes any time: make demo-codes. "
           "Stop with Ctrl-C.\n", flush=True)
 

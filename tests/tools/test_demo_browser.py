@@ -1,6 +1,6 @@
-"""Real Chromium across the demo (``tools.demo.Demo``: a hub and three member nodes, each app on
-its own SQLite file, served over HTTP on 127.0.0.1 from threads of the test's process, synced
-by the demo's own rounds): a documenter on the Tunisia node records a case with the defender's
+"""Real Chromium across the demo (``tools.demo.Demo``: a hub and three member nodes, each on
+its own SQLite file, served over HTTP on 127.0.0.1 by a gunicorn process of its own, synced by
+rounds of the real `rabita sync`): a documenter on the Tunisia node records a case with the defender's
 consent and a reviewer approves it; after a sync round the hub's statistics count it — hidden
 while fewer than k cases are counted, shown once enough are — and the other members hold it;
 she withdraws the consent on her node and, after the next round, the hub's counts and the
