@@ -523,8 +523,9 @@ class Scrubber:
         numbers = list(NUMBER_RUN.finditer(folded))
         found = secrets.spans(folded, joined, offsets, numbers) if secrets else []
         if numbers:
-            found += self._number_spans(folded, numbers, secrets, joined, offsets)
-            found += _house_numbers(folded, _merged(found))
+            found = _merged(found + self._number_spans(folded, numbers, secrets, joined,
+                                                       offsets))
+            found += _house_numbers(folded, found)
         if " at " in folded or " arobase " in folded or " chez " in folded:
             found += [m.span() for m in SPELLED_EMAIL.finditer(folded)]
         spans = [_to_original(joined, offsets, start, end) for start, end in _merged(found)]
@@ -623,9 +624,9 @@ def _house_numbers(folded: str, spans: list[tuple[int, int]]) -> list[tuple[int,
     "[نهج ابن خلدون] عدد 17"), whether or not the record holds that number."""
     found = []
     for start, end in spans:
-        before = folded[max(0, start - 40):start].split()
-        named = folded[start:end].split()
-        if not STREET_CUES.intersection(named) and not STREET_CUES.intersection(before[-1:]):
+        # The word just before, then the span's own words: most spans name no street.
+        if STREET_CUES.isdisjoint(folded[max(0, start - 40):start].rsplit(None, 1)[-1:]) and \
+                STREET_CUES.isdisjoint(folded[start:end].split()):
             continue
         number = _NUMBER_BEFORE.search(folded, max(0, start - 40), start)
         if number is not None:
