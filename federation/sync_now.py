@@ -25,7 +25,7 @@ from core.access import require_permission
 from core.db import MAX_ID
 from core.extensions import db
 from core.forms import ConfirmForm
-from federation import sync
+from federation import restored, sync
 from federation.models import Peer
 from federation.permissions import MANAGE
 from federation.views import blueprint
@@ -91,6 +91,9 @@ def _run(app: Flask, peer_id: int, running: Job) -> None:
                     ELSEWHERE if outcomes and outcomes[0].notes else "ok")
         except keystore.NodeLocked:
             result = "locked"
+        except restored.FeedsBehind:  # restored, and could not take its feeds back yet
+            db.session.rollback()
+            result = "behind"
         except Exception as error:  # noqa: BLE001 - said on the page; the type only is logged
             db.session.rollback()
             app.logger.error("Sync now failed: %s", type(error).__name__)
@@ -114,6 +117,10 @@ def said(found: Job | None) -> str:
         return _("Synced at %(time)s: %(taken)d entries taken.", time=at, taken=found.taken)
     if found.result == "locked":
         return _("Not synced: the node is locked.")
+    if found.result == "behind":
+        return _("Not synced: this node was restored from a backup and could not yet take its "
+                 "own records back from every partner. The command rabita federation catch-up "
+                 "says which.")
     if found.result == ELSEWHERE:
         return _("Not synced here: another server of this node is syncing this partner now.")
     return _("Sync failed at %(time)s: %(why)s", time=at, why=reason_in_words(found.result))

@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 
 from core.extensions import db
 from core.review import ReviewError
-from federation import catchup, outbox, peers, protocol, restored
+from federation import catchup, outbox, peers, protocol, restored, sync_now
 from federation.models import HeldRecord, OutboxEntry, OutboxHead, Quarantine
 from federation.reasons import Refused
 from federation.testing import insecure_fill_outbox, pair
@@ -39,6 +39,18 @@ def _release_database(node) -> None:
     with node.app.app_context():
         db.session.remove()
         db.engine.dispose()
+
+
+def _lose_and_restore(node, archive) -> None:
+    """The node's machine is lost; ``rabita restore`` puts the archive onto a new instance
+    folder at the same place and address, and the node starts (and unlocks) there."""
+    node.stop()
+    _release_database(node)
+    shutil.move(node.folder, node.folder.with_name(node.folder.name + "-lost"))
+    done = node.cli("restore", str(archive), "--passphrase-file",
+                    str(archive.parent / "backup-passphrase"))
+    assert done.returncode == 0, done.stderr
+    node.start()
 
 
 def _backup_while_writing(node, partner, archive) -> None:
@@ -90,13 +102,7 @@ def restored_node(make_node, tmp_path, people):
     assert sfax.sync(tunis) == {"tunis": None}
     lost = _outbox(tunis)
 
-    tunis.stop()
-    _release_database(tunis)
-    shutil.move(tunis.folder, tmp_path / "tunis-lost")
-    done = tunis.cli("restore", str(archive), "--passphrase-file",
-                     str(tmp_path / "backup-passphrase"))
-    assert done.returncode == 0, done.stderr
-    tunis.start()
+    _lose_and_restore(tunis, archive)
     return tunis, sfax, lost, (before[0], after[0])
 
 
@@ -209,6 +215,9 @@ def test_an_answer_from_another_node_is_refused(restored_node, make_node):
         assert restored.pending() is not None
         with pytest.raises(restored.FeedsBehind, match="sfax"):
             catchup.before_signing()
+        pressed = sync_now.Job()  # an administrator's Sync now says why it did not sync
+        sync_now._run(tunis.app, peer.id, pressed)
+        assert pressed.result == "behind" and "restored" in sync_now.said(pressed)
     assert _outbox(tunis) == at_backup
 
 
@@ -246,3 +255,39 @@ def test_going_on_without_an_unreachable_peer_is_the_administrators_choice(resto
             assert restored.pending() is None and db.session.get(OutboxHead, "peers").seq == head
     finally:
         sfax.start()
+
+
+def test_a_member_of_a_hub_takes_its_hub_feed_back(make_node, tmp_path):
+    """The usual star: a node shares with the hub only (the hub on PostgreSQL). Restored, it
+    takes its ``hub`` feed back from the hub, and the hub sees no fork."""
+    tunis, hub = make_node("tunis"), make_node("hub", role="hub", database="postgresql")
+    pair(tunis, hub)
+    with tunis.context():
+        flask_migrate.stamp(revision="heads")
+    insecure_fill_outbox(tunis, 3, feed="hub", payload_bytes=200)
+    assert hub.sync(tunis) == {"tunis": None}
+    archive = tmp_path / "tunis.rbk"
+    (tmp_path / "backup-passphrase").write_text(PASSPHRASE + "\n")
+    taken = tunis.cli("backup", str(archive), "--passphrase-file",
+                      str(tmp_path / "backup-passphrase"))
+    assert taken.returncode == 0, taken.stderr
+    after = insecure_fill_outbox(tunis, 4, feed="hub", payload_bytes=200)
+    with tunis.context():
+        outbox.tombstone("testimony.testimony", after[1], "withdrawn", ["hub"])
+        db.session.commit()
+    assert hub.sync(tunis) == {"tunis": None}
+    lost = _outbox(tunis)
+
+    _lose_and_restore(tunis, archive)
+    caught = tunis.cli("federation", "catch-up")
+    assert caught.returncode == 0, caught.stderr
+    assert "hub: 5 entries taken back" in caught.stdout
+    assert _outbox(tunis) == lost
+
+    fresh = insecure_fill_outbox(tunis, 1, feed="hub", payload_bytes=200)
+    assert hub.sync(tunis) == {"tunis": None}
+    with hub.context():
+        assert db.session.scalar(select(func.count()).select_from(Quarantine)) == 0
+        held = {row.record_id: row for row in db.session.scalars(select(HeldRecord))}
+        assert held[after[1]].tombstoned_at is not None and held[after[1]].payload is None
+        assert held[fresh[0]].payload is not None
