@@ -11,8 +11,11 @@ import flask_migrate
 import pytest
 from sqlalchemy import func, select
 
+from core import clock, migrating
 from core.extensions import db
+from core.migrating import walk_branch
 from core.review import ReviewError
+from core.testing import all_databases
 from federation import catchup, outbox, peers, protocol, restored, sync_now
 from federation.models import HeldRecord, OutboxEntry, OutboxHead, Quarantine
 from federation.reasons import Refused
@@ -291,3 +294,17 @@ def test_a_member_of_a_hub_takes_its_hub_feed_back(make_node, tmp_path):
         held = {row.record_id: row for row in db.session.scalars(select(HeldRecord))}
         assert held[after[1]].tombstoned_at is not None and held[after[1]].payload is None
         assert held[fresh[0]].payload is not None
+
+
+@all_databases
+def test_the_migration_walks_down_and_up_again_with_a_restore_kept(make_app):
+    """federation_0008 makes the table the models describe; a restore kept in it goes with the
+    table down, and the branch comes back up to the models' schema."""
+    app = make_app(PLUGINS=["federation"], create_tables=False)
+    with app.app_context():
+        flask_migrate.upgrade(revision="heads")
+        db.session.add(restored.Restored(restored_at=clock.now(), backup_taken_at="2026-12-06"))
+        db.session.commit()
+        walk_branch(app, "federation")
+        assert migrating.schema_differences(app) == []
+        assert restored.pending() is None
