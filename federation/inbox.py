@@ -343,11 +343,15 @@ def apply(items: Iterable[Item], *, received_from: str, relay: bool = False,
     with checked_together(signatures or Signatures()):
         if not items:
             return done
-        received, purged, revoked, tallies = _write(items, received_from, done)
+        records = [_shared(item) for item in items]
+        # their index words, worked out in the pool while the page is written
+        ahead = shared_index.Ahead([record for record in records if record is not None])
+        received, purged, revoked, tallies = _write(items, records, received_from, done)
         count_statistics(items, {key: shared for key, shared in received.items()
                                  if key not in purged})
         count_tallies({key: counted for key, counted in tallies.items() if key not in purged})
-        shared_index.index(shared for key, shared in received.items() if key not in purged)
+        shared_index.index((shared for key, shared in received.items() if key not in purged),
+                           ahead)
     for key in revoked:
         invalidate_signed_after_revocation(key)
     announce_shared_received(*(shared for key, shared in received.items() if key not in purged))
@@ -358,9 +362,20 @@ def apply(items: Iterable[Item], *, received_from: str, relay: bool = False,
     return done
 
 
-def _write(items: list[Item], received_from: str, done: Applied):
+def _shared(item: Item) -> SharedRecord | None:
+    """The shared record an item may come to hold (None: it holds no payload of a record)."""
+    entry = item.entry
+    if item.payload is None or not (entry.kind == RECORD or entry.kind == SEALED and item.opened):
+        return None
+    return SharedRecord(entry.origin, entry.record_type, entry.record_id, entry.version,
+                        item.payload.decode())
+
+
+def _write(items: list[Item], records: list[SharedRecord | None], received_from: str,
+           done: Applied):
     """The rows of ``items``: received entries, held records, purged payloads, changed keys.
-    Returns what to announce (received, purged) and the keys revoked."""
+    ``records``: each item's shared record (``_shared``). Returns what to announce (received,
+    purged) and the keys revoked."""
     now = clock.now()
     stored = _stored([item.entry for item in items])
     held = _held({(item.entry.origin, item.entry.record_id) for item in items
@@ -369,7 +384,7 @@ def _write(items: list[Item], received_from: str, done: Applied):
     revoked: list[Key] = []
     keep: dict[tuple[str, str], dict] = {}
     tallies: dict[tuple[str, str], bytes | None] = {}
-    for item in items:
+    for item, record in zip(items, records, strict=True):
         entry = item.entry
         place = (entry.origin, entry.feed, entry.seq)
         if place in stored:
@@ -379,7 +394,8 @@ def _write(items: list[Item], received_from: str, done: Applied):
         stored[place] = entry.hash
         payload = item.payload
         if entry.kind == RECORD:
-            payload = _apply_record(entry, payload, held, keep, purge_entries, received)
+            payload = _apply_record(entry, payload, record, held, keep, purge_entries,
+                                    received)
             done.records += 1
         elif entry.kind == TALLY:
             payload = _apply_tally(entry, payload, held, tallies)
@@ -388,7 +404,8 @@ def _write(items: list[Item], received_from: str, done: Applied):
             # A recipient holds what it opened like any record; a hub keeps the sealed text
             # only to relay it (never held, counted or shown), another member the entry alone.
             if item.opened:
-                payload = _apply_record(entry, payload, held, keep, purge_entries, received)
+                payload = _apply_record(entry, payload, record, held, keep, purge_entries,
+                                        received)
                 done.records += 1
         elif entry.kind == TOMBSTONE:
             if _apply_tombstone(entry, held, keep, purge_records, received, purged, now):
@@ -418,7 +435,8 @@ def _apply_tally(entry, payload, held, tallies) -> None:
     return None
 
 
-def _apply_record(entry, payload, held, keep, purge_entries, received):
+def _apply_record(entry, payload, shared, held, keep, purge_entries, received):
+    """Hold the record's version if it is the newest; return its payload to keep (or None)."""
     key = (entry.origin, entry.record_id)
     current = held.get(key)
     if current is not None and current["tombstoned"]:
@@ -434,8 +452,8 @@ def _apply_record(entry, payload, held, keep, purge_entries, received):
         "seq": entry.seq, "expires_on": entry.expires_on, "tombstoned": False,
         "tombstone_reason": None, "id": current["id"] if current else None,
     }
-    received[key] = SharedRecord(entry.origin, entry.record_type, entry.record_id,
-                                 entry.version, None if payload is None else payload.decode())
+    received[key] = shared or SharedRecord(entry.origin, entry.record_type, entry.record_id,
+                                           entry.version, None)
     return payload
 
 

@@ -6,10 +6,15 @@ The pool belongs to the process that uses it. It is made on the first long page,
 import (a gunicorn master that loads the app makes none; each worker that needs one makes
 its own), its processes are started fresh ("spawn": they hold nothing of this process's
 memory, no unlocked key, no database connection), and it is shut down when the process
-exits; if that process is killed, its checking processes end with it. With one core (or
-``FEDERATION_SIGNATURE_PROCESSES = 0``) there is no pool and every check is made here; if
-the pool breaks or stops answering, the checks are made here too. Only the speed differs:
-the outcome is the one checking each signature in its turn gives.
+exits; if that process is killed, its checking processes end with it. Until it has
+answered its first call, checks are made here (nothing waits for a pool still starting).
+With one core (or ``FEDERATION_SIGNATURE_PROCESSES = 0``) there is no pool and every check
+is made here; if the pool breaks or stops answering, the checks are made here too. Only the
+speed differs: the outcome is the one checking each signature in its turn gives.
+
+Other pure work of a page may go to the same pool beside its checks (:class:`Worked`: a
+shared record's index words), with the same rule: what the pool has not started when it is
+wanted is done here.
 """
 
 from __future__ import annotations
@@ -19,12 +24,13 @@ import multiprocessing
 import multiprocessing.connection
 import os
 import threading
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures import TimeoutError as NoAnswer
 from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
-from functools import lru_cache
+from functools import lru_cache, partial
+from typing import Any
 
 from nacl.exceptions import BadSignatureError, CryptoError
 from nacl.signing import VerifyKey
@@ -79,13 +85,11 @@ class Signatures:
             self._hand_over()
 
     def _hand_over(self) -> None:
-        pool = checking_pool()
+        pool = started_pool()
         if pool is None:
             return  # checked here when settled
-        try:
-            future = pool.submit(all_hold, self._pending)
-        except (BrokenProcessPool, RuntimeError):  # broken, or shut down: checked here
-            _forget(pool)
+        future = _submit(pool, all_hold, self._pending)
+        if future is None:  # broken, or shut down: checked here
             self._here = True
             return
         self._handed.append((pool, future, self._pending))
@@ -103,19 +107,66 @@ class Signatures:
             raise Refused("entry-signature-invalid")
 
 
-def _answer(pool: ProcessPoolExecutor, future: Future, batch: list[Check]) -> bool:
-    """The pool's answer for ``batch``; checked here instead if the pool has not started it
-    (no waiting for a pool still starting), broke, or gives no answer in time (its
-    processes are then ended)."""
+class Worked:
+    """``function`` of each of ``values``, worked out in the pool, a batch at a time, while
+    this process goes on; :meth:`results` gives them in order. Only for pure work whose
+    result does not depend on where it is done (a module-level function, picklable values):
+    what the pool has not started when the results are wanted, or everything when there is
+    no pool (or fewer values than a batch), is worked out here."""
+
+    def __init__(self, function: Callable, values: list):
+        self._function = function
+        self._parts: list[tuple[ProcessPoolExecutor | None, Future | None, list]] = []
+        pool = started_pool() if len(values) >= BATCH else None
+        for start in range(0, len(values), BATCH):
+            part = values[start:start + BATCH]
+            future = _submit(pool, each_of, function, part) if pool is not None else None
+            pool = pool if future is not None else None  # broken: the rest is done here
+            self._parts.append((pool, future, part))
+
+    @property
+    def handed(self) -> bool:
+        """Whether any of it went to the pool (if not, :meth:`results` works it all out
+        here)."""
+        return any(future is not None for _pool, future, _part in self._parts)
+
+    def results(self) -> list:
+        here = partial(each_of, self._function)
+        found = []
+        for pool, future, part in self._parts:
+            found += here(part) if future is None else _answer(pool, future, part, here)
+        self._parts = []
+        return found
+
+
+def each_of(function: Callable, values: list) -> list:
+    """What the pool runs for :class:`Worked`."""
+    return [function(value) for value in values]
+
+
+def _submit(pool: ProcessPoolExecutor, function: Callable, *args) -> Future | None:
+    """``function(*args)`` handed to the pool; None if the pool is broken or shut down."""
+    try:
+        return pool.submit(function, *args)
+    except (BrokenProcessPool, RuntimeError):
+        _forget(pool)
+        return None
+
+
+def _answer(pool: ProcessPoolExecutor, future: Future, batch: list,
+            here: Callable[[list], Any] = all_hold) -> Any:
+    """The pool's answer for ``batch``; worked out here instead (``here(batch)``: checked,
+    by default) if the pool has not started it (no waiting for a pool still starting),
+    broke, or gives no answer in time (its processes are then ended)."""
     if future.cancel():
-        return all_hold(batch)
+        return here(batch)
     try:
         return future.result(timeout=ANSWER_TIMEOUT)
     except NoAnswer:
         _end(pool)
     except BrokenProcessPool:
         _forget(pool)
-    return all_hold(batch)
+    return here(batch)
 
 
 @contextmanager
@@ -140,6 +191,7 @@ def checked_together(signatures: Signatures, *, settle: bool = True):
 
 
 _pools: dict[tuple[int, int], ProcessPoolExecutor] = {}  # (owner's pid, size): its pool
+_started: dict[ProcessPoolExecutor, Future] = {}  # a pool's first call: answered once it runs
 _making = threading.Lock()  # a gunicorn worker's threads make one pool between them
 
 
@@ -166,9 +218,18 @@ def checking_pool() -> ProcessPoolExecutor | None:
     owner = (os.getpid(), size)  # a forked child (a gunicorn worker) never uses its parent's
     with _making:
         if owner not in _pools:
-            _pools[owner] = ProcessPoolExecutor(size, initializer=_end_with_parent,
-                                                mp_context=multiprocessing.get_context("spawn"))
+            pool = ProcessPoolExecutor(size, initializer=_end_with_parent,
+                                       mp_context=multiprocessing.get_context("spawn"))
+            _pools[owner], _started[pool] = pool, pool.submit(os.getpid)
         return _pools[owner]
+
+
+def started_pool() -> ProcessPoolExecutor | None:
+    """``checking_pool()`` once it has answered its first call. Until then (a fresh Python
+    importing the project: one to five seconds here) work is done here: handed to a pool
+    still starting, the batches it had taken would hold a page back until it runs."""
+    pool = checking_pool()
+    return pool if pool is not None and _started[pool].done() else None
 
 
 def _end_with_parent() -> None:
@@ -189,6 +250,7 @@ def _forget(pool: ProcessPoolExecutor) -> None:
         for owner, made in list(_pools.items()):
             if made is pool:
                 del _pools[owner]
+        _started.pop(pool, None)
     pool.shutdown(wait=False, cancel_futures=True)
 
 

@@ -14,8 +14,9 @@ from sqlalchemy import func, select
 from core.extensions import db
 from core.testing import add_person, all_databases, signed_in_client
 from core.text import fold_words
-from federation import inbox, shared
+from federation import inbox, shared, signatures
 from tests.federation.conftest import Origin, as_item
+from tests.federation.test_signatures import started
 from tests.federation.test_statistics_pages import case
 
 CONSENT = {"audiences": ["hub"], "purposes": ["statistics"], "expires": None}
@@ -154,6 +155,34 @@ def test_a_page_is_indexed_at_once_as_a_rebuild_would(hub):
         assert shared.rebuild() == 2
         db.session.commit()
         assert index_rows() == incremental
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("processes", [0, 1])
+def test_a_long_pages_index_rows_worked_out_in_the_pool_are_a_rebuilds(federation_app,
+                                                                        processes, monkeypatch):
+    """A long page's words and facets are worked out in the checking pool while the page is
+    written (or here, without one): the same rows as a rebuild writes from the held payloads."""
+    app = federation_app(FEDERATION_ROLE="hub", FEDERATION_SIGNATURE_PROCESSES=processes)
+    started(app)
+    handed = []
+    submit = signatures._submit
+    monkeypatch.setattr(signatures, "_submit", lambda pool, function, *args: handed.append(
+        function) or submit(pool, function, *args))
+    rng = random.Random(8)
+    count = signatures.BATCH * 2 + 7
+    store(app, Origin(seed=81), [case(rng) | {"summary": f"وسلمى Gabès {n}"}
+                                 for n in range(count)])
+    with app.app_context():
+        rows = sorted(db.session.execute(select(shared.SearchRow.record_id,
+                                                shared.SearchRow.words,
+                                                shared.SearchRow.facets)).all())
+        assert len(rows) == count and all(" سلمي " in row.words for row in rows)  # folded, clitic off
+        assert shared.rebuild() == count
+        assert sorted(db.session.execute(select(shared.SearchRow.record_id,
+                                                shared.SearchRow.words,
+                                                shared.SearchRow.facets)).all()) == rows
+    assert handed.count(signatures.each_of) == (3 if processes else 0)  # two batches, a tail
 
 
 PAYLOAD_TEXT = st.text(alphabet=st.sampled_from(list("abcé ÉA-1٣") + list("والبسلمىأإآةـً ")),

@@ -7,6 +7,7 @@ import signal
 import subprocess
 import sys
 import uuid
+from concurrent.futures import Future
 from pathlib import Path
 
 import pytest
@@ -31,7 +32,17 @@ def processes(request):
 
 @pytest.fixture
 def node(federation_app, processes):
-    return federation_app(FEDERATION_SIGNATURE_PROCESSES=processes)
+    app = federation_app(FEDERATION_SIGNATURE_PROCESSES=processes)
+    started(app)
+    return app
+
+
+def started(app):
+    """Wait until the app's pool (if any) runs: a pool still starting is given nothing."""
+    with app.app_context():
+        pool = signatures.checking_pool()
+        if pool is not None:
+            pool.submit(int).result()
 
 
 @pytest.fixture
@@ -91,6 +102,18 @@ def test_a_long_page_goes_to_the_pool_in_batches_and_is_applied(node, origin, pr
         db.session.commit()
     assert rows(node) == (LONG, LONG)
     assert handed == (0 if processes == 0 else LONG // signatures.BATCH + 1)  # the tail too
+
+
+@pytest.mark.parametrize("processes", [1], indirect=True)
+def test_a_pool_still_starting_is_given_nothing(node, origin, monkeypatch):
+    with node.app_context():
+        starting = Future()  # its first call not answered yet
+        monkeypatch.setitem(signatures._started, signatures.checking_pool(), starting)
+        page = verify(origin, long_page(origin))
+        assert page.signatures._handed == []  # all checked here, nothing waits for the pool
+        inbox.apply(page.items, received_from=origin.node_id, signatures=page.signatures)
+        db.session.commit()
+    assert rows(node) == (LONG, LONG)
 
 
 @pytest.mark.slow
@@ -181,6 +204,19 @@ def test_signatures_of_a_short_page_are_checked_here(monkeypatch):
     together.add(*checks(1, bad={0})[0])
     with pytest.raises(Refused):
         together.settle()
+
+
+@pytest.mark.slow
+def test_work_beside_the_checks_comes_back_in_order_from_the_pool_or_from_here(node,
+                                                                              processes):
+    values = list(range(signatures.BATCH * 2 + 3))  # two batches and a tail
+    with node.app_context():
+        worked = signatures.Worked(str, values)
+        assert worked.handed == (processes > 0)
+        assert worked.results() == [str(v) for v in values]
+        short = signatures.Worked(str, values[:3])
+        assert not short.handed and short.results() == ["0", "1", "2"]  # here
+        assert signatures.Worked(str, []).results() == []
 
 
 def test_a_bad_key_or_signature_is_simply_invalid():
