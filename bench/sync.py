@@ -9,7 +9,9 @@ signature and payload hash, apply, commit page by page), the same figure for a b
 only verifies each entry's signature and upserts it, on one core (measured in this run, on the
 same entries, just before and just after the pull), their ratio (target: at least 0.5), and
 how long a sync round with nothing new takes when the hub holds 1,000 and 100,000 records
-(target: flat, at most 50 ms). Figures are for comparison on one machine; this is not a test.
+(target: flat, at most 50 ms). Beside each pull, the CPU time the hub's own process spent on
+it (what still compares codes when others load the machine). Figures are for comparison on
+one machine; this is not a test.
 
 Also the same full pull with no process pool (``FEDERATION_SIGNATURE_PROCESSES = 0``: every
 signature checked in the syncing process), and, before and after in the same run, the same
@@ -93,8 +95,8 @@ def main(argv: list[str] | None = None) -> None:
         # The earlier code pulls first: the node's ledger grows with each pull, which if
         # anything slows the last one, this code's.
         earlier = {rev: pull_with_code_of(rev, folder, node) for rev in befores}
-        alone_seconds = pull(alone, node)
-        seconds = pull(hub, node)
+        alone_seconds, alone_cpu = pull(alone, node, cpu=True)
+        seconds, cpu = pull(hub, node, cpu=True)
         full_rate = args.records / seconds
         bare_after = bare_loop(node, folder / "bare-after.db")
         large_round = no_change_round(hub, node, args.rounds)
@@ -104,7 +106,7 @@ def main(argv: list[str] | None = None) -> None:
 
         print()
         print(f"full pull over HTTP     {args.records:>8} records in {seconds:7.2f} s  "
-              f"{full_rate:8.0f} records/s")
+              f"{full_rate:8.0f} records/s   hub CPU {per_record(cpu, args.records)}")
         for when, bare_seconds in (("before", bare_before), ("after", bare_after)):
             print(f"bare verify + upsert    {args.records:>8} records in {bare_seconds:7.2f} s  "
                   f"{args.records / bare_seconds:8.0f} records/s   ({when} the pull)")
@@ -113,15 +115,17 @@ def main(argv: list[str] | None = None) -> None:
         alone_rate = args.records / alone_seconds
         print(f"the same, no pool       {args.records:>8} records in {alone_seconds:7.2f} s  "
               f"{alone_rate:8.0f} records/s   ratio {alone_rate / bare_rate:.2f} "
-              f"(FEDERATION_SIGNATURE_PROCESSES = 0)")
-        for rev, (before_seconds, error) in earlier.items():
+              f"(FEDERATION_SIGNATURE_PROCESSES = 0)   hub CPU "
+              f"{per_record(alone_cpu, args.records)}")
+        for rev, (before_seconds, before_cpu, error) in earlier.items():
             if error:
                 print(f"full pull at {rev}: failed ({error})")
                 continue
             before_rate = args.records / before_seconds
             print(f"full pull at {rev:<10} {args.records:>8} records in {before_seconds:7.2f} s  "
                   f"{before_rate:8.0f} records/s   ratio {before_rate / bare_rate:.2f}; "
-                  f"now / then {full_rate / before_rate:.2f}")
+                  f"now / then {full_rate / before_rate:.2f}   hub CPU "
+                  f"{per_record(before_cpu, args.records)}")
         print(f"no-change round at {args.small:>7} records: median {small_round[0]:6.1f} ms, "
               f"p90 {small_round[1]:6.1f} ms")
         print(f"no-change round at {args.records:>7} records: median {large_round[0]:6.1f} ms, "
@@ -131,23 +135,31 @@ def main(argv: list[str] | None = None) -> None:
             made.close()
 
 
-def pull(hub, node) -> float:
-    """One sync round of ``hub`` with ``node``; returns its wall-clock seconds."""
+def pull(hub, node, *, cpu: bool = False) -> float | tuple[float, float]:
+    """One sync round of ``hub`` with ``node``; returns its wall-clock seconds (and, with
+    ``cpu``, the CPU seconds this process spent on it: not the node's, nor the checking
+    processes'). On a machine others load, the wall clock is mostly waiting for a core; the
+    CPU a pull took still compares codes."""
     from federation import peers, sync
 
     with hub.context():
         peer = peers.find(node.node_id)
-        started = time.perf_counter()
+        started, cpu_started = time.perf_counter(), time.process_time()
         outcome = sync.sync_peer(peer)
         seconds = time.perf_counter() - started
+        cpu_seconds = time.process_time() - cpu_started
     if outcome.error:
         raise SystemExit(f"the pull failed: {outcome.error}")
-    return seconds
+    return (seconds, cpu_seconds) if cpu else seconds
 
 
-def pull_with_code_of(rev: str, folder: Path, node) -> tuple[float, str | None]:
+def per_record(cpu_seconds: float, records: int) -> str:
+    return f"{cpu_seconds:6.2f} s ({cpu_seconds / records * 1e6:.0f} µs a record)"
+
+
+def pull_with_code_of(rev: str, folder: Path, node) -> tuple[float, float, str | None]:
     """A hub running the code of commit ``rev`` pairs with ``node`` and pulls everything;
-    returns its seconds (and the error, if it failed)."""
+    returns its seconds, its CPU seconds (as ``pull``'s) and the error, if it failed."""
     from core.extensions import db
     from federation import peers
 
@@ -162,7 +174,7 @@ def pull_with_code_of(rev: str, folder: Path, node) -> tuple[float, str | None]:
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     line = hub.stdout.readline()
     if not line:
-        return 0.0, "its hub did not start: " + hub.communicate()[1].strip()[-300:]
+        return 0.0, 0.0, "its hub did not start: " + hub.communicate()[1].strip()[-300:]
     made = json.loads(line)
     with node.context():
         peers.approve(peers.find(made["node_id"]), made["fingerprint"], None)
@@ -171,7 +183,7 @@ def pull_with_code_of(rev: str, folder: Path, node) -> tuple[float, str | None]:
     hub.stdin.flush()
     result = json.loads(hub.stdout.readline())
     hub.wait()
-    return result["seconds"], result["error"]
+    return result["seconds"], result["cpu"], result["error"]
 
 
 # Run by a process of its own on the earlier commit's code (first on its path: nothing of
@@ -194,10 +206,10 @@ with hub.context():
 print(json.dumps({"node_id": hub.node_id, "fingerprint": hub.fingerprint}), flush=True)
 sys.stdin.readline()
 with hub.context():
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     outcome = sync.sync_peer(peers.find(node_id))
-    seconds = time.perf_counter() - started
-print(json.dumps({"seconds": seconds, "error": outcome.error}), flush=True)
+    seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
+print(json.dumps({"seconds": seconds, "cpu": cpu, "error": outcome.error}), flush=True)
 hub.close()
 """
 
