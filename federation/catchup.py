@@ -235,8 +235,11 @@ def verify_own(raw_items: list, feed: str, seq: int, prev: str,
         problem = key.may_sign_at(entry.at)
         if problem:
             raise Refused(problem)
-        if entry.kind == KEY and entry.key_event["key_id"] not in keys:
-            # A key made after the backup: its private half is not in the archive.
+        if entry.kind == KEY and entry.key_event["action"] == "rotate" and \
+                entry.key_event["key_id"] not in keys:
+            # A signing key made after the backup: its private half is not in the archive.
+            # (An encryption key announced since is lost too, but harmlessly: the node
+            # announces a new one, to which others seal from then on.)
             raise Refused("key-superseded", "the node's key changed after the backup")
         checked.append((entry, raw["sig"], payload))
         seq, prev, prev_at = entry.seq, entry.hash, entry.at

@@ -274,17 +274,20 @@ def test_a_member_of_a_hub_takes_its_hub_feed_back(make_node, tmp_path):
     taken = tunis.cli("backup", str(archive), "--passphrase-file",
                       str(tmp_path / "backup-passphrase"))
     assert taken.returncode == 0, taken.stderr
+    assert tunis.sync() == {"hub": None}  # its first round announces an encryption key
     after = insecure_fill_outbox(tunis, 4, feed="hub", payload_bytes=200)
     with tunis.context():
         outbox.tombstone("testimony.testimony", after[1], "withdrawn", ["hub"])
         db.session.commit()
+        assert db.session.scalar(select(func.count()).select_from(OutboxEntry).where(
+            OutboxEntry.kind == "key")) == 1
     assert hub.sync(tunis) == {"tunis": None}
     lost = _outbox(tunis)
 
     _lose_and_restore(tunis, archive)
     caught = tunis.cli("federation", "catch-up")
     assert caught.returncode == 0, caught.stderr
-    assert "hub: 5 entries taken back" in caught.stdout
+    assert "hub: 6 entries taken back" in caught.stdout
     assert _outbox(tunis) == lost
 
     fresh = insecure_fill_outbox(tunis, 1, feed="hub", payload_bytes=200)
