@@ -20,6 +20,7 @@ Everything here is fictional and for trying Rabita out; never use these accounts
 from __future__ import annotations
 
 import argparse
+import contextlib
 import http.client
 import json
 import os
@@ -105,6 +106,7 @@ SYNC_EVERY = 5.0  # seconds between the demo's sync rounds
 SERVE_TIMEOUT = 120  # seconds a server may take to answer once started (a busy laptop)
 SYNC_TIMEOUT = 300  # seconds one `rabita sync` may take
 STOP_TIMEOUT = 10  # seconds a process has to end when asked, before it is killed
+PROCESSES = "processes.txt"  # the ids of the processes the running demo started
 
 
 def rabita(instance: Path, *args: str, stdin: str | None = None) -> str:
@@ -366,6 +368,7 @@ class Demo:
     def start(self) -> None:
         """Set up (or reuse), write the samples once, serve, pair, run one sync round."""
         os.environ.pop("RABITA_INSTANCE_PATH", None)
+        end_leftovers(self.folder)
         self.accounts = set_up(self.folder, self.ports)
         (self.folder / "ports.json").write_text(json.dumps(self.ports))
         try:
@@ -409,10 +412,13 @@ class Demo:
         """A process of node ``key`` (in a session of its own: Ctrl-C reaches the demo, which
         stops it), its output appended to ``log`` in the node's folder."""
         with (self.folder / key / log).open("ab") as output:
-            return subprocess.Popen(  # noqa: S603 - our own commands, our own folders
+            process = subprocess.Popen(  # noqa: S603 - our own commands, our own folders
                 command, cwd=ROOT, stdin=subprocess.DEVNULL, stdout=output,
                 stderr=subprocess.STDOUT, start_new_session=True,
                 env=dict(os.environ, RABITA_INSTANCE_PATH=str(self.folder / key)))
+        with (self.folder / PROCESSES).open("a") as started:
+            started.write(f"{process.pid}\n")
+        return process
 
     def _wait_until_serving(self, key: str) -> None:
         process = self._processes[f"{key} server"]
@@ -488,6 +494,7 @@ class Demo:
             _end(syncing)
             _end(self._processes.values())
             self._processes.clear()
+            (self.folder / PROCESSES).unlink(missing_ok=True)
         for app in self.apps.values():
             keystore.keystore(app).lock()
         self.hold_signals = False
@@ -495,6 +502,34 @@ class Demo:
 
 def _rabita(instance: Path) -> list[str]:
     return [sys.executable, "-m", "core.cli", "--instance", str(instance)]
+
+
+def end_leftovers(folder: Path) -> None:
+    """End the processes an earlier demo in ``folder`` started and left running (it was
+    killed, and could not stop them): those listed in ``PROCESSES`` that still serve or sync
+    one of its nodes (their environment names its folder), by their ids."""
+    listed = folder / PROCESSES
+    if not listed.exists():
+        return
+    for pid in {int(line) for line in listed.read_text().split()}:
+        try:
+            environment = Path(f"/proc/{pid}/environ").read_bytes().split(b"\0")
+        except OSError:  # ended already (or no /proc here)
+            continue
+        if any(entry.startswith(f"RABITA_INSTANCE_PATH={folder}{os.sep}".encode())
+               for entry in environment):
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGTERM)
+                _wait_for_end(pid)
+    listed.unlink()
+
+
+def _wait_for_end(pid: int) -> None:
+    deadline = time.monotonic() + STOP_TIMEOUT
+    while Path(f"/proc/{pid}").exists() and time.monotonic() < deadline:
+        time.sleep(0.2)
+    if Path(f"/proc/{pid}").exists():
+        os.kill(pid, signal.SIGKILL)
 
 
 def _end(processes) -> None:
@@ -628,7 +663,7 @@ def main(argv: list[str] | None = None) -> None:
         if not ready.is_set() and not demo.hold_signals:
             raise Interrupted  # out of start(), which stops what it started
 
-    for signum in (signal.SIGINT, signal.SIGTERM):
+    for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):  # SIGHUP: its terminal closed
         signal.signal(signum, on_signal)
     try:
         with demo:

@@ -17,7 +17,7 @@ import pytest
 
 from core import keystore, review, users
 from plugins.events import sample as event_samples
-from tools.demo import Demo
+from tools.demo import Demo, end_leftovers
 
 ROOT = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.slow
@@ -64,20 +64,13 @@ def test_the_demo_sets_up_pairs_syncs_and_serves_its_four_login_pages(checked):
     assert "The hub counts, in public, cases of TN 6, EG 5 in smear-campaign" in result.stdout
 
 
-@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT, signal.SIGHUP])
 def test_make_demo_reuses_its_folder_and_stops_cleanly_on_a_signal(checked, signum):
     folder, _result = checked
     shared_before = (folder / "shared.json").read_text()
     ports = json.loads((folder / "ports.json").read_text())
-    demo = subprocess.Popen(demo_command(folder), cwd=ROOT, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True)
+    demo, lines = start_demo(folder)
     try:
-        lines = []
-        for line in demo.stdout:  # until it says it is ready
-            lines.append(line)
-            if line.strip() == "Ready.":
-                break
-        assert "Ready.\n" in lines, "".join(lines) + demo.stderr.read()
         # The same ports, the same records (none written twice), all four serving.
         assert f"http://127.0.0.1:{ports['hub']}/login" in "".join(lines)
         for port in ports.values():
@@ -89,11 +82,49 @@ def test_make_demo_reuses_its_folder_and_stops_cleanly_on_a_signal(checked, sign
         if demo.poll() is None:
             demo.kill()
             demo.wait()
+        end_leftovers(folder)  # what it left running, if it could not stop
     assert demo.returncode == 0, out + err
     assert "Traceback" not in err
     assert "Stopping the demo's servers" in out
     assert (folder / "shared.json").read_text() == shared_before
     for port in ports.values():  # nothing left serving
+        with pytest.raises(urllib.error.URLError):
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/login", timeout=5)
+
+
+def start_demo(folder: Path) -> tuple[subprocess.Popen, list[str]]:
+    """`python -m tools.demo` on ``folder``, once it says it is ready: (process, its lines)."""
+    demo = subprocess.Popen(demo_command(folder), cwd=ROOT, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    lines = []
+    for line in demo.stdout:  # until it says it is ready
+        lines.append(line)
+        if line.strip() == "Ready.":
+            break
+    if "Ready.\n" not in lines:
+        demo.kill()
+        pytest.fail("".join(lines) + demo.stderr.read())
+    return demo, lines
+
+
+def test_a_demo_killed_outright_leaves_nothing_running_once_started_again(checked):
+    """Killed (SIGKILL), the demo cannot stop its servers; the next start ends them first,
+    by the ids it noted, and serves on the same ports."""
+    folder, _result = checked
+    ports = json.loads((folder / "ports.json").read_text())
+    demo, _lines = start_demo(folder)
+    demo.kill()
+    demo.communicate()
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{ports['hub']}/login",
+                                    timeout=10) as page:
+            assert page.status == 200  # its server outlived it
+        with Demo(folder) as again:
+            assert again.sync_round() == []
+    finally:
+        end_leftovers(folder)
+    assert not (folder / "processes.txt").exists()
+    for port in ports.values():
         with pytest.raises(urllib.error.URLError):
             urllib.request.urlopen(f"http://127.0.0.1:{port}/login", timeout=5)
 
