@@ -82,38 +82,44 @@ def catch_up(without: frozenset[str] = frozenset()) -> CatchUp:
     feeds (but those named in ``without``, whose node ids an administrator chose to go on
     without). Caught up — signing again — only if every other peer answered and every answer
     checked. Commits what each checked page brings; a refused page writes nothing."""
-    state, outcome = restored.pending(), CatchUp()
-    if state is None:
+    outcome = CatchUp()
+    if restored.pending() is None:
         outcome.done = True
         return outcome
     for peer in peers.approved():
-        feeds = feeds_held_by(peer)
-        if not feeds or peer.node_id in without:
-            continue
-        try:
-            if not peer.url or push.direction(peer) == push.RECEIVE:
-                raise Refused("unreachable", "this node does not reach the peer")
-            remote = client.PeerClient(peer.url, peer=peer)
-            for feed in feeds:
-                count = take_back(remote, feed)
-                outcome.taken[feed] = outcome.taken.get(feed, 0) + count
-        except Refused as refused:
-            db.session.rollback()
-            outcome.failed[peer.node_id] = refused.code
-            audit.record("federation.catch_up_refused", target_type="federation.peer",
-                         target_id=peer.node_id, reason=refused.code)
-            db.session.commit()
+        if feeds_held_by(peer) and peer.node_id not in without:
+            _ask(peer, outcome)
     if not outcome.failed:
-        state = restored.pending()
-        state.caught_up_at = clock.now()
-        state.how = ("peers-without: " + " ".join(sorted(without)))[:400] if without \
-            else "peers"
-        audit.record("federation.caught_up", target_type="federation.node",
-                     **{f"taken_{feed}": count for feed, count in outcome.taken.items()})
-        db.session.commit()
-        outcome.done = True
-        settle(state.restored_at)
+        _caught_up(without, outcome)
     return outcome
+
+
+def _ask(peer: Peer, outcome: CatchUp) -> None:
+    """Take back what ``peer`` holds of this node's feeds; a refusal is noted for it."""
+    try:
+        if not peer.url or push.direction(peer) == push.RECEIVE:
+            raise Refused("unreachable", "this node does not reach the peer")
+        remote = client.PeerClient(peer.url, peer=peer)
+        for feed in feeds_held_by(peer):
+            outcome.taken[feed] = outcome.taken.get(feed, 0) + take_back(remote, feed)
+    except Refused as refused:
+        db.session.rollback()
+        outcome.failed[peer.node_id] = refused.code
+        audit.record("federation.catch_up_refused", target_type="federation.peer",
+                     target_id=peer.node_id, reason=refused.code)
+        db.session.commit()
+
+
+def _caught_up(without: frozenset[str], outcome: CatchUp) -> None:
+    """The node signs again; the consents that ended meanwhile get their tombstones now."""
+    state = restored.pending()
+    state.caught_up_at = clock.now()
+    state.how = ("peers-without: " + " ".join(sorted(without)))[:400] if without else "peers"
+    audit.record("federation.caught_up", target_type="federation.node",
+                 **{f"taken_{feed}": count for feed, count in outcome.taken.items()})
+    db.session.commit()
+    outcome.done = True
+    settle(state.restored_at)
 
 
 def settle(since: datetime) -> int:
