@@ -8,6 +8,9 @@ can turn it into a signed tombstone that every holder must act on.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import date
 
@@ -39,12 +42,43 @@ class ConsentError(ValueError):
 
 
 def current(record) -> Consent | None:
-    return db.session.scalar(
+    """The record's consent that has not ended (the newest), or None. Inside ``read_once``,
+    read from the database once per record."""
+    known, key = _read.get(), (record.__record_type__, record.uuid)
+    if known is not None and key in known:
+        return known[key]
+    found = db.session.scalar(
         select(Consent)
         .where(Consent.record_type == record.__record_type__, Consent.record_uuid == record.uuid,
                Consent.ended_at.is_(None))
         .order_by(Consent.id.desc())
     )
+    if known is not None:
+        known[key] = found
+    return found
+
+
+# What ``current`` found inside ``read_once``, by (record type, record uuid); None outside.
+_read: ContextVar[dict | None] = ContextVar("consents_read", default=None)
+
+
+@contextmanager
+def read_once() -> Iterator[None]:
+    """Within the block, each record's current consent is read from the database once: for
+    a page that asks many questions of one consent (what it covers, whether the case waits
+    for review, what may leave). It ends with the block (one request at most); recording or
+    ending a consent in it forgets what was read of that record."""
+    token = _read.set({})
+    try:
+        yield
+    finally:
+        _read.reset(token)
+
+
+def _forget(record_type: str, record_uuid: str) -> None:
+    known = _read.get()
+    if known is not None:
+        known.pop((record_type, record_uuid), None)
 
 
 def history(record) -> list[Consent]:
@@ -119,6 +153,7 @@ def record(record, *, user, given_by: str, method: str, audiences: list[str],
     )
     db.session.add(consent)
     db.session.flush()
+    _forget(consent.record_type, consent.record_uuid)
     audit.record("consent.recorded", actor=user, target_type=record.__record_type__,
                  target_id=record.uuid, consent=consent.id)
     db.session.commit()
@@ -195,6 +230,7 @@ def _must_reach_holders_while_locked(consent: Consent) -> bool:
 def _end(consent: Consent, end: str, reason: str | None, user,
          standing: frozenset[str] = frozenset()) -> None:
     consent.ended_at = clock.now()
+    _forget(consent.record_type, consent.record_uuid)
     consent.end = end
     consent.end_reason = reason
     consent.ended_by = getattr(user, "id", None)

@@ -42,6 +42,18 @@ def insert_rows(table: Table, rows: list[dict]) -> int:
     return len(rows)
 
 
+def commit_keeping_loaded() -> None:
+    """Commit without expiring what the session loaded: for a page that commits its audit
+    record and then shows what it had read (the rows it revealed, from the transaction just
+    committed), which would otherwise all be read again."""
+    session = db.session()
+    keeping, session.expire_on_commit = session.expire_on_commit, False
+    try:
+        session.commit()
+    finally:
+        session.expire_on_commit = keeping
+
+
 def is_sqlite(engine: Engine) -> bool:
     return engine.dialect.name == "sqlite"
 

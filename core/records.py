@@ -596,15 +596,17 @@ def announce_shared_purged(shared: SharedRecord) -> None:
 # -- reading -------------------------------------------------------------------------------
 
 
-def find(record_type_name: str, record_uuid: str, user):
+def find(record_type_name: str, record_uuid: str, user, *, loading: Iterable = ()):
     """The record of that type and id if ``user`` may open it; otherwise a 404, the same as
-    for a record that does not exist. Every page that opens a record by id asks here."""
+    for a record that does not exist. Every page that opens a record by id asks here.
+    ``loading``: SQLAlchemy loader options for the parts the page reads next (loaded with
+    the record in a few queries rather than one lazy load each)."""
     if record_type_name not in record_types():
         abort(404)
     model = record_types().get(record_type_name).model
     if model is None or not _is_uuid(record_uuid):
         abort(404)
-    record = db.session.scalar(select(model).where(model.uuid == record_uuid))
+    record = db.session.scalar(select(model).where(model.uuid == record_uuid).options(*loading))
     if record is None or not may_open(record, user):
         abort(404)
     return record

@@ -97,6 +97,37 @@ def test_hook_consent_ended(node, testimony, make_user, ended):
         assert consent.current(load_testimony(node, testimony)).id == second
 
 
+def test_read_once_reads_each_consent_once_and_forgets_one_that_changes(node, testimony,
+                                                                        make_user):
+    from sqlalchemy import event
+
+    salma = make_user("salma", role="documenter")
+    first = give(node, testimony, salma.id, audiences=["hub", "peers"])
+    with node.app_context():
+        record, user = load_testimony(node, testimony), db.session.get(User, salma.id)
+        reads = []
+        listener = lambda *args: reads.append(args[2])  # noqa: E731
+        event.listen(db.engine, "before_cursor_execute", listener)
+        try:
+            with consent.read_once():
+                assert consent.current(record).id == first
+                assert consent.allows(record, "hub") and consent.allows(record, "peers")
+                assert sum("FROM core_consent" in s for s in reads) == 1
+                # Recorded or ended in the block: what it reads next is the new state.
+                newer = consent.record(record, user=user, given_by="defender", method="oral",
+                                       audiences=["peers"], purposes=["statistics"],
+                                       obtained_on=date(2026, 1, 10))
+                assert consent.allows(record, "hub") is None
+                assert consent.current(record).id == newer.id
+                consent.withdraw(newer, reason="safety", user=user)
+                assert consent.current(record) is None
+            reads.clear()
+            assert consent.current(record) is None and consent.current(record) is None
+            assert sum("FROM core_consent" in s for s in reads) == 2  # outside: each time
+        finally:
+            event.remove(db.engine, "before_cursor_execute", listener)
+
+
 def test_expiry_is_handled_by_the_command(node, testimony, make_user, ended, fake_clock):
     salma = make_user("salma", role="documenter")
     today = clock.now().date()
