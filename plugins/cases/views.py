@@ -21,7 +21,7 @@ from werkzeug.datastructures import MultiDict
 
 from core import audit, clock, consent, keystore, records, review
 from core.access import require_permission
-from core.db import page_number
+from core.db import commit_keeping_loaded, page_number
 from core.extensions import db
 from core.forms import ConfirmForm, option_tags
 from core.i18n import language
@@ -167,21 +167,22 @@ def _locked_form(form: CaseForm, case: Case | None):
 @blueprint.route("/<uuid>")
 @require_permission(VIEW)
 def detail(uuid: str):
-    case = store.get(uuid, current_user)
+    case = store.get(uuid, current_user, whole=True)
     revealed = None
     if current_user.can(VIEW_IDENTIFYING) and keystore.keystore().unlocked:
         revealed = records.reveal(case, current_user)
-        db.session.commit()
-    return render_template(
-        "cases/detail.html", case=case, revealed=revealed,
-        shown=records.texts_for(case, current_user),
-        consent=consent.current(case), shareability=_shareability(case),
-        task_form=TaskForm(), attachment_form=AttachmentForm(), confirm_form=ConfirmForm(),
-        tasks=_tasks(case, revealed is not None),
-        files=attachments.listing(case, revealed is not None),
-        locked=not keystore.keystore().unlocked, today=clock.now().date(),
-        **flow.detail_context(case),
-    )
+        commit_keeping_loaded()  # the audit record; the case is shown as it was revealed
+    with consent.read_once():  # the page asks of its consent many times
+        return render_template(
+            "cases/detail.html", case=case, revealed=revealed,
+            shown=records.texts_for(case, current_user),
+            consent=consent.current(case), shareability=_shareability(case),
+            task_form=TaskForm(), attachment_form=AttachmentForm(), confirm_form=ConfirmForm(),
+            tasks=_tasks(case, revealed is not None),
+            files=attachments.listing(case, revealed is not None),
+            locked=not keystore.keystore().unlocked, today=clock.now().date(),
+            **flow.detail_context(case),
+        )
 
 
 @blueprint.route("/<uuid>/edit", methods=["GET", "POST"])
