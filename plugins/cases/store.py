@@ -32,7 +32,7 @@ from sqlalchemy import (
     type_coerce,
     update,
 )
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, joinedload, selectinload
 from sqlalchemy.types import NullType as Unprocessed
 
 from core import clock, records, references
@@ -184,10 +184,17 @@ def may_open(case: Case, user) -> bool:
     return sees_restricted(user) or not case.restricted or case.assigned_to_id == user.id
 
 
-def get(uuid: str, user) -> Case:
+# A case with its parts: the defender in the same query, each list of parts in one more.
+WHOLE = (joinedload(Case.defender), selectinload(Case.incidents),
+         selectinload(Case.interventions), selectinload(Case.tasks),
+         selectinload(Case.attachments))
+
+
+def get(uuid: str, user, *, whole: bool = False) -> Case:
     """The case ``uuid`` if ``user`` may open it; otherwise the same 404 as a missing one
-    (through core's one lookup, which asks ``access_blockers``: see ``may_open``)."""
-    return records.find(Case.__record_type__, uuid, user)
+    (through core's one lookup, which asks ``access_blockers``: see ``may_open``).
+    ``whole``: with every part loaded at once (its page shows them all)."""
+    return records.find(Case.__record_type__, uuid, user, loading=WHOLE if whole else ())
 
 
 # -- lists -----------------------------------------------------------------------------------

@@ -91,6 +91,11 @@ def waiting(case: Case) -> list[str]:
     note = last_note(case)
     if note is not None and note.version == case.version:
         return []
+    return _unapproved(case)
+
+
+def _unapproved(case: Case) -> list[str]:
+    """The audiences ``case``'s consent covers that no approval of its version covers."""
     found = []
     for audience in AUDIENCES:
         if consent.allows(case, audience) is None:
@@ -188,7 +193,7 @@ def state(case: Case) -> State:
     if note is not None and note.version == case.version:
         return State(SENT_BACK, str(_l("Sent back by a reviewer.")),
                      str(_l("The documenter: change what the note asks, then save.")), note)
-    if waiting(case):
+    if _unapproved(case):  # waiting: the note was not about this version (above)
         return State("waiting", str(_l("Waiting for review.")),
                      str(_l("A reviewer who did not write it.")))
     if _sent(case):

@@ -9,6 +9,7 @@ from sqlalchemy import func, select, text
 from core import keystore
 from core.extensions import db
 from core.models import AuditEntry
+from core.testing import all_databases
 from plugins.cases.models import Case, Task
 from tests.plugins.cases.conftest import case_form
 
@@ -453,3 +454,78 @@ def test_site_search_counts_every_hit_and_pages_them(app, people, login_as):
     assert len(seen) == 45
     # The next page's button posts the words again: they are never in an address.
     assert 'name="page" value="2"' in first and "?q=" not in first
+
+
+# What a case page may read, whatever its size: the session with its user; the case with its
+# defender, then its incidents, support, tasks and files (one query each); its consent (once,
+# however many questions the page asks of it); for each audience it covers, its approval, in
+# what may leave and again in whether it waits for review; the reviewer's last note; the
+# holders; her drafts of it. Someone who may see identifying values adds the audit record of
+# her view (3 statements). A new query, or one run per part (N+1), fails this test: make it
+# one query for all, or raise the bound here with the reason.
+CASE_PAGE_STATEMENTS = {"salma": 17, "amina": 13}
+
+
+def statements_of(app, client, path: str) -> list[str]:
+    from sqlalchemy import event
+
+    with app.app_context():
+        engine = db.engine
+    statements = []
+    listener = lambda *args: statements.append(args[2])  # noqa: E731
+    event.listen(engine, "before_cursor_execute", listener)
+    try:
+        assert client.get(path).status_code == 200
+    finally:
+        event.remove(engine, "before_cursor_execute", listener)
+    return statements
+
+
+@all_databases
+def test_a_case_page_reads_a_bounded_number_of_statements_however_many_parts(
+        app, people, login_as):
+    import io
+    from datetime import date
+
+    from core import consent
+    from core.models import User
+
+    salma, amina = login_as(people["salma"]), login_as(people["amina"])
+    small = create(salma)
+    parts = {f"{group}-{n}-{key}": value for n in (1, 2, 3) for group, key, value in (
+        ("incidents", "occurred_on", f"2025-0{n}-0{n}"), ("incidents", "violation", "travel-ban"),
+        ("incidents", "place", "TN-11"), ("incidents", "narrative", f"Stopped {n} times."),
+        ("incidents", "place_detail", f"Gate {n}"), ("interventions", "kind", "medical"),
+        ("interventions", "status", "done"), ("interventions", "notes", f"Visit {n}."))}
+    large = create(salma, **parts)
+    token = salma.csrf_token(f"/cases/{large}")
+    for n in range(4):
+        assert salma.post(f"/cases/{large}/tasks", data={
+            "csrf_token": token, "description": f"Call back {n}"}).status_code == 302
+        assert salma.post(f"/cases/{large}/attachments", content_type="multipart/form-data",
+                          data={"csrf_token": token, "file": (io.BytesIO(b"notes"), f"{n}.txt")}
+                          ).status_code == 302
+    with app.test_request_context():
+        for uuid in (small, large):
+            case = db.session.scalar(select(Case).where(Case.uuid == uuid))
+            consent.record(case, user=db.session.get(User, people["salma"].id),
+                           given_by="defender", method="oral", audiences=["peers", "hub"],
+                           purposes=["advocacy"], obtained_on=date(2025, 1, 1))
+        assert len(db.session.scalar(select(Case).where(Case.uuid == large)).incidents) == 4
+    viewed_before = identifying_views(app, large)
+    for name, client in (("salma", salma), ("amina", amina)):
+        counts = []
+        for uuid in (small, large):
+            client.get(f"/cases/{uuid}")  # a first view may read what later ones keep
+            read = statements_of(app, client, f"/cases/{uuid}")
+            counts.append(len(read))
+            assert sum("FROM core_consent" in s and "count(" not in s for s in read) == 1, name
+        assert counts[0] == counts[1] <= CASE_PAGE_STATEMENTS[name], (name, counts)
+    # Still one audit record for each of her views of identifying values (none for amina's).
+    assert identifying_views(app, large) == viewed_before + 2
+
+
+def identifying_views(app, uuid: str) -> int:
+    with app.app_context():
+        return db.session.scalar(select(func.count()).select_from(AuditEntry).where(
+            AuditEntry.action == "record.identifying_viewed", AuditEntry.target_id == uuid))
