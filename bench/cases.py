@@ -14,9 +14,12 @@ and selective search p95 ≤ 20 ms, every search ≤ 100 ms, ≤ 150 MB per work
 
 ``--before REV`` (repeatable): the same pages served by the code of an earlier commit, in the
 same run — its files taken with ``git archive`` under .bench/, its own node built by its own
-code with the same cases, served by its own gunicorn — measured in turn with today's (three
-rounds each, alternating, so the machine's drift weighs on both alike); the table then gives
-each p95 as the median of its rounds, and now / then.
+code with the same cases, served by its own gunicorn at the same time as today's — and each
+page's requests go to each code in turn, the order flipping every request, so that the load
+of the moment weighs on both alike (a code measured after the other, even in alternating
+rounds, met another machine: ratios moved by 2x between runs). Three rounds (``--rounds``),
+each with servers started afresh; the table then gives each p95 as the median of its rounds,
+and now / then.
 
 Beside each page's times: the CPU its two workers spent per request (from each worker's
 ``/proc/<pid>/task/*/schedstat``, over the timed requests). On a machine others load, a
@@ -240,37 +243,49 @@ def gunicorn(instance: Path, env: dict, *options: str) -> tuple[subprocess.Popen
     raise SystemExit("gunicorn did not start")
 
 
-def measure(port: int, count: int, server: subprocess.Popen | None = None
-            ) -> dict[str, tuple[float, float, str, float]]:
-    """Per page: p50 and p95 in ms, what the list says it holds, and the workers' CPU ms per
-    timed request (0 without ``server``)."""
-    browser = Browser(port)
-    sign_in(browser)
-    figures = {}
+def measure(served: dict, count: int) -> dict:
+    """For each code in ``served`` ({code: (server, port)}, every node served at once): per
+    page, p50 and p95 in ms, what the list says it holds, and the workers' CPU ms per timed
+    request. Each request of a page goes to every code in turn, the order flipping from one
+    request to the next, so that a machine others load weighs on each code alike."""
+    browsers = {code: Browser(port) for code, (_server, port) in served.items()}
+    for browser in browsers.values():
+        sign_in(browser)
+    figures: dict = {code: {} for code in served}
     for label, path in pages(count).items():
-        if path.startswith("next of "):
-            path = _next_link(browser, path.removeprefix("next of "))
-        method, form = "GET", None
-        if path.startswith("post "):
-            method, (path, words) = "POST", path.removeprefix("post ").split(" q=")
-            form = {"q": words, "csrf_token": _csrf_token(browser, path)}
-        times, cpu_before = [], 0.0
+        asked = {code: _asked(browser, path) for code, browser in browsers.items()}
+        times: dict = {code: [] for code in served}
+        cpu_before, last, order = {}, {}, list(served)
         for number in range(WARM_UP + TIMED):
-            if number == WARM_UP and server is not None:
-                cpu_before = workers_cpu(server)
-            start = time.perf_counter()
-            status, page, _ = browser.request(method, path, form)
-            elapsed = time.perf_counter() - start
-            if status != 200:
-                raise SystemExit(f"{path} answered {status}")
-            if number >= WARM_UP:
-                times.append(elapsed * 1000)
-        cpu = (workers_cpu(server) - cpu_before) * 1000 / TIMED if server is not None else 0.0
-        shown = re.search(r'<p class="count">\s*([^<·]+)', page)
-        times.sort()
-        figures[label] = (statistics.median(times), times[int(len(times) * 0.95) - 1],
-                          shown.group(1).strip() if shown else "", cpu)
+            if number == WARM_UP:
+                cpu_before = {code: workers_cpu(server) for code, (server, _) in served.items()}
+            for code in order if number % 2 else order[::-1]:
+                method, target, form = asked[code]
+                start = time.perf_counter()
+                status, last[code], _ = browsers[code].request(method, target, form)
+                elapsed = time.perf_counter() - start
+                if status != 200:
+                    raise SystemExit(f"{target} answered {status}")
+                if number >= WARM_UP:
+                    times[code].append(elapsed * 1000)
+        for code, (server, _port) in served.items():
+            cpu = (workers_cpu(server) - cpu_before[code]) * 1000 / TIMED
+            shown = re.search(r'<p class="count">\s*([^<·]+)', last[code])
+            ordered = sorted(times[code])
+            figures[code][label] = (statistics.median(ordered),
+                                    ordered[int(len(ordered) * 0.95) - 1],
+                                    shown.group(1).strip() if shown else "", cpu)
     return figures
+
+
+def _asked(browser: Browser, path: str) -> tuple[str, str, dict | None]:
+    """The method, address and form of a page as ``pages`` names it."""
+    if path.startswith("next of "):
+        path = _next_link(browser, path.removeprefix("next of "))
+    if path.startswith("post "):
+        path, words = path.removeprefix("post ").split(" q=")
+        return "POST", path, {"q": words, "csrf_token": _csrf_token(browser, path)}
+    return "GET", path, None
 
 
 def _csrf_token(browser: Browser, path: str) -> str:
@@ -320,34 +335,40 @@ def main() -> None:
         if args.before:
             compare(database, args.cases, args.before, args.rounds)
             continue
-        instance, env = prepare(database, args.cases)
-        figures, memory = measure_served(instance, env, args.cases)
+        figures, memory = measure_served({None: prepare(database, args.cases)}, args.cases)
+        figures, memory = figures[None], memory[None]
         print(f"  {'page':<48} {'p50 ms':>8} {'p95 ms':>8} {'CPU ms':>8}  shown")
         for label, (p50, p95, shown, cpu) in figures.items():
             print(f"  {label:<48} {p50:>8.1f} {p95:>8.1f} {cpu:>8.2f}  {shown}")
         print("  resident memory per worker: " + ", ".join(f"{m:.0f} MB" for m in memory))
 
 
-def measure_served(instance: Path, env: dict, count: int) -> tuple[dict, list[float]]:
-    server, port = serve(instance, env)
+def measure_served(nodes: dict, count: int) -> tuple[dict, dict]:
+    """Serve every node of ``nodes`` ({code: (instance, env)}) at once and measure them
+    together: figures and each worker's memory, by code."""
+    served = {}
     try:
-        return measure(port, count, server), worker_memory(server)
+        for code, (instance, env) in nodes.items():
+            served[code] = serve(instance, env)
+        figures = measure(served, count)
+        return figures, {code: worker_memory(server) for code, (server, _) in served.items()}
     finally:
-        server.send_signal(signal.SIGTERM)
-        server.wait(timeout=30)
+        for server, _port in served.values():
+            server.send_signal(signal.SIGTERM)
+            server.wait(timeout=30)
 
 
 def compare(database: str, count: int, befores: list[str], rounds: int) -> None:
-    """Today's code and each earlier one serve their own node in turn, ``rounds`` times."""
+    """Today's code and each earlier one serve their own node, all at once, ``rounds`` times
+    (each time a fresh start of every server)."""
     codes = [None, *befores]
     nodes = {rev: prepare(database, count, rev) for rev in codes}
     p95s: dict = {rev: {} for rev in codes}
     cpus: dict = {rev: {} for rev in codes}
-    memory: dict = {}
     for _ in range(rounds):
+        figures, memory = measure_served(nodes, count)
         for rev in codes:
-            figures, memory[rev] = measure_served(*nodes[rev], count)
-            for label, (_p50, p95, _shown, cpu) in figures.items():
+            for label, (_p50, p95, _shown, cpu) in figures[rev].items():
                 p95s[rev].setdefault(label, []).append(p95)
                 cpus[rev].setdefault(label, []).append(cpu)
     heads = "".join(f" {rev or 'now':>10}" for rev in codes)
