@@ -123,13 +123,18 @@ def _caught_up(without: frozenset[str], outcome: CatchUp) -> None:
 
 
 def settle(since: datetime) -> int:
-    """The consents that ended while the node could not sign (their tombstones waited): their
-    records are tombstoned now, as ``consent_ended`` would have. Returns how many."""
+    """What waited while the node could not sign, done now as core's hooks would have: the
+    records of consents that ended are tombstoned, those of consents recorded since (a
+    narrower consent's new terms) shared. Returns how many consents."""
     ended = list(db.session.scalars(select(Consent).where(Consent.ended_at >= since)
                                     .order_by(Consent.ended_at, Consent.id)))
     for consent in ended:
         outbox.consent_ended(consent, consent.end)
-    return len(ended)
+    recorded = list(db.session.scalars(select(Consent).where(
+        Consent.recorded_at >= since, Consent.ended_at.is_(None)).order_by(Consent.id)))
+    for consent in recorded:
+        outbox.share_consented(consent)
+    return len(ended) + len(recorded)
 
 
 def first(round_of_sync: Callable[P, T]) -> Callable[P, T]:

@@ -6,12 +6,13 @@ from __future__ import annotations
 
 import shutil
 import threading
+from datetime import date
 
 import flask_migrate
 import pytest
 from sqlalchemy import func, select
 
-from core import clock, migrating
+from core import clock, consent, migrating
 from core.extensions import db
 from core.migrating import walk_branch
 from core.review import ReviewError
@@ -20,6 +21,7 @@ from federation import catchup, outbox, peers, protocol, restored, sync_now
 from federation.models import HeldRecord, OutboxEntry, OutboxHead, Quarantine
 from federation.reasons import Refused
 from federation.testing import insecure_fill_outbox, pair
+from tests.conftest import load_testimony
 from tests.federation.conftest import share_testimony, withdraw
 
 PASSPHRASE = "a backup passphrase for the restore tests"
@@ -36,6 +38,15 @@ def _withdraw(node, record_id: str) -> None:
     with node.context():
         outbox.tombstone("testimony.testimony", record_id, "withdrawn", ["peers"])
         db.session.commit()
+
+
+def narrow(node, record_id: str, user_id: int, *, ends: date) -> None:
+    """Her consent again, as it was but ending on ``ends``: narrower, so approvals stand."""
+    with node.context():
+        record = load_testimony(node.app, record_id)
+        consent.record(record, user=node.user(user_id), given_by="defender", method="oral",
+                       audiences=["peers"], purposes=["advocacy"],
+                       obtained_on=date(2026, 1, 1), expires_on=ends)
 
 
 def _release_database(node) -> None:
@@ -94,6 +105,7 @@ def restored_node(make_node, tmp_path, people):
         flask_migrate.stamp(revision="heads")  # made by create_all: restore migrates nothing
     tunis.people = people(tunis)
     tunis.testimony = share_testimony(tunis, *tunis.people)
+    tunis.narrowed = share_testimony(tunis, *tunis.people, title="Its consent narrows later")
     before = insecure_fill_outbox(tunis, 5, payload_bytes=200)
     sfax.sync(tunis)
     archive = tmp_path / "tunis.rbk"
@@ -126,6 +138,7 @@ def test_a_restored_node_takes_its_feeds_back_and_forks_nothing(restored_node):
     with pytest.raises(ReviewError):  # a reviewer's approval is refused, nothing saved
         share_testimony(tunis, salma, huda, title="Approved while behind")
     withdraw(tunis, tunis.testimony, salma)  # her consent ends here; its tombstone waits
+    narrow(tunis, tunis.narrowed, salma, ends=date(2027, 6, 30))  # its new terms wait
     assert [row[:3] for row in _outbox(tunis)] == [row[:3] for row in at_backup]
 
     assert tunis.sync() == {"sfax": None}  # one round: caught up first, then synced
@@ -134,9 +147,11 @@ def test_a_restored_node_takes_its_feeds_back_and_forks_nothing(restored_node):
     assert [row[:3] for row in back[:len(lost)]] == [row[:3] for row in lost]
     with tunis.context():
         assert restored.pending() is None
-        last = db.session.scalar(select(OutboxEntry).order_by(OutboxEntry.seq.desc()).limit(1))
-        assert len(back) == len(lost) + 1 and last.kind == "tombstone" and \
-            last.record_id == tunis.testimony  # the withdrawal that waited, signed now
+        waited = list(db.session.scalars(select(OutboxEntry).where(
+            OutboxEntry.seq > len(lost)).order_by(OutboxEntry.seq)))
+        assert len(back) == len(lost) + 2  # what waited, signed now: the withdrawal...
+        assert (waited[0].kind, waited[0].record_id) == ("tombstone", tunis.testimony)
+        assert (waited[1].kind, waited[1].record_id) == ("record", tunis.narrowed)  # ...terms
         withdrawn = (*withdrawn, tunis.testimony)
         assert all(outbox.retracted(record_id, "peers") for record_id in withdrawn)
         assert db.session.scalar(select(func.count()).select_from(OutboxEntry).where(
@@ -144,6 +159,10 @@ def test_a_restored_node_takes_its_feeds_back_and_forks_nothing(restored_node):
     payloads = {seq: payload for _feed, seq, _hash, payload in back}
     assert payloads[1] is None  # seq 1: the testimony, shared before the backup, withdrawn
     assert all(payloads[seq] == payload for _feed, seq, _hash, payload in lost if seq > 1)
+    with sfax.context():
+        narrowed = db.session.scalar(select(HeldRecord).where(
+            HeldRecord.record_id == tunis.narrowed))
+        assert narrowed.expires_on == date(2027, 6, 30) and narrowed.payload is not None
     with sfax.context():
         assert db.session.scalar(select(func.count()).select_from(Quarantine)) == 0
         held = {row.record_id: row for row in db.session.scalars(select(HeldRecord))}
