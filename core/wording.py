@@ -50,7 +50,9 @@ LEFT_TO_RIGHT = re.compile(
 
 
 # A list page calls the two filters below a hundred times: they join escaped strings and
-# make one Markup, rather than format through Markup's % (a few µs each).
+# make one Markup, rather than format through Markup's % (a few µs each). Every kind of
+# LEFT_TO_RIGHT value holds a digit or an "@": a text with neither is not searched for one.
+_MAY_HOLD_LEFT_TO_RIGHT = re.compile(r"[\d@]").search
 
 
 def ltr(value) -> Markup:
@@ -68,6 +70,8 @@ def bidi(value) -> Markup:
     if value is None or value == "":
         return Markup("")
     text = str(value)
+    if _MAY_HOLD_LEFT_TO_RIGHT(text) is None:  # most titles and names: nothing to isolate
+        return Markup(f'<bdi dir="auto">{escape(text)}</bdi>')  # noqa: S704 - escaped here
     pieces, start = ['<bdi dir="auto">'], 0
     for found in LEFT_TO_RIGHT.finditer(text):
         pieces += [escape(text[start:found.start()]), '<bdi dir="ltr">', escape(found.group()),
