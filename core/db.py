@@ -3,9 +3,15 @@ requests checked before any query, and rows written many at once."""
 
 from __future__ import annotations
 
+import functools
+import inspect
+from collections.abc import Callable
+from typing import Any
+
 from flask import Flask
-from sqlalchemy import Table, event, insert
-from sqlalchemy.engine import Engine
+from sqlalchemy import Column, Table, event, insert
+from sqlalchemy.engine import Dialect, Engine
+from sqlalchemy.exc import ArgumentError, StatementError
 
 from core import read_only, sqlite_tuning
 from core.extensions import db
@@ -36,10 +42,85 @@ def insert_rows(table: Table, rows: list[dict]) -> int:
     """Insert many rows into ``table`` in the current transaction, with one ``executemany``
     (hundreds of rows at once: a sync page, a ledger page). Every value goes through its
     column's type, as in any other write: a timestamp is stored as naive UTC, a sealed or JSON
-    column is sealed or serialised. Every row has the same keys. Returns how many rows."""
-    if rows:
-        db.session.execute(insert(table), rows)
+    column is sealed or serialised; a column left out takes its default. Every row has the
+    same keys, each a column of ``table``. Returns how many rows.
+
+    The statement and each column's type processing are SQLAlchemy's own, worked out once per
+    table and set of keys, and the rows go to the driver's ``executemany`` as they are: what
+    ``session.execute(insert(table), rows)`` did, without working it all out again for each
+    row. A value its column refuses raises ``StatementError`` before anything is written."""
+    if not rows:
+        return 0
+    keys = tuple(rows[0])
+    connection = db.session.connection()
+    plan = _insert_plan(table, connection.dialect, keys)
+    try:
+        values = plan.values(rows)
+    except ArgumentError:
+        raise
+    except Exception as error:  # what a column's type refuses, wrapped as SQLAlchemy does
+        raise StatementError(str(error), plan.statement, None, error) from error
+    connection.exec_driver_sql(plan.statement, values)
     return len(rows)
+
+
+class _InsertPlan:
+    """How rows with given keys are inserted into a table: the statement compiled for the
+    dialect, and for each of its parameters where the value comes from (the row or the
+    column's default) and the column type's bind processor."""
+
+    def __init__(self, table: Table, dialect: Dialect, keys: tuple[str, ...]) -> None:
+        self.keys = frozenset(keys)
+        unknown = [key for key in keys if key not in table.c]
+        if unknown:
+            raise ArgumentError(f"{table.name} has no column {unknown[0]!r}")
+        defaults = {}
+        for column in table.c:
+            if column.key not in keys and column.default is not None:
+                defaults[column.key] = _python_default(column)
+        compiled = insert(table).inline().compile(dialect=dialect,
+                                                  column_keys=[*keys, *defaults])
+        self.statement = compiled.string
+        # each parameter of the statement, in its order (positional) or by its name (named)
+        names = compiled.positiontup if compiled.positional else list(compiled.binds)
+        self.names = None if compiled.positional else [compiled.bind_names[compiled.binds[n]]
+                                                       for n in names]
+        self.sources = []
+        for name in names:
+            column = table.c[compiled.binds[name].key]
+            processor = column.type._cached_bind_processor(dialect)
+            self.sources.append((column.key, defaults.get(column.key), processor))
+
+    def values(self, rows: list[dict]) -> list[tuple] | list[dict]:
+        """The rows' parameters for the driver, each value through its column's type."""
+        if any(row.keys() != self.keys for row in rows):
+            raise ArgumentError("a row's keys differ from the first row's")
+        columns = []  # a column at a time: each processor applied over all the rows
+        for key, default, processor in self.sources:
+            values = [default() for _ in rows] if default else [row[key] for row in rows]
+            columns.append(list(map(processor, values)) if processor else values)
+        if self.names is None:
+            return list(zip(*columns, strict=True))
+        return [dict(zip(self.names, row, strict=True)) for row in zip(*columns, strict=True)]
+
+
+def _python_default(column: Column) -> Callable[[], Any]:
+    """The value a column left out of a row takes: its scalar default, or what its callable
+    default (one taking no argument, e.g. ``clock.now``) returns for each row. Any other
+    default (an SQL expression, a sequence, a callable wanting SQLAlchemy's execution context)
+    is refused: insert_rows cannot apply it as an ORM insert would."""
+    default = column.default
+    if default.is_scalar:
+        return lambda value=default.arg: value
+    if default.is_callable and not inspect.signature(default.arg).parameters:
+        return default.arg.__wrapped__
+    raise ArgumentError(f"insert_rows cannot apply the default of {column} ({default!r}): "
+                        "give the column a value in every row")
+
+
+@functools.lru_cache(maxsize=128)
+def _insert_plan(table: Table, dialect: Dialect, keys: tuple[str, ...]) -> _InsertPlan:
+    return _InsertPlan(table, dialect, keys)
 
 
 def commit_keeping_loaded() -> None:

@@ -285,6 +285,49 @@ def test_insert_rows_refuses_a_value_its_column_refuses_and_writes_nothing(bulk_
 
 
 @all_databases
+def test_insert_rows_fills_a_left_out_columns_default_in_each_row(bulk_table, monkeypatch):
+    from core import clock
+
+    moments = iter([dt.datetime(2026, 11, 28, 9, n, tzinfo=dt.UTC) for n in (1, 2)])
+    monkeypatch.setattr(clock, "now", lambda: next(moments))  # a callable default, per row
+    stamped = sa.Table("test_bulk_stamped", sa.MetaData(),
+                       sa.Column("id", sa.Integer, primary_key=True),
+                       sa.Column("at", UTCDateTime, default=clock.now))
+    stamped.create(db.engine)
+    try:
+        assert insert_rows(stamped, [{"id": 1}, {"id": 2}]) == 2
+        insert_rows(bulk_table, [{"id": 1, "secret": None, "facts": None, "at": None,
+                                  "kind": "given"}])
+        assert insert_rows(bulk_table, [{"id": 2, "secret": None, "facts": None, "at": None}])
+        assert db.session.execute(sa.select(stamped.c.at).order_by(stamped.c.id)).scalars()\
+            .all() == [dt.datetime(2026, 11, 28, 9, n, tzinfo=dt.UTC) for n in (1, 2)]
+        assert db.session.execute(sa.select(bulk_table.c.kind).order_by(bulk_table.c.id))\
+            .scalars().all() == ["given", "plain"]
+    finally:
+        db.session.rollback()
+        stamped.drop(db.engine)
+
+
+@all_databases
+def test_insert_rows_refuses_an_unknown_column_a_row_unlike_the_first_and_a_default_it_cannot_apply(
+        bulk_table):
+    with pytest.raises(sa.exc.ArgumentError, match="test_bulk has no column 'secrets'"):
+        insert_rows(bulk_table, [{"id": 1, "secrets": None}])
+    with pytest.raises(sa.exc.ArgumentError, match="differ from the first row's"):
+        insert_rows(bulk_table, [{"id": 1, "secret": None}, {"id": 2, "facts": None}])
+    counted = sa.Table("test_bulk_counted", sa.MetaData(),
+                       sa.Column("id", sa.Integer, primary_key=True),
+                       sa.Column("n", sa.Integer, default=sa.text("1 + 1")),
+                       sa.Column("m", sa.Integer, default=lambda context: 2))
+    with pytest.raises(sa.exc.ArgumentError, match="cannot apply the default"):
+        insert_rows(counted, [{"id": 1, "m": 2}])  # an SQL expression
+    with pytest.raises(sa.exc.ArgumentError, match="cannot apply the default"):
+        insert_rows(counted, [{"id": 1, "n": 2}])  # a callable wanting the execution context
+    db.session.rollback()
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(bulk_table)) == 0
+
+
+@all_databases
 def test_the_reference_migration_gives_every_case_its_own_random_reference(migrating_app):
     from core import references
 
