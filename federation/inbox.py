@@ -346,12 +346,13 @@ def apply(items: Iterable[Item], *, received_from: str, relay: bool = False,
         records = [_shared(item) for item in items]
         # their index words, worked out in the pool while the page is written
         ahead = shared_index.Ahead([record for record in records if record is not None])
-        received, purged, revoked, tallies = _write(items, records, received_from, done)
+        received, purged, revoked, tallies, first = _write(items, records, received_from,
+                                                           done)
         count_statistics(items, {key: shared for key, shared in received.items()
                                  if key not in purged})
         count_tallies({key: counted for key, counted in tallies.items() if key not in purged})
         shared_index.index((shared for key, shared in received.items() if key not in purged),
-                           ahead)
+                           ahead, first=first)
     for key in revoked:
         invalidate_signed_after_revocation(key)
     announce_shared_received(*(shared for key, shared in received.items() if key not in purged))
@@ -375,7 +376,8 @@ def _write(items: list[Item], records: list[SharedRecord | None], received_from:
            done: Applied):
     """The rows of ``items``: received entries, held records, purged payloads, changed keys.
     ``records``: each item's shared record (``_shared``). Returns what to announce (received,
-    purged) and the keys revoked."""
+    purged), the keys revoked, the tallies, and the records held for the first time (no
+    row of theirs was in the database: nothing of them to rewrite in the index)."""
     now = clock.now()
     stored = _stored([item.entry for item in items])
     held = _held({(item.entry.origin, item.entry.record_id) for item in items
@@ -419,7 +421,8 @@ def _write(items: list[Item], records: list[SharedRecord | None], received_from:
         insert_rows(ReceivedEntry.__table__, rows)  # hundreds at once
     _purge(purge_entries, purge_records)
     _save_held(keep)
-    return received, purged, revoked, tallies
+    first = {key for key, state in keep.items() if state["id"] is None}
+    return received, purged, revoked, tallies, first
 
 
 def _apply_tally(entry, payload, held, tallies) -> None:

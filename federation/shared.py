@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
@@ -199,17 +199,21 @@ def index_values(value: tuple[str, str, str]) -> tuple[str, str]:
     return words_of(payload), facets_of(origin, record_id, payload)
 
 
-def index(received: Iterable[records.SharedRecord], ahead: Ahead | None = None) -> None:
+def index(received: Iterable[records.SharedRecord], ahead: Ahead | None = None,
+          first: Collection[tuple[str, str]] = ()) -> None:
     """Write (or rewrite) the index rows of records just stored, in the caller's transaction:
     a page of a sync at once, one DELETE and one INSERT of many rows, not two statements per
     record (which cost the hub as much as checking the page). One record once per call.
-    ``ahead``: the words of (some of) them, already being worked out."""
+    ``ahead``: the words of (some of) them, already being worked out. ``first``: the (origin,
+    record id) of those the node never held before (``federation_held`` had no row of them):
+    they have no index row to delete (one is only written for a record held)."""
     rows = {(shared.origin, shared.record_id): shared for shared in received}
     if not rows:
         return
     by_origin: dict[str, list[str]] = {}
     for origin, record_id in rows:
-        by_origin.setdefault(origin, []).append(record_id)
+        if (origin, record_id) not in first:
+            by_origin.setdefault(origin, []).append(record_id)
     for origin, record_ids in by_origin.items():
         # (origin, record_id IN ...): the index finds them. A row value IN ((o, r), ...) is
         # not looked up in it by SQLite: each page scanned the whole table (a pull of N

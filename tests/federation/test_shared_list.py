@@ -157,6 +157,40 @@ def test_a_page_is_indexed_at_once_as_a_rebuild_would(hub):
         assert index_rows() == incremental
 
 
+@all_databases
+def test_only_a_record_held_before_has_its_index_row_deleted(hub):
+    """A record the hub never held has no index row: a page of new records deletes none; a
+    newer version of one held deletes its row (and writes it again), no other."""
+    from sqlalchemy import event
+
+    member, rng = Origin(seed=62), random.Random(7)
+    held, new = str(uuid.uuid4()), str(uuid.uuid4())
+    deletes = []
+
+    def seen(conn, cursor, statement, parameters, context, executemany):
+        if statement.startswith(f"DELETE FROM {shared.SearchRow.__tablename__}"):
+            deletes.append(str(parameters))
+
+    with hub.app_context():
+        event.listen(db.engine, "before_cursor_execute", seen)
+        try:
+            inbox.apply([as_item(member.record("hub", held, 1, payload=case(rng),
+                                               consent=CONSENT))],
+                        received_from=member.node_id, relay=True)
+            assert deletes == []
+            inbox.apply([as_item(member.record("hub", held, 2, payload=case(rng),
+                                               consent=CONSENT)),
+                         as_item(member.record("hub", new, 1, payload=case(rng),
+                                               consent=CONSENT))],
+                        received_from=member.node_id, relay=True)
+            db.session.commit()
+        finally:
+            event.remove(db.engine, "before_cursor_execute", seen)
+        assert len(deletes) == 1 and held in deletes[0] and new not in deletes[0]
+        assert sorted(db.session.scalars(select(shared.SearchRow.record_id))) == sorted(
+            [held, new])
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("processes", [0, 1])
 def test_a_long_pages_index_rows_worked_out_in_the_pool_are_a_rebuilds(federation_app,
