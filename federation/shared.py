@@ -20,10 +20,11 @@ from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
-from sqlalchemy import Index, String, Text, and_, bindparam, delete, insert, or_, select
+from sqlalchemy import Index, String, Text, and_, bindparam, delete, or_, select
 from sqlalchemy.orm import Mapped, mapped_column
 
 from core import clock, records
+from core.db import insert_rows
 from core.extensions import db
 from core.readable import Shown, in_words
 from core.text import fold_words
@@ -228,7 +229,7 @@ def index(received: Iterable[records.SharedRecord], ahead: Ahead | None = None,
             words_of(shared.payload), facets_of(origin, record_id, shared.payload))  # cached
         values.append({"origin": origin, "record_id": record_id, "words": words,
                        "facets": facets})
-    db.session.execute(_INSERT, values)
+    insert_rows(_TABLE, values)
 
 
 def forget(origin: str, record_id: str) -> None:
@@ -239,7 +240,6 @@ def forget(origin: str, record_id: str) -> None:
 # per-statement flush, session synchronising and statement building cost three quarters of a
 # pull (this runs once per record received).
 _TABLE = SearchRow.__table__
-_INSERT = insert(_TABLE)
 _FORGET = delete(_TABLE).where(_TABLE.c.origin == bindparam("origin"),
                                _TABLE.c.record_id == bindparam("record_id"))
 _FORGET_SOME = delete(_TABLE).where(
