@@ -10,7 +10,10 @@ exits; if that process is killed, its checking processes end with it. Until it h
 answered its first call, checks are made here (nothing waits for a pool still starting).
 With one core (or ``FEDERATION_SIGNATURE_PROCESSES = 0``) there is no pool and every check
 is made here; if the pool breaks or stops answering, the checks are made here too. Only the
-speed differs: the outcome is the one checking each signature in its turn gives.
+speed differs: the outcome is the one checking each signature in its turn gives. (On Python
+3.11 a pool whose process dies while this process takes a batch back can print an
+InvalidStateError from the pool's own manager thread — python/cpython gh-107219, fixed in
+3.12 — and leave that batch unanswered: it is checked here after ``ANSWER_TIMEOUT``.)
 
 Other pure work of a page may go to the same pool beside its checks (:class:`Worked`: a
 shared record's index words), with the same rule: what the pool has not started when it is

@@ -6,8 +6,9 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import uuid
-from concurrent.futures import Future
+from concurrent.futures import Future, InvalidStateError
 from pathlib import Path
 
 import pytest
@@ -153,8 +154,28 @@ def a_checking_process(node) -> int:
         return signatures.checking_pool().submit(os.getpid).result()
 
 
+@pytest.fixture
+def stdlib_breakage_race(monkeypatch):
+    """CPython 3.11's ProcessPoolExecutor, failing the futures of a pool whose process died,
+    raises InvalidStateError in its own manager thread for a future this process cancelled
+    at that moment (taking a batch back to check it here): python/cpython gh-107219, fixed
+    in 3.12 and not in 3.11. That thread is the standard library's, and the checks are not
+    affected (a batch it leaves unanswered is checked here after ANSWER_TIMEOUT); any other
+    exception in any thread still fails the test."""
+    previous = threading.excepthook
+
+    def hook(args):
+        if isinstance(args.exc_value, InvalidStateError) and \
+                type(args.thread).__name__ == "_ExecutorManagerThread":
+            return
+        previous(args)
+
+    monkeypatch.setattr(threading, "excepthook", hook)
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("processes", [1, 2], indirect=True)
+@pytest.mark.usefixtures("stdlib_breakage_race")
 def test_a_killed_checking_process_changes_only_the_speed(node, origin):
     with node.app_context():
         broken = signatures.checking_pool()
