@@ -43,7 +43,10 @@ from federation.settings import setting
 
 Check = tuple[bytes, bytes, bytes]  # public key, signed bytes, signature
 
-BATCH = 50  # checks handed to the pool at once; a page with fewer is checked here
+# Checks handed to the pool at once; a page with fewer is checked here. Each hand-over and
+# answer passes through the pool's threads in this process, which run only between this
+# thread's turns (Python's switch interval, 5 ms): small batches left the pool waiting.
+BATCH = 500
 MOST_PROCESSES = 2  # one keeps up with a page's reader (a check costs half an entry's read)
 ANSWER_TIMEOUT = 30.0  # seconds; a batch takes a few milliseconds
 
@@ -103,9 +106,7 @@ class Signatures:
         refuses it all."""
         pending, handed = self._pending, self._handed
         self._pending, self._handed = [], []
-        valid = all_hold(pending) and all(_answer(*each) for each in handed)
-        for _pool, future, _batch in handed:
-            future.cancel()  # after a refusal, what the pool has not started is not needed
+        valid = all_hold(pending) and all(_answers(handed, all_hold))
         if not valid:
             raise Refused("entry-signature-invalid")
 
@@ -135,9 +136,12 @@ class Worked:
 
     def results(self) -> list:
         here = partial(each_of, self._function)
+        handed = [(pool, future, part) for pool, future, part in self._parts
+                  if future is not None]
+        answers = iter(_answers(handed, here))
         found = []
-        for pool, future, part in self._parts:
-            found += here(part) if future is None else _answer(pool, future, part, here)
+        for _pool, future, part in self._parts:
+            found += here(part) if future is None else next(answers)
         self._parts = []
         return found
 
@@ -154,6 +158,18 @@ def _submit(pool: ProcessPoolExecutor, function: Callable, *args) -> Future | No
     except (BrokenProcessPool, RuntimeError):
         _forget(pool)
         return None
+
+
+def _answers(handed: list[tuple[ProcessPoolExecutor, Future, list]],
+             here: Callable[[list], Any]) -> list:
+    """The answers for batches handed to the pool, in their order. The pool takes batches
+    first to last (a few at a time: those it has taken cannot be taken back), so what it has
+    not taken is taken back last first, at once, and worked out here (``here(batch)``) while
+    the pool finishes the ones it holds; then those answers are waited for."""
+    taken_back = {index for index in reversed(range(len(handed)))
+                  if handed[index][1].cancel()}
+    return [here(batch) if index in taken_back else _answer(pool, future, batch, here)
+            for index, (pool, future, batch) in enumerate(handed)]
 
 
 def _answer(pool: ProcessPoolExecutor, future: Future, batch: list,

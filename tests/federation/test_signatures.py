@@ -7,6 +7,7 @@ import signal
 import subprocess
 import sys
 import threading
+import time
 import uuid
 from concurrent.futures import Future, InvalidStateError
 from pathlib import Path
@@ -292,3 +293,36 @@ def test_checking_processes_end_with_a_killed_process_that_made_them(tmp_path):
     # once it is closed; a checking process left waiting would keep it open.
     made.communicate(timeout=60)
     assert made.returncode == -signal.SIGKILL
+
+
+def where_worked(value):
+    """What the pool runs in the test below: the value, and which process worked it out."""
+    return value, os.getpid()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("processes", [1], indirect=True)
+def test_what_the_pool_has_not_taken_is_taken_back_last_first_and_worked_here(node):
+    values = list(range(signatures.BATCH * 6))
+    with node.app_context():
+        pool = signatures.checking_pool()
+        busy = pool.submit(time.sleep, 1.0)  # its one process busy: the batches wait
+        found = signatures.Worked(where_worked, values).results()
+        busy.result()
+    assert [value for value, _pid in found] == values  # in order, whoever worked them out
+    here = [found[n * signatures.BATCH][1] == os.getpid() for n in range(6)]
+    assert here[2:] == [True] * 4  # the pool holds at most two beside the one it runs
+    assert here == sorted(here)  # the pool's first, then what was taken back
+
+
+@pytest.mark.parametrize("processes", [1], indirect=True)
+def test_a_bad_signature_in_a_batch_taken_back_refuses_the_page(node):
+    with node.app_context():
+        pool = signatures.checking_pool()
+        busy = pool.submit(time.sleep, 1.0)
+        together = signatures.Signatures()
+        for check in checks(signatures.BATCH * 5, bad={signatures.BATCH * 5 - 1}):
+            together.add(*check)
+        with pytest.raises(Refused):
+            together.settle()
+        busy.result()
