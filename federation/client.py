@@ -2,7 +2,9 @@
 
 Requests are signed (``federation.transport``), answers are read up to a bound and verified
 before anything parses them. Transient failures (no connection, time-out, 5xx, 429) are
-retried with exponential backoff and full jitter; refusals are not. With
+retried with exponential backoff and full jitter; refusals are not. A request may be asked
+ahead (``PeerClient.ask``): sent at once, its answer read on another thread while this one
+goes on (a pull writes one page while the peer serves the next), verified when it is taken. With
 ``FEDERATION_PROXY`` (e.g. ``socks5h://127.0.0.1:9050`` for Tor) all of it goes through that
 SOCKS proxy, names resolved by the proxy; environment proxy variables are never read.
 """
@@ -10,7 +12,9 @@ SOCKS proxy, names resolved by the proxy; environment proxy variables are never 
 from __future__ import annotations
 
 import random
+import threading
 import time
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import nullcontext
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -28,6 +32,7 @@ ATTEMPTS = 4
 BACKOFF_BASE = 0.5  # seconds: the first retry waits up to this, then 2x, 4x...
 BACKOFF_CAP = 30.0
 USER_AGENT = "rabita-federation/1"
+TRANSIENT = ("unreachable", "server-error", "too-many-requests")  # retried, not refusals
 sleep = time.sleep  # tests replace it: the backoff is real, its waiting need not be
 # What this thread does while it waits on the network (an answer, a backoff): nothing, or, in
 # a round with many peers at once, give the database to another peer's turn (federation.rounds).
@@ -67,6 +72,7 @@ class PeerClient:
         self.peer = peer
         self.http = http or session(self.app)
         self.timeout = self.app.config.get("FEDERATION_TIMEOUT", (10, 60))
+        self._asked: Asked | None = None  # a request asked ahead, its answer not yet taken
 
     def get(self, path: str, **params) -> bytes:
         return self.request("GET", path, params=params).body
@@ -81,14 +87,37 @@ class PeerClient:
             try:
                 return self._once(method, path, params, body)
             except Refused as refused:
-                if refused.code not in ("unreachable", "server-error", "too-many-requests") or \
+                if refused.code not in TRANSIENT or \
                         attempt == ATTEMPTS - 1:
                     raise
             with waiting.get()():
                 sleep(random.uniform(0, min(BACKOFF_CAP, BACKOFF_BASE * 2**attempt)))
         raise Refused("unreachable")  # not reached: the loop returns or raises
 
+    def ask(self, path: str, **params) -> Asked:
+        """``get(path, **params)`` sent now, its answer read on another thread while this one
+        goes on; ``Asked.body()`` gives it. Until it is taken, this client asks nothing else
+        (a request waits for it: one exchange at a time on its connection)."""
+        self._wait_for_asked()
+        self._asked = Asked(self, path, params)
+        return self._asked
+
+    def _wait_for_asked(self) -> None:
+        asked, self._asked = self._asked, None
+        if asked is not None:
+            asked.forget()
+
     def _once(self, method: str, path: str, params: dict | None, body: bytes) -> Answer:
+        self._wait_for_asked()
+        request, url, headers = self._signed(method, path, params, body)
+        with waiting.get()():
+            status, lines, answer = send_raw(self.http, method, url, headers, body,
+                                             self.timeout)
+        return self._verified(request, status, lines, answer)
+
+    def _signed(self, method: str, path: str, params: dict | None, body: bytes
+                ) -> tuple[transport.Request, str, dict]:
+        """The signed request: what was signed, and the URL and headers to send."""
         url = self.base_url + path + ("?" + urlencode(params) if params else "")
         headers = transport.Headers([("Content-Type", "application/json")] if body else [])
         chain = keys.keys_header()
@@ -97,9 +126,11 @@ class PeerClient:
         request = transport.Request(method, url, headers)
         transport.sign(request, body, key_id=signing.identity().current,
                        sign_bytes=signing.sign, now=clock.now())
-        with waiting.get()():
-            status, lines, answer = send_raw(self.http, method, url, headers.as_dict(), body,
-                                             self.timeout)
+        return request, url, headers.as_dict()
+
+    def _verified(self, request: transport.Request, status: int, lines: list[tuple[str, str]],
+                  answer: bytes) -> Answer:
+        """The answer to ``request`` if it is signed by the peer and says yes; else raise."""
         response = transport.Response(status, transport.Headers(lines), request)
         if status >= 500 and "Signature" not in response.headers:
             raise Refused(_unsigned_code(status, answer))
@@ -111,6 +142,53 @@ class PeerClient:
         if status != 200:
             raise RemoteRefused(_remote_code(answer), "the peer refused the request")
         return Answer(status, answer)
+
+
+class Asked:
+    """A GET sent ahead (``PeerClient.ask``). The other thread only sends and reads bytes (up
+    to ``MAX_RESPONSE``): it touches no database, no key; the answer is verified in the
+    asking thread, by ``body()``, exactly as ``get``'s. If the exchange failed on the way
+    (a transient failure), or the answer expired while it waited, ``body()`` asks again as
+    ``get`` does, retries and all."""
+
+    def __init__(self, client: PeerClient, path: str, params: dict):
+        self._client, self._path, self._params = client, path, params
+        self._request, url, headers = client._signed("GET", path, params, b"")
+        self._exchange: Future = _ahead().submit(send_raw, client.http, "GET", url, headers,
+                                                 b"", client.timeout)
+
+    def body(self) -> bytes:
+        client = self._client
+        if client._asked is self:
+            client._asked = None
+        try:
+            with waiting.get()():
+                status, lines, answer = self._exchange.result()
+            return client._verified(self._request, status, lines, answer).body
+        except Refused as refused:
+            if refused.code not in (*TRANSIENT, "expired"):
+                raise
+        return client.request("GET", self._path, params=self._params).body
+
+    def forget(self) -> None:
+        """Not wanted after all (the page before it was refused): its exchange ends first
+        (its connection is then free again); its answer is dropped unread."""
+        with waiting.get()():
+            self._exchange.exception()
+
+
+_threads: ThreadPoolExecutor | None = None
+_making = threading.Lock()
+
+
+def _ahead() -> ThreadPoolExecutor:
+    """The threads that read answers asked ahead: made on first use, one per request in
+    flight (a round's workers ask one page ahead each), idle ones reused."""
+    global _threads
+    with _making:
+        if _threads is None:
+            _threads = ThreadPoolExecutor(64, thread_name_prefix="rabita-ask")
+        return _threads
 
 
 def _unsigned_code(status: int, body: bytes) -> str:

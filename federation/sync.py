@@ -1,7 +1,9 @@
 """Pull sync: fetch each approved peer's feeds page by page, verify, apply, move the cursor.
 
-One page, one transaction: the entries, the held records and the cursor commit together, so
-a node killed at any moment re-fetches at most the page it was working on. A gap or a fork
+One page, one transaction: the entries, the held records and the cursor commit together. The
+next page is asked for while one is written (``client.PeerClient.ask``), so a node killed at
+any moment re-fetches at most the page it was working on and the one it had asked for ahead;
+nothing is lost or applied twice. A gap or a fork
 quarantines the origin and alerts the administrators (audit log and the peers page). After
 pulling, a round sends the peer the receipts owed to it and, when this node has new entries
 for it, a push hint. Failures count toward the peer's circuit breaker.
@@ -119,23 +121,28 @@ def _pull(peer: Peer, remote: client.PeerClient, feed: str, outcome: Outcome,
           progress: Progress | None) -> None:
     own = signing.identity().node_id
     size = setting("FEDERATION_PAGE_SIZE")
-    while True:
-        after, link = inbox.cursor_of(peer.id, feed)
-        body = remote.get("/federation/outbox", feed=feed, after=after, limit=size)
-        raw_items, head = inbox.read_page(body, feed, after)
+    after, link = inbox.cursor_of(peer.id, feed)
+    asked = remote.ask("/federation/outbox", feed=feed, after=after, limit=size)
+    while asked is not None:
+        raw_items, head = inbox.read_page(asked.body(), feed, after)
         if not raw_items and head <= after:
             return  # nothing new: a round that changes nothing writes nothing
-        # The page's signatures are checked on other cores while it is read and written;
-        # apply settles them before anything is announced, relayed or committed.
+        # The page's signatures are checked on other cores while it is read and written (and
+        # its payloads' index words worked out); apply settles them before anything is
+        # announced, relayed or committed.
         page = _verify(peer, remote, feed, raw_items, head, after, link, own)
+        more = after < page.after < head  # not the end, nor a page that moved nothing
+        # The next page is asked for now: the peer serves it while this one is written (if
+        # this one is refused, it is dropped unread).
+        asked = remote.ask("/federation/outbox", feed=feed, after=page.after, limit=size) \
+            if more else None
         inbox.take_page(peer, feed, page)
         db.session.commit()  # the cursor moves only with the writes it covers
         outcome.pulled += len(raw_items)
         outcome.pages += 1
         if progress is not None:
             progress(peer, feed, len(raw_items), max(head - page.after, 0))
-        if page.after >= head or page.after <= after:
-            return  # the end, or a page that moved nothing (a peer sending what is held)
+        after, link = page.after, page.last_hash
 
 
 def _verify(peer, remote, feed, raw_items, head, after, link, own) -> inbox.Page:

@@ -400,7 +400,8 @@ def sync_killed_at(point: str, page: int, peer: str) -> None:
     """Sync the node of $RABITA_INSTANCE_PATH with ``peer`` as `rabita sync --peer` does, and
     SIGKILL this process at ``point`` of the ``page``-th page it pulls: ``fetched`` (the page
     read from the peer, nothing of it written), ``applied`` (its rows written, not
-    committed) or ``committed`` (its transaction committed, the next page not asked for)."""
+    committed) or ``committed`` (its transaction committed; the next page, if any, already
+    asked for ahead: ``federation.sync``)."""
     reached = dict.fromkeys(KILL_POINTS, 0)
 
     def at(name: str) -> None:

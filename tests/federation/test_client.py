@@ -180,3 +180,73 @@ def test_federation_traffic_goes_through_the_socks_proxy(two_nodes, people, wait
     # With the proxy gone, nothing is sent around it.
     sfax.app.config["FEDERATION_TIMEOUT"] = (2, 2)
     assert sfax.sync() == {"tunis": "unreachable"}
+
+
+# -- a request asked ahead (a pull asks for the next page while it writes one) ---------------
+
+
+def test_an_answer_asked_ahead_is_taken_verified(fake, waits):
+    app, origin, peer = fake
+    peer.page = lambda after: (page_after(after), {})
+    with app.app_context():
+        asked = remote(app, origin, peer.url).ask("/federation/outbox", feed="peers", after=0)
+        assert b"rabita.page/1" in asked.body()
+    assert peer.requests == 1 and waits == []
+
+
+@pytest.mark.parametrize("options, code", [
+    ({"signed": False}, "unsigned"),
+    ({"key": Origin(seed=99).key}, "signature-invalid"),
+])
+def test_a_forged_answer_asked_ahead_is_refused_when_it_is_taken(fake, waits, options, code):
+    app, origin, peer = fake
+    peer.page = lambda after: (page_after(after), options)
+    with app.app_context():
+        asked = remote(app, origin, peer.url).ask("/federation/outbox", feed="peers", after=0)
+        asked._exchange.result()  # read already: nothing of it was checked or taken yet
+        with pytest.raises(Refused) as refused:
+            asked.body()
+    assert refused.value.code == code and peer.requests == 1  # a refusal is not asked again
+
+
+@pytest.mark.parametrize("first", ["server-error", "expired"])
+def test_a_failure_or_an_expiry_while_asked_ahead_is_asked_again_when_taken(fake, waits,
+                                                                           first):
+    from datetime import timedelta
+
+    from federation import transport
+
+    app, origin, peer = fake
+    stale = timedelta(seconds=-(transport.MAX_LIFETIME + transport.CLOCK_SKEW + 5))
+    options = {"server-error": {"status": 503, "signed": False}, "expired": {"shift": stale}}
+    answers = iter([options[first], {}])
+    peer.page = lambda after: (page_after(after), next(answers))
+    with app.app_context():
+        asked = remote(app, origin, peer.url).ask("/federation/outbox", feed="peers", after=0)
+        assert b"rabita.page/1" in asked.body()
+    assert peer.requests == 2
+
+
+def test_a_client_asks_one_thing_at_a_time(fake, waits):
+    import time
+
+    app, origin, peer = fake
+    busy, most = [0], [0]
+    lock = threading.Lock()
+
+    def slow_page(after):
+        with lock:
+            busy[0] += 1
+            most[0] = max(most[0], busy[0])
+        time.sleep(0.3)
+        with lock:
+            busy[0] -= 1
+        return page_after(after), {}
+
+    peer.page = slow_page
+    with app.app_context():
+        peer_client = remote(app, origin, peer.url)
+        ahead = peer_client.ask("/federation/outbox", feed="peers", after=0)
+        body = peer_client.get("/federation/outbox", feed="peers", after=0)  # waits for it
+        assert b"rabita.page/1" in body and b"rabita.page/1" in ahead.body()
+    assert most[0] == 1 and peer.requests == 2
