@@ -72,6 +72,7 @@ class Page:
     last_hash: str
     skipped: int = 0  # relayed entries of quarantined origins, or this node's own
     signatures: Signatures | None = None
+    ahead: shared_index.Ahead | None = None  # its index words, being worked out meanwhile
 
 
 @dataclass
@@ -172,7 +173,8 @@ def read_page(body: bytes, feed: str, after: int) -> tuple[list[dict], int]:
 def verify_feed(origin: str, feed: str, raw_items: list, head: int, keys: Keys,
                 own_node_id: str, *, settle: bool = True) -> Page:
     """Verify items of ``origin``'s own ``feed`` (pulled from it, or in its bundle).
-    ``settle=False``: the signatures may still be being checked (``Page.signatures``)."""
+    ``settle=False``: the signatures may still be being checked (``Page.signatures``), and
+    the index words of its payloads are being worked out (``Page.ahead``)."""
     if origin == own_node_id:
         raise Refused("wrong-origin")
     if _quarantined(origin):
@@ -207,7 +209,8 @@ def verify_feed(origin: str, feed: str, raw_items: list, head: int, keys: Keys,
             expected, prev, prev_at = entry.seq, entry.hash, entry.at
         if head < expected:
             raise Refused("bad-request", "the head is behind the entries")
-    return Page(feed, items, head, expected, prev, signatures=None if settle else signatures)
+    return Page(feed, items, head, expected, prev, signatures=None if settle else signatures,
+                ahead=None if settle else _ahead(items))
 
 
 def verify_relay(hub: str, raw_items: list, head: int, after: int, link: str, keys: Keys,
@@ -265,7 +268,15 @@ def verify_relay(hub: str, raw_items: list, head: int, after: int, link: str, ke
         if head < expected:
             raise Refused("bad-request", "the head is behind the entries")
     return Page(RELAY, items, head, expected, link, skipped,
-                signatures=None if settle else signatures)
+                signatures=None if settle else signatures,
+                ahead=None if settle else _ahead(items))
+
+
+def _ahead(items: list[Item]) -> shared_index.Ahead:
+    """The index words of the verified items' payloads, handed to the pool now: they are
+    ready when the page's rows are written."""
+    return shared_index.Ahead(item.payload.decode("utf-8") for item in items
+                              if item.payload is not None and item.entry.kind == RECORD)
 
 
 def relay_link(previous: str, entry_hash: str) -> str:
@@ -330,13 +341,15 @@ def rank(version: int, feed: str, seq: int) -> tuple[int, int, int]:
 
 
 def apply(items: Iterable[Item], *, received_from: str, relay: bool = False,
-          signatures: Signatures | None = None) -> Applied:
+          signatures: Signatures | None = None, ahead: shared_index.Ahead | None = None
+          ) -> Applied:
     """Store and apply verified items in the current transaction (the caller commits).
 
     ``relay``: this node is a hub, and relays what its members' consent lets it pass on.
     ``signatures``: the items' signatures, if still being checked (``Page.signatures``):
     settled once the rows are written, before plugins hear of anything or anything is
     relayed; a bad one refuses the page, and the caller's rollback leaves nothing written.
+    ``ahead``: the index words of their payloads, if already being worked out (``Page.ahead``).
     """
     items = list(items)
     done = Applied()
@@ -345,7 +358,8 @@ def apply(items: Iterable[Item], *, received_from: str, relay: bool = False,
             return done
         records = [_shared(item) for item in items]
         # their index words, worked out in the pool while the page is written
-        ahead = shared_index.Ahead([record for record in records if record is not None])
+        ahead = ahead or shared_index.Ahead(record.payload_text for record in records
+                                            if record is not None)
         received, purged, revoked, tallies, first = _write(items, records, received_from,
                                                            done)
         count_statistics(items, {key: shared for key, shared in received.items()
@@ -744,7 +758,8 @@ def take_page(peer: Peer, feed: str, page: Page) -> None:
     """Apply a verified page and move the cursor past it, in the current transaction (the
     caller commits): a pulled page, and a pushed one (``federation.push``) alike."""
     applied = apply(page.items, received_from=peer.node_id,
-                    relay=is_hub() and feed == protocol.HUB, signatures=page.signatures)
+                    relay=is_hub() and feed == protocol.HUB, signatures=page.signatures,
+                    ahead=page.ahead)
     for tombstone, to in applied.receipts:
         receipts.make(tombstone, to)
     advance(peer.id, page)

@@ -174,30 +174,26 @@ def query_terms(text: str) -> list[str]:
 
 
 class Ahead:
-    """The index words and facets of records about to be stored, worked out in the checking
-    pool while a sync writes its page (``federation.signatures.Worked``: profiled, a fifth of
-    a pulling hub's own work), for :func:`index` to take."""
+    """The index words and facets of payloads about to be stored, worked out in the checking
+    pool while a sync writes its page (``federation.signatures.Worked``), for :func:`index`
+    to take. Handed over as soon as the page is verified, before its rows are written."""
 
-    def __init__(self, shared: list[records.SharedRecord]):
-        values = [(one.origin, one.record_id, one.payload_text) for one in shared
-                  if one.payload_text is not None]
-        self._keys = values
-        self._worked = Worked(index_values, values)
+    def __init__(self, payload_texts: Iterable[str]):
+        self._texts = list(dict.fromkeys(payload_texts))
+        self._worked = Worked(index_values, self._texts)
 
-    def values(self) -> dict[tuple[str, str, str], tuple[str, str]]:
-        """(words, facets) by (origin, record id, payload text); none if the pool took none
-        of them (:func:`index` then works out those of the records stored, from the payloads
-        they parsed once)."""
+    def values(self) -> dict[str, tuple[str, str]]:
+        """(words, facets) by payload text; none if the pool took none of them (:func:`index`
+        then works out those of the records stored)."""
         if not self._worked.handed:
             return {}
-        return dict(zip(self._keys, self._worked.results(), strict=True))
+        return dict(zip(self._texts, self._worked.results(), strict=True))
 
 
-def index_values(value: tuple[str, str, str]) -> tuple[str, str]:
+def index_values(text: str) -> tuple[str, str]:
     """(words, facets) of one record's payload text (what the pool runs for :class:`Ahead`)."""
-    origin, record_id, text = value
     payload = json.loads(text)
-    return words_of(payload), facets_of(origin, record_id, payload)
+    return words_of(payload), facets_of(payload)
 
 
 def index(received: Iterable[records.SharedRecord], ahead: Ahead | None = None,
@@ -225,8 +221,11 @@ def index(received: Iterable[records.SharedRecord], ahead: Ahead | None = None,
     found = ahead.values() if ahead is not None else {}
     values = []
     for (origin, record_id), shared in rows.items():
-        words, facets = found.get((origin, record_id, shared.payload_text)) or (
-            words_of(shared.payload), facets_of(origin, record_id, shared.payload))  # cached
+        worked = found.get(shared.payload_text)
+        if worked is None:
+            payload = shared.payload  # parsed once, for both
+            worked = words_of(payload), facets_of(payload)
+        words, facets = worked
         values.append({"origin": origin, "record_id": record_id, "words": words,
                        "facets": facets})
     insert_rows(_TABLE, values)
@@ -261,11 +260,11 @@ def words_of(payload) -> str:
     return " " + " ".join(found) + " "
 
 
-def facets_of(origin: str, record_id: str, payload: dict) -> str:
-    """The payload's counted dimensions (those of federation.statistics) as facets."""
+def facets_of(payload: dict) -> str:
+    """The payload's counted dimensions (those of federation.statistics) as facets (which
+    record's they are does not change them)."""
     found: dict[str, None] = {}
-    for fact in facts_of(origin, record_id, payload if isinstance(payload, dict) else {},
-                         False):
+    for fact in facts_of("", "", payload if isinstance(payload, dict) else {}, False):
         for name in FACETS:
             if fact.get(name):
                 found[f"{name}={fact[name]}"] = None
