@@ -363,7 +363,7 @@ def apply(items: Iterable[Item], *, received_from: str, relay: bool = False,
         received, purged, revoked, tallies, first = _write(items, records, received_from,
                                                            done)
         count_statistics(items, {key: shared for key, shared in received.items()
-                                 if key not in purged})
+                                 if key not in purged}, first=first)
         count_tallies({key: counted for key, counted in tallies.items() if key not in purged})
         shared_index.index((shared for key, shared in received.items() if key not in purged),
                            ahead, first=first)

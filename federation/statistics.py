@@ -34,7 +34,7 @@ import functools
 import io
 import json
 import re
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 
@@ -204,10 +204,13 @@ def _checked_code(value: str) -> str | None:
     return value if _CODE.match(value) else None
 
 
-def count(items: Iterable, received: dict) -> int:
+def count(items: Iterable, received: dict, first: Collection[tuple[str, str]] = ()) -> int:
     """Count the records ``federation.inbox.apply`` is storing (``received``: the shared
     records by (origin, record id), newly held), in its transaction; their earlier facts go.
-    ``items``: the page's verified items, whose entries carry each record's consent."""
+    ``items``: the page's verified items, whose entries carry each record's consent.
+    ``first``: those this node never held before, which have no earlier facts (a record's
+    facts are only written while it is held; a tally's are under its own id, which no record
+    of an honest origin shares)."""
     if not received or not is_hub():
         return 0
     best: dict = {}
@@ -219,7 +222,7 @@ def count(items: Iterable, received: dict) -> int:
             rank = (protocol.FEED_RANK[entry.feed], entry.seq)
             if key not in best or rank > best[key][0]:
                 best[key] = (rank, entry.consent)
-    _delete(received)
+    _delete(key for key in received if key not in first)
     rows = []
     for (origin, record_id), (_, consent) in best.items():
         is_counted, public = counted(consent)
