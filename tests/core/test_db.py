@@ -30,6 +30,9 @@ def test_sqlite_uses_wal_16k_pages_and_foreign_keys(app_context):
         assert pragma("journal_mode") == "wal"
         assert pragma("page_size") == 16384
         assert pragma("foreign_keys") == 1
+        assert pragma("cache_size") == -16384  # KiB: 16 MiB, a limit
+        assert pragma("wal_autocheckpoint") == 4000  # pages: 64 MiB
+        assert pragma("secure_delete") == 1
 
 
 def test_a_database_other_than_sqlite_or_postgresql_is_refused_at_start_up():
