@@ -14,7 +14,7 @@ from __future__ import annotations
 import random
 import threading
 import time
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future
 from contextlib import nullcontext
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -154,8 +154,12 @@ class Asked:
     def __init__(self, client: PeerClient, path: str, params: dict):
         self._client, self._path, self._params = client, path, params
         self._request, url, headers = client._signed("GET", path, params, b"")
-        self._exchange: Future = _ahead().submit(send_raw, client.http, "GET", url, headers,
-                                                 b"", client.timeout)
+        self._exchange: Future = Future()
+        # A thread of its own, a daemon: a process that ends (a round refused, the command
+        # stopped) does not wait for an answer nobody will take.
+        threading.Thread(target=_exchange, args=(self._exchange, client.http, url, headers,
+                                                 client.timeout),
+                         name="rabita-ask", daemon=True).start()
 
     def body(self) -> bytes:
         client = self._client
@@ -177,18 +181,13 @@ class Asked:
             self._exchange.exception()
 
 
-_threads: ThreadPoolExecutor | None = None
-_making = threading.Lock()
-
-
-def _ahead() -> ThreadPoolExecutor:
-    """The threads that read answers asked ahead: made on first use, one per request in
-    flight (a round's workers ask one page ahead each), idle ones reused."""
-    global _threads
-    with _making:
-        if _threads is None:
-            _threads = ThreadPoolExecutor(64, thread_name_prefix="rabita-ask")
-        return _threads
+def _exchange(future: Future, http: requests.Session, url: str, headers: dict,
+              timeout) -> None:
+    """A GET asked ahead, sent and read (``send_raw``); its outcome goes to ``future``."""
+    try:
+        future.set_result(send_raw(http, "GET", url, headers, b"", timeout))
+    except BaseException as failed:  # whatever it is, the thread that takes it raises it
+        future.set_exception(failed)
 
 
 def _unsigned_code(status: int, body: bytes) -> str:
