@@ -7,8 +7,10 @@ import (a gunicorn master that loads the app makes none; each worker that needs 
 its own), its processes are started fresh ("spawn": they hold nothing of this process's
 memory, no unlocked key, no database connection), and it is shut down when the process
 exits; if that process is killed, its checking processes end with it. Until it has
-answered its first call, checks are made here (nothing waits for a pool still starting).
-With one core (or ``FEDERATION_SIGNATURE_PROCESSES = 0``) there is no pool and every check
+answered its first call, checks are made here (nothing waits for a pool still starting);
+when a page is settled, the batches the pool has not taken yet are taken back and checked
+here while it finishes the ones it holds (nothing waits for a pool that is behind). With one
+core (or ``FEDERATION_SIGNATURE_PROCESSES = 0``) there is no pool and every check
 is made here; if the pool breaks or stops answering, the checks are made here too. Only the
 speed differs: the outcome is the one checking each signature in its turn gives. (On Python
 3.11 a pool whose process dies while this process takes a batch back can print an
