@@ -175,8 +175,8 @@ class Asked:
         return client.request("GET", self._path, params=self._params).body
 
     def forget(self) -> None:
-        """Not wanted after all (the page before it was refused): its exchange ends first
-        (its connection is then free again); its answer is dropped unread."""
+        """Not taken, and this client asks something else: the exchange ends first (its
+        connection is then free again); its answer is dropped unread."""
         with waiting.get()():
             self._exchange.exception()
 
