@@ -182,6 +182,7 @@ def verify_feed(origin: str, feed: str, raw_items: list, head: int, keys: Keys,
     chain = _chain(origin, feed)
     expected, prev, prev_at = chain
     items = []
+    ahead = None if settle else shared_index.Ahead()
     with checked_together(Signatures(), settle=settle) as signatures:
         for raw in raw_items:
             item = _read_item(raw)
@@ -206,11 +207,12 @@ def verify_feed(origin: str, feed: str, raw_items: list, head: int, keys: Keys,
             if entry.kind == KEY:
                 keys.follow(entry)
             items.append(item)
+            _index_ahead(ahead, item)
             expected, prev, prev_at = entry.seq, entry.hash, entry.at
         if head < expected:
             raise Refused("bad-request", "the head is behind the entries")
     return Page(feed, items, head, expected, prev, signatures=None if settle else signatures,
-                ahead=None if settle else _ahead(items))
+                ahead=ahead)
 
 
 def verify_relay(hub: str, raw_items: list, head: int, after: int, link: str, keys: Keys,
@@ -221,6 +223,7 @@ def verify_relay(hub: str, raw_items: list, head: int, after: int, link: str, ke
     chains: dict[str, tuple[int, str, datetime | None]] = {}
     quarantined: dict[str, bool] = {}
     expected = after
+    ahead = None if settle else shared_index.Ahead()
     with checked_together(Signatures(), settle=settle) as signatures:
         for raw in raw_items:
             if not isinstance(raw, dict) or set(raw) != {"seq", "entry", "sig", "payload", "link"}:
@@ -263,20 +266,20 @@ def verify_relay(hub: str, raw_items: list, head: int, after: int, link: str, ke
                 keys.follow(entry)
             chains[entry.origin] = (entry.seq, entry.hash, entry.at)
             items.append(item)
+            _index_ahead(ahead, item)
         if unknown:
             raise UnknownKeys(unknown)
         if head < expected:
             raise Refused("bad-request", "the head is behind the entries")
     return Page(RELAY, items, head, expected, link, skipped,
-                signatures=None if settle else signatures,
-                ahead=None if settle else _ahead(items))
+                signatures=None if settle else signatures, ahead=ahead)
 
 
-def _ahead(items: list[Item]) -> shared_index.Ahead:
-    """The index words of the verified items' payloads, handed to the pool now: they are
-    ready when the page's rows are written."""
-    return shared_index.Ahead(item.payload.decode("utf-8") for item in items
-                              if item.payload is not None and item.entry.kind == RECORD)
+def _index_ahead(ahead: shared_index.Ahead | None, item: Item) -> None:
+    """A record's payload read: its index words go to the pool with the signatures of the
+    same items (a batch at a time), so they are ready when the page's rows are written."""
+    if ahead is not None and item.entry.kind == RECORD and item.payload is not None:
+        ahead.add(item.payload.decode("utf-8"))
 
 
 def relay_link(previous: str, entry_hash: str) -> str:

@@ -175,12 +175,20 @@ def query_terms(text: str) -> list[str]:
 
 class Ahead:
     """The index words and facets of payloads about to be stored, worked out in the checking
-    pool while a sync writes its page (``federation.signatures.Worked``), for :func:`index`
-    to take. Handed over as soon as the page is verified, before its rows are written."""
+    pool while a sync reads and writes its page (``federation.signatures.Worked``), for
+    :func:`index` to take. Each payload is added as its item is read: a batch goes to the pool
+    as soon as it is full, beside the signature checks of the same items."""
 
-    def __init__(self, payload_texts: Iterable[str]):
-        self._texts = list(dict.fromkeys(payload_texts))
-        self._worked = Worked(index_values, self._texts)
+    def __init__(self, payload_texts: Iterable[str] = ()):
+        self._texts: dict[str, None] = {}
+        self._worked = Worked(index_values)
+        for text in payload_texts:
+            self.add(text)
+
+    def add(self, payload_text: str) -> None:
+        if payload_text not in self._texts:
+            self._texts[payload_text] = None
+            self._worked.add(payload_text)
 
     def values(self) -> dict[str, tuple[str, str]]:
         """(words, facets) by payload text; none if the pool took none of them (:func:`index`

@@ -114,21 +114,33 @@ class Signatures:
 
 
 class Worked:
-    """``function`` of each of ``values``, worked out in the pool, a batch at a time, while
-    this process goes on; :meth:`results` gives them in order. Only for pure work whose
-    result does not depend on where it is done (a module-level function, picklable values):
-    what the pool has not started when the results are wanted, or everything when there is
-    no pool (or fewer values than a batch), is worked out here."""
+    """``function`` of each value added, worked out in the pool a batch at a time while this
+    process goes on (a batch goes as soon as it is full: beside the signature checks of the
+    same items); :meth:`results` gives them in order. Only for pure work whose result does
+    not depend on where it is done (a module-level function, picklable values): what the
+    pool has not started when the results are wanted, and what never made a full batch, is
+    worked out here."""
 
-    def __init__(self, function: Callable, values: list):
+    def __init__(self, function: Callable, values: Iterable = ()):
         self._function = function
+        self._pending: list = []
         self._parts: list[tuple[ProcessPoolExecutor | None, Future | None, list]] = []
-        pool = started_pool() if len(values) >= BATCH else None
-        for start in range(0, len(values), BATCH):
-            part = values[start:start + BATCH]
-            future = _submit(pool, each_of, function, part) if pool is not None else None
-            pool = pool if future is not None else None  # broken: the rest is done here
-            self._parts.append((pool, future, part))
+        self._here = False  # the pool refused a batch: the rest is worked out here
+        for value in values:
+            self.add(value)
+
+    def add(self, value) -> None:
+        self._pending.append(value)
+        if len(self._pending) >= BATCH and not self._here:
+            self._hand_over()
+
+    def _hand_over(self) -> None:
+        pool = started_pool()
+        future = _submit(pool, each_of, self._function, self._pending) \
+            if pool is not None else None
+        self._here = pool is None or future is None
+        self._parts.append((pool, future, self._pending))
+        self._pending = []
 
     @property
     def handed(self) -> bool:
@@ -144,7 +156,8 @@ class Worked:
         found = []
         for _pool, future, part in self._parts:
             found += here(part) if future is None else next(answers)
-        self._parts = []
+        found += here(self._pending)
+        self._parts, self._pending = [], []
         return found
 
 
