@@ -372,7 +372,8 @@ def federation_rebuild_statistics():
 @federation_group.command("rebuild-shared-index")
 @with_appcontext
 def federation_rebuild_shared_index():
-    """Index again every shared record held, for search and filters on Shared with us."""
+    """Work out again the search words and facets of every shared record held (Shared with
+    us)."""
     made = shared.rebuild()
     db.session.commit()
     click.echo(f"Indexed {made} shared records.")

@@ -363,13 +363,15 @@ def apply(items: Iterable[Item], *, received_from: str, relay: bool = False,
         # their index words, worked out in the pool while the page is written
         ahead = ahead or shared_index.Ahead(record.payload_text for record in records
                                             if record is not None)
-        received, purged, revoked, tallies, first = _write(items, records, received_from,
-                                                           done)
+        received, purged, revoked, tallies, keep = _write(items, records, received_from, done)
+        # held for the first time: no earlier row of theirs, no earlier facts to delete
+        first = {key for key, state in keep.items() if state["id"] is None}
         count_statistics(items, {key: shared for key, shared in received.items()
                                  if key not in purged}, first=first)
         count_tallies({key: counted for key, counted in tallies.items() if key not in purged})
-        shared_index.index((shared for key, shared in received.items() if key not in purged),
-                           ahead, first=first)
+        # the held rows last, with their index words (by then worked out in the pool)
+        _save_held(keep, shared_index.indexed(
+            (shared for key, shared in received.items() if key not in purged), ahead))
     for key in revoked:
         invalidate_signed_after_revocation(key)
     announce_shared_received(*(shared for key, shared in received.items() if key not in purged))
@@ -391,10 +393,10 @@ def _shared(item: Item) -> SharedRecord | None:
 
 def _write(items: list[Item], records: list[SharedRecord | None], received_from: str,
            done: Applied):
-    """The rows of ``items``: received entries, held records, purged payloads, changed keys.
-    ``records``: each item's shared record (``_shared``). Returns what to announce (received,
-    purged), the keys revoked, the tallies, and the records held for the first time (no
-    row of theirs was in the database: nothing of them to rewrite in the index)."""
+    """The rows of ``items``: received entries, purged payloads, changed keys; and what the
+    held records become. ``records``: each item's shared record (``_shared``). Returns what to
+    announce (received, purged), the keys revoked, the tallies, and the held records' new
+    states (``_save_held`` writes them: ``"id"`` None for a record not held before)."""
     now = clock.now()
     stored = _stored([item.entry for item in items])
     held = _held({(item.entry.origin, item.entry.record_id) for item in items
@@ -437,9 +439,7 @@ def _write(items: list[Item], records: list[SharedRecord | None], received_from:
     if rows:
         insert_rows(ReceivedEntry.__table__, rows)  # hundreds at once
     _purge(purge_entries, purge_records)
-    _save_held(keep)
-    first = {key for key, state in keep.items() if state["id"] is None}
-    return received, purged, revoked, tallies, first
+    return received, purged, revoked, tallies, keep
 
 
 def _apply_tally(entry, payload, held, tallies) -> None:
@@ -608,15 +608,20 @@ def _purge(entries: set[tuple[str, str, int]], records: set[tuple[str, str]]) ->
             .values(payload=None))
 
 
-def _save_held(keep: dict[tuple[str, str], dict]) -> None:
+def _save_held(keep: dict[tuple[str, str], dict],
+               indexed: dict[tuple[str, str], tuple[str, str]]) -> None:
+    """Write the held records' new states, each with its payload's index words and facets
+    (``indexed``; none for one held without a payload: a tombstone, a purged version)."""
     new, changed = [], []
-    for state in keep.values():
+    for key, state in keep.items():
+        words, facets = indexed.get(key, (None, None))
         values = {
             "origin": state["origin"], "record_id": state["record_id"],
             "record_type": state["record_type"], "version": state["version"],
             "feed": state["feed"], "seq": state["seq"], "expires_on": state["expires_on"],
             "tombstone_reason": state["tombstone_reason"],
             "tombstoned_at": state.get("tombstoned_at") if state["tombstoned"] else None,
+            "words": words, "facets": facets,
         }
         if state["id"] is None:
             new.append(values)

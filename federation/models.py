@@ -161,6 +161,11 @@ class HeldRecord(db.Model):
     expires_on: Mapped[date | None] = mapped_column(Date)
     tombstoned_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     tombstone_reason: Mapped[str | None] = mapped_column(String(12))
+    # The held payload's words and facets, for the list's search and filters
+    # (federation.shared): " word word ... " folded, " country=TN violation=threats ... ".
+    # None while no payload of it is held (a tombstone, a purge).
+    words: Mapped[str | None] = mapped_column(Text)
+    facets: Mapped[str | None] = mapped_column(Text)
 
     @property
     def payload(self) -> str | None:

@@ -5,26 +5,24 @@ the defender's consent, and checked against its signed entry when it arrived: no
 identifying. A tombstone (consent withdrawn, expired, retracted) takes a record off these
 pages at once: only records still held, with their payload, are shown.
 
-The list scales: each held record has one row of ``federation_shared_index`` (its payload's
-words folded as ``core.text`` folds them, Arabic conjunctions and articles also stripped as
-on cases, and its counted dimensions as ``name=code`` facets), written in the transaction
-that stores the record and deleted in the one that purges it. Search, the filters by
-dimension and by member, and pages by cursor (newest first, keyset, no OFFSET) read it.
+The list scales: each held record's row (``federation_record``) holds its payload's words,
+folded as ``core.text`` folds them (Arabic conjunctions and articles also stripped, as on
+cases), and its counted dimensions as ``name=code`` facets: written in the transaction that
+stores the record, emptied in the one that purges it. Search, the filters by dimension and by
+member, and pages by cursor (newest first, keyset, no OFFSET) read them.
 """
 
 from __future__ import annotations
 
 import json
 import re
-from collections.abc import Collection, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
-from sqlalchemy import Index, String, Text, and_, bindparam, delete, or_, select
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy import and_, bindparam, or_, select, update
 
 from core import clock, records
-from core.db import insert_rows
 from core.extensions import db
 from core.readable import Shown, in_words
 from core.text import fold_words
@@ -42,20 +40,6 @@ CURSOR = re.compile(r"^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d{1,6})?)~(\d{1,15})
 # The quarantine reason of a hub's own hold on a member's feed (federation.operations): its
 # records are not shown while the hold lasts.
 WITHHELD = "withheld-by-hub"
-
-
-class SearchRow(db.Model):
-    """A held record's words and facets, for search and filters (see the module's text)."""
-
-    __tablename__ = "federation_shared_index"
-    __table_args__ = (Index("ix_federation_shared_index_record", "origin", "record_id",
-                            unique=True),)
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    origin: Mapped[str] = mapped_column(String(32))
-    record_id: Mapped[str] = mapped_column(String(36))
-    words: Mapped[str] = mapped_column(Text)  # " word word ... " folded, spaces around
-    facets: Mapped[str] = mapped_column(Text)  # " country=TN violation=threats ... "
 
 
 @dataclass(frozen=True)
@@ -126,8 +110,6 @@ def page(after: str | None = None, search: Search | None = None
     search = search or Search()
     conditions = _matching(search)
     if conditions:
-        query = query.join(SearchRow, and_(SearchRow.origin == HeldRecord.origin,
-                                           SearchRow.record_id == HeldRecord.record_id))
         query = query.where(*conditions)
     if search.origin:
         query = query.where(HeldRecord.origin == search.origin)
@@ -154,9 +136,10 @@ def _cursor(text: str) -> tuple[datetime, int]:
 
 
 def _matching(search: Search) -> list:
-    """Conditions on the index row: every word found (as a word's start), every facet."""
-    conditions = [SearchRow.words.like(f"% {term}%") for term in query_terms(search.words)]
-    conditions += [SearchRow.facets.like(f"% {name}={code} %") for name, code in search.facets]
+    """Conditions on the held row: every word found (as a word's start), every facet."""
+    conditions = [HeldRecord.words.like(f"% {term}%") for term in query_terms(search.words)]
+    conditions += [HeldRecord.facets.like(f"% {name}={code} %")
+                   for name, code in search.facets]
     return conditions
 
 
@@ -204,54 +187,29 @@ def index_values(text: str) -> tuple[str, str]:
     return words_of(payload), facets_of(payload)
 
 
-def index(received: Iterable[records.SharedRecord], ahead: Ahead | None = None,
-          first: Collection[tuple[str, str]] = ()) -> None:
-    """Write (or rewrite) the index rows of records just stored, in the caller's transaction:
-    a page of a sync at once, one DELETE and one INSERT of many rows, not two statements per
-    record (which cost the hub as much as checking the page). One record once per call.
-    ``ahead``: the words of (some of) them, already being worked out. ``first``: the (origin,
-    record id) of those the node never held before (``federation_held`` had no row of them):
-    they have no index row to delete (one is only written for a record held)."""
-    rows = {(shared.origin, shared.record_id): shared for shared in received}
-    if not rows:
-        return
-    by_origin: dict[str, list[str]] = {}
-    for origin, record_id in rows:
-        if (origin, record_id) not in first:
-            by_origin.setdefault(origin, []).append(record_id)
-    for origin, record_ids in by_origin.items():
-        # (origin, record_id IN ...): the index finds them. A row value IN ((o, r), ...) is
-        # not looked up in it by SQLite: each page scanned the whole table (a pull of N
-        # records took time in N²: at 100,000 records, a quarter of the pull).
-        for start in range(0, len(record_ids), 500):
-            db.session.execute(_FORGET_SOME, {"origin": origin,
-                                              "record_ids": record_ids[start:start + 500]})
+def indexed(received: Iterable[records.SharedRecord], ahead: Ahead | None = None
+            ) -> dict[tuple[str, str], tuple[str, str]]:
+    """(words, facets) of records just stored, by (origin, record id), for their held rows
+    (``federation.inbox``): those already worked out ``ahead`` (in the pool), the others
+    here. None for a record stored without its payload: it is not shown, nor searched."""
     found = ahead.values() if ahead is not None else {}
-    values = []
-    for (origin, record_id), shared in rows.items():
+    values = {}
+    for shared in received:
+        if shared.payload_text is None:
+            continue
         worked = found.get(shared.payload_text)
         if worked is None:
             payload = shared.payload  # parsed once, for both
             worked = words_of(payload), facets_of(payload)
-        words, facets = worked
-        values.append({"origin": origin, "record_id": record_id, "words": words,
-                       "facets": facets})
-    insert_rows(_TABLE, values)
+        values[(shared.origin, shared.record_id)] = worked
+    return values
 
 
 def forget(origin: str, record_id: str) -> None:
-    db.session.execute(_FORGET, {"origin": origin, "record_id": record_id})
-
-
-# Core statements on the table, built once: through the ORM, made anew for every record, the
-# per-statement flush, session synchronising and statement building cost three quarters of a
-# pull (this runs once per record received).
-_TABLE = SearchRow.__table__
-_FORGET = delete(_TABLE).where(_TABLE.c.origin == bindparam("origin"),
-                               _TABLE.c.record_id == bindparam("record_id"))
-_FORGET_SOME = delete(_TABLE).where(
-    _TABLE.c.origin == bindparam("origin"),
-    _TABLE.c.record_id.in_(bindparam("record_ids", expanding=True)))
+    """A purged record's words and facets go with its payload (the caller's transaction)."""
+    db.session.execute(update(HeldRecord).where(HeldRecord.origin == origin,
+                                                HeldRecord.record_id == record_id)
+                       .values(words=None, facets=None))
 
 
 def words_of(payload) -> str:
@@ -294,14 +252,21 @@ def _texts(value) -> list[str]:
 
 
 def rebuild() -> int:
-    """Index every record held (after the upgrade that adds the index). The caller commits."""
-    db.session.execute(delete(SearchRow))
-    held = [records.SharedRecord(row.origin, row.record_type, row.record_id, row.version,
-                                 row.payload)
-            for row in db.session.execute(_query(ReceivedEntry.payload)).all()]
+    """Work out again the words and facets of every record held (after an upgrade that
+    changes how they are made). The caller commits."""
+    db.session.execute(update(HeldRecord).values(words=None, facets=None))
+    held = db.session.execute(_query(ReceivedEntry.payload)).all()
     for start in range(0, len(held), 500):
-        index(held[start:start + 500])
+        rows = [{"held_id": row.id, "words": words_of(payload), "facets": facets_of(payload)}
+                for row in held[start:start + 500]
+                for payload in [json.loads(row.payload)]]
+        db.session.execute(_SET_INDEX, rows)
     return len(held)
+
+
+_SET_INDEX = update(HeldRecord.__table__).where(
+    HeldRecord.__table__.c.id == bindparam("held_id")).values(
+    words=bindparam("words"), facets=bindparam("facets"))
 
 
 def one(origin: str, record_id: str) -> SharedRecord | None:

@@ -20,7 +20,6 @@ from core.testing import all_databases
 from federation import inbox, peers, signing
 from federation.models import HeldRecord, Quarantine, ReceivedEntry
 from federation.reasons import Refused
-from federation.shared import SearchRow
 from tests.federation.conftest import Origin, as_item
 
 
@@ -360,7 +359,6 @@ def reset(node):
     with node.app_context():
         db.session.execute(delete(ReceivedEntry))
         db.session.execute(delete(HeldRecord))
-        db.session.execute(delete(SearchRow))  # the index follows the records held
         db.session.commit()
 
 

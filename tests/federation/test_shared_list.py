@@ -5,16 +5,19 @@ its row); bad input is a 400 saying so."""
 import random
 import re
 import uuid
+from datetime import timedelta
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from sqlalchemy import func, select
 
+from core import clock
 from core.extensions import db
 from core.testing import add_person, all_databases, signed_in_client
 from core.text import fold_words
 from federation import inbox, shared, signatures
+from federation.models import HeldRecord
 from tests.federation.conftest import Origin, as_item
 from tests.federation.test_signatures import started
 from tests.federation.test_statistics_pages import case
@@ -107,16 +110,42 @@ def test_pages_by_cursor_show_each_record_once(hub, monkeypatch):
     assert len(first) == 7  # the first page of everything
 
 
-def test_a_tombstone_takes_the_index_row(hub):
+def indexed_count() -> int:
+    return db.session.scalar(select(func.count()).select_from(HeldRecord)
+                             .where(HeldRecord.words.is_not(None)))
+
+
+def test_a_tombstone_takes_the_words_with_the_payload(hub):
     member = Origin(seed=51)
     [record_id] = store(hub, member, [case(random.Random(5)) | {"summary": "Sfax"}])
     with hub.app_context():
-        assert db.session.scalar(select(func.count()).select_from(shared.SearchRow)) == 1
+        assert indexed_count() == 1
         inbox.apply([as_item(member.tombstone("hub", record_id))],
                     received_from=member.node_id, relay=True)
         db.session.commit()
-        assert db.session.scalar(select(func.count()).select_from(shared.SearchRow)) == 0
+        assert indexed_count() == 0
         assert shared.rebuild() == 0
+
+
+@all_databases
+def test_an_expired_consent_takes_the_words_with_the_payload(hub):
+    member = Origin(seed=52)
+    ending = {**CONSENT, "expires": (clock.now().date() + timedelta(days=2)).isoformat()}
+    lasting, ending_id = str(uuid.uuid4()), str(uuid.uuid4())
+    with hub.app_context():
+        inbox.apply([as_item(member.record("hub", lasting, payload=case(random.Random(1))
+                                           | {"summary": "Sfax"}, consent=CONSENT)),
+                     as_item(member.record("hub", ending_id, payload=case(random.Random(2))
+                                           | {"summary": "Gafsa"}, consent=ending))],
+                    received_from=member.node_id, relay=True)
+        db.session.commit()
+        assert indexed_count() == 2
+        assert inbox.purge_expired(clock.now().date() + timedelta(days=3)) == 1
+        db.session.commit()
+        left = db.session.execute(select(HeldRecord.record_id, HeldRecord.words)
+                                  .where(HeldRecord.words.is_not(None))).all()
+        assert [row.record_id for row in left] == [lasting] and " sfax " in left[0].words
+        assert shared.page(None, shared.Search(words="Gafsa"))[0] == []
 
 
 @all_databases
@@ -134,10 +163,7 @@ def test_a_page_is_indexed_at_once_as_a_rebuild_would(hub):
                                    consent=CONSENT))]
 
     def index_rows():
-        return sorted(db.session.execute(select(shared.SearchRow.origin,
-                                                shared.SearchRow.record_id,
-                                                shared.SearchRow.words,
-                                                shared.SearchRow.facets)).all())
+        return index_of_held()
 
     with hub.app_context():
         inbox.apply(items, received_from=member.node_id, relay=True)
@@ -157,19 +183,28 @@ def test_a_page_is_indexed_at_once_as_a_rebuild_would(hub):
         assert index_rows() == incremental
 
 
+def index_of_held():
+    """Every held record's words and facets, as the list searches them."""
+    return sorted(db.session.execute(select(HeldRecord.origin, HeldRecord.record_id,
+                                            HeldRecord.words, HeldRecord.facets)
+                                     .where(HeldRecord.words.is_not(None))).all())
+
+
 @all_databases
-def test_only_a_record_held_before_has_its_index_row_deleted(hub):
-    """A record the hub never held has no index row: a page of new records deletes none; a
-    newer version of one held deletes its row (and writes it again), no other."""
+def test_a_page_writes_each_held_row_once_with_its_words(hub):
+    """A record's words are written with its held row, in the statement that writes the row:
+    a page of new records inserts them (no UPDATE, no other table), a newer version of one
+    held updates that row alone."""
     from sqlalchemy import event
 
     member, rng = Origin(seed=62), random.Random(7)
     held, new = str(uuid.uuid4()), str(uuid.uuid4())
-    deletes = []
+    writes = []
 
     def seen(conn, cursor, statement, parameters, context, executemany):
-        if statement.startswith(f"DELETE FROM {shared.SearchRow.__tablename__}"):
-            deletes.append(str(parameters))
+        if HeldRecord.__tablename__ in statement.split("(")[0] and \
+                statement.startswith(("INSERT", "UPDATE", "DELETE")):
+            writes.append((statement.split()[0], str(parameters)))
 
     with hub.app_context():
         event.listen(db.engine, "before_cursor_execute", seen)
@@ -177,18 +212,20 @@ def test_only_a_record_held_before_has_its_index_row_deleted(hub):
             inbox.apply([as_item(member.record("hub", held, 1, payload=case(rng),
                                                consent=CONSENT))],
                         received_from=member.node_id, relay=True)
-            assert deletes == []
-            inbox.apply([as_item(member.record("hub", held, 2, payload=case(rng),
-                                               consent=CONSENT)),
+            assert [kind for kind, _ in writes] == ["INSERT"]
+            writes.clear()
+            inbox.apply([as_item(member.record("hub", held, 2, consent=CONSENT,
+                                               payload=case(rng) | {"summary": "Tozeur"})),
                          as_item(member.record("hub", new, 1, payload=case(rng),
                                                consent=CONSENT))],
                         received_from=member.node_id, relay=True)
             db.session.commit()
         finally:
             event.remove(db.engine, "before_cursor_execute", seen)
-        assert len(deletes) == 1 and held in deletes[0] and new not in deletes[0]
-        assert sorted(db.session.scalars(select(shared.SearchRow.record_id))) == sorted(
-            [held, new])
+        assert sorted(kind for kind, _ in writes) == ["INSERT", "UPDATE"]
+        assert all((held in parameters) == (kind == "UPDATE") for kind, parameters in writes)
+        words = {row.record_id: row.words for row in index_of_held()}
+        assert sorted(words) == sorted([held, new]) and " tozeur " in words[held]
 
 
 @pytest.mark.slow
@@ -208,14 +245,11 @@ def test_a_long_pages_index_rows_worked_out_in_the_pool_are_a_rebuilds(federatio
     store(app, Origin(seed=81), [case(rng) | {"summary": f"وسلمى Gabès {n}"}
                                  for n in range(count)])
     with app.app_context():
-        rows = sorted(db.session.execute(select(shared.SearchRow.record_id,
-                                                shared.SearchRow.words,
-                                                shared.SearchRow.facets)).all())
+        rows = index_of_held()
         assert len(rows) == count and all(" سلمي " in row.words for row in rows)  # folded, clitic off
         assert shared.rebuild() == count
-        assert sorted(db.session.execute(select(shared.SearchRow.record_id,
-                                                shared.SearchRow.words,
-                                                shared.SearchRow.facets)).all()) == rows
+        db.session.commit()
+        assert index_of_held() == rows
     # two full batches; the tail, less than a batch, is worked out here
     assert handed.count(signatures.each_of) == (2 if processes else 0)
 
