@@ -39,7 +39,7 @@ SETTINGS = [
             "another"),
     Setting("FEDERATION_SIGNATURE_PROCESSES", None, "processes that check a long page's "
             "signatures on other cores while it is read; 0: checked in the syncing process "
-            "alone; unset: one per core but one, at most 2", kind=(int, type(None))),
+            "alone; unset: one per core, at most 2, none on one core", kind=(int, type(None))),
 ]
 DEFAULTS = {s.name: s.default for s in SETTINGS}
 

@@ -49,7 +49,10 @@ Check = tuple[bytes, bytes, bytes]  # public key, signed bytes, signature
 # answer passes through the pool's threads in this process, which run only between this
 # thread's turns (Python's switch interval, 5 ms): small batches left the pool waiting.
 BATCH = 500
-MOST_PROCESSES = 2  # one keeps up with a page's reader (a check costs half an entry's read)
+# One per core, up to two: a page's checks and index words are wanted a few tens of
+# milliseconds after its items are read, and one process alone was still at them then
+# (docs/performance.md, "The index on the held row, a checking process per core").
+MOST_PROCESSES = 2
 ANSWER_TIMEOUT = 30.0  # seconds; a batch takes a few milliseconds
 
 
@@ -230,9 +233,9 @@ _making = threading.Lock()  # a gunicorn worker's threads make one pool between 
 
 
 def processes_for(cores: int) -> int:
-    """How many checking processes suit a machine whose process may use ``cores``: every
-    core but the reader's, up to ``MOST_PROCESSES``; none with one core."""
-    return max(0, min(cores - 1, MOST_PROCESSES))
+    """How many checking processes suit a machine whose process may use ``cores``: one per
+    core, up to ``MOST_PROCESSES``; none with one core (every check is then made here)."""
+    return 0 if cores < 2 else min(cores, MOST_PROCESSES)
 
 
 def processes() -> int:
