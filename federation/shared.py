@@ -159,7 +159,7 @@ def query_terms(text: str) -> list[str]:
 class Ahead:
     """The index words and facets of payloads about to be stored, worked out in the checking
     pool while a sync reads and writes its page (``federation.signatures.Worked``), for
-    :func:`index` to take. Each payload is added as its item is read: a batch goes to the pool
+    :func:`indexed` to take. Each payload is added as its item is read: a batch goes to the pool
     as soon as it is full, beside the signature checks of the same items."""
 
     def __init__(self, payload_texts: Iterable[str] = ()):
@@ -174,8 +174,8 @@ class Ahead:
             self._worked.add(payload_text)
 
     def values(self) -> dict[str, tuple[str, str]]:
-        """(words, facets) by payload text; none if the pool took none of them (:func:`index`
-        then works out those of the records stored)."""
+        """(words, facets) by payload text; none if the pool took none of them
+        (:func:`indexed` then works out those of the records stored)."""
         if not self._worked.handed:
             return {}
         return dict(zip(self._texts, self._worked.results(), strict=True))
@@ -257,9 +257,10 @@ def rebuild() -> int:
     db.session.execute(update(HeldRecord).values(words=None, facets=None))
     held = db.session.execute(_query(ReceivedEntry.payload)).all()
     for start in range(0, len(held), 500):
-        rows = [{"held_id": row.id, "words": words_of(payload), "facets": facets_of(payload)}
-                for row in held[start:start + 500]
-                for payload in [json.loads(row.payload)]]
+        rows = []
+        for row in held[start:start + 500]:
+            words, facets = index_values(row.payload)
+            rows.append({"held_id": row.id, "words": words, "facets": facets})
         db.session.execute(_SET_INDEX, rows)
     return len(held)
 

@@ -51,7 +51,8 @@ Check = tuple[bytes, bytes, bytes]  # public key, signed bytes, signature
 BATCH = 500
 # One per core, up to two: a page's checks and index words are wanted a few tens of
 # milliseconds after its items are read, and one process alone was still at them then
-# (docs/performance.md, "The index on the held row, a checking process per core").
+# (docs/performance.md, "Words beside the checks, the index on the held row, a checking
+# process per core").
 MOST_PROCESSES = 2
 ANSWER_TIMEOUT = 30.0  # seconds; a batch takes a few milliseconds
 
