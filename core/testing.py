@@ -34,7 +34,9 @@ import pytest
 from argon2 import PasswordHasher
 from flask import Flask
 from flask.testing import FlaskClient
+from jinja2 import BytecodeCache
 from sqlalchemy import create_engine, text
+from werkzeug.routing import Rule
 from werkzeug.serving import make_server
 
 import plugins
@@ -204,6 +206,110 @@ def database_copies(database_url: str) -> dict[str, bytes]:
 # -- apps and clients ----------------------------------------------------------------------
 
 
+class TemplatesCompiledOnce(BytecodeCache):
+    """Jinja's bytecode cache, kept in memory for the whole test process.
+
+    A node's worker compiles each template once; a test run builds an app per test, and each
+    app's Jinja environment would compile every template it renders again (a fifth of the
+    time of a page test). Jinja keys a template's code by its file and checks it against the
+    source, so apps with other plugins or an edited template never get another's code.
+    """
+
+    def __init__(self) -> None:
+        self.code: dict[str, bytes] = {}
+
+    def load_bytecode(self, bucket) -> None:
+        if bucket.key in self.code:
+            bucket.bytecode_from_string(self.code[bucket.key])
+
+    def dump_bytecode(self, bucket) -> None:
+        self.code[bucket.key] = bucket.bytecode_to_string()
+
+
+TEMPLATES = TemplatesCompiledOnce()
+
+
+class RuleBuiltOnce(Rule):
+    """A URL rule whose URL builders werkzeug compiles once per test process.
+
+    Werkzeug compiles two Python functions for each rule of an app (its URL builders, through
+    ``ast`` and ``compile``); a test run builds an app per test, and compiling them again was
+    a fifth of the fast tests' time here. A builder is made of the rule's parsed parts and
+    defaults alone (it reaches the rule's converters through the rule it is bound to), so a
+    rule with the same parts, defaults and converters in another app gets the same function.
+    tests/core/test_testing.py checks each against the one werkzeug compiles.
+    """
+
+    builders: dict[tuple, Callable[..., tuple[str, str]]] = {}
+
+    def _compile_builder(self, append_unknown: bool = True) -> Callable[..., tuple[str, str]]:
+        defaults = self.defaults or {}
+        # A default for a part of the rule is written into the builder as its converter
+        # puts it in a URL.
+        written = tuple((name, converter.to_url(defaults[name]))
+                        for name, converter in sorted(self._converters.items())
+                        if name in defaults)
+        key = (append_unknown, self.rule, tuple(self._trace),
+               repr(sorted(defaults.items())), written)
+        if key not in self.builders:
+            self.builders[key] = super()._compile_builder(append_unknown)
+        return self.builders[key]
+
+
+@pytest.fixture(autouse=True, scope="session")
+def rule_builders_compiled_once() -> Iterator[None]:
+    """Every app the tests build makes its URL rules as ``RuleBuiltOnce``."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(Flask, "url_rule_class", RuleBuiltOnce)
+        yield
+
+
+class TablesMadeOnce:
+    """A new SQLite database's tables made once per set of tables, then copied.
+
+    The first app of a test process on a new SQLite file makes its tables (``create_all``,
+    through the app's own engine and its tuning) and the closed file is kept; the next app
+    on a new file with the same tables gets a copy of it, not the same forty DDL statements
+    again. A file that already holds something, and PostgreSQL, get ``create_all``.
+    """
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.made: dict[tuple[str, ...], Path] = {}
+
+    def create_all(self) -> None:
+        path = _new_sqlite_file(db.engine.url)
+        if path is None:
+            db.create_all()
+            return
+        tables = tuple(sorted(db.metadata.tables))
+        db.session.remove()
+        db.engine.dispose()
+        if tables in self.made:
+            shutil.copyfile(self.made[tables], path)
+            return
+        db.create_all()
+        db.engine.dispose()  # the last connection closed: the WAL is back in the file
+        kept = self.folder / f"tables-{len(self.made)}.db"
+        shutil.copyfile(path, kept)
+        self.made[tables] = kept
+
+
+def _new_sqlite_file(url) -> Path | None:
+    """The file of an SQLite database nothing has been written to yet, else None."""
+    if url.get_backend_name() != "sqlite" or not url.database or url.database == ":memory:":
+        return None
+    path = Path(url.database)
+    if path.exists() and path.stat().st_size:
+        return None
+    return path
+
+
+@pytest.fixture(scope="session")
+def tables_made_once(tmp_path_factory) -> TablesMadeOnce:
+    return TablesMadeOnce(tmp_path_factory.mktemp("tables"))
+
+
 class RabitaClient(FlaskClient):
     """A test client that fills forms the way a browser does: CSRF token included."""
 
@@ -222,7 +328,8 @@ class RabitaClient(FlaskClient):
 
 
 @pytest.fixture
-def make_app(tmp_path, database_url, insecure_fast_kdf) -> Iterator[Callable[..., Flask]]:
+def make_app(tmp_path, database_url, insecure_fast_kdf,
+             tables_made_once) -> Iterator[Callable[..., Flask]]:
     """Build apps on a fresh database: ``make_app(PLUGINS=["plugins.cases"], unlocked=True)``.
 
     ``unlocked=True`` gives the node a keyring (passphrase ``TEST_PASSPHRASE``) and unlocks
@@ -245,9 +352,10 @@ def make_app(tmp_path, database_url, insecure_fast_kdf) -> Iterator[Callable[...
         Path(settings["KEY_SHARE_DIR"]).mkdir(exist_ok=True)
         app = create_app(settings)
         app.test_client_class = RabitaClient
+        app.jinja_env.bytecode_cache = TEMPLATES
         if create_tables:
             with app.app_context():
-                db.create_all()
+                tables_made_once.create_all()
         if unlocked:
             with app.app_context():
                 path = keystore.keyring_path(app)
@@ -373,7 +481,9 @@ class LiveServer:
     def __init__(self, app: Flask):
         self.server = make_server("127.0.0.1", 0, app, threaded=True)
         self.url = f"http://127.0.0.1:{self.server.server_port}"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        # Its loop looks for a shutdown every 50 ms, not every 0.5 s: a test ends sooner.
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True,
+                                       kwargs={"poll_interval": 0.05})
 
     def __enter__(self) -> LiveServer:
         self.thread.start()
