@@ -14,6 +14,7 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import Engine
+from sqlalchemy.pool import Pool
 
 from core import backup
 from core.cli import cli as main
@@ -33,6 +34,8 @@ def rabita(tmp_path, monkeypatch, insecure_fast_kdf):
     def run(instance, *args):
         result = CliRunner().invoke(main, ["--instance", str(instance), *args])
         os.environ.pop("RABITA_INSTANCE_PATH", None)  # keep tests independent
+        if run.on_postgresql:
+            _close_connections_of_the_apps_the_commands_made()
         return result
 
     def init(instance, *extra):
@@ -54,6 +57,7 @@ def rabita(tmp_path, monkeypatch, insecure_fast_kdf):
                    str(tmp_path / secret_file))
 
     run.init, run.take, run.restore = init, take, restore
+    run.on_postgresql = False  # a test on PostgreSQL closes each command's connections
     return run
 
 
@@ -283,6 +287,7 @@ def test_postgresql_backup_and_restore(rabita, tmp_path, postgres_server_url):
     with admin.connect() as connection:
         connection.execute(text(f'CREATE SCHEMA "{schema}"'))
     url = f"{postgres_server_url}?options=-csearch_path%3D{schema}"
+    rabita.on_postgresql = True
     source, copy, archive = tmp_path / "source", tmp_path / "copy", tmp_path / "node.rbk"
     try:
         rabita.init(source, "--database-url", url)
@@ -307,10 +312,11 @@ def test_postgresql_backup_and_restore(rabita, tmp_path, postgres_server_url):
 
 
 def _close_connections_of_the_apps_the_commands_made() -> None:
-    """Each command above ran in this process and built an app with a PostgreSQL engine: close
-    their pooled connections now (left to the garbage collector, psycopg warns in whatever
-    test runs then)."""
+    """Each command ran in this process and built apps with an engine of their own: close
+    their pooled connections as the command ends, as the end of its process would (left to
+    the garbage collector, psycopg warns in whatever runs then: a later command, or test).
+    A pool is looked for as well as an engine: an app's engine may be gone, its pool not."""
     for found in gc.get_objects():
-        if isinstance(found, Engine):
+        if isinstance(found, Engine | Pool):
             found.dispose()
     gc.collect()
