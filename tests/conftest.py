@@ -18,12 +18,6 @@ def pytest_collection_modifyitems(items):
     for item in items:
         if NODE_FIXTURES & set(getattr(item, "fixturenames", ())):
             item.add_marker(pytest.mark.slow)
-    # The longest first (the sort keeps each part's order): tests that share a module's set-up
-    # on one worker (xdist_group: minutes in all), then the slow ones, then the rest.
-    # pytest-xdist hands tests out in this order, and minutes of work handed out last kept one
-    # worker busy alone at the end of the run while the others had finished.
-    items.sort(key=lambda item: (item.get_closest_marker("xdist_group") is None,
-                                 item.get_closest_marker("slow") is None))
 
 
 @pytest.fixture
