@@ -32,10 +32,6 @@ def run(*command, cwd=None, env=None):
     return result.stdout
 
 
-# One worker runs them all: they share the environment the module's fixture makes.
-pytestmark = pytest.mark.xdist_group("out-of-tree")
-
-
 @pytest.fixture(scope="module")
 def fresh_environment(tmp_path_factory):
     """A new virtual environment with Rabita and the example plugin installed (no editable

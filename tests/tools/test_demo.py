@@ -20,9 +20,7 @@ from plugins.events import sample as event_samples
 from tools.demo import Demo, end_leftovers
 
 ROOT = Path(__file__).resolve().parents[2]
-# One worker runs them all: they share the demo the module's fixture sets up (made once per
-# worker that runs one of them, and it takes minutes).
-pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("demo")]
+pytestmark = pytest.mark.slow
 
 
 def demo_command(folder: Path, *args: str) -> list[str]:
