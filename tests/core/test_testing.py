@@ -3,7 +3,6 @@
 import sqlite3
 from urllib.parse import urlsplit
 
-import pytest
 from flask import render_template_string
 from werkzeug.routing import Rule
 
@@ -40,10 +39,7 @@ def test_a_rule_with_other_defaults_gets_a_builder_of_its_own():
     assert urls.build("one") == "/cases/1" and urls.build("two") == "/cases/2"
 
 
-def test_a_new_sqlite_database_has_the_tables_create_all_makes(make_app, database_url,
-                                                                tmp_path, db_backend):
-    if db_backend != "sqlite":
-        pytest.skip("the copy is SQLite's alone; PostgreSQL gets create_all")
+def test_a_new_sqlite_database_has_the_tables_create_all_makes(make_app, tmp_path):
     make_app(PLUGINS=["plugins.cases"])
     copied = make_app(PLUGINS=["plugins.cases"],  # the same tables: a copy
                       SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path / 'copied.db'}")
