@@ -20,6 +20,7 @@ from core import audit, read_only
 from core.extensions import csrf, db
 
 ACCESS_ATTRIBUTE = "rabita_access"
+PERMISSION_ATTRIBUTE = "rabita_permission"  # on require_permission's check: what it requires
 PUBLIC = "public"
 SIGNING_IN = "signing-in"  # between the password and the second factor
 SIGNED_IN = "signed-in"  # the default for every unmarked view
@@ -113,9 +114,18 @@ def require_permission(name: str) -> Callable:
                 deny(name)
             return view(*args, **kwargs)
 
+        setattr(wrapped, PERMISSION_ATTRIBUTE, name)
         return wrapped
 
     return decorator
+
+
+def checked_first(view: Callable) -> str | None:
+    """The permission ``view`` checks before it does anything else — it is
+    ``require_permission``'s check itself, not a decorator around it — or None."""
+    if view.__code__ is not _PERMISSION_CHECK:
+        return None
+    return getattr(view, PERMISSION_ATTRIBUTE, None)
 
 
 def deny(permission_name: str) -> None:
@@ -126,3 +136,6 @@ def deny(permission_name: str) -> None:
     audit.record("access.denied", actor=current_user, permission=permission_name)
     db.session.commit()
     abort(403)
+
+
+_PERMISSION_CHECK = require_permission("")(lambda: None).__code__  # every check's own code

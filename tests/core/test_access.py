@@ -1,5 +1,6 @@
 """Deny by default: the frozen list of endpoints that need no sign-in, and the rule itself."""
 
+import functools
 import re
 
 import pytest
@@ -109,3 +110,23 @@ def test_a_plugin_view_is_closed_unless_marked(make_app, make_plugin):
 def test_signing_in_pages_need_the_password_step_first(app, client, endpoint):
     url = app.url_map._rules_by_endpoint[endpoint][0].rule
     assert client.get(url).location.endswith("/login")
+
+
+def test_checked_first_names_a_permission_only_where_its_check_runs_first():
+    """``checked_first``: the permission of a view that is ``require_permission``'s own check;
+    None for a view without one and for a view that does something of its own before it."""
+    from core.access import checked_first, require_permission
+
+    def page():
+        return "page"
+
+    checked = require_permission("manage_users")(page)
+
+    @functools.wraps(checked)
+    def reads_first(*args, **kwargs):  # a decorator around the check: it runs first
+        return checked(*args, **kwargs)
+
+    assert checked_first(checked) == "manage_users"
+    assert checked_first(page) is None
+    assert getattr(reads_first, "rabita_permission", None) == "manage_users"  # copied, yet
+    assert checked_first(reads_first) is None
