@@ -95,6 +95,14 @@ def scripts(app: Flask) -> ScriptDirectory:
     return ScriptDirectory.from_config(config)
 
 
+def up_to_date(app: Flask) -> bool:
+    """Whether the database stands at the head of every migration branch of the app's code
+    (nothing for ``rabita db upgrade`` to do)."""
+    with app.app_context(), db.engine.connect() as connection:
+        current = set(MigrationContext.configure(connection).get_current_heads())
+    return current == set(scripts(app).get_heads())
+
+
 def branch_revisions(app: Flask, branch: str) -> list[str]:
     """The revision ids of ``branch``, newest first (empty for a plugin without migrations)."""
     return [r.revision for r in scripts(app).walk_revisions()

@@ -42,7 +42,7 @@ import pyotp
 from flask import Flask
 from sqlalchemy import func, select
 
-from core import consent, keystore, review, users
+from core import consent, keystore, migrating, review, users
 from core.app import create_app
 from core.extensions import db
 from federation import identity, peers, signing, statistics
@@ -132,7 +132,6 @@ def set_up(folder: Path, ports: dict[str, int]) -> dict:
         raise SystemExit(f"{folder} was made by an earlier demo (one node, or a hub and two); "
                          "remove it (make clean, or rm -rf .demo) and run make demo again.")
     if accounts_file.exists():
-        upgrade(folder)
         return json.loads(accounts_file.read_text())
     for key in KEYS:  # a set-up stopped half-way (accounts.json comes last): start again
         shutil.rmtree(folder / key, ignore_errors=True)
@@ -163,12 +162,13 @@ def set_up(folder: Path, ports: dict[str, int]) -> dict:
     return accounts
 
 
-def upgrade(folder: Path) -> None:
-    """`rabita db upgrade` on every instance at once (made by older code: bring each database
-    up to this code's)."""
+def upgrade(folder: Path, apps: dict) -> None:
+    """`rabita db upgrade`, all at once, on every instance whose database is behind this code
+    (a folder set up by older code): each brought up to this code's."""
+    behind = [key for key, app in apps.items() if not migrating.up_to_date(app)]
     running = {key: subprocess.Popen(  # noqa: S603 - our own command line, our own folders
         [*_rabita(folder / key), "db", "upgrade"], cwd=ROOT, stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT, text=True, start_new_session=True) for key in KEYS}
+        stderr=subprocess.STDOUT, text=True, start_new_session=True) for key in behind}
     try:
         said = {key: process.communicate()[0] for key, process in running.items()}
     finally:
@@ -373,6 +373,7 @@ class Demo:
         (self.folder / "ports.json").write_text(json.dumps(self.ports))
         try:
             self.apps = {key: _app(self.folder / key) for key in KEYS}
+            upgrade(self.folder, self.apps)
             self.servers = {node["key"]: Server(
                 node["key"], node["name"], node["role"], node["country"],
                 tuple(node["countries"]), self.urls[node["key"]], self.apps[node["key"]])

@@ -48,6 +48,19 @@ def test_the_command_says_so_in_a_sentence(make_app):
 
 
 @all_databases
+def test_a_database_is_up_to_date_only_at_every_branchs_head(make_app):
+    app = make_app(PLUGINS=["plugins.cases"], create_tables=False)
+    with app.app_context():
+        assert not migrating.up_to_date(app)  # nothing migrated yet
+        flask_migrate.upgrade(revision="heads")
+        assert migrating.up_to_date(app)
+        flask_migrate.downgrade(revision=branch_revisions(app, "cases")[1])  # one step back
+        assert not migrating.up_to_date(app)
+        flask_migrate.upgrade(revision="heads")
+        assert migrating.up_to_date(app)
+
+
+@all_databases
 def test_a_branch_walks_down_to_nothing_and_up_again(make_app):
     app = make_app(PLUGINS=["plugins.cases"], create_tables=False)
     with app.app_context():
