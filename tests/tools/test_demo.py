@@ -5,6 +5,7 @@ partner nodes. Then the same folder again: reused as it is, syncing by itself ev
 seconds, stopped cleanly by SIGTERM or SIGINT."""
 
 import json
+import shutil
 import signal
 import subprocess
 import sys
@@ -13,14 +14,18 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
+import flask_migrate
 import pytest
 
-from core import keystore, review, users
+from core import keystore, migrating, review, users
+from core.app import create_app
 from plugins.events import sample as event_samples
-from tools.demo import Demo, end_leftovers
+from tools.demo import KEYS, Demo, end_leftovers, upgrade
 
 ROOT = Path(__file__).resolve().parents[2]
-pytestmark = pytest.mark.slow
+# One worker runs them all (`make test`'s --dist loadgroup): they share the demo the module's
+# fixture sets up, made once per worker that runs one of them — a minute or more each time.
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("demo")]
 
 
 def demo_command(folder: Path, *args: str) -> list[str]:
@@ -107,28 +112,6 @@ def start_demo(folder: Path) -> tuple[subprocess.Popen, list[str]]:
     return demo, lines
 
 
-def test_a_demo_killed_outright_leaves_nothing_running_once_started_again(checked):
-    """Killed (SIGKILL), the demo cannot stop its servers; the next start ends them first,
-    by the ids it noted, and serves on the same ports."""
-    folder, _result = checked
-    ports = json.loads((folder / "ports.json").read_text())
-    demo, _lines = start_demo(folder)
-    demo.kill()
-    demo.communicate()
-    try:
-        with urllib.request.urlopen(f"http://127.0.0.1:{ports['hub']}/login",
-                                    timeout=10) as page:
-            assert page.status == 200  # its server outlived it
-        with Demo(folder) as again:
-            assert again.sync_round() == []
-    finally:
-        end_leftovers(folder)
-    assert not (folder / "processes.txt").exists()
-    for port in ports.values():
-        with pytest.raises(urllib.error.URLError):
-            urllib.request.urlopen(f"http://127.0.0.1:{port}/login", timeout=5)
-
-
 def test_the_demo_syncs_by_itself_every_few_seconds(checked):
     """Through the API a test uses: a coalition event Salma writes on the Cairo node, once Huda
     approves it, reaches the hub and the other nodes with no sync asked for (each node runs
@@ -158,3 +141,39 @@ def test_the_demo_syncs_by_itself_every_few_seconds(checked):
     for port in ports.values():
         with pytest.raises(urllib.error.URLError):
             urllib.request.urlopen(f"http://127.0.0.1:{port}/login", timeout=5)
+
+
+def test_a_demo_killed_outright_leaves_nothing_running_once_started_again(checked):
+    """Killed (SIGKILL), the demo cannot stop its servers; the next start ends them first,
+    by the ids it noted, and serves on the same ports."""
+    folder, _result = checked
+    ports = json.loads((folder / "ports.json").read_text())
+    demo, _lines = start_demo(folder)
+    demo.kill()
+    demo.communicate()
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{ports['hub']}/login",
+                                    timeout=10) as page:
+            assert page.status == 200  # its server outlived it
+        with Demo(folder) as again:
+            assert again.sync_round() == []
+    finally:
+        end_leftovers(folder)
+    assert not (folder / "processes.txt").exists()
+    for port in ports.values():
+        with pytest.raises(urllib.error.URLError):
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/login", timeout=5)
+
+
+def test_a_folder_set_up_by_older_code_is_brought_up_to_date(checked, tmp_path):
+    """Started again, the demo runs `rabita db upgrade` on the databases behind its code, and
+    only on those (a copy of the demo, one node's database one migration behind)."""
+    folder, _result = checked
+    copy = tmp_path / "demo"
+    shutil.copytree(folder, copy)
+    apps = {key: create_app({"INSTANCE_PATH": str(copy / key)}) for key in KEYS}
+    with apps["cairo"].app_context():
+        flask_migrate.downgrade(revision=migrating.branch_revisions(apps["cairo"], "cases")[1])
+    assert [key for key, app in apps.items() if not migrating.up_to_date(app)] == ["cairo"]
+    upgrade(copy, apps)
+    assert all(migrating.up_to_date(app) for app in apps.values())
