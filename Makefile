@@ -49,11 +49,10 @@ demo-codes: $(STAMP)
 run: $(STAMP) catalogs
 	$(BIN)/rabita run --host 127.0.0.1 --port 5000
 
-## make test: the whole test suite (SQLite, PostgreSQL, Chromium) on two workers (pytest-xdist;
-## tests marked xdist_group share a module's fixture and run on one worker, handed out first):
+## make test: the whole test suite (SQLite, PostgreSQL, Chromium) on two workers (pytest-xdist):
 ## 20-25 minutes on a 2-core machine (docs/performance.md), twice that on one; then the linter
 test: $(STAMP) catalogs $(AXE)
-	$(BIN)/pytest -n 2 --dist loadgroup --durations=25
+	$(BIN)/pytest -n 2 --durations=25
 	$(BIN)/ruff check .
 
 ## make test-fast: the edit loop — every test but the slow and browser ones, on SQLite (their

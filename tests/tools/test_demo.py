@@ -23,9 +23,7 @@ from plugins.events import sample as event_samples
 from tools.demo import KEYS, Demo, end_leftovers, upgrade
 
 ROOT = Path(__file__).resolve().parents[2]
-# One worker runs them all (`make test`'s --dist loadgroup): they share the demo the module's
-# fixture sets up, made once per worker that runs one of them — a minute or more each time.
-pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("demo")]
+pytestmark = pytest.mark.slow
 
 
 def demo_command(folder: Path, *args: str) -> list[str]:
