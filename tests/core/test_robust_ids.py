@@ -261,7 +261,7 @@ def _unlock(app: Flask) -> None:
 @pytest.fixture
 def node(make_app) -> Node:
     """The node with three pages of cases, so the list links onwards and back (the second
-    page's way back is the list's start: only the third's names where)."""
+    page's way back is the list's start, with no ``before``: only the third page's has one)."""
     from plugins.cases import sample
     from plugins.cases.store import PAGE_SIZE
 

@@ -170,8 +170,13 @@ def test_a_folder_set_up_by_older_code_is_brought_up_to_date(checked, tmp_path):
     copy = tmp_path / "demo"
     shutil.copytree(folder, copy)
     apps = {key: create_app({"INSTANCE_PATH": str(copy / key)}) for key in KEYS}
-    with apps["cairo"].app_context():
-        flask_migrate.downgrade(revision=migrating.branch_revisions(apps["cairo"], "cases")[1])
-    assert [key for key, app in apps.items() if not migrating.up_to_date(app)] == ["cairo"]
-    upgrade(copy, apps)
-    assert all(migrating.up_to_date(app) for app in apps.values())
+    try:
+        with apps["cairo"].app_context():
+            flask_migrate.downgrade(
+                revision=migrating.branch_revisions(apps["cairo"], "cases")[1])
+        assert [key for key, app in apps.items() if not migrating.up_to_date(app)] == ["cairo"]
+        upgrade(copy, apps)
+        assert all(migrating.up_to_date(app) for app in apps.values())
+    finally:
+        for app in apps.values():  # unlocked by their passphrase file: leave no key share
+            keystore.keystore(app).lock()
