@@ -15,7 +15,9 @@ what is shown (secondary suppression):
   unknown of some line sum, and can be computed. The cheapest cycle (by the counts it
   hides) through each bridge is hidden, never through a zero or a total.
 
-When no such cycle exists the whole table is withheld (every figure hidden).
+When no such cycle exists the table is withheld: every figure hidden but its zero lines (a row
+or column whose total is 0, with its cells) — the one-dimension table of that dimension shows
+that zero, and a zero total says every cell of its line is 0, so hiding them hides nothing.
 
 **Periods** (two queries whose periods differ, Jan–Jun and Jan–May, must not give June's
 small cells by subtraction): a period is whole months, and suppression is decided month by
@@ -77,8 +79,15 @@ def protect_2d(cells: Mapping[tuple[Hashable, Hashable], int], rows: list, colum
             return hidden
         path = _cheapest_cycle(bridge, hidden, value, rows, columns)
         if path is None:
-            return set(value)  # cannot be protected: withhold the table
+            return _withheld(value, rows, columns)
         hidden |= path
+
+
+def _withheld(value: dict, rows: list, columns: list) -> set:
+    """Every figure of a table that cannot be protected, but those of its zero lines."""
+    empty_rows = {r for r in rows if value[(r, TOTAL)] == 0}
+    empty_columns = {c for c in columns if value[(TOTAL, c)] == 0}
+    return {(r, c) for r, c in value if r not in empty_rows and c not in empty_columns}
 
 
 def _extended(cells, rows, columns) -> dict:

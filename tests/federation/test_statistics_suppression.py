@@ -9,7 +9,7 @@ hidden figure is disclosed when the two are equal.
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from scipy.optimize import linprog
 
@@ -120,6 +120,10 @@ def test_a_one_dimension_table_hides_small_counts_and_what_would_reveal_them(val
 @pytest.mark.slow
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(tables(), st.sampled_from([0, 1]))
+# A table that cannot be protected (withheld) beside its columns' table, which shows two zero
+# columns: once withheld with those columns' zero cells hidden, which the zeros gave away.
+@example(({(0, 0): 0, (0, 1): 0, (0, 2): 0, (0, 3): 1, (0, 4): 4,
+           (1, 0): 0, (1, 1): 0, (1, 2): 5, (1, 3): 1, (1, 4): 0}, 2, 5), 1)
 def test_two_overlapping_queries_together_reveal_no_hidden_count(table, axis):
     """A two-dimension table and the one-dimension table of either of its dimensions (same
     filters): the second repeats figures of the first, and must not open its hidden ones."""
