@@ -488,7 +488,8 @@ class Demo:
 
     def stop(self) -> None:
         """Stop syncing, then serving (each process asked to end, killed if it does not
-        within seconds); lock every node (no unlocked keyring left in /dev/shm)."""
+        within seconds); lock every node and close its database connections here
+        (``put_away``)."""
         self.hold_signals = True
         with self._syncing:  # a round under way ends first
             syncing = [p for name, p in self._processes.items() if name.endswith(" sync")]
@@ -496,9 +497,23 @@ class Demo:
             _end(self._processes.values())
             self._processes.clear()
             (self.folder / PROCESSES).unlink(missing_ok=True)
-        for app in self.apps.values():
-            keystore.keystore(app).lock()
+        put_away(self.apps)
         self.hold_signals = False
+
+
+def put_away(apps: dict) -> None:
+    """Lock each node (no unlocked keyring left in /dev/shm) and close its database
+    connections in this process. An SQLite connection left open is fragile: SQLite's locks
+    are POSIX locks, which the process loses on the file as soon as it closes *any* handle
+    on it — a copy of the folder, a read of the file — and then another process, ending its
+    last connection, believes it was the last, checkpoints and deletes the WAL; the open
+    connection goes on reading the deleted WAL, a snapshot that never changes again (this is
+    what stalled the demo's tests: a demo stopped, its folder copied, a new demo's holdings
+    frozen)."""
+    for app in apps.values():
+        keystore.keystore(app).lock()
+        with app.app_context():
+            db.engine.dispose()
 
 
 def _rabita(instance: Path) -> list[str]:

@@ -4,6 +4,7 @@ events and library resources from every node, and every node what the others sha
 partner nodes. Then the same folder again: reused as it is, syncing by itself every few
 seconds, stopped cleanly by SIGTERM or SIGINT."""
 
+import contextlib
 import json
 import shutil
 import signal
@@ -20,7 +21,7 @@ import pytest
 from core import keystore, migrating, review, users
 from core.app import create_app
 from plugins.events import sample as event_samples
-from tools.demo import KEYS, Demo, end_leftovers, upgrade
+from tools.demo import KEYS, Demo, end_leftovers, put_away, upgrade
 
 ROOT = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.slow
@@ -95,6 +96,18 @@ def test_make_demo_reuses_its_folder_and_stops_cleanly_on_a_signal(checked, sign
             urllib.request.urlopen(f"http://127.0.0.1:{port}/login", timeout=5)
 
 
+def files_open_here(folder: Path) -> list[str]:
+    """The files under ``folder`` this process holds open (a database connection holds three:
+    the database, its WAL and its shared memory)."""
+    found = []
+    for descriptor in Path("/proc/self/fd").iterdir():
+        with contextlib.suppress(OSError):
+            target = descriptor.readlink()
+            if target.is_relative_to(folder.resolve()):
+                found.append(str(target))
+    return sorted(found)
+
+
 def start_demo(folder: Path) -> tuple[subprocess.Popen, list[str]]:
     """`python -m tools.demo` on ``folder``, once it says it is ready: (process, its lines)."""
     demo = subprocess.Popen(demo_command(folder), cwd=ROOT, stdout=subprocess.PIPE,
@@ -108,6 +121,47 @@ def start_demo(folder: Path) -> tuple[subprocess.Popen, list[str]]:
         demo.kill()
         pytest.fail("".join(lines) + demo.stderr.read())
     return demo, lines
+
+
+def test_a_demo_killed_outright_leaves_nothing_running_once_started_again(checked):
+    """Killed (SIGKILL), the demo cannot stop its servers; the next start ends them first,
+    by the ids it noted, and serves on the same ports."""
+    folder, _result = checked
+    ports = json.loads((folder / "ports.json").read_text())
+    demo, _lines = start_demo(folder)
+    demo.kill()
+    demo.communicate()
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{ports['hub']}/login",
+                                    timeout=10) as page:
+            assert page.status == 200  # its server outlived it
+        with Demo(folder) as again:
+            assert again.sync_round() == []
+    finally:
+        end_leftovers(folder)
+    assert files_open_here(folder) == []  # put away: a copy of the folder cannot break a lock
+    assert not (folder / "processes.txt").exists()
+    for port in ports.values():
+        with pytest.raises(urllib.error.URLError):
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/login", timeout=5)
+
+
+def test_a_folder_set_up_by_older_code_is_brought_up_to_date(checked, tmp_path):
+    """Started again, the demo runs `rabita db upgrade` on the databases behind its code, and
+    only on those (a copy of the demo, one node's database one migration behind)."""
+    folder, _result = checked
+    copy = tmp_path / "demo"
+    shutil.copytree(folder, copy)
+    apps = {key: create_app({"INSTANCE_PATH": str(copy / key)}) for key in KEYS}
+    try:
+        with apps["cairo"].app_context():
+            flask_migrate.downgrade(
+                revision=migrating.branch_revisions(apps["cairo"], "cases")[1])
+        assert [key for key, app in apps.items() if not migrating.up_to_date(app)] == ["cairo"]
+        upgrade(copy, apps)
+        assert all(migrating.up_to_date(app) for app in apps.values())
+    finally:
+        put_away(apps)  # unlocked by their passphrase file: leave no key share, no connection
 
 
 def test_the_demo_syncs_by_itself_every_few_seconds(checked):
@@ -136,47 +190,7 @@ def test_the_demo_syncs_by_itself_every_few_seconds(checked):
         apps, ports = demo.apps, demo.ports
     for app in apps.values():  # stopped: every node locked again
         assert not keystore.keystore(app).unlocked
+    assert files_open_here(folder) == []  # and no database connection left in this process
     for port in ports.values():
         with pytest.raises(urllib.error.URLError):
             urllib.request.urlopen(f"http://127.0.0.1:{port}/login", timeout=5)
-
-
-def test_a_demo_killed_outright_leaves_nothing_running_once_started_again(checked):
-    """Killed (SIGKILL), the demo cannot stop its servers; the next start ends them first,
-    by the ids it noted, and serves on the same ports."""
-    folder, _result = checked
-    ports = json.loads((folder / "ports.json").read_text())
-    demo, _lines = start_demo(folder)
-    demo.kill()
-    demo.communicate()
-    try:
-        with urllib.request.urlopen(f"http://127.0.0.1:{ports['hub']}/login",
-                                    timeout=10) as page:
-            assert page.status == 200  # its server outlived it
-        with Demo(folder) as again:
-            assert again.sync_round() == []
-    finally:
-        end_leftovers(folder)
-    assert not (folder / "processes.txt").exists()
-    for port in ports.values():
-        with pytest.raises(urllib.error.URLError):
-            urllib.request.urlopen(f"http://127.0.0.1:{port}/login", timeout=5)
-
-
-def test_a_folder_set_up_by_older_code_is_brought_up_to_date(checked, tmp_path):
-    """Started again, the demo runs `rabita db upgrade` on the databases behind its code, and
-    only on those (a copy of the demo, one node's database one migration behind)."""
-    folder, _result = checked
-    copy = tmp_path / "demo"
-    shutil.copytree(folder, copy)
-    apps = {key: create_app({"INSTANCE_PATH": str(copy / key)}) for key in KEYS}
-    try:
-        with apps["cairo"].app_context():
-            flask_migrate.downgrade(
-                revision=migrating.branch_revisions(apps["cairo"], "cases")[1])
-        assert [key for key, app in apps.items() if not migrating.up_to_date(app)] == ["cairo"]
-        upgrade(copy, apps)
-        assert all(migrating.up_to_date(app) for app in apps.values())
-    finally:
-        for app in apps.values():  # unlocked by their passphrase file: leave no key share
-            keystore.keystore(app).lock()
