@@ -13,6 +13,7 @@ Anything that weakens a protection for speed is named ``insecure_*`` and lives o
 
 from __future__ import annotations
 
+import inspect
 import os
 import re
 import secrets
@@ -71,12 +72,18 @@ def pytest_configure(config) -> None:
 
 
 def pytest_collection_modifyitems(items) -> None:
-    """A test's run on PostgreSQL (``all_databases``' second run, or any test given
-    ``db_backend`` "postgresql") is marked ``postgresql``: a quick run (``-m "not
-    postgresql"``) leaves the server out, and each such test still runs on SQLite."""
+    """A test's run on PostgreSQL (``all_databases``' second run, any test given
+    ``db_backend`` "postgresql", or one that takes ``postgres_server_url`` itself) is marked
+    ``postgresql``: a quick run (``-m "not postgresql"``) leaves the server out, and each
+    test of both databases still runs on SQLite."""
     for item in items:
         callspec = getattr(item, "callspec", None)
-        if callspec is not None and callspec.params.get("db_backend") == "postgresql":
+        on_postgresql = callspec is not None and callspec.params.get("db_backend") == "postgresql"
+        # Its own arguments, not every fixture it uses: db_backend takes the URL for both runs.
+        function = getattr(item, "function", None)  # a test function (not a doctest, say)
+        asks_the_server = function is not None and \
+            "postgres_server_url" in inspect.signature(function).parameters
+        if on_postgresql or asks_the_server:
             item.add_marker(pytest.mark.postgresql)
 
 

@@ -6,7 +6,8 @@ import pytest
 
 # The shipped fixtures, asked for here (not installed into every pytest run of the
 # environment): a plugin author's own conftest.py names them the same way.
-pytest_plugins = ["core.testing", "federation.testing"]
+# pytester: tests of those fixtures run pytest on a small test file of their own.
+pytest_plugins = ["core.testing", "federation.testing", "pytester"]
 
 TESTIMONY = "tests.fixtures.testimony"
 # Fixtures that start real nodes (keys, a database each, often a server process): a test

@@ -77,3 +77,27 @@ def test_a_template_edited_meanwhile_is_compiled_again(make_app, tmp_path):
         with app.test_request_context():
             assert render_template_string("{% include 'page.html' %}") == shown
         assert key in TEMPLATES.code
+
+
+def test_a_test_that_takes_the_postgresql_server_itself_is_marked_for_it(pytester):
+    """`make test-fast` (``-m "not postgresql"``) leaves out every test that needs the server:
+    a run on both databases is marked on its PostgreSQL run, a test that asks for the server
+    itself (``postgres_server_url``) is marked, one that only runs on SQLite is not."""
+    pytester.makeconftest('pytest_plugins = ["core.testing"]')
+    pytester.makepyfile(test_marks="""
+        from core.testing import all_databases
+
+        @all_databases
+        def test_both(db_backend):
+            pass
+
+        def test_the_server(postgres_server_url):
+            pass
+
+        def test_neither(tmp_path):
+            pass
+    """)
+    collected = pytester.runpytest("--collect-only", "-q", "-m", "postgresql", "-p",
+                                   "no:cacheprovider")
+    marked = {line.split("::", 1)[1] for line in collected.outlines if "::" in line}
+    assert marked == {"test_both[postgresql]", "test_the_server"}
