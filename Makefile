@@ -50,7 +50,7 @@ run: $(STAMP) catalogs
 	$(BIN)/rabita run --host 127.0.0.1 --port 5000
 
 ## make test: the whole test suite (SQLite, PostgreSQL, Chromium) on two workers (pytest-xdist):
-## 20-25 minutes on a 2-core machine (docs/performance.md), twice that on one; then the linter
+## 15-26 minutes on a 2-core machine (docs/performance.md), twice that on one; then the linter
 test: $(STAMP) catalogs $(AXE)
 	$(BIN)/pytest -n 2 --durations=25
 	$(BIN)/ruff check .

@@ -99,11 +99,11 @@ def test_make_demo_reuses_its_folder_and_stops_cleanly_on_a_signal(checked, sign
 def files_open_here(folder: Path) -> list[str]:
     """The files under ``folder`` this process holds open (a database connection holds three:
     the database, its WAL and its shared memory)."""
-    found = []
+    folder, found = folder.resolve(), []
     for descriptor in Path("/proc/self/fd").iterdir():
         with contextlib.suppress(OSError):
             target = descriptor.readlink()
-            if target.is_relative_to(folder.resolve()):
+            if target.is_relative_to(folder):
                 found.append(str(target))
     return sorted(found)
 
