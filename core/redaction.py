@@ -29,7 +29,7 @@ import rfc8785
 from marshmallow import Schema, fields
 
 from core.generalise import RULES, as_date
-from core.places import COUNTRY, GOVERNORATE, Gazetteer
+from core.places import COUNTRY, GOVERNORATE, Gazetteer, Place
 from core.scrub import QuotedDate, Scrubber, Secrets
 
 OPEN, GENERALISE, NEVER = "open", "generalise", "never"
@@ -331,7 +331,7 @@ class _Found(list):
         super().__init__()
         self.dates: list[QuotedDate] = []
         self.ages: list[int] = []
-        self.places: list[str] = []
+        self.places: list[tuple[str, ...]] = []  # each exact place's names
 
     def quote(self, rule: str, value, coarse, places) -> None:
         """Note an exact value that ``rule`` coarsened to ``coarse`` (None: withheld)."""
@@ -345,7 +345,11 @@ class _Found(list):
         elif rule == "age_to_band" and isinstance(value, int) and not isinstance(value, bool):
             self.ages.append(value)
         elif rule in ("place_to_governorate", "place_to_country") and isinstance(value, str):
-            self.places += _place_names(value, places)
+            place = places.get(value)
+            if place is None:
+                self.append(value)  # no known place: the record's own words, as they are
+            elif names := _place_names(value, place):
+                self.places.append(names)
 
     def secrets(self, prepared: dict | None = None) -> Secrets:
         """The Secrets these make, taken from ``prepared`` (see ``redact``) when made of the
@@ -361,16 +365,12 @@ class _Found(list):
         return prepared[made_of]
 
 
-def _place_names(code: str, places) -> list[str]:
+def _place_names(code: str, place: Place) -> tuple[str, ...]:
     """What a text may call an exact place: its names in every language, its aliases and
-    old spellings, and the words of its code (``TN-61:sakiet-ezzit``); a value that is no
-    known place, as it is."""
-    place = places.get(code)
-    if place is None:
-        return [code]
+    old spellings, and the words of its code (``TN-61:sakiet-ezzit``)."""
     if place.kind in (COUNTRY, GOVERNORATE) and ":" not in code:
-        return []  # as coarse as a rule makes it (a governorate kept by place_to_governorate)
-    return [*place.all_names(), code.partition(":")[2].replace("-", " ")]
+        return ()  # as coarse as a rule makes it (a governorate kept by place_to_governorate)
+    return (*place.all_names(), code.partition(":")[2].replace("-", " "))
 
 
 def _codes_in(value):

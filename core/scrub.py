@@ -52,7 +52,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
-from itertools import accumulate
+from itertools import accumulate, chain
 
 import phonenumbers
 
@@ -73,9 +73,12 @@ PHONE_DIGITS = (7, 8)  # shorter runs are never numbers; longer ones are always 
 MIN_KEY = 2  # consonants of a name's skeleton, for it to be matched by skeleton
 
 EMAIL = re.compile(r"[\w.+\-]+@[\w\-]+(?:\.[\w\-]+)+")
-# An address spelled out, in the folded words: "salma benali at example dot org".
+# An address spelled out, in the folded words: "salma benali at example dot org". It starts
+# where a word does (the lookbehind finds nothing more: a match inside a word would also
+# match from the word's start; it spares trying every letter of every word).
 SPELLED_EMAIL = re.compile(
-    r"(?:[a-z0-9]+ (?:dot|point|punto|underscore|tiret) )*[a-z0-9]+ (?:at|arobase|chez)"
+    r"(?<![a-z0-9])(?:[a-z0-9]+ (?:dot|point|punto|underscore|tiret) )*[a-z0-9]+"
+    r" (?:at|arobase|chez)"
     r" [a-z0-9]+ (?:(?:dot|point|punto) [a-z0-9]+ )*(?:dot|point|punto) [a-z]{2,6}\b")
 WORD = re.compile(r"[^\W_]+")
 YEAR = re.compile(r"(?:19|20)\d\d")
@@ -143,12 +146,13 @@ class Secrets:
     for word by word: a name, an address, a contact) or as ``(text, mode)`` with mode
     SCRUB_WORDS or SCRUB_VALUE (free text: looked for as a whole and by its name-like
     words). ``dates``, ``ages`` and ``places``: the exact values of its `generalise` fields
-    (QuotedDate, int, and the names of an exact place), coarsened where a text quotes them.
+    (QuotedDate, int, and for each exact place the tuple of its names, looked for word by
+    word), coarsened where a text quotes them.
     """
 
     def __init__(self, values: Iterable[str | tuple[str, str]] = (), *,
                  dates: Iterable[QuotedDate] = (), ages: Iterable[int] = (),
-                 places: Iterable[str] = ()):
+                 places: Iterable[tuple[str, ...]] = ()):
         self._needles: set[str] = set()  # found anywhere (clitics attached)
         self._short: set[str] = set()  # found as whole words, Arabic clitics allowed
         self._keys: set[str] = set()  # consonant skeletons of name words
@@ -158,11 +162,12 @@ class Secrets:
         self.house_numbers: set[str] = set()  # short numbers of an address, and its words
         self.address_words: set[str] = set(STREET_CUES)
         items = [(item, SCRUB_WORDS) if isinstance(item, str) else item for item in values]
-        items += [(place, SCRUB_WORDS) for place in places]
         for (value, mode), folded in zip(items, fold_values([value for value, _ in items]),
                                          strict=True):
             if folded:
                 self._add(value, folded, mode)
+        for names in places:
+            self._take(_place_secrets(tuple(names)))
         self.dates = {(d.value.day, d.value.month, d.value.year): d.keeps for d in dates}
         self.numbers = _age_numbers(ages, [d[2] for d in self.dates])
         self.needles = tuple(sorted(self._needles, key=len, reverse=True))
@@ -174,12 +179,22 @@ class Secrets:
         # Skeletons of three consonants or more match any word (an Arabic one with its
         # clitics); of two, only a capitalised Latin word: "Omar", not "عمارة" or "more".
         self.keys = frozenset(key for key in self._keys if len(key) > MIN_KEY)
-        self.clitic_keys = frozenset(prefixed for key in self.keys
-                                     for prefixed in _with_clitics(key))
+        self.clitic_keys = frozenset(chain.from_iterable(map(_with_clitics, self.keys)))
 
     def __bool__(self) -> bool:
         return bool(self.needles or self.short or self.digit_runs or self.keys
                     or self.dates or self.numbers)
+
+    def _take(self, other: Secrets) -> None:
+        """Add what ``other`` holds (not yet its sorted and derived forms)."""
+        self._needles |= other._needles
+        self._short |= other._short
+        self._keys |= other._keys
+        for key, vowels in other.short_keys.items():
+            self.short_keys.setdefault(key, []).extend(vowels)
+        self.digit_runs |= other.digit_runs
+        self.house_numbers |= other.house_numbers
+        self.address_words |= other.address_words
 
     def _add(self, value: str, folded: str, mode: str) -> None:
         words = folded.split(" ")
@@ -253,6 +268,15 @@ class Secrets:
             numbers = list(NUMBER_RUN.finditer(folded)) if numbers is None else numbers
             found += _date_spans(folded, self.dates, numbers)
         return found
+
+
+@lru_cache(maxsize=4096)
+def _place_secrets(names: tuple[str, ...]) -> Secrets:
+    """What a place's names make, looked for word by word. They are the gazetteer's, public
+    and the same for every record that quotes the place (with the aliases, half the values
+    of a record's secrets), so they are prepared once per place, not per record; no
+    record's own value is kept here."""
+    return Secrets(names)
 
 
 @lru_cache(maxsize=65536)

@@ -1,8 +1,11 @@
 """Redaction: one pure function; sharing classes; policy hooks that only tighten."""
 
+from unittest.mock import patch
+
 import pytest
 from marshmallow import Schema, fields
 
+from core import scrub
 from core.places import Gazetteer, Place
 from core.redaction import (
     NEVER_FIELD,
@@ -124,6 +127,25 @@ def test_exact_generalised_values_quoted_in_text_are_coarsened_there():
     result = redact(values, TestimonySchema(), "hub", Policy(Scrubber(["TN"]), places))
     assert result.payload["narrative"] == (
         f"On {PLACEHOLDER} March 2025 at {PLACEHOLDER}, aged {PLACEHOLDER}, born {PLACEHOLDER}.")
+
+
+def test_a_place_is_prepared_from_the_gazetteer_alone():
+    """A quoted place is scrubbed by its names and aliases, prepared once for every record
+    that quotes it; a place value the gazetteer does not know is the record's own words:
+    scrubbed too, and never kept among what is prepared for every record."""
+    places = Gazetteer([Place("TN", "country"), Place("TN-61", "governorate", parent="TN"),
+                        Place("TN-61:sakiet-ezzit", "locality", parent="TN-61",
+                              names={"fr": "Sakiet Ezzit"}, aliases=("Sakiet Zit",))])
+    policy = Policy(Scrubber(["TN"]), places)
+    known = {**VALUES, "narrative": "Seen at Sakiet Zit, then at SAKIET EZZIT."}
+    unknown = {**VALUES, "place": "Douar Ouled Haffouz", "narrative": "Seen at douar ouled haffouz."}
+    with patch.object(scrub, "_place_secrets", wraps=scrub._place_secrets) as prepared:
+        assert redact(known, TestimonySchema(), "hub", policy).payload["narrative"] == \
+            f"Seen at {PLACEHOLDER}, then at {PLACEHOLDER}."
+        assert redact(unknown, TestimonySchema(), "hub", policy).payload["narrative"] == \
+            f"Seen at {PLACEHOLDER}."
+    assert [call.args for call in prepared.call_args_list] == [
+        (("Sakiet Ezzit", "Sakiet Zit", "sakiet ezzit"),)]
 
 
 def test_every_recorded_spelling_of_a_name_is_scrubbed():

@@ -235,7 +235,7 @@ def test_a_recorded_spelling_is_scrubbed_like_the_name():
 
 
 DATED = Secrets([], dates=[QuotedDate(date(2024, 11, 14))], ages=[34],
-                places=["Sakiet Ezzit", "ساقية الزيت"])
+                places=[("Sakiet Ezzit", "ساقية الزيت")])
 
 
 @pytest.mark.parametrize("text, expected", [
