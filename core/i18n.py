@@ -7,6 +7,9 @@ from pathlib import Path
 from flask import Flask, current_app, g, has_request_context, request, session
 from flask_babel import Domain, get_locale, get_translations
 from flask_login import current_user
+from jinja2 import pass_eval_context
+from jinja2.nodes import EvalContext
+from markupsafe import Markup
 
 from core.extensions import babel
 
@@ -34,16 +37,58 @@ def init_app(app: Flask, translation_directories: list[str]) -> None:
     app.config["BABEL_TRANSLATION_DIRECTORIES"] = ";".join(directories)
     babel.init_app(app, locale_selector=select_locale)
     babel.domain_instance = _PerAppDomain()
-    # Flask-Babel looks the catalog up again for every string a template translates; a page
-    # has dozens. Look it up once per request instead.
-    app.jinja_env.install_gettext_callables(
-        gettext=lambda s: _translations().ugettext(s),
-        ngettext=lambda s, p, n: _translations().ungettext(s, p, n),
-        newstyle=True,
-        pgettext=lambda c, s: _translations().upgettext(c, s),
-        npgettext=lambda c, s, p, n: _translations().unpgettext(c, s, p, n),
-    )
+    # Templates translate through TEMPLATE_GETTEXT: Jinja's "new style" (a translation is
+    # always a format string, its values escaped), with the catalog looked up once per request.
+    app.jinja_env.newstyle_gettext = True  # how {% trans %} blocks call them
+    app.jinja_env.globals.update(TEMPLATE_GETTEXT)
     app.context_processor(_language_context)
+
+
+# What Jinja's i18n extension installs with ``newstyle=True``, but given the evaluation
+# context (whether the template escapes) rather than the template's context: Jinja makes a
+# copy of a template's context for each call of a function that takes it once a block has
+# set a variable (``Context.call``), and its ``_`` was an alias calling ``gettext`` through
+# the context again — a page paid for both on each of its dozens of words. Flask-Babel's own
+# callables also looked the catalog up again for every word; ``_translations`` keeps it for
+# the request.
+
+
+@pass_eval_context
+def _gettext(eval_ctx: EvalContext, string: str, **variables) -> str:
+    return _formatted(eval_ctx, _translations().ugettext(string), variables)
+
+
+@pass_eval_context
+def _ngettext(eval_ctx: EvalContext, singular: str, plural: str, num: int, **variables) -> str:
+    variables.setdefault("num", num)
+    return _formatted(eval_ctx, _translations().ungettext(singular, plural, num), variables)
+
+
+@pass_eval_context
+def _pgettext(eval_ctx: EvalContext, context: str, string: str, **variables) -> str:
+    variables.setdefault("context", context)
+    return _formatted(eval_ctx, _translations().upgettext(context, string), variables)
+
+
+@pass_eval_context
+def _npgettext(eval_ctx: EvalContext, context: str, singular: str, plural: str, num: int,
+               **variables) -> str:
+    variables.setdefault("context", context)
+    variables.setdefault("num", num)
+    return _formatted(eval_ctx, _translations().unpgettext(context, singular, plural, num),
+                      variables)
+
+
+def _formatted(eval_ctx: EvalContext, translated: str, variables: dict) -> str:
+    """Always a format string (as Jinja's new style): in an escaping template a Markup,
+    so the values put into it are escaped."""
+    if eval_ctx.autoescape:
+        translated = Markup(translated)  # noqa: S704 - the catalog's text, values escaped by %
+    return translated % variables
+
+
+TEMPLATE_GETTEXT = {"_": _gettext, "gettext": _gettext, "ngettext": _ngettext,
+                    "pgettext": _pgettext, "npgettext": _npgettext}
 
 
 def _translations():

@@ -104,3 +104,65 @@ def test_french_names_each_concept_one_way(package):
             found += [(text, name) for pattern, name in FRENCH_NAMES.items()
                       if re.search(pattern, text, re.IGNORECASE)]
     assert found == []
+
+
+# Templates translate as Jinja's own "new style" does, without the template's context.
+TRANSLATED = (
+    "{% block words %}{% set shown = 1 %}"
+    "{{ _('Sign in') }}|{{ gettext('Hello %(name)s', name=who) }}|"
+    "{{ ngettext('%(num)d result', '%(num)d results', n) }}|"
+    "{{ ngettext('%(num)d result of %(name)s', '%(num)d results of %(name)s', n, name=who) }}|"
+    "{{ pgettext('menu', 'Sign in') }}|{{ npgettext('menu', '%(num)d case', '%(num)d cases', n) }}|"
+    "{% trans count=n %}{{ count }} result{% pluralize %}{{ count }} results{% endtrans %}|"
+    "{% trans %}Sign in{% endtrans %}|"
+    "{% autoescape false %}{{ _('Hello %(name)s', name=who) }}{% endautoescape %}"
+    "{% endblock %}"
+)
+NAMES = ("Salma", "<b>Salma</b> & \"co\"", "سلمى <i>", "%(num)d", "{{ who }}", "O'Brien ‮")
+
+
+@pytest.mark.parametrize("language", ["en", "fr", "ar"])
+def test_templates_translate_as_jinja_new_style_does(app, language):
+    """The same text as Jinja's i18n extension with newstyle=True gives, on the same catalog
+    (escaping, plural forms, a value with markup, a format string inside a value)."""
+    import jinja2
+    from flask import render_template_string
+    from flask_babel import get_translations
+
+    reference = jinja2.Environment(extensions=["jinja2.ext.i18n"], autoescape=True)
+    reference.install_gettext_callables(
+        gettext=lambda s: get_translations().ugettext(s),
+        ngettext=lambda s, p, n: get_translations().ungettext(s, p, n),
+        pgettext=lambda c, s: get_translations().upgettext(c, s),
+        npgettext=lambda c, s, p, n: get_translations().unpgettext(c, s, p, n),
+        newstyle=True,
+    )
+    template = reference.from_string(TRANSLATED)
+    compared = 0
+    with app.test_request_context(headers={"Accept-Language": language}):
+        for who in NAMES:
+            for n in (0, 1, 2, 3, 11, 100, 101):
+                ours = render_template_string(TRANSLATED, who=who, n=n)
+                assert ours == template.render(who=who, n=n)
+                compared += 1
+        if language != "en":
+            assert render_template_string("{{ _('Sign in') }}") != "Sign in"
+    assert compared == len(NAMES) * 7
+
+
+def test_a_translation_after_a_set_copies_no_context(app, monkeypatch):
+    """Jinja copies a template's context for each call of a function that takes it, once a
+    block has set a variable: a page translating dozens of words paid for a copy each."""
+    import jinja2.runtime
+    from flask import render_template_string
+
+    copies = []
+    derived = jinja2.runtime.Context.derived
+    monkeypatch.setattr(jinja2.runtime.Context, "derived",
+                        lambda self, locals=None: copies.append(locals) or derived(self, locals))
+    with app.test_request_context(headers={"Accept-Language": "fr"}):
+        page = render_template_string(
+            "{% block b %}{% set n = 2 %}" + "{{ _('Sign in') }}," * 20
+            + "{{ ngettext('%(num)d result', '%(num)d results', n) }}{% endblock %}")
+    assert page == "Se connecter," * 20 + "2 résultats"
+    assert len(copies) == 0, f"{len(copies)} copies of the context"
