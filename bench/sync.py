@@ -3,6 +3,7 @@
     python -m bench.sync                 # 100,000 records (a few minutes)
     python -m bench.sync --records 20000
     python -m bench.sync --before 51d0638 --before none
+    python -m bench.sync --paired 3      # only: 3 pairs of full pulls, now and 51d0638 in turn
 
 Prints records per second of a full pull (verify the response, the chain, every origin
 signature and payload hash, apply, commit page by page), the same figure for a bare loop that
@@ -59,8 +60,14 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--before", action="append", default=None, metavar="REV",
                         help=f"also pull with the code of this commit (default: {BEFORE}; "
                              "'none': no such pull)")
+    parser.add_argument("--paired", type=int, default=0, metavar="K",
+                        help="only K pairs of full pulls, this code's and each --before code's "
+                             "in turn (the order flipping every pair), and their ratios")
     args = parser.parse_args(argv)
     befores = [rev for rev in (args.before or [BEFORE]) if rev != "none"]
+    if args.paired:
+        paired(args.records, args.paired, befores)
+        return
 
     from federation.testing import Node, insecure_fill_outbox, pair
 
@@ -143,6 +150,57 @@ def main(argv: list[str] | None = None) -> None:
               f"p90 {large_round[1]:6.1f} ms   (target: flat, ≤ 50 ms)")
     finally:
         for made in (node, small_hub, hub, alone):
+            made.close()
+
+
+def paired(records: int, pairs: int, befores: list[str]) -> None:
+    """Full pulls of ``records`` by this code and by each earlier code in turn, ``pairs``
+    times, the order flipping every pair; each pull by a hub of its own, from the node as it
+    was filled. On a machine whose speed drifts from one minute to the next (seen: the bare
+    loop 19 % slower after a pull than before it), pulls one after the other compare the
+    moments as much as the codes; taken in turns, each pair meets the same machine."""
+    from federation.testing import Node, insecure_fill_outbox, pair
+
+    folder = Path(tempfile.mkdtemp(prefix="rabita-bench-paired-"))
+    (folder / "shm").mkdir()
+    print(f"Rabita federation sync bench, paired pulls — {platform.python_version()}, "
+          f"{platform.machine()}, folder {folder}")
+    node = Node("node", folder / "node", f"sqlite:///{folder / 'node.db'}", "node",
+                ["federation"], folder / "shm")
+    hubs = [Node(f"hub-{n}", folder / f"hub-{n}", f"sqlite:///{folder / f'hub-{n}.db'}", "hub",
+                 ["federation"], folder / "shm") for n in range(pairs)]
+    try:
+        with (node.folder / "config.py").open("a") as config:  # a hub per pull
+            config.write(f"FEDERATION_REQUESTS_PER_CLIENT = {pairs * (1 + len(befores)) + 2}\n")
+        node.start()
+        for hub in hubs:
+            pair(hub, node)
+        insecure_fill_outbox(node, records, feed="hub")
+        as_filled = snapshot(folder / "node.db")
+        ratios: dict[str, list[float]] = {rev: [] for rev in befores}
+        for n, hub in enumerate(hubs):
+            codes = ["now", *befores] if n % 2 == 0 else [*befores, "now"]
+            rates = {}
+            for code in codes:
+                put_back(node, as_filled, folder / "node.db")
+                if code == "now":
+                    seconds, cpu = pull(hub, node, cpu=True)
+                else:
+                    (folder / f"pair-{n}" / code / "shm").mkdir(parents=True)
+                    seconds, cpu, error = pull_with_code_of(code, folder / f"pair-{n}" / code,
+                                                            node)
+                    if error:
+                        raise SystemExit(f"the pull at {code} failed: {error}")
+                rates[code] = records / seconds
+                print(f"pair {n + 1}: {code:<10} {rates[code]:8.0f} records/s   hub CPU "
+                      f"{per_record(cpu, records)}")
+            for rev in befores:
+                ratios[rev].append(rates["now"] / rates[rev])
+        for rev, found in ratios.items():
+            print(f"now / {rev}: " + ", ".join(f"{ratio:.2f}" for ratio in found) +
+                  f"   (median {statistics.median(found):.2f})")
+    finally:
+        for made in (node, *hubs):
             made.close()
 
 
