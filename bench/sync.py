@@ -69,20 +69,12 @@ def main(argv: list[str] | None = None) -> None:
         paired(args.records, args.paired, befores)
         return
 
-    from federation.testing import Node, insecure_fill_outbox, pair
+    from federation.testing import insecure_fill_outbox, pair
 
-    folder = Path(tempfile.mkdtemp(prefix="rabita-bench-"))
-    (folder / "shm").mkdir()
-    print(f"Rabita federation sync bench — {platform.python_version()}, "
-          f"{platform.machine()}, folder {folder}")
-    node = Node("node", folder / "node", f"sqlite:///{folder / 'node.db'}", "node",
-                ["federation"], folder / "shm")
-    small_hub = Node("hub-small", folder / "hub-small", f"sqlite:///{folder / 'hub-small.db'}",
-                     "hub", ["federation"], folder / "shm")
-    hub = Node("hub", folder / "hub", f"sqlite:///{folder / 'hub.db'}", "hub", ["federation"],
-               folder / "shm")
-    alone = Node("hub-alone", folder / "hub-alone", f"sqlite:///{folder / 'hub-alone.db'}",
-                 "hub", ["federation"], folder / "shm")
+    folder = _bench_folder("rabita-bench-", "Rabita federation sync bench")
+    node = _node(folder, "node", "node")
+    small_hub, hub, alone = (_node(folder, name, "hub")
+                             for name in ("hub-small", "hub", "hub-alone"))
     alone.app.config["FEDERATION_SIGNATURE_PROCESSES"] = 0  # every check in the syncing process
     try:
         with (node.folder / "config.py").open("a") as config:  # a hub per way of pulling
@@ -159,16 +151,11 @@ def paired(records: int, pairs: int, befores: list[str]) -> None:
     was filled. On a machine whose speed drifts from one minute to the next (seen: the bare
     loop 19 % slower after a pull than before it), pulls one after the other compare the
     moments as much as the codes; taken in turns, each pair meets the same machine."""
-    from federation.testing import Node, insecure_fill_outbox, pair
+    from federation.testing import insecure_fill_outbox, pair
 
-    folder = Path(tempfile.mkdtemp(prefix="rabita-bench-paired-"))
-    (folder / "shm").mkdir()
-    print(f"Rabita federation sync bench, paired pulls — {platform.python_version()}, "
-          f"{platform.machine()}, folder {folder}")
-    node = Node("node", folder / "node", f"sqlite:///{folder / 'node.db'}", "node",
-                ["federation"], folder / "shm")
-    hubs = [Node(f"hub-{n}", folder / f"hub-{n}", f"sqlite:///{folder / f'hub-{n}.db'}", "hub",
-                 ["federation"], folder / "shm") for n in range(pairs)]
+    folder = _bench_folder("rabita-bench-paired-", "Rabita federation sync bench, paired pulls")
+    node = _node(folder, "node", "node")
+    hubs = [_node(folder, f"hub-{n}", "hub") for n in range(pairs)]
     try:
         with (node.folder / "config.py").open("a") as config:  # a hub per pull
             config.write(f"FEDERATION_REQUESTS_PER_CLIENT = {pairs * (1 + len(befores)) + 2}\n")
@@ -202,6 +189,21 @@ def paired(records: int, pairs: int, befores: list[str]) -> None:
     finally:
         for made in (node, *hubs):
             made.close()
+
+
+def _bench_folder(prefix: str, title: str) -> Path:
+    folder = Path(tempfile.mkdtemp(prefix=prefix))
+    (folder / "shm").mkdir()
+    print(f"{title} — {platform.python_version()}, {platform.machine()}, folder {folder}")
+    return folder
+
+
+def _node(folder: Path, name: str, role: str):
+    """A node or hub of the bench: its own instance folder and SQLite file in ``folder``."""
+    from federation.testing import Node
+
+    return Node(name, folder / name, f"sqlite:///{folder / f'{name}.db'}", role, ["federation"],
+                folder / "shm")
 
 
 def snapshot(database: Path) -> Path:
